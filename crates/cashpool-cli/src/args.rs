@@ -1,0 +1,194 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// cashpool: a unified multi-currency cash pool ledger (RMB and foreign
+/// currencies, onshore, FT and offshore accounts) with a durable,
+/// hash-chained journal that regulators can verify and replay.
+#[derive(Debug, Parser)]
+#[command(name = "cashpool", version, about, long_about = None)]
+#[command(
+    after_help = "Examples:\n  cashpool demo\n  cashpool init --config examples/lingang-group.toml\n  cashpool post transactions.csv\n  cashpool balances --as-of 2026-11-30\n  cashpool audit verify"
+)]
+pub struct Cli {
+    /// The store folder [default: $CASHPOOL_DATA, else ./cashpool-data]
+    #[arg(long, global = true, env = "CASHPOOL_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+
+    /// Open the store so that nothing can change it; writing commands fail with exit code 2.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How data is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// The output format option shared by every printing command.
+#[derive(Debug, Clone, Args)]
+pub struct FormatArg {
+    /// Output format [default: table on a terminal, json otherwise]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a store from a group definition (refuses to overwrite a store).
+    #[command(after_help = "Example:\n  cashpool --data ./pool init --config examples/lingang-group.toml")]
+    Init {
+        /// The group definition (TOML).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Run the demo: a month of the example group on a fresh store, then a summary.
+    #[command(after_help = "Example:\n  cashpool demo --days 20 --seed 7")]
+    Demo {
+        /// Business days to simulate.
+        #[arg(long, default_value_t = 20)]
+        days: u32,
+        /// Seed of the generated activity (same seed, same journal).
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Post transactions from CSV or JSON Lines; a file is atomic unless --partial.
+    #[command(
+        after_help = "Examples:\n  cashpool post transactions.csv\n  cashpool post fx.jsonl --partial\n  cashpool post data.txt --format jsonl"
+    )]
+    Post {
+        /// The file (format from the extension .csv / .jsonl, or --format).
+        file: PathBuf,
+        /// Input format when the extension does not say.
+        #[arg(long, value_enum)]
+        format: Option<InputFormat>,
+        /// Post the good rows and report the bad ones instead of rejecting the file.
+        #[arg(long)]
+        partial: bool,
+        /// Who posts (recorded in the journal) [default: $CASHPOOL_OPERATOR, else $USER].
+        #[arg(long)]
+        operator: Option<String>,
+        /// Report format [default: table on a terminal, json otherwise].
+        #[arg(long, value_enum)]
+        report: Option<Format>,
+    },
+    /// Value-dated balances of every account and currency.
+    #[command(
+        after_help = "Examples:\n  cashpool balances\n  cashpool balances --as-of 2026-11-15 --account SH-DMA --currency USD --format json"
+    )]
+    Balances {
+        /// Balances at the end of this value date (default: all postings).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long, value_name = "ID")]
+        account: Option<String>,
+        #[arg(long, value_name = "CCY")]
+        currency: Option<String>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// The postings of one account with running balance.
+    #[command(after_help = "Example:\n  cashpool statement --account HK-OPS --from 2026-11-01 --to 2026-11-30")]
+    Statement {
+        #[arg(long, value_name = "ID")]
+        account: String,
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        #[arg(long, value_name = "CCY")]
+        currency: Option<String>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Verify, replay and export the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Re-measure the published performance figures (docs/PERFORMANCE.md).
+    #[command(after_help = "Examples:\n  cashpool bench post\n  cashpool bench all --json")]
+    Bench {
+        #[arg(value_enum, default_value_t = BenchWhat::All)]
+        what: BenchWhat,
+        /// Transactions to post.
+        #[arg(long, default_value_t = 400_000)]
+        n: u64,
+        /// Transactions per batch.
+        #[arg(long, default_value_t = 8_000)]
+        batch: usize,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Replay this existing store instead of building one (used by the
+        /// bench itself to measure replay memory in a fresh process).
+        #[arg(long, hide = true, value_name = "DIR")]
+        store: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchWhat {
+    Post,
+    Replay,
+    All,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain, every rule and every stored balance (exit 3 if wrong).
+    #[command(after_help = "Examples:\n  cashpool audit verify\n  cashpool audit verify --journal journal.jsonl")]
+    Verify {
+        /// Verify an exported JSON Lines journal alone, without a store.
+        #[arg(long, value_name = "FILE")]
+        journal: Option<PathBuf>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Rebuild the whole state from the journal alone and print its digest.
+    #[command(
+        after_help = "Examples:\n  cashpool audit replay\n  cashpool audit replay --journal journal.jsonl --to 120"
+    )]
+    Replay {
+        /// Replay entries up to this sequence number.
+        #[arg(long, value_name = "SEQ")]
+        to: Option<u64>,
+        /// Replay an exported JSON Lines journal alone, without a store.
+        #[arg(long, value_name = "FILE")]
+        journal: Option<PathBuf>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Export the journal.
+    #[command(after_help = "Example:\n  cashpool audit export --format jsonl --output journal.jsonl")]
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+        format: ExportFormat,
+        /// Write here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}

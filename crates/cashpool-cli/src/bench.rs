@@ -1,0 +1,186 @@
+//! `cashpool bench`: re-measures the figures in docs/PERFORMANCE.md.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use cashpool_ledger::audit;
+use cashpool_ledger::journal::Timestamp;
+use cashpool_ledger::model::Purpose;
+use cashpool_ledger::storage::SledStorage;
+use cashpool_ledger::tx::TransactionRequest;
+use cashpool_ledger::{BatchMode, Ledger};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde_json::json;
+
+use crate::args::BenchWhat;
+use crate::commands::ledger_failure;
+use crate::demo::{SplitMix64, EXAMPLE_GROUP};
+use crate::{exit, Failure};
+
+fn env_failure(err: impl std::fmt::Display) -> Failure {
+    Failure::environment(err.to_string())
+}
+
+fn transfers(first: u64, n: u64, rng: &mut SplitMix64) -> Vec<TransactionRequest> {
+    let date = NaiveDate::from_ymd_opt(2026, 11, 2).expect("valid date");
+    (first..first + n)
+        .map(|idx| {
+            let cents = 100 + rng.below(999_900);
+            TransactionRequest::transfer(
+                format!("B{idx:09}"),
+                date,
+                "EXT-OFFSHORE",
+                "HK-OPS",
+                "USD",
+                Decimal::new(i64::try_from(cents).unwrap_or(100), 2),
+                Purpose::CurrentAccount,
+                format!("INV-{idx}"),
+                "",
+            )
+        })
+        .collect()
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// Median latency of overwriting 4 KiB in place and `fdatasync`: the unit a
+/// durable acknowledgement costs on this disk.
+fn fsync_latency(dir: &Path) -> Result<Duration, Failure> {
+    use std::os::unix::fs::FileExt;
+    let path = dir.join("fsync-probe");
+    let file = std::fs::File::create(&path).map_err(env_failure)?;
+    let block = [7u8; 4096];
+    file.write_all_at(&block, 0).map_err(env_failure)?;
+    file.sync_all().map_err(env_failure)?;
+    let mut samples = Vec::new();
+    for round in 0..50u8 {
+        let start = Instant::now();
+        file.write_all_at(&[round; 4096], 0).map_err(env_failure)?;
+        file.sync_data().map_err(env_failure)?;
+        samples.push(start.elapsed());
+    }
+    let _ = std::fs::remove_file(&path);
+    Ok(median(samples))
+}
+
+fn rss_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Verifies and replays the store in `dir`, in this (fresh) process, and measures peak memory.
+fn replay_figures(dir: &Path) -> Result<serde_json::Value, Failure> {
+    let rss_before = rss_kib("VmRSS:").unwrap_or(0);
+    let storage = SledStorage::open(dir).map_err(env_failure)?;
+    let rss_opened = rss_kib("VmRSS:").unwrap_or(0);
+    let start = Instant::now();
+    let report = audit::verify_storage(&storage).map_err(env_failure)?;
+    let verify_elapsed = start.elapsed();
+    let start = Instant::now();
+    let replay = audit::replay_storage(&storage, None).map_err(env_failure)?;
+    let replay_elapsed = start.elapsed();
+    let peak = rss_kib("VmHWM:").unwrap_or(0);
+    if !report.ok || replay.matches_store != Some(true) {
+        return Err(Failure::integrity("the bench store did not verify"));
+    }
+    Ok(json!({
+        "entries": replay.entries,
+        "verify_seconds": verify_elapsed.as_secs_f64(),
+        "verify_entries_per_second": (replay.entries as f64 / verify_elapsed.as_secs_f64()).round(),
+        "replay_seconds": replay_elapsed.as_secs_f64(),
+        "replay_entries_per_second": (replay.entries as f64 / replay_elapsed.as_secs_f64()).round(),
+        "peak_rss_kib": peak,
+        "rss_after_open_kib": rss_opened,
+        "peak_rss_growth_kib": peak.saturating_sub(rss_before),
+    }))
+}
+
+fn print_figures(figures: &serde_json::Map<String, serde_json::Value>, json_out: bool) {
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(figures).unwrap_or_default());
+    } else {
+        for (name, value) in figures {
+            println!("{name}: {value}");
+        }
+    }
+}
+
+pub fn run(what: BenchWhat, n: u64, batch: usize, json_out: bool, store: Option<&Path>) -> Result<u8, Failure> {
+    if batch == 0 || n == 0 {
+        return Err(Failure::invalid("--n and --batch must be positive"));
+    }
+    let mut figures = serde_json::Map::new();
+    if let Some(dir) = store {
+        figures.insert("replay".into(), replay_figures(dir)?);
+        print_figures(&figures, json_out);
+        return Ok(exit::OK);
+    }
+    let dir = std::env::temp_dir().join(format!("cashpool-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let storage = SledStorage::open(&dir).map_err(env_failure)?;
+    let ledger = Ledger::create(Box::new(storage), EXAMPLE_GROUP, Timestamp::EPOCH).map_err(ledger_failure)?;
+    let mut rng = SplitMix64::new(1);
+    figures.insert("machine".into(), json!({"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)}));
+
+    // Durable posting in batches.
+    let mut posted = 0u64;
+    let start = Instant::now();
+    while posted < n {
+        let size = (n - posted).min(batch as u64);
+        let txs = transfers(posted, size, &mut rng);
+        let outcome = ledger.post_batch(&txs, BatchMode::Atomic, "bench", Timestamp::EPOCH).map_err(ledger_failure)?;
+        if !outcome.rejected.is_empty() {
+            return Err(Failure::integrity("a bench transaction was rejected"));
+        }
+        posted += size;
+    }
+    let elapsed = start.elapsed();
+    if matches!(what, BenchWhat::Post | BenchWhat::All) {
+        figures.insert(
+            "post".into(),
+            json!({
+                "transactions": posted, "batch": batch, "seconds": elapsed.as_secs_f64(),
+                "transactions_per_second": (posted as f64 / elapsed.as_secs_f64()).round(),
+            }),
+        );
+        // Single transactions: latency against the disk's fsync latency.
+        let mut samples = Vec::new();
+        for idx in 0..100 {
+            let tx = transfers(n + idx, 1, &mut rng);
+            let start = Instant::now();
+            ledger.post_batch(&tx, BatchMode::Atomic, "bench", Timestamp::EPOCH).map_err(ledger_failure)?;
+            samples.push(start.elapsed());
+        }
+        let single = median(samples);
+        let fsync = fsync_latency(&dir)?;
+        figures.insert(
+            "post_single".into(),
+            json!({
+                "median_microseconds": single.as_micros(), "fsync_median_microseconds": fsync.as_micros(),
+                "fsyncs_per_acknowledgement": (single.as_secs_f64() / fsync.as_secs_f64() * 100.0).round() / 100.0,
+            }),
+        );
+    }
+    drop(ledger);
+    if matches!(what, BenchWhat::Replay | BenchWhat::All) {
+        // A fresh process, so that its peak memory is the replay's alone.
+        let exe = std::env::current_exe().map_err(env_failure)?;
+        let output = std::process::Command::new(exe)
+            .args(["bench", "replay", "--json", "--store"])
+            .arg(&dir)
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .map_err(env_failure)?;
+        let child: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .map_err(|err| Failure::environment(format!("the replay bench printed no figures ({err}): {}", String::from_utf8_lossy(&output.stderr))))?;
+        figures.insert("replay".into(), child["replay"].clone());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    print_figures(&figures, json_out);
+    Ok(exit::OK)
+}

@@ -1,0 +1,525 @@
+//! One function per command: parse what the library needs, call it, render.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+
+use cashpool_ledger::audit::{self, VerifyReport};
+use cashpool_ledger::config::parse_group_config;
+use cashpool_ledger::input::{parse_transactions_csv, parse_transactions_jsonl, ParsedBatch};
+use cashpool_ledger::journal::Timestamp;
+use cashpool_ledger::money::{format_amount, format_grouped, Currency};
+use cashpool_ledger::storage::{SledStorage, StorageError};
+use cashpool_ledger::{BatchMode, Ledger, LedgerError};
+use chrono::NaiveDate;
+use serde_json::json;
+
+use crate::args::{AuditCommand, Cli, Command, ExportFormat, Format, InputFormat};
+use crate::output::{print_csv, print_json, resolve, Table};
+use crate::{exit, Failure};
+
+pub fn run(cli: Cli) -> Result<u8, Failure> {
+    let read_only = cli.read_only;
+    match cli.command {
+        Command::Init { config, format } => {
+            refuse_if_read_only(read_only)?;
+            init(&data_dir(&cli.data), &config, resolve(format.format))
+        }
+        Command::Demo { days, seed, format } => {
+            refuse_if_read_only(read_only)?;
+            crate::demo::run(cli.data.as_deref(), days, seed, resolve(format.format))
+        }
+        Command::Post { file, format, partial, operator, report } => {
+            refuse_if_read_only(read_only)?;
+            post(&data_dir(&cli.data), &file, format, partial, operator, resolve(report))
+        }
+        Command::Balances { as_of, account, currency, format } => balances(
+            &data_dir(&cli.data),
+            read_only,
+            as_of.as_deref(),
+            account.as_deref(),
+            currency.as_deref(),
+            resolve(format.format),
+        ),
+        Command::Statement { account, from, to, currency, format } => statement(
+            &data_dir(&cli.data),
+            read_only,
+            &account,
+            from.as_deref(),
+            to.as_deref(),
+            currency.as_deref(),
+            resolve(format.format),
+        ),
+        Command::Audit { command } => match command {
+            AuditCommand::Verify { journal, format } => {
+                audit_verify(&data_dir(&cli.data), journal.as_deref(), resolve(format.format))
+            }
+            AuditCommand::Replay { to, journal, format } => {
+                audit_replay(&data_dir(&cli.data), to, journal.as_deref(), resolve(format.format))
+            }
+            AuditCommand::Export { format, output } => audit_export(&data_dir(&cli.data), format, output.as_deref()),
+        },
+        Command::Bench { what, n, batch, json, store } => crate::bench::run(what, n, batch, json, store.as_deref()),
+    }
+}
+
+/// `--data`, else `$CASHPOOL_DATA` (clap reads it), else `./cashpool-data`.
+pub fn data_dir(data: &Option<PathBuf>) -> PathBuf {
+    data.clone().unwrap_or_else(|| PathBuf::from("cashpool-data"))
+}
+
+fn refuse_if_read_only(read_only: bool) -> Result<(), Failure> {
+    if read_only {
+        return Err(Failure::invalid("--read-only: this command writes to the store and is refused"));
+    }
+    Ok(())
+}
+
+/// The time the ledger records: `$CASHPOOL_NOW` (RFC 3339, for reproducible journals) or the clock.
+pub fn now() -> Result<Timestamp, Failure> {
+    if let Ok(text) = std::env::var("CASHPOOL_NOW") {
+        return Timestamp::parse_rfc3339(&text).ok_or_else(|| {
+            Failure::invalid(format!("CASHPOOL_NOW={text:?} is not an RFC 3339 timestamp (2026-11-02T09:00:00Z)"))
+        });
+    }
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| Failure::environment("the system clock is before 1970"))?
+        .as_micros();
+    Ok(Timestamp::from_unix_micros(
+        i64::try_from(micros).map_err(|_| Failure::environment("the system clock is out of range"))?,
+    ))
+}
+
+pub fn operator(given: Option<String>) -> String {
+    given
+        .or_else(|| std::env::var("CASHPOOL_OPERATOR").ok())
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+pub fn ledger_failure(err: LedgerError) -> Failure {
+    match err {
+        LedgerError::Storage(err) => storage_failure(err),
+        LedgerError::Integrity { .. } => Failure::integrity(format!("{err}; run `cashpool audit verify` for a report")),
+        LedgerError::Config(_)
+        | LedgerError::AlreadyInitialized { .. }
+        | LedgerError::ReadOnly
+        | LedgerError::UnknownAccount(_) => Failure::invalid(err.to_string()),
+        _ => Failure::environment(err.to_string()),
+    }
+}
+
+fn storage_failure(err: StorageError) -> Failure {
+    Failure::environment(err.to_string())
+}
+
+fn open_storage(dir: &Path) -> Result<SledStorage, Failure> {
+    if !SledStorage::exists(dir) {
+        return Err(Failure::environment(format!(
+            "no store at {}: run `cashpool init --config FILE` (or pass --data DIR / set CASHPOOL_DATA)",
+            dir.display()
+        )));
+    }
+    SledStorage::open(dir).map_err(storage_failure)
+}
+
+pub fn open_ledger(dir: &Path, read_only: bool) -> Result<Ledger, Failure> {
+    let storage = Box::new(open_storage(dir)?);
+    let ledger = if read_only { Ledger::open_read_only(storage) } else { Ledger::open(storage) };
+    ledger.map_err(ledger_failure)
+}
+
+fn read_file(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|err| match err.kind() {
+        std::io::ErrorKind::InvalidData => Failure::invalid(format!("{}: not UTF-8 text", path.display())),
+        _ => Failure::environment(format!("{}: {err}", path.display())),
+    })
+}
+
+pub fn parse_date(text: &str, flag: &str) -> Result<NaiveDate, Failure> {
+    cashpool_ledger::input::parse_iso_date(text).map_err(|reason| Failure::invalid(format!("{flag}: {reason}")))
+}
+
+fn parse_currency(text: &str) -> Result<Currency, Failure> {
+    Currency::from_code(text)
+        .ok_or_else(|| Failure::invalid(format!("--currency {text:?}: not an active ISO 4217 currency code")))
+}
+
+fn init(dir: &Path, config_path: &Path, format: Format) -> Result<u8, Failure> {
+    let text = read_file(config_path)?;
+    if let Err(errors) = parse_group_config(&text) {
+        let lines: Vec<String> = errors.0.iter().map(|err| format!("{}: {err}", config_path.display())).collect();
+        return Err(Failure::invalid(lines.join("\n")));
+    }
+    let storage = SledStorage::open(dir).map_err(storage_failure)?;
+    let ledger = Ledger::create(Box::new(storage), &text, now()?).map_err(ledger_failure)?;
+    let (head_seq, head) = ledger.head();
+    let n_accounts = ledger.accounts().len();
+    match format {
+        Format::Json => print_json(&json!({
+            "store": dir.display().to_string(),
+            "entries": head_seq,
+            "head": head.to_hex(),
+            "accounts": n_accounts,
+        })),
+        Format::Table | Format::Csv => {
+            println!(
+                "initialised {} from {}: {n_accounts} accounts, {head_seq} entries, head {head}",
+                dir.display(),
+                config_path.display()
+            );
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn post(
+    dir: &Path,
+    file: &Path,
+    format: Option<InputFormat>,
+    partial: bool,
+    operator_given: Option<String>,
+    report: Format,
+) -> Result<u8, Failure> {
+    let input_format = match format {
+        Some(format) => format,
+        None => match file.extension().and_then(|ext| ext.to_str()) {
+            Some("csv") => InputFormat::Csv,
+            Some("jsonl") | Some("ndjson") => InputFormat::Jsonl,
+            _ => {
+                return Err(Failure::invalid(format!(
+                    "{}: cannot tell the format from the extension; use .csv or .jsonl, or pass --format csv|jsonl",
+                    file.display()
+                )))
+            }
+        },
+    };
+    let text = read_file(file)?;
+    let ParsedBatch { rows, errors } = match input_format {
+        InputFormat::Csv => parse_transactions_csv(&text),
+        InputFormat::Jsonl => parse_transactions_jsonl(&text),
+    };
+    let mut problems: Vec<(u64, String, serde_json::Value)> = errors
+        .iter()
+        .map(|err| {
+            (
+                err.line,
+                format!("{}:{err}", file.display()),
+                json!({"line": err.line, "field": err.field, "reason": "malformed", "message": err.reason}),
+            )
+        })
+        .collect();
+    let ledger = open_ledger(dir, false)?;
+    let requests: Vec<_> = rows.iter().map(|row| row.request.clone()).collect();
+    let operator = operator(operator_given);
+    let mode = if partial { BatchMode::Partial } else { BatchMode::Atomic };
+    let outcome = if problems.is_empty() || partial {
+        ledger.post_batch(&requests, mode, &operator, now()?).map_err(ledger_failure)?
+    } else {
+        // The file is rejected already; still list what the ledger would reject among the rows that parsed.
+        let rejected = ledger.check_batch(&requests, &operator).map_err(ledger_failure)?;
+        cashpool_ledger::BatchOutcome { receipts: Vec::new(), rejected }
+    };
+    let csv = input_format == InputFormat::Csv;
+    for rejected in &outcome.rejected {
+        let line = rows[rejected.index].line;
+        let mut detail = serde_json::to_value(&rejected.rejection).unwrap_or_default();
+        let mut message = rejected.rejection.to_string();
+        if csv {
+            message = csv_field_names(&message);
+            if let Some(field) = detail.get_mut("field") {
+                *field = json!(csv_field_names(field.as_str().unwrap_or_default()));
+            }
+        }
+        problems.push((
+            line,
+            format!("{}:line {line}: transaction {}: {message}", file.display(), rejected.id),
+            json!({"line": line, "id": rejected.id, "reason": rejected.rejection.code(), "detail": detail, "message": message}),
+        ));
+    }
+    problems.sort_by_key(|(line, _, _)| *line);
+    if outcome.is_rejected() || (!partial && !problems.is_empty()) {
+        return report_rejection(file, &problems, report);
+    }
+    let posted = outcome.receipts.iter().filter(|r| !r.duplicate).count();
+    let duplicates = outcome.receipts.len() - posted;
+    let (head_seq, head) = ledger.head();
+    match report {
+        Format::Json => print_json(&json!({
+            "file": file.display().to_string(),
+            "posted": posted,
+            "duplicates": duplicates,
+            "rejected": problems.iter().map(|(_, _, value)| value.clone()).collect::<Vec<_>>(),
+            "head": {"seq": head_seq, "hash": head.to_hex()},
+        })),
+        Format::Table | Format::Csv => {
+            println!(
+                "{}: posted {posted}, duplicates {duplicates} (nothing written for them), rejected {}",
+                file.display(),
+                problems.len()
+            );
+            for (_, message, _) in &problems {
+                println!("  rejected {message}");
+            }
+            println!("head: entry {head_seq}, {head}");
+        }
+    }
+    Ok(if problems.is_empty() { exit::OK } else { exit::INVALID })
+}
+
+/// A CSV row is a two-posting transaction: name its columns, not the postings.
+fn csv_field_names(text: &str) -> String {
+    text.replace("postings[0].account", "from")
+        .replace("postings[1].account", "to")
+        .replace("postings[0].currency", "currency")
+        .replace("postings[1].currency", "currency")
+        .replace("postings[0].amount", "amount")
+        .replace("postings[1].amount", "amount")
+}
+
+fn report_rejection(file: &Path, problems: &[(u64, String, serde_json::Value)], report: Format) -> Result<u8, Failure> {
+    if report == Format::Json {
+        print_json(&json!({
+            "file": file.display().to_string(),
+            "posted": 0,
+            "rejected": problems.iter().map(|(_, _, value)| value.clone()).collect::<Vec<_>>(),
+        }));
+    }
+    let mut message = format!(
+        "{}: {} bad row(s); nothing was written (use --partial to post the good rows)",
+        file.display(),
+        problems.len()
+    );
+    for (_, line, _) in problems {
+        message.push_str("\n  ");
+        message.push_str(line);
+    }
+    Err(Failure::invalid(message))
+}
+
+fn balances(
+    dir: &Path,
+    read_only: bool,
+    as_of: Option<&str>,
+    account: Option<&str>,
+    currency: Option<&str>,
+    format: Format,
+) -> Result<u8, Failure> {
+    let as_of = as_of.map(|text| parse_date(text, "--as-of")).transpose()?;
+    let currency = currency.map(parse_currency).transpose()?;
+    let ledger = open_ledger(dir, read_only)?;
+    let rows = ledger.balances(as_of, account, currency).map_err(ledger_failure)?;
+    match format {
+        Format::Json => print_json(&json!({
+            "as_of": as_of.map(|d| d.to_string()),
+            "balances": rows.iter().map(|row| json!({
+                "account": row.account,
+                "currency": row.currency.code(),
+                "balance": format_amount(row.balance, row.currency),
+            })).collect::<Vec<_>>(),
+        })),
+        Format::Csv => print_csv(
+            &["account", "currency", "balance"],
+            &rows
+                .iter()
+                .map(|r| vec![r.account.clone(), r.currency.code().into(), format_amount(r.balance, r.currency)])
+                .collect::<Vec<_>>(),
+        ),
+        Format::Table => {
+            let mut table = Table::new(&["account", "currency", "balance"], &["balance"]);
+            for row in &rows {
+                table.push(vec![
+                    row.account.clone(),
+                    row.currency.code().into(),
+                    format_grouped(row.balance, row.currency),
+                ]);
+            }
+            match as_of {
+                Some(date) => println!("balances as of value date {date}"),
+                None => println!("balances (all postings)"),
+            }
+            print!("{}", table.render());
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn statement(
+    dir: &Path,
+    read_only: bool,
+    account: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    currency: Option<&str>,
+    format: Format,
+) -> Result<u8, Failure> {
+    let from = from.map(|text| parse_date(text, "--from")).transpose()?;
+    let to = to.map(|text| parse_date(text, "--to")).transpose()?;
+    let currency = currency.map(parse_currency).transpose()?;
+    let ledger = open_ledger(dir, read_only)?;
+    let mut view = ledger.statement(account, from, to).map_err(ledger_failure)?;
+    if let Some(currency) = currency {
+        view.lines.retain(|line| line.currency == currency);
+        view.opening.retain(|(ccy, _)| *ccy == currency);
+        view.closing.retain(|(ccy, _)| *ccy == currency);
+    }
+    let totals = |list: &[(Currency, rust_decimal::Decimal)]| {
+        list.iter()
+            .map(|(ccy, amount)| json!({"currency": ccy.code(), "balance": format_amount(*amount, *ccy)}))
+            .collect::<Vec<_>>()
+    };
+    let cells = |line: &cashpool_ledger::StatementLine, grouped: bool| {
+        let amount =
+            |value| if grouped { format_grouped(value, line.currency) } else { format_amount(value, line.currency) };
+        vec![
+            line.value_date.to_string(),
+            line.seq.to_string(),
+            line.id.clone(),
+            line.purpose.to_string(),
+            line.reference.clone(),
+            line.currency.code().to_string(),
+            amount(line.amount),
+            amount(line.balance),
+        ]
+    };
+    const HEADERS: [&str; 8] = ["value_date", "seq", "id", "purpose", "reference", "currency", "amount", "balance"];
+    match format {
+        Format::Json => print_json(&json!({
+            "account": view.account,
+            "from": view.from.map(|d| d.to_string()),
+            "to": view.to.map(|d| d.to_string()),
+            "opening": totals(&view.opening),
+            "lines": view.lines.iter().map(|line| json!({
+                "seq": line.seq,
+                "value_date": line.value_date.to_string(),
+                "id": line.id,
+                "purpose": line.purpose.as_str(),
+                "reference": line.reference,
+                "memo": line.memo,
+                "currency": line.currency.code(),
+                "amount": format_amount(line.amount, line.currency),
+                "balance": format_amount(line.balance, line.currency),
+            })).collect::<Vec<_>>(),
+            "closing": totals(&view.closing),
+        })),
+        Format::Csv => print_csv(&HEADERS, &view.lines.iter().map(|line| cells(line, false)).collect::<Vec<_>>()),
+        Format::Table => {
+            println!("statement of {account}");
+            for (ccy, amount) in &view.opening {
+                println!("  opening {ccy} {}", format_grouped(*amount, *ccy));
+            }
+            let mut table = Table::new(&HEADERS, &["seq", "amount", "balance"]);
+            for line in &view.lines {
+                table.push(cells(line, true));
+            }
+            print!("{}", table.render());
+            for (ccy, amount) in &view.closing {
+                println!("  closing {ccy} {}", format_grouped(*amount, *ccy));
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn open_journal(path: &Path) -> Result<BufReader<File>, Failure> {
+    File::open(path).map(BufReader::new).map_err(|err| Failure::environment(format!("{}: {err}", path.display())))
+}
+
+fn print_verify(report: &VerifyReport, source: &str, format: Format) -> u8 {
+    let value = if report.ok {
+        json!({"ok": true, "entries": report.entries, "head": report.head.to_hex()})
+    } else {
+        json!({"ok": false, "entries": report.entries, "head": report.head.to_hex(), "first_bad_seq": report.first_bad_seq, "reason": report.reason})
+    };
+    match format {
+        Format::Json | Format::Csv => print_json(&value),
+        Format::Table => {
+            if report.ok {
+                println!("audit verify {source}: ok, {} entries, head {}", report.entries, report.head);
+            } else {
+                println!(
+                    "audit verify {source}: FAILED at entry {}: {}",
+                    report.first_bad_seq.unwrap_or_default(),
+                    report.reason.as_deref().unwrap_or("")
+                );
+            }
+        }
+    }
+    if report.ok {
+        exit::OK
+    } else {
+        exit::INTEGRITY
+    }
+}
+
+fn audit_verify(dir: &Path, journal: Option<&Path>, format: Format) -> Result<u8, Failure> {
+    let (report, source) = match journal {
+        Some(path) => {
+            let mut reader = open_journal(path)?;
+            let report = audit::verify_journal(&mut reader)
+                .map_err(|err| Failure::environment(format!("{}: {err}", path.display())))?;
+            (report, path.display().to_string())
+        }
+        None => {
+            let storage = open_storage(dir)?;
+            (audit::verify_storage(&storage).map_err(storage_failure)?, dir.display().to_string())
+        }
+    };
+    Ok(print_verify(&report, &source, format))
+}
+
+fn audit_replay(dir: &Path, to: Option<u64>, journal: Option<&Path>, format: Format) -> Result<u8, Failure> {
+    let result = match journal {
+        Some(path) => audit::replay_journal(&mut open_journal(path)?, to),
+        None => audit::replay_storage(&open_storage(dir)?, to),
+    };
+    let report = match result {
+        Ok(report) => report,
+        Err(audit::AuditError::Integrity(err)) => {
+            if format != Format::Table {
+                print_json(&json!({"ok": false, "first_bad_seq": err.seq, "reason": err.reason}));
+            }
+            return Err(Failure::integrity(format!("replay failed at entry {}: {}", err.seq, err.reason)));
+        }
+        Err(err) => return Err(Failure::environment(err.to_string())),
+    };
+    match format {
+        Format::Json | Format::Csv => print_json(&json!({
+            "entries": report.entries,
+            "head": report.head.to_hex(),
+            "state_digest": report.state_digest.to_string(),
+            "matches_store": report.matches_store,
+        })),
+        Format::Table => {
+            println!("replayed {} entries; head {}", report.entries, report.head);
+            println!("state digest {}", report.state_digest);
+            match report.matches_store {
+                Some(true) => println!("the store's balances and head match the replay"),
+                Some(false) => println!("the store's balances or head DO NOT match the replay"),
+                None => {}
+            }
+        }
+    }
+    Ok(if report.matches_store == Some(false) { exit::INTEGRITY } else { exit::OK })
+}
+
+fn audit_export(dir: &Path, format: ExportFormat, output: Option<&Path>) -> Result<u8, Failure> {
+    let storage = open_storage(dir)?;
+    let ExportFormat::Jsonl = format;
+    let result = match output {
+        Some(path) => {
+            let file = File::create(path).map_err(|err| Failure::environment(format!("{}: {err}", path.display())))?;
+            audit::export_jsonl(&storage, &mut BufWriter::new(file))
+        }
+        None => audit::export_jsonl(&storage, &mut BufWriter::new(std::io::stdout().lock())),
+    };
+    match result {
+        Ok(n_entries) => {
+            eprintln!("exported {n_entries} entries");
+            Ok(exit::OK)
+        }
+        Err(audit::AuditError::Integrity(err)) => Err(Failure::integrity(err.to_string())),
+        Err(err) => Err(Failure::environment(err.to_string())),
+    }
+}

@@ -1,0 +1,379 @@
+//! The demo: the bundled example group, a seeded month of activity, a summary.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use cashpool_ledger::audit;
+use cashpool_ledger::journal::Timestamp;
+use cashpool_ledger::model::{AccountKind, Purpose, Zone};
+use cashpool_ledger::money::{format_amount, format_grouped, round_half_even, Currency};
+use cashpool_ledger::storage::SledStorage;
+use cashpool_ledger::tx::{PostingRequest, RateRequest, TransactionRequest};
+use cashpool_ledger::{BatchMode, Ledger};
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+use crate::args::Format;
+use crate::commands::ledger_failure;
+use crate::output::{print_json, Table};
+use crate::{exit, Failure};
+
+/// The example group, shipped inside the binary.
+pub const EXAMPLE_GROUP: &str = include_str!("../../../examples/lingang-group.toml");
+/// The first business day of the demo month.
+pub const DEMO_START: (i32, u32, u32) = (2026, 11, 2);
+
+/// SplitMix64: a small, fully specified generator, so that a seed gives the
+/// same journal on every machine and every version of every dependency.
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> SplitMix64 {
+        SplitMix64(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `[0, n)` (n > 0), by rejection so there is no modulo bias.
+    pub fn below(&mut self, n: u64) -> u64 {
+        let zone = u64::MAX - u64::MAX % n;
+        loop {
+            let x = self.next_u64();
+            if x < zone {
+                return x % n;
+            }
+        }
+    }
+
+    /// True with probability `percent`/100.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+/// A typical order of magnitude for flows in a currency, in whole units.
+fn scale(currency: Currency) -> i64 {
+    match currency.code() {
+        "JPY" => 200_000_000,
+        "CNY" | "HKD" => 10_000_000,
+        _ => 1_500_000,
+    }
+}
+
+/// A random amount between `lo`‰ and `hi`‰ of `base`, at the currency's minor units.
+fn amount(rng: &mut SplitMix64, currency: Currency, base: i64, lo: u64, hi: u64) -> Decimal {
+    let per_mille = lo + rng.below(hi - lo + 1);
+    let minor = 10i64.pow(currency.minor_units());
+    let raw = i128::from(base) * i128::from(minor) * i128::from(per_mille) / 1000;
+    // A few minor units of jitter, so that amounts are not all round.
+    let jitter = i128::from(rng.below(100));
+    Decimal::from_i128_with_scale(raw + jitter, currency.minor_units())
+}
+
+pub fn business_days(start: NaiveDate, n_days: u32) -> Vec<NaiveDate> {
+    let mut days = Vec::new();
+    let mut day = start;
+    while days.len() < n_days as usize {
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            days.push(day);
+        }
+        day += Duration::days(1);
+    }
+    days
+}
+
+/// Mid rates (quote per base) the demo trades at, drifting a little each day.
+struct Market {
+    usd_cny: Decimal,
+    usd_hkd: Decimal,
+    usd_sgd: Decimal,
+}
+
+impl Market {
+    fn drift(rng: &mut SplitMix64, rate: Decimal, step_bp: u64) -> Decimal {
+        let bp =
+            Decimal::from(i64::try_from(rng.below(2 * step_bp + 1)).unwrap_or(0) - i64::try_from(step_bp).unwrap_or(0));
+        (rate * (Decimal::ONE + bp / Decimal::from(10_000))).round_dp(4)
+    }
+}
+
+/// Everything the demo generates for one day, as one atomic batch.
+fn generate_day(
+    ledger: &Ledger,
+    rng: &mut SplitMix64,
+    market: &mut Market,
+    day_idx: usize,
+    date: NaiveDate,
+) -> Result<Vec<TransactionRequest>, Failure> {
+    let mut txs = Vec::new();
+    let mut n_ids = 0u32;
+    let mut next_id = |kind: &str| {
+        n_ids += 1;
+        format!("D{:02}-{kind}-{n_ids:03}", day_idx + 1)
+    };
+    let accounts = ledger.accounts();
+    let members: Vec<_> =
+        accounts.iter().filter(|a| !matches!(a.kind, AccountKind::External | AccountKind::System)).collect();
+    let mut projected: Vec<(String, Currency, Decimal)> = Vec::new();
+    let mut balance_of = |account: &str, currency: Currency, delta: Decimal| -> Result<Decimal, Failure> {
+        if let Some(entry) = projected.iter_mut().find(|(a, c, _)| a == account && *c == currency) {
+            entry.2 += delta;
+            return Ok(entry.2);
+        }
+        let now = ledger.balance(account, currency, None).map_err(ledger_failure)? + delta;
+        projected.push((account.to_string(), currency, now));
+        Ok(now)
+    };
+    for account in &members {
+        let external = if account.zone == Some(Zone::Onshore) { "EXT-ONSHORE" } else { "EXT-OFFSHORE" };
+        let external_currencies =
+            accounts.iter().find(|a| a.id == external).map(|a| a.currencies.clone()).unwrap_or_default();
+        for &currency in &account.currencies {
+            if !external_currencies.contains(&currency) {
+                continue;
+            }
+            let base = scale(currency);
+            if day_idx == 0 {
+                let opening = amount(rng, currency, base, 500, 1500);
+                balance_of(&account.id, currency, opening)?;
+                txs.push(TransactionRequest::transfer(
+                    next_id("OPN"),
+                    date,
+                    external,
+                    account.id.clone(),
+                    currency.code(),
+                    opening,
+                    Purpose::Other,
+                    format!("OPEN-{}", account.id),
+                    "opening balance brought forward",
+                ));
+            }
+            for _ in 0..rng.below(3) {
+                let value = amount(rng, currency, base, 5, 60);
+                balance_of(&account.id, currency, value)?;
+                let invoice = 10_000 + rng.below(90_000);
+                txs.push(TransactionRequest::transfer(
+                    next_id("RCV"),
+                    date,
+                    external,
+                    account.id.clone(),
+                    currency.code(),
+                    value,
+                    Purpose::CurrentAccount,
+                    format!("INV-{invoice}"),
+                    "customer receipt",
+                ));
+            }
+            for _ in 0..rng.below(3) {
+                let available = balance_of(&account.id, currency, Decimal::ZERO)?;
+                let value = amount(rng, currency, base, 5, 50);
+                if value > available * Decimal::new(4, 1) {
+                    continue;
+                }
+                balance_of(&account.id, currency, -value)?;
+                let order = 100_000 + rng.below(900_000);
+                txs.push(TransactionRequest::transfer(
+                    next_id("PAY"),
+                    date,
+                    account.id.clone(),
+                    external,
+                    currency.code(),
+                    value,
+                    Purpose::CurrentAccount,
+                    format!("PO-{order}"),
+                    "supplier payment",
+                ));
+            }
+        }
+    }
+    market.usd_cny = Market::drift(rng, market.usd_cny, 15);
+    market.usd_hkd = Market::drift(rng, market.usd_hkd, 3);
+    market.usd_sgd = Market::drift(rng, market.usd_sgd, 10);
+    let deals = [
+        ("SH-DMA", "USD", "CNY", market.usd_cny, "sell USD export proceeds for CNY"),
+        ("FTZ-FTE", "USD", "CNY", market.usd_cny, "convert USD at the CNH rate"),
+        ("HK-OPS", "USD", "HKD", market.usd_hkd, "buy HKD for local payroll"),
+        ("SG-OPS", "USD", "SGD", market.usd_sgd, "buy SGD for local suppliers"),
+    ];
+    for (account, base_code, quote_code, rate, memo) in deals {
+        if day_idx == 0 || !rng.chance(40) {
+            continue;
+        }
+        let base = Currency::from_code(base_code).expect("demo currency");
+        let quote = Currency::from_code(quote_code).expect("demo currency");
+        let available = balance_of(account, base, Decimal::ZERO)?;
+        let sold = amount(rng, base, scale(base), 20, 120);
+        if sold > available * Decimal::new(3, 1) {
+            continue;
+        }
+        let bought = round_half_even(sold * rate, quote).rounded;
+        balance_of(account, base, -sold)?;
+        balance_of(account, quote, bought)?;
+        let deal = 1000 + rng.below(9000);
+        txs.push(TransactionRequest {
+            id: next_id("FX"),
+            value_date: date,
+            purpose: Purpose::Fx,
+            reference: format!("FX{deal}"),
+            memo: memo.into(),
+            postings: vec![
+                PostingRequest { account: account.into(), currency: base_code.into(), amount: -sold },
+                PostingRequest { account: account.into(), currency: quote_code.into(), amount: bought },
+            ],
+            rate: Some(RateRequest { base: base_code.into(), quote: quote_code.into(), rate }),
+            term_days: None,
+            lender: None,
+        });
+    }
+    Ok(txs)
+}
+
+/// A fresh folder for the demo's store.
+fn fresh_dir(given: Option<&Path>) -> Result<PathBuf, Failure> {
+    if let Some(dir) = given {
+        if SledStorage::exists(dir) {
+            return Err(Failure::invalid(format!(
+                "{} already holds a store; the demo needs a fresh one",
+                dir.display()
+            )));
+        }
+        return Ok(dir.to_path_buf());
+    }
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    Ok(std::env::temp_dir().join(format!("cashpool-demo-{}-{nanos}", std::process::id())))
+}
+
+/// What the demo did, for the summary.
+pub struct DemoRun {
+    pub dir: PathBuf,
+    pub days: Vec<NaiveDate>,
+    pub transactions: usize,
+}
+
+/// Runs the demo activity on a new store in `dir`.
+pub fn simulate(dir: &Path, n_days: u32, seed: u64) -> Result<(Ledger, DemoRun), Failure> {
+    let storage = SledStorage::open(dir).map_err(|err| Failure::environment(err.to_string()))?;
+    let (y, m, d) = DEMO_START;
+    let start = NaiveDate::from_ymd_opt(y, m, d).expect("valid start date");
+    let days = business_days(start, n_days);
+    let at = |date: NaiveDate, hour: u32| {
+        let micros = date.and_hms_opt(hour, 0, 0).expect("valid time").and_utc().timestamp_micros();
+        Timestamp::from_unix_micros(micros)
+    };
+    let ledger = Ledger::create(Box::new(storage), EXAMPLE_GROUP, at(start, 0)).map_err(ledger_failure)?;
+    let mut rng = SplitMix64::new(seed);
+    let mut market =
+        Market { usd_cny: Decimal::new(71025, 4), usd_hkd: Decimal::new(77850, 4), usd_sgd: Decimal::new(13420, 4) };
+    let mut transactions = 0;
+    let show_progress = std::io::stderr().is_terminal();
+    for (day_idx, &date) in days.iter().enumerate() {
+        let txs = generate_day(&ledger, &mut rng, &mut market, day_idx, date)?;
+        let outcome = ledger.post_batch(&txs, BatchMode::Atomic, "demo", at(date, 10)).map_err(ledger_failure)?;
+        if let Some(rejected) = outcome.rejected.first() {
+            return Err(Failure::integrity(format!(
+                "the demo's own transaction {} was rejected: {}",
+                rejected.id, rejected.rejection
+            )));
+        }
+        transactions += outcome.receipts.len();
+        if show_progress {
+            eprint!("\rday {:>2}/{}  {date}  {transactions} transactions", day_idx + 1, days.len());
+        }
+    }
+    if show_progress {
+        eprintln!();
+    }
+    Ok((ledger, DemoRun { dir: dir.to_path_buf(), days, transactions }))
+}
+
+pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Result<u8, Failure> {
+    if n_days == 0 {
+        return Err(Failure::invalid("--days must be at least 1"));
+    }
+    let dir = fresh_dir(data)?;
+    let (ledger, run) = simulate(&dir, n_days, seed)?;
+    let verify = audit::verify_storage(ledger.storage()).map_err(|err| Failure::environment(err.to_string()))?;
+    let replay = audit::replay_storage(ledger.storage(), None).map_err(|err| Failure::integrity(err.to_string()))?;
+    let digest_matches = replay.state_digest == ledger.state_digest();
+    let rows: Vec<_> = ledger
+        .balances(None, None, None)
+        .map_err(ledger_failure)?
+        .into_iter()
+        .filter(|row| !row.account.starts_with("EXT-"))
+        .collect();
+    let (head_seq, head) = ledger.head();
+    let ok = verify.ok && replay.matches_store == Some(true) && digest_matches;
+    let data_flag = format!("--data {}", run.dir.display());
+    match format {
+        Format::Json | Format::Csv => print_json(&json!({
+            "store": run.dir.display().to_string(),
+            "seed": seed,
+            "days": run.days.len(),
+            "from": run.days.first().map(|d| d.to_string()),
+            "to": run.days.last().map(|d| d.to_string()),
+            "transactions": run.transactions,
+            "balances": rows.iter().map(|r| json!({"account": r.account, "currency": r.currency.code(), "balance": format_amount(r.balance, r.currency)})).collect::<Vec<_>>(),
+            "audit": {"ok": verify.ok, "entries": verify.entries, "head": verify.head.to_hex()},
+            "replay": {"entries": replay.entries, "state_digest": replay.state_digest.to_string(), "matches_store": replay.matches_store, "matches_live_state": digest_matches},
+        })),
+        Format::Table => {
+            println!(
+                "cashpool demo: Lingang Technology Group, {} business days from {} to {} (seed {seed})",
+                run.days.len(),
+                run.days.first().map(|d| d.to_string()).unwrap_or_default(),
+                run.days.last().map(|d| d.to_string()).unwrap_or_default()
+            );
+            println!("store: {}", run.dir.display());
+            println!(
+                "posted {} transactions: customer receipts, supplier payments and FX deals across all members",
+                run.transactions
+            );
+            println!();
+            let mut table = Table::new(&["account", "currency", "balance"], &["balance"]);
+            for row in &rows {
+                table.push(vec![
+                    row.account.clone(),
+                    row.currency.code().into(),
+                    format_grouped(row.balance, row.currency),
+                ]);
+            }
+            print!("{}", table.render());
+            println!();
+            println!(
+                "audit verify: {} ({} entries, head {})",
+                if verify.ok { "ok" } else { "FAILED" },
+                verify.entries,
+                head
+            );
+            println!(
+                "audit replay: state digest {} ({})",
+                replay.state_digest,
+                if replay.matches_store == Some(true) && digest_matches {
+                    "matches the store"
+                } else {
+                    "DOES NOT match the store"
+                }
+            );
+            println!();
+            println!("Next, try:");
+            println!(
+                "  cargo run --release -- {data_flag} balances --as-of {}",
+                run.days.get(run.days.len() / 2).map(|d| d.to_string()).unwrap_or_default()
+            );
+            println!("  cargo run --release -- {data_flag} statement --account HK-OPS --currency USD");
+            println!("  cargo run --release -- {data_flag} audit export --format jsonl --output journal.jsonl");
+            println!("  cargo run --release -- audit verify --journal journal.jsonl");
+            println!("  cargo run --release -- {data_flag} audit replay");
+        }
+    }
+    let _ = head_seq;
+    Ok(if ok { exit::OK } else { exit::INTEGRITY })
+}

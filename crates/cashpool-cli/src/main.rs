@@ -1,0 +1,65 @@
+//! `cashpool`: the command-line face of the cashpool ledger. Thin: it parses
+//! arguments, calls one library function, and renders the result.
+
+mod args;
+mod bench;
+mod commands;
+mod demo;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::Cli;
+
+/// Exit codes of the contract.
+pub(crate) mod exit {
+    /// Done.
+    pub const OK: u8 = 0;
+    /// The environment failed: IO, a locked or unreadable store.
+    pub const ENVIRONMENT: u8 = 1;
+    /// Invalid input or a rejected request: nothing was written.
+    pub const INVALID: u8 = 2;
+    /// Integrity failure: the journal or the state is wrong.
+    pub const INTEGRITY: u8 = 3;
+}
+
+/// An error that ends the command with an exit code.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn environment(message: impl Into<String>) -> Failure {
+        Failure { code: exit::ENVIRONMENT, message: message.into() }
+    }
+    pub fn invalid(message: impl Into<String>) -> Failure {
+        Failure { code: exit::INVALID, message: message.into() }
+    }
+    pub fn integrity(message: impl Into<String>) -> Failure {
+        Failure { code: exit::INTEGRITY, message: message.into() }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { exit::INVALID } else { exit::OK };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    match commands::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            if !failure.message.is_empty() {
+                eprintln!("error: {}", failure.message);
+            }
+            ExitCode::from(failure.code)
+        }
+    }
+}

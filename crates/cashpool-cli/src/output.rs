@@ -1,0 +1,99 @@
+//! Rendering: aligned tables for people, JSON and CSV for programs.
+
+use std::io::{IsTerminal, Write};
+
+use crate::args::Format;
+
+/// The format to print in: the one asked for, else a table on a terminal and JSON otherwise.
+pub fn resolve(format: Option<Format>) -> Format {
+    format.unwrap_or_else(|| if std::io::stdout().is_terminal() { Format::Table } else { Format::Json })
+}
+
+/// A table of text cells; numeric columns are right-aligned.
+pub struct Table {
+    headers: Vec<&'static str>,
+    right: Vec<bool>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// Columns whose name is in `right_aligned` are right-aligned.
+    pub fn new(headers: &[&'static str], right_aligned: &[&str]) -> Table {
+        Table {
+            headers: headers.to_vec(),
+            right: headers.iter().map(|h| right_aligned.contains(h)).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, row: Vec<String>) {
+        debug_assert_eq!(row.len(), self.headers.len());
+        self.rows.push(row);
+    }
+
+    pub fn render(&self) -> String {
+        let widths: Vec<usize> = (0..self.headers.len())
+            .map(|col| {
+                self.rows
+                    .iter()
+                    .map(|row| row[col].chars().count())
+                    .chain(std::iter::once(self.headers[col].len()))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut out = String::new();
+        let line = |cells: &[String], out: &mut String| {
+            let mut text = String::new();
+            for (col, cell) in cells.iter().enumerate() {
+                if col > 0 {
+                    text.push_str("  ");
+                }
+                let pad = widths[col] - cell.chars().count();
+                if self.right[col] {
+                    text.push_str(&" ".repeat(pad));
+                    text.push_str(cell);
+                } else {
+                    text.push_str(cell);
+                    text.push_str(&" ".repeat(pad));
+                }
+            }
+            out.push_str(text.trim_end());
+            out.push('\n');
+        };
+        let headers: Vec<String> = self.headers.iter().map(|h| h.to_string()).collect();
+        line(&headers, &mut out);
+        let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+        line(&rule, &mut out);
+        for row in &self.rows {
+            line(row, &mut out);
+        }
+        out
+    }
+}
+
+/// Prints a JSON value on standard output, alone.
+pub fn print_json(value: &serde_json::Value) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = serde_json::to_writer_pretty(&mut stdout, value);
+    let _ = writeln!(stdout);
+}
+
+/// Prints rows as CSV (RFC 4180 quoting) with a header.
+pub fn print_csv(headers: &[&str], rows: &[Vec<String>]) {
+    let mut out = String::new();
+    let quote = |cell: &str| {
+        if cell.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", cell.replace('"', "\"\""))
+        } else {
+            cell.to_string()
+        }
+    };
+    out.push_str(&headers.iter().map(|h| quote(h)).collect::<Vec<_>>().join(","));
+    out.push('\n');
+    for row in rows {
+        out.push_str(&row.iter().map(|c| quote(c)).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    print!("{out}");
+}

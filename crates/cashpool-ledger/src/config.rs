@@ -1,0 +1,1890 @@
+//! The group definition: parsing and validating the TOML file that describes
+//! a cash pool (see `examples/lingang-group.toml`).
+//!
+//! [`parse_group_config`] reads the text in two steps:
+//!
+//! 1. **Structure**: serde with `deny_unknown_fields` reads the tables and
+//!    keys. An unknown key, a value of the wrong TOML type or a missing
+//!    required key stops here with one error that names the key path and line.
+//! 2. **Meaning**: every value is checked (ids, currencies, amounts, rates,
+//!    dates, references between entities, accounts and sweep rules) and
+//!    *every* problem is reported, each with its key path
+//!    (`account[4].currencies[1]`, `sweep[0].into`) and line.
+//!
+//! Amounts and rates are quoted decimal strings: a TOML float is rejected
+//! because a binary float is not an exact amount of money. Amounts are stored
+//! at their currency's minor units (see [`crate::money::to_currency_scale`]);
+//! rates and regulatory parameters are stored normalized.
+//!
+//! Dated rows ([`LimitRow`], [`QuotaRow`]) apply from their `effective` date
+//! until the next row: the row with the latest `effective` on or before a
+//! value date applies.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::ops::Range;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use toml::{Spanned, Value};
+
+use crate::model::{AccountKind, AccountSpec, Zone, EXTERNAL_ENTITY, SYSTEM_ACCOUNT_PREFIX};
+use crate::money::{parse_decimal, to_currency_scale, Currency, MoneyError};
+
+/// The longest id (group, pool, entity, account, bank id), in bytes.
+pub const ID_LEN_MAX: usize = 64;
+/// The longest display name (group, entity), in bytes.
+pub const NAME_LEN_MAX: usize = 256;
+/// The fewest entities a pool may have (one host and its members).
+pub const ENTITIES_MIN: usize = 3;
+
+// ---------------------------------------------------------------------------------------------
+// The validated configuration
+// ---------------------------------------------------------------------------------------------
+
+/// A validated group definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupConfig {
+    /// The `[group]` table.
+    pub group: GroupInfo,
+    /// The `[pool]` table with its dated limit rows.
+    pub pool: PoolConfig,
+    /// The `[[entity]]` tables, in file order.
+    pub entities: Vec<Entity>,
+    /// The `[[account]]` tables, in file order (zone always set, currencies
+    /// sorted, overdrafts sorted by currency and at the currency's minor units).
+    pub accounts: Vec<AccountSpec>,
+    /// The `[[sweep]]` rules, in file order.
+    pub sweeps: Vec<SweepRule>,
+    /// The `[[interest]]` rules, in file order (one per currency).
+    pub interest: Vec<InterestRule>,
+}
+
+impl GroupConfig {
+    /// The entity with this id.
+    pub fn entity(&self, id: &str) -> Option<&Entity> {
+        self.entities.iter().find(|entity| entity.id == id)
+    }
+
+    /// The account with this id.
+    pub fn account(&self, id: &str) -> Option<&AccountSpec> {
+        self.accounts.iter().find(|account| account.id == id)
+    }
+
+    /// The interest rule of this currency.
+    pub fn interest_rule(&self, currency: Currency) -> Option<&InterestRule> {
+        self.interest.iter().find(|rule| rule.currency == currency)
+    }
+}
+
+/// The `[group]` table: who runs the pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupInfo {
+    /// The group's id.
+    pub id: String,
+    /// The group's display name.
+    pub name: String,
+    /// The reporting currency: limits, owners' equity and net assets are in it.
+    pub base_currency: Currency,
+}
+
+/// The `[pool]` table: the host, its master accounts and the regulatory limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolConfig {
+    /// The pool's id.
+    pub id: String,
+    /// The host entity (主办企业): a declared onshore entity.
+    pub host: String,
+    /// The host's domestic master account (国内资金主账户).
+    pub domestic_master: String,
+    /// The host's international master account (国际资金主账户).
+    pub international_master: String,
+    /// The currency multilateral netting settles in.
+    pub netting_currency: Currency,
+    /// Dated limit parameters, `effective` strictly increasing (at least one row).
+    pub limits: Vec<LimitRow>,
+}
+
+impl PoolConfig {
+    /// The limit row that applies on `date`: the latest `effective` on or
+    /// before it, or `None` before the first row.
+    pub fn limits_at(&self, date: NaiveDate) -> Option<&LimitRow> {
+        self.limits.iter().rev().find(|row| row.effective <= date)
+    }
+}
+
+/// One dated row of the pool's cross-border limit parameters.
+///
+/// Net inflow cap = `owners_equity × inflow_leverage × inflow_parameter`;
+/// net outflow cap = `owners_equity × outflow_coefficient`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitRow {
+    /// The first value date the row applies to.
+    pub effective: NaiveDate,
+    /// The pooled owners' equity, in the group's base currency (minor units).
+    pub owners_equity: Decimal,
+    /// The cross-border financing leverage (normalized).
+    pub inflow_leverage: Decimal,
+    /// The macro-prudential parameter (normalized).
+    pub inflow_parameter: Decimal,
+    /// The overseas-lending coefficient (normalized).
+    pub outflow_coefficient: Decimal,
+}
+
+/// Where an entity is resident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Residence {
+    /// A resident (domestic) legal person.
+    Onshore,
+    /// A non-resident legal person.
+    Offshore,
+}
+
+impl Residence {
+    /// The TOML spelling: `"onshore"`, `"offshore"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Residence::Onshore => "onshore",
+            Residence::Offshore => "offshore",
+        }
+    }
+}
+
+/// A legal entity of the group: the host or a member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entity {
+    /// The entity's id (never `EXTERNAL`).
+    pub id: String,
+    /// The entity's display name.
+    pub name: String,
+    /// Onshore or offshore.
+    pub residence: Residence,
+    /// Net assets in the group's base currency (minor units), the basis of
+    /// the entity's own foreign-debt cap.
+    pub net_assets: Option<Decimal>,
+    /// Withholding tax on interest the pool pays to the entity, as a fraction
+    /// in `[0, 1)` (`0.07` is 7 %), normalized.
+    pub withholding_tax_rate: Option<Decimal>,
+    /// The dated high-tech SME facilitation quota, `effective` strictly increasing.
+    pub facilitation_quota: Vec<QuotaRow>,
+}
+
+impl Entity {
+    /// The facilitation quota row that applies on `date`, if any.
+    pub fn facilitation_quota_at(&self, date: NaiveDate) -> Option<&QuotaRow> {
+        self.facilitation_quota.iter().rev().find(|row| row.effective <= date)
+    }
+}
+
+/// One dated row of an entity's facilitation quota.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaRow {
+    /// The first value date the row applies to.
+    pub effective: NaiveDate,
+    /// The quota in USD (minor units), > 0.
+    pub usd_amount: Decimal,
+}
+
+/// A sweep rule: how one account's balance in one currency is swept into
+/// (and funded from) its header account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SweepRule {
+    /// The swept (member) account.
+    pub account: String,
+    /// The currency swept; both accounts hold it.
+    pub currency: Currency,
+    /// The header account the balance is swept into.
+    pub into: String,
+    /// What balance the rule aims for.
+    pub method: SweepMethod,
+    /// Which way money may move.
+    pub direction: SweepDirection,
+    /// Smaller transfers are skipped (in the sweep currency's minor units).
+    pub min_transfer: Option<Decimal>,
+    /// Larger transfers are capped (in the sweep currency's minor units).
+    pub max_transfer: Option<Decimal>,
+    /// Transfers are a multiple of this (> 0, in the sweep currency's minor units).
+    pub rounding: Option<Decimal>,
+    /// Order of funding when the header cannot cover everyone (lower first).
+    pub priority: u32,
+    /// Whether a funding transfer may be partly made when the header is short.
+    pub partial_allowed: bool,
+}
+
+/// The sweep method and its parameters (amounts in the sweep currency's minor units).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SweepMethod {
+    /// Sweep the whole credit balance; cover an overdraft to zero.
+    Zero,
+    /// Sweep the excess over `target`; top up to `target`.
+    Target {
+        /// The balance to leave on the account.
+        target: Decimal,
+    },
+    /// Sweep everything once the balance reaches `threshold`; cover to zero when negative.
+    Threshold {
+        /// The balance from which everything is swept.
+        threshold: Decimal,
+    },
+    /// Sweep the excess over `max` back to `max`; top up to `min` when below `min`.
+    Range {
+        /// The lower bound of the balance (`min ≤ max`).
+        min: Decimal,
+        /// The upper bound of the balance.
+        max: Decimal,
+    },
+}
+
+impl SweepMethod {
+    /// The TOML spelling: `"zero"`, `"target"`, `"threshold"`, `"range"`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SweepMethod::Zero => "zero",
+            SweepMethod::Target { .. } => "target",
+            SweepMethod::Threshold { .. } => "threshold",
+            SweepMethod::Range { .. } => "range",
+        }
+    }
+}
+
+/// Which way a sweep rule moves money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SweepDirection {
+    /// Member → header only (concentration).
+    Up,
+    /// Header → member only (funding).
+    Down,
+    /// Both ways.
+    Both,
+}
+
+impl SweepDirection {
+    /// The TOML spelling: `"up"`, `"down"`, `"both"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SweepDirection::Up => "up",
+            SweepDirection::Down => "down",
+            SweepDirection::Both => "both",
+        }
+    }
+}
+
+/// The intercompany interest terms of one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterestRule {
+    /// The currency of the intercompany positions.
+    pub currency: Currency,
+    /// The day-count convention.
+    pub day_count: DayCount,
+    /// Percent per annum paid to a member lending to the pool (normalized, 0..=100).
+    pub credit_rate: Decimal,
+    /// Percent per annum charged to a member borrowing from the pool (normalized, 0..=100).
+    pub debit_rate: Decimal,
+    /// Optional tiers, `from` strictly increasing.
+    pub tiers: Vec<InterestTier>,
+}
+
+/// An interest tier: its rates apply to the part of `|balance|` above `from`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterestTier {
+    /// The balance magnitude the tier starts at (> 0, in the rule's currency minor units).
+    pub from: Decimal,
+    /// Percent per annum for credit positions (normalized, 0..=100).
+    pub credit_rate: Decimal,
+    /// Percent per annum for debit positions (normalized, 0..=100).
+    pub debit_rate: Decimal,
+}
+
+/// A day-count convention (ISDA 2006 §4.16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DayCount {
+    /// `"ACT/360"`: actual days / 360.
+    Act360,
+    /// `"ACT/365F"`: actual days / 365.
+    Act365F,
+    /// `"30/360"`: bond basis (D1=31→30; D2=31→30 only if D1≥30).
+    Thirty360,
+    /// `"30E/360"`: Eurobond basis (both 31→30).
+    ThirtyE360,
+}
+
+impl DayCount {
+    /// Every convention, in TOML spelling order.
+    pub const ALL: [DayCount; 4] = [DayCount::Act360, DayCount::Act365F, DayCount::Thirty360, DayCount::ThirtyE360];
+
+    /// The TOML spelling: `"ACT/360"`, `"ACT/365F"`, `"30/360"`, `"30E/360"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DayCount::Act360 => "ACT/360",
+            DayCount::Act365F => "ACT/365F",
+            DayCount::Thirty360 => "30/360",
+            DayCount::ThirtyE360 => "30E/360",
+        }
+    }
+
+    /// Parses the TOML spelling (exact).
+    pub fn parse(text: &str) -> Option<DayCount> {
+        DayCount::ALL.into_iter().find(|dc| dc.as_str() == text)
+    }
+}
+
+impl fmt::Display for DayCount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/// Everything wrong with a group definition (never empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (idx, error) in self.0.iter().enumerate() {
+            if idx > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// One problem in a group definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The key path: `account[3].overdraft.CNY`; empty for a TOML syntax error.
+    pub path: String,
+    /// The 1-based line of the offending value or table, when known.
+    pub line: Option<usize>,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    /// `account[3].overdraft.CNY: <message> (line 12)`, or `line 12: <message>`
+    /// for a syntax error, which has no key path.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.path.is_empty(), self.line) {
+            (true, Some(line)) => write!(f, "line {line}: {}", self.message),
+            (true, None) => f.write_str(&self.message),
+            (false, Some(line)) => write!(f, "{}: {} (line {line})", self.path, self.message),
+            (false, None) => write!(f, "{}: {}", self.path, self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+// ---------------------------------------------------------------------------------------------
+// The raw file, as serde reads it
+// ---------------------------------------------------------------------------------------------
+
+type Sp<T> = Spanned<T>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    group: Sp<RawGroup>,
+    pool: Sp<RawPool>,
+    #[serde(default)]
+    entity: Vec<Sp<RawEntity>>,
+    #[serde(default)]
+    account: Vec<Sp<RawAccount>>,
+    #[serde(default)]
+    sweep: Vec<Sp<RawSweep>>,
+    #[serde(default)]
+    interest: Vec<Sp<RawInterest>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroup {
+    id: Sp<String>,
+    name: Sp<String>,
+    base_currency: Sp<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPool {
+    id: Sp<String>,
+    host: Sp<String>,
+    domestic_master: Sp<String>,
+    international_master: Sp<String>,
+    netting_currency: Sp<String>,
+    #[serde(default)]
+    limits: Vec<Sp<RawLimit>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimit {
+    effective: Sp<Value>,
+    owners_equity: Sp<Value>,
+    inflow_leverage: Sp<Value>,
+    inflow_parameter: Sp<Value>,
+    outflow_coefficient: Sp<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntity {
+    id: Sp<String>,
+    name: Sp<String>,
+    residence: Sp<String>,
+    net_assets: Option<Sp<Value>>,
+    withholding_tax_rate: Option<Sp<Value>>,
+    #[serde(default)]
+    facilitation_quota: Vec<Sp<RawQuota>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuota {
+    effective: Sp<Value>,
+    usd_amount: Sp<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccount {
+    id: Sp<String>,
+    entity: Sp<String>,
+    kind: Sp<String>,
+    zone: Sp<String>,
+    bank_bic: Option<Sp<String>>,
+    bank_id: Option<Sp<String>>,
+    currencies: Sp<Vec<Sp<String>>>,
+    overdraft: Option<Sp<BTreeMap<String, Sp<Value>>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSweep {
+    account: Sp<String>,
+    currency: Sp<String>,
+    into: Sp<String>,
+    method: Sp<String>,
+    direction: Sp<String>,
+    priority: Option<Sp<Value>>,
+    target: Option<Sp<Value>>,
+    threshold: Option<Sp<Value>>,
+    min: Option<Sp<Value>>,
+    max: Option<Sp<Value>>,
+    min_transfer: Option<Sp<Value>>,
+    max_transfer: Option<Sp<Value>>,
+    rounding: Option<Sp<Value>>,
+    partial_allowed: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInterest {
+    currency: Sp<String>,
+    day_count: Sp<String>,
+    credit_rate: Sp<Value>,
+    debit_rate: Sp<Value>,
+    #[serde(default)]
+    tiers: Vec<Sp<RawTier>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTier {
+    from: Sp<Value>,
+    credit_rate: Sp<Value>,
+    debit_rate: Sp<Value>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+// ---------------------------------------------------------------------------------------------
+
+/// Parses and validates a group definition.
+///
+/// On failure returns every semantic problem found (or the first structural
+/// one: a TOML syntax error, an unknown key, a wrong value type, a missing
+/// required key), each naming its key path and line. Never panics.
+pub fn parse_group_config(text: &str) -> Result<GroupConfig, ConfigErrors> {
+    let deserializer = toml::Deserializer::new(text);
+    let raw: RawFile = match serde_path_to_error::deserialize(deserializer) {
+        Ok(raw) => raw,
+        Err(error) => return Err(ConfigErrors(vec![structural_error(text, &error)])),
+    };
+    let mut checker = Checker { text, errors: Vec::new() };
+    let config = checker.check(&raw);
+    match config {
+        Some(config) if checker.errors.is_empty() => Ok(config),
+        _ => {
+            if checker.errors.is_empty() {
+                checker.errors.push(ConfigError {
+                    path: String::new(),
+                    line: None,
+                    message: "the group definition is invalid (internal: no specific error was recorded)".into(),
+                });
+            }
+            // File order; errors without a line (whole-file rules) last.
+            checker.errors.sort_by_key(|error| error.line.unwrap_or(usize::MAX));
+            Err(ConfigErrors(checker.errors))
+        }
+    }
+}
+
+/// Turns a serde/toml error into a [`ConfigError`] with a clean key path.
+fn structural_error(text: &str, error: &serde_path_to_error::Error<toml::de::Error>) -> ConfigError {
+    use serde_path_to_error::Segment;
+    let mut path = String::new();
+    for segment in error.path().iter() {
+        match segment {
+            Segment::Seq { index } => path.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if key.starts_with("$__") {
+                    continue; // serde_spanned / toml datetime internals
+                }
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+            }
+            Segment::Unknown => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push('?');
+            }
+        }
+    }
+    let inner = error.inner();
+    // toml puts details on further lines; keep one error per line.
+    let joined: Vec<&str> = inner.message().lines().map(str::trim).filter(|line| !line.is_empty()).collect();
+    let joined = joined.join("; ");
+    let raw_message = joined.as_str();
+    let mut message = raw_message.to_string();
+    if let Some(key) = backticked_after(raw_message, "unknown field ") {
+        if !path.ends_with(key) {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(key);
+        }
+        message = format!("unknown key{}; remove it or fix its spelling", &raw_message["unknown field".len()..]);
+    } else if let Some(key) = backticked_after(raw_message, "missing field ") {
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
+        message = format!("required key `{key}` is missing");
+    }
+    let line = inner.span().map(|span| line_of(text, span.start));
+    ConfigError { path, line, message }
+}
+
+/// `"unknown field `x`, expected …"` → `Some("x")`.
+fn backticked_after<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
+    let rest = message.strip_prefix(prefix)?.strip_prefix('`')?;
+    let end = rest.find('`')?;
+    Some(&rest[..end])
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+/// `"CNY, USD"`, or `"none"`.
+fn list_codes(currencies: &[Currency]) -> String {
+    if currencies.is_empty() {
+        return "none".to_string();
+    }
+    currencies.iter().map(|c| c.code()).collect::<Vec<_>>().join(", ")
+}
+
+/// Whether a decimal must be `> 0` or `≥ 0`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sign {
+    Positive,
+    NonNegative,
+}
+
+impl Sign {
+    fn accepts(self, value: Decimal) -> bool {
+        match self {
+            Sign::Positive => value > Decimal::ZERO,
+            Sign::NonNegative => value >= Decimal::ZERO,
+        }
+    }
+
+    fn expectation(self) -> &'static str {
+        match self {
+            Sign::Positive => "greater than 0",
+            Sign::NonNegative => "0 or more",
+        }
+    }
+}
+
+/// An entity as checked: its id and residence when valid (for references
+/// from accounts and the pool), and the entity when entirely valid.
+struct CheckedEntity {
+    key: Option<(String, Option<Residence>)>,
+    entity: Option<Entity>,
+}
+
+/// A sweep rule's source: (account, currency).
+type SweepKey = (String, Currency);
+/// Valid sweep rules: source → (rule index, header account).
+type SweepEdges = HashMap<SweepKey, (usize, String)>;
+
+/// What the checker knows about a declared account, for references.
+struct AccountFacts {
+    index: usize,
+    entity: String,
+    kind: Option<AccountKind>,
+    currencies: Vec<Currency>,
+}
+
+/// Collects semantic errors while building the validated configuration.
+struct Checker<'t> {
+    text: &'t str,
+    errors: Vec<ConfigError>,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, path: impl Into<String>, span: Option<Range<usize>>, message: impl Into<String>) {
+        let line = span.map(|span| line_of(self.text, span.start));
+        self.errors.push(ConfigError { path: path.into(), line, message: message.into() });
+    }
+
+    fn check(&mut self, raw: &RawFile) -> Option<GroupConfig> {
+        let group = self.group(raw.group.get_ref());
+        let base = group.as_ref().map(|group| group.base_currency);
+        let entities = self.entities(&raw.entity, base);
+        let (accounts, facts) = self.accounts(&raw.account, &entities);
+        let pool = self.pool(&raw.pool, base, &entities, &facts);
+        let sweeps = self.sweeps(&raw.sweep, &facts);
+        let interest = self.interest(&raw.interest);
+
+        let entities: Option<Vec<Entity>> = entities.into_iter().map(|checked| checked.entity).collect();
+        let accounts: Option<Vec<AccountSpec>> = accounts.into_iter().collect();
+        Some(GroupConfig {
+            group: group?,
+            pool: pool?,
+            entities: entities?,
+            accounts: accounts?,
+            sweeps: sweeps?,
+            interest: interest?,
+        })
+    }
+
+    // --- [group] ------------------------------------------------------------------------------
+
+    fn group(&mut self, raw: &RawGroup) -> Option<GroupInfo> {
+        let id = self.id("group.id", &raw.id);
+        let name = self.name("group.name", &raw.name);
+        let base_currency = self.currency("group.base_currency", &raw.base_currency);
+        Some(GroupInfo { id: id?, name: name?, base_currency: base_currency? })
+    }
+
+    // --- [[entity]] ---------------------------------------------------------------------------
+
+    /// Returns, per entity in file order, its id (when valid, for references) and the entity.
+    fn entities(&mut self, raw: &[Sp<RawEntity>], base: Option<Currency>) -> Vec<CheckedEntity> {
+        let usd = Currency::from_code("USD");
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut out = Vec::with_capacity(raw.len());
+        for (idx, spanned) in raw.iter().enumerate() {
+            let entity = spanned.get_ref();
+            let path = format!("entity[{idx}]");
+            let mut id = self.id(&format!("{path}.id"), &entity.id);
+            if let Some(text) = id.as_deref() {
+                if text.eq_ignore_ascii_case(EXTERNAL_ENTITY) {
+                    self.error(
+                        format!("{path}.id"),
+                        Some(entity.id.span()),
+                        format!("{text:?} is reserved for counterparties outside the group (accounts with entity = \"{EXTERNAL_ENTITY}\"); choose another entity id"),
+                    );
+                    id = None;
+                } else if let Some(first) = seen.get(text) {
+                    self.error(
+                        format!("{path}.id"),
+                        Some(entity.id.span()),
+                        format!(
+                            "duplicate entity id {text:?} (already used by entity[{first}]); entity ids must be unique"
+                        ),
+                    );
+                    id = None;
+                } else {
+                    seen.insert(text.to_string(), idx);
+                }
+            }
+            let name = self.name(&format!("{path}.name"), &entity.name);
+            let residence = match entity.residence.get_ref().as_str() {
+                "onshore" => Some(Residence::Onshore),
+                "offshore" => Some(Residence::Offshore),
+                other => {
+                    self.error(
+                        format!("{path}.residence"),
+                        Some(entity.residence.span()),
+                        format!("unknown residence {other:?}; expected \"onshore\" or \"offshore\""),
+                    );
+                    None
+                }
+            };
+            let net_assets = match &entity.net_assets {
+                Some(value) => self.amount(&format!("{path}.net_assets"), value, base, Sign::NonNegative).map(Some),
+                None => Some(None),
+            };
+            let withholding_tax_rate = match &entity.withholding_tax_rate {
+                Some(value) => self.fraction(&format!("{path}.withholding_tax_rate"), value).map(Some),
+                None => Some(None),
+            };
+            if residence == Some(Residence::Offshore) && !entity.facilitation_quota.is_empty() {
+                self.error(
+                    format!("{path}.facilitation_quota"),
+                    Some(entity.facilitation_quota[0].span()),
+                    "the facilitation quota is for onshore high-tech SMEs borrowing abroad; an offshore entity cannot have one",
+                );
+            }
+            let mut quota = Some(Vec::with_capacity(entity.facilitation_quota.len()));
+            let mut previous: Option<NaiveDate> = None;
+            for (qidx, row) in entity.facilitation_quota.iter().enumerate() {
+                let row_path = format!("{path}.facilitation_quota[{qidx}]");
+                let row = row.get_ref();
+                let effective = self.date(&format!("{row_path}.effective"), &row.effective);
+                if let Some(date) = effective {
+                    self.check_increasing(
+                        &format!("{row_path}.effective"),
+                        &row.effective,
+                        previous,
+                        date,
+                        &format!("{path}.facilitation_quota"),
+                    );
+                    previous = Some(date);
+                }
+                let usd_amount = self.amount(&format!("{row_path}.usd_amount"), &row.usd_amount, usd, Sign::Positive);
+                match (effective, usd_amount, quota.as_mut()) {
+                    (Some(effective), Some(usd_amount), Some(rows)) => rows.push(QuotaRow { effective, usd_amount }),
+                    _ => quota = None,
+                }
+            }
+            let key = id.clone().map(|id| (id, residence));
+            let built = (|| {
+                Some(Entity {
+                    id: id?,
+                    name: name?,
+                    residence: residence?,
+                    net_assets: net_assets?,
+                    withholding_tax_rate: withholding_tax_rate?,
+                    facilitation_quota: quota?,
+                })
+            })();
+            out.push(CheckedEntity { key, entity: built });
+        }
+        if raw.len() < ENTITIES_MIN {
+            self.error(
+                "entity",
+                None,
+                format!(
+                    "a pool needs at least {ENTITIES_MIN} entities (the host and its members, each an [[entity]] table); found {}",
+                    raw.len()
+                ),
+            );
+        }
+        out
+    }
+
+    // --- [[account]] --------------------------------------------------------------------------
+
+    fn accounts(
+        &mut self,
+        raw: &[Sp<RawAccount>],
+        entities: &[CheckedEntity],
+    ) -> (Vec<Option<AccountSpec>>, HashMap<String, AccountFacts>) {
+        let declared: HashSet<&str> =
+            entities.iter().filter_map(|checked| checked.key.as_ref().map(|(id, _)| id.as_str())).collect();
+        let mut facts: HashMap<String, AccountFacts> = HashMap::new();
+        let mut bank_ids: HashMap<String, usize> = HashMap::new();
+        let mut out = Vec::with_capacity(raw.len());
+        for (idx, spanned) in raw.iter().enumerate() {
+            let account = spanned.get_ref();
+            let path = format!("account[{idx}]");
+
+            let mut id = self.id(&format!("{path}.id"), &account.id);
+            if let Some(text) = id.as_deref() {
+                let prefix_len = SYSTEM_ACCOUNT_PREFIX.len();
+                if text.get(..prefix_len).is_some_and(|head| head.eq_ignore_ascii_case(SYSTEM_ACCOUNT_PREFIX)) {
+                    self.error(
+                        format!("{path}.id"),
+                        Some(account.id.span()),
+                        format!("account ids starting with {SYSTEM_ACCOUNT_PREFIX:?} are reserved for the ledger's system accounts; choose another id than {text:?}"),
+                    );
+                    id = None;
+                } else if let Some(first) = facts.get(text) {
+                    let first = first.index;
+                    self.error(
+                        format!("{path}.id"),
+                        Some(account.id.span()),
+                        format!("duplicate account id {text:?} (already used by account[{first}]); account ids must be unique"),
+                    );
+                    id = None;
+                }
+            }
+
+            let entity_text = account.entity.get_ref();
+            let entity = if entity_text == EXTERNAL_ENTITY || declared.contains(entity_text.as_str()) {
+                Some(entity_text.clone())
+            } else {
+                self.error(
+                    format!("{path}.entity"),
+                    Some(account.entity.span()),
+                    format!("unknown entity {entity_text:?}; expected the id of a declared [[entity]] or \"{EXTERNAL_ENTITY}\" for a counterparty outside the group"),
+                );
+                None
+            };
+
+            let kind = self.account_kind(&path, &account.kind);
+            let is_external_entity = entity_text == EXTERNAL_ENTITY;
+            if let Some(kind) = kind {
+                if is_external_entity && kind != AccountKind::External {
+                    self.error(
+                        format!("{path}.kind"),
+                        Some(account.kind.span()),
+                        format!(
+                            "an account of entity \"{EXTERNAL_ENTITY}\" must have kind \"external\", not {:?}",
+                            kind.as_str()
+                        ),
+                    );
+                } else if !is_external_entity && kind == AccountKind::External {
+                    self.error(
+                        format!("{path}.kind"),
+                        Some(account.kind.span()),
+                        format!("kind \"external\" is only for accounts of entity \"{EXTERNAL_ENTITY}\"; an account of {entity_text:?} needs another kind (settlement, fte, …)"),
+                    );
+                }
+            }
+
+            let zone = match account.zone.get_ref().as_str() {
+                "onshore" => Some(Zone::Onshore),
+                "ft" => Some(Zone::Ft),
+                "offshore" => Some(Zone::Offshore),
+                other => {
+                    self.error(
+                        format!("{path}.zone"),
+                        Some(account.zone.span()),
+                        format!("unknown zone {other:?}; expected \"onshore\", \"ft\" or \"offshore\""),
+                    );
+                    None
+                }
+            };
+            if let (Some(kind), Some(zone)) = (kind, zone) {
+                let required = match kind {
+                    AccountKind::DomesticMaster => Some(Zone::Onshore),
+                    AccountKind::InternationalMaster | AccountKind::Nra | AccountKind::Osa => Some(Zone::Offshore),
+                    AccountKind::Fte | AccountKind::Ftn | AccountKind::Ftu => Some(Zone::Ft),
+                    _ => None,
+                };
+                if let Some(required) = required {
+                    if required != zone {
+                        self.error(
+                            format!("{path}.zone"),
+                            Some(account.zone.span()),
+                            format!(
+                                "an account of kind {:?} sits in zone {:?}, not {:?}",
+                                kind.as_str(),
+                                required.as_str(),
+                                zone.as_str()
+                            ),
+                        );
+                    }
+                }
+            }
+
+            let bank_bic = match &account.bank_bic {
+                Some(bic) => self.bic(&format!("{path}.bank_bic"), bic).map(Some),
+                None => Some(None),
+            };
+            let bank_id = match &account.bank_id {
+                Some(bank_id) => {
+                    let checked = self.id(&format!("{path}.bank_id"), bank_id);
+                    match checked {
+                        Some(text) => {
+                            if let Some(first) = bank_ids.get(&text) {
+                                let first = *first;
+                                self.error(
+                                    format!("{path}.bank_id"),
+                                    Some(bank_id.span()),
+                                    format!("bank_id {text:?} is already used by account[{first}]; each bank account maps to one ledger account"),
+                                );
+                                None
+                            } else {
+                                bank_ids.insert(text.clone(), idx);
+                                Some(Some(text))
+                            }
+                        }
+                        None => None,
+                    }
+                }
+                None => Some(None),
+            };
+
+            // Currencies: known, no duplicates, at least one.
+            let mut currencies: Option<Vec<Currency>> = Some(Vec::new());
+            let listed = account.currencies.get_ref();
+            if listed.is_empty() {
+                self.error(
+                    format!("{path}.currencies"),
+                    Some(account.currencies.span()),
+                    "an account holds at least one currency; list them, e.g. currencies = [\"CNY\", \"USD\"]",
+                );
+                currencies = None;
+            }
+            let mut held: Vec<Currency> = Vec::new();
+            for (cidx, code) in listed.iter().enumerate() {
+                let cpath = format!("{path}.currencies[{cidx}]");
+                match self.currency(&cpath, code) {
+                    Some(currency) => {
+                        if held.contains(&currency) {
+                            self.error(
+                                cpath,
+                                Some(code.span()),
+                                format!("{currency} is listed twice; list each currency once"),
+                            );
+                            currencies = None;
+                        } else {
+                            held.push(currency);
+                        }
+                    }
+                    None => currencies = None,
+                }
+            }
+            held.sort();
+            if let Some(list) = currencies.as_mut() {
+                list.clone_from(&held);
+            }
+
+            // Overdrafts.
+            let mut overdrafts: Option<Vec<(Currency, Decimal)>> = Some(Vec::new());
+            if let Some(table) = &account.overdraft {
+                if kind == Some(AccountKind::External) || is_external_entity {
+                    self.error(
+                        format!("{path}.overdraft"),
+                        Some(table.span()),
+                        "external accounts are unbounded and take no overdraft; remove the overdraft",
+                    );
+                    overdrafts = None;
+                }
+                for (code, value) in table.get_ref() {
+                    let opath = format!("{path}.overdraft.{code}");
+                    let currency = match Currency::from_code(code) {
+                        Some(currency) => currency,
+                        None => {
+                            self.error(
+                                opath,
+                                Some(value.span()),
+                                format!("unknown currency {code:?}; overdraft keys are ISO 4217 codes of currencies the account holds"),
+                            );
+                            overdrafts = None;
+                            continue;
+                        }
+                    };
+                    if !held.contains(&currency) {
+                        self.error(
+                            opath.clone(),
+                            Some(value.span()),
+                            format!(
+                                "the account does not hold {currency} (its currencies: {}); add it to currencies or remove the overdraft",
+                                list_codes(&held)
+                            ),
+                        );
+                        overdrafts = None;
+                    }
+                    match self.amount(&opath, value, Some(currency), Sign::NonNegative) {
+                        Some(limit) => {
+                            if let Some(list) = overdrafts.as_mut() {
+                                list.push((currency, limit));
+                            }
+                        }
+                        None => overdrafts = None,
+                    }
+                }
+            }
+            if let Some(list) = overdrafts.as_mut() {
+                list.sort_by_key(|(currency, _)| *currency);
+            }
+
+            if let Some(text) = &id {
+                facts.insert(
+                    text.clone(),
+                    AccountFacts { index: idx, entity: entity_text.clone(), kind, currencies: held.clone() },
+                );
+            }
+            // A kind that contradicts the entity is already reported.
+            let kind = kind.filter(|kind| (*kind == AccountKind::External) == is_external_entity);
+            let built = (|| {
+                Some(AccountSpec {
+                    id: id?,
+                    entity: entity?,
+                    kind: kind?,
+                    zone: Some(zone?),
+                    bank_bic: bank_bic?,
+                    bank_id: bank_id?,
+                    currencies: currencies?,
+                    overdrafts: overdrafts?,
+                })
+            })();
+            out.push(built);
+        }
+        (out, facts)
+    }
+
+    fn account_kind(&mut self, path: &str, raw: &Sp<String>) -> Option<AccountKind> {
+        const KINDS: [AccountKind; 9] = [
+            AccountKind::DomesticMaster,
+            AccountKind::InternationalMaster,
+            AccountKind::Settlement,
+            AccountKind::Fte,
+            AccountKind::Ftn,
+            AccountKind::Ftu,
+            AccountKind::Nra,
+            AccountKind::Osa,
+            AccountKind::External,
+        ];
+        let text = raw.get_ref().as_str();
+        if text == AccountKind::System.as_str() {
+            self.error(
+                format!("{path}.kind"),
+                Some(raw.span()),
+                "kind \"system\" is reserved for the accounts the ledger creates itself; choose another kind",
+            );
+            return None;
+        }
+        match KINDS.into_iter().find(|kind| kind.as_str() == text) {
+            Some(kind) => Some(kind),
+            None => {
+                let expected: Vec<&str> = KINDS.iter().map(|kind| kind.as_str()).collect();
+                self.error(
+                    format!("{path}.kind"),
+                    Some(raw.span()),
+                    format!("unknown account kind {text:?}; expected one of {}", expected.join(", ")),
+                );
+                None
+            }
+        }
+    }
+
+    // --- [pool] -------------------------------------------------------------------------------
+
+    fn pool(
+        &mut self,
+        raw: &Sp<RawPool>,
+        base: Option<Currency>,
+        entities: &[CheckedEntity],
+        facts: &HashMap<String, AccountFacts>,
+    ) -> Option<PoolConfig> {
+        let pool = raw.get_ref();
+        let id = self.id("pool.id", &pool.id);
+
+        let host_text = pool.host.get_ref();
+        let host = match entities.iter().find_map(|checked| checked.key.as_ref().filter(|(id, _)| id == host_text)) {
+            Some((_, Some(Residence::Offshore))) => {
+                self.error(
+                    "pool.host",
+                    Some(pool.host.span()),
+                    format!("the host must be an onshore entity (an onshore legal person files and runs the pool); {host_text:?} is offshore"),
+                );
+                None
+            }
+            Some((_, Some(Residence::Onshore))) => Some(host_text.clone()),
+            Some((_, None)) => None, // its residence is already reported
+            None => {
+                self.error(
+                    "pool.host",
+                    Some(pool.host.span()),
+                    format!("unknown entity {host_text:?}; the host must be the id of a declared onshore [[entity]]"),
+                );
+                None
+            }
+        };
+
+        let domestic_master = self.master(
+            "pool.domestic_master",
+            &pool.domestic_master,
+            host.as_deref(),
+            AccountKind::DomesticMaster,
+            facts,
+        );
+        let international_master = self.master(
+            "pool.international_master",
+            &pool.international_master,
+            host.as_deref(),
+            AccountKind::InternationalMaster,
+            facts,
+        );
+        let netting_currency = self.currency("pool.netting_currency", &pool.netting_currency);
+
+        let mut limits = Some(Vec::with_capacity(pool.limits.len()));
+        if pool.limits.is_empty() {
+            self.error(
+                "pool.limits",
+                Some(raw.span()),
+                "at least one [[pool.limits]] row is required (effective, owners_equity, inflow_leverage, inflow_parameter, outflow_coefficient)",
+            );
+            limits = None;
+        }
+        let mut previous: Option<NaiveDate> = None;
+        for (idx, row) in pool.limits.iter().enumerate() {
+            let path = format!("pool.limits[{idx}]");
+            let row = row.get_ref();
+            let effective = self.date(&format!("{path}.effective"), &row.effective);
+            if let Some(date) = effective {
+                self.check_increasing(&format!("{path}.effective"), &row.effective, previous, date, "pool.limits");
+                previous = Some(date);
+            }
+            let owners_equity = self.amount(&format!("{path}.owners_equity"), &row.owners_equity, base, Sign::Positive);
+            let inflow_leverage = self.factor(&format!("{path}.inflow_leverage"), &row.inflow_leverage);
+            let inflow_parameter = self.factor(&format!("{path}.inflow_parameter"), &row.inflow_parameter);
+            let outflow_coefficient = self.factor(&format!("{path}.outflow_coefficient"), &row.outflow_coefficient);
+            let built = (|| {
+                Some(LimitRow {
+                    effective: effective?,
+                    owners_equity: owners_equity?,
+                    inflow_leverage: inflow_leverage?,
+                    inflow_parameter: inflow_parameter?,
+                    outflow_coefficient: outflow_coefficient?,
+                })
+            })();
+            match (built, limits.as_mut()) {
+                (Some(built), Some(rows)) => rows.push(built),
+                _ => limits = None,
+            }
+        }
+
+        Some(PoolConfig {
+            id: id?,
+            host: host?,
+            domestic_master: domestic_master?,
+            international_master: international_master?,
+            netting_currency: netting_currency?,
+            limits: limits?,
+        })
+    }
+
+    fn master(
+        &mut self,
+        path: &str,
+        raw: &Sp<String>,
+        host: Option<&str>,
+        kind: AccountKind,
+        facts: &HashMap<String, AccountFacts>,
+    ) -> Option<String> {
+        let text = raw.get_ref();
+        let Some(account) = facts.get(text) else {
+            self.error(
+                path,
+                Some(raw.span()),
+                format!(
+                    "unknown account {text:?}; expected the id of the host's [[account]] of kind {:?}",
+                    kind.as_str()
+                ),
+            );
+            return None;
+        };
+        let mut ok = true;
+        // With the host itself invalid (already reported), ownership cannot be judged.
+        if let Some(host) = host.filter(|host| account.entity != *host) {
+            self.error(
+                path,
+                Some(raw.span()),
+                format!("account {text:?} belongs to entity {:?}, not to the host {host:?}; the master accounts are the host's", account.entity),
+            );
+            ok = false;
+        }
+        if let Some(actual) = account.kind {
+            if actual != kind {
+                self.error(
+                    path,
+                    Some(raw.span()),
+                    format!(
+                        "account {text:?} has kind {:?}; expected an account of kind {:?}",
+                        actual.as_str(),
+                        kind.as_str()
+                    ),
+                );
+                ok = false;
+            }
+        }
+        (ok && account.kind.is_some()).then(|| text.clone())
+    }
+
+    // --- [[sweep]] ----------------------------------------------------------------------------
+
+    fn sweeps(&mut self, raw: &[Sp<RawSweep>], facts: &HashMap<String, AccountFacts>) -> Option<Vec<SweepRule>> {
+        let mut out = Some(Vec::with_capacity(raw.len()));
+        // (account, currency) → first rule index, for duplicates.
+        let mut seen: HashMap<SweepKey, usize> = HashMap::new();
+        // (account, currency) → (rule index, into) of the valid rules, for cycles.
+        let mut edges: SweepEdges = HashMap::new();
+        for (idx, spanned) in raw.iter().enumerate() {
+            let sweep = spanned.get_ref();
+            let path = format!("sweep[{idx}]");
+            let currency = self.currency(&format!("{path}.currency"), &sweep.currency);
+            let account = self.sweep_end(&format!("{path}.account"), &sweep.account, currency, facts);
+            let into = self.sweep_end(&format!("{path}.into"), &sweep.into, currency, facts);
+            let mut pair_ok = true;
+            if sweep.account.get_ref() == sweep.into.get_ref() {
+                self.error(
+                    format!("{path}.into"),
+                    Some(sweep.into.span()),
+                    format!(
+                        "a rule sweeps one account into another; `into` must differ from `account` ({:?})",
+                        sweep.into.get_ref()
+                    ),
+                );
+                pair_ok = false;
+            }
+
+            let method_name = sweep.method.get_ref().as_str();
+            let direction = match sweep.direction.get_ref().as_str() {
+                "up" => Some(SweepDirection::Up),
+                "down" => Some(SweepDirection::Down),
+                "both" => Some(SweepDirection::Both),
+                other => {
+                    self.error(
+                        format!("{path}.direction"),
+                        Some(sweep.direction.span()),
+                        format!(
+                            "unknown direction {other:?}; expected \"up\" (concentrate), \"down\" (fund) or \"both\""
+                        ),
+                    );
+                    None
+                }
+            };
+
+            // Method-specific keys: required for their method, forbidden for the others.
+            let keys: [(&str, &Option<Sp<Value>>, &str); 4] = [
+                ("target", &sweep.target, "target"),
+                ("threshold", &sweep.threshold, "threshold"),
+                ("min", &sweep.min, "range"),
+                ("max", &sweep.max, "range"),
+            ];
+            let known_method = matches!(method_name, "zero" | "target" | "threshold" | "range");
+            if !known_method {
+                self.error(
+                    format!("{path}.method"),
+                    Some(sweep.method.span()),
+                    format!("unknown sweep method {method_name:?}; expected \"zero\", \"target\", \"threshold\" or \"range\""),
+                );
+            }
+            let mut values: [Option<Decimal>; 4] = [None; 4];
+            let mut method_ok = known_method;
+            for (slot, (key, value, owner)) in keys.iter().enumerate() {
+                let kpath = format!("{path}.{key}");
+                match value {
+                    Some(value) => {
+                        if known_method && method_name != *owner {
+                            self.error(
+                                kpath.clone(),
+                                Some(value.span()),
+                                format!("`{key}` belongs to method \"{owner}\"; this rule's method is \"{method_name}\", so remove `{key}`"),
+                            );
+                            method_ok = false;
+                        }
+                        values[slot] = self.amount(&kpath, value, currency, Sign::NonNegative);
+                        if values[slot].is_none() {
+                            method_ok = false;
+                        }
+                    }
+                    None => {
+                        if method_name == *owner {
+                            self.error(
+                                kpath,
+                                Some(spanned.span()),
+                                format!("method \"{owner}\" needs `{key} = \"<amount>\"` (a decimal string in the sweep currency)"),
+                            );
+                            method_ok = false;
+                        }
+                    }
+                }
+            }
+            let [target, threshold, min, max] = values;
+            if let (Some(min_value), Some(max_value), Some(min_raw)) = (min, max, &sweep.min) {
+                if min_value > max_value {
+                    self.error(
+                        format!("{path}.min"),
+                        Some(min_raw.span()),
+                        format!("range min {min_value} is above max {max_value}; expected min ≤ max"),
+                    );
+                    method_ok = false;
+                }
+            }
+            let method = if method_ok {
+                match (method_name, target, threshold, min, max) {
+                    ("zero", ..) => Some(SweepMethod::Zero),
+                    ("target", Some(target), ..) => Some(SweepMethod::Target { target }),
+                    ("threshold", _, Some(threshold), ..) => Some(SweepMethod::Threshold { threshold }),
+                    ("range", _, _, Some(min), Some(max)) => Some(SweepMethod::Range { min, max }),
+                    _ => None,
+                }
+            } else {
+                None
+            };
+
+            let optional = |checker: &mut Self, key: &str, value: &Option<Sp<Value>>, sign: Sign| match value {
+                Some(value) => checker.amount(&format!("{path}.{key}"), value, currency, sign).map(Some),
+                None => Some(None),
+            };
+            let min_transfer = optional(self, "min_transfer", &sweep.min_transfer, Sign::NonNegative);
+            let max_transfer = optional(self, "max_transfer", &sweep.max_transfer, Sign::Positive);
+            let rounding = optional(self, "rounding", &sweep.rounding, Sign::Positive);
+            let mut transfers_ok = true;
+            if let (Some(Some(low)), Some(Some(high)), Some(low_raw)) =
+                (min_transfer, max_transfer, &sweep.min_transfer)
+            {
+                if low > high {
+                    self.error(
+                        format!("{path}.min_transfer"),
+                        Some(low_raw.span()),
+                        format!(
+                            "min_transfer {low} is above max_transfer {high}; expected min_transfer ≤ max_transfer"
+                        ),
+                    );
+                    transfers_ok = false;
+                }
+            }
+
+            let priority = match &sweep.priority {
+                None => {
+                    self.error(
+                        format!("{path}.priority"),
+                        Some(spanned.span()),
+                        "priority is required: a whole number, lower is funded first (e.g. priority = 1)",
+                    );
+                    None
+                }
+                Some(value) => match value.get_ref() {
+                    Value::Integer(number) => match u32::try_from(*number) {
+                        Ok(priority) => Some(priority),
+                        Err(_) => {
+                            self.error(
+                                format!("{path}.priority"),
+                                Some(value.span()),
+                                format!(
+                                    "priority {number} is out of range; expected a whole number from 0 to {}",
+                                    u32::MAX
+                                ),
+                            );
+                            None
+                        }
+                    },
+                    other => {
+                        self.error(
+                            format!("{path}.priority"),
+                            Some(value.span()),
+                            format!(
+                                "expected a whole number such as priority = 1 (unquoted), found {}",
+                                other.type_str()
+                            ),
+                        );
+                        None
+                    }
+                },
+            };
+
+            // One rule per (account, currency).
+            if let (Some(account_id), Some(currency)) = (&account, currency) {
+                let key = (account_id.clone(), currency);
+                if let Some(first) = seen.get(&key) {
+                    self.error(
+                        path.clone(),
+                        Some(spanned.span()),
+                        format!(
+                            "sweep[{first}] already sweeps {account_id} {currency}; one rule per account and currency"
+                        ),
+                    );
+                    pair_ok = false;
+                } else {
+                    seen.insert(key.clone(), idx);
+                    if let (Some(into_id), true) = (&into, pair_ok) {
+                        edges.insert(key, (idx, into_id.clone()));
+                    }
+                }
+            }
+
+            let built = (|| {
+                if !pair_ok || !transfers_ok {
+                    return None;
+                }
+                Some(SweepRule {
+                    account: account?,
+                    currency: currency?,
+                    into: into?,
+                    method: method?,
+                    direction: direction?,
+                    min_transfer: min_transfer?,
+                    max_transfer: max_transfer?,
+                    rounding: rounding?,
+                    priority: priority?,
+                    partial_allowed: sweep.partial_allowed.unwrap_or(false),
+                })
+            })();
+            match (built, out.as_mut()) {
+                (Some(rule), Some(rules)) => rules.push(rule),
+                _ => out = None,
+            }
+        }
+        if self.sweep_cycles(raw, &edges) {
+            out = None;
+        }
+        out
+    }
+
+    /// Checks one end of a sweep rule: a declared, non-external account holding the currency.
+    fn sweep_end(
+        &mut self,
+        path: &str,
+        raw: &Sp<String>,
+        currency: Option<Currency>,
+        facts: &HashMap<String, AccountFacts>,
+    ) -> Option<String> {
+        let text = raw.get_ref();
+        let Some(account) = facts.get(text) else {
+            self.error(
+                path,
+                Some(raw.span()),
+                format!("unknown account {text:?}; expected the id of a declared [[account]]"),
+            );
+            return None;
+        };
+        if account.kind == Some(AccountKind::External) || account.entity == EXTERNAL_ENTITY {
+            self.error(
+                path,
+                Some(raw.span()),
+                format!(
+                    "{text:?} is an external account; external accounts are never swept, name an account of the group"
+                ),
+            );
+            return None;
+        }
+        if let Some(currency) = currency {
+            if !account.currencies.contains(&currency) {
+                self.error(
+                    path,
+                    Some(raw.span()),
+                    format!(
+                        "account {text:?} does not hold {currency} (its currencies: {}); both accounts of a sweep must hold its currency",
+                        list_codes(&account.currencies)
+                    ),
+                );
+                return None;
+            }
+        }
+        Some(text.clone())
+    }
+
+    /// Reports every cycle among sweep rules of the same currency (once, at the
+    /// rule with the lowest index in it). Returns whether there was one.
+    fn sweep_cycles(&mut self, raw: &[Sp<RawSweep>], edges: &SweepEdges) -> bool {
+        let mut found = false;
+        let mut starts: Vec<(&SweepKey, &(usize, String))> = edges.iter().collect();
+        starts.sort_by_key(|(_, (idx, _))| *idx);
+        for (start, (start_idx, _)) in starts {
+            let mut chain = vec![start.0.clone()];
+            let mut min_idx = *start_idx;
+            let mut current = start.clone();
+            let mut cyclic = false;
+            for _ in 0..edges.len() {
+                let Some((idx, next)) = edges.get(&current) else { break };
+                min_idx = min_idx.min(*idx);
+                chain.push(next.clone());
+                if *next == start.0 {
+                    cyclic = true;
+                    break;
+                }
+                current = (next.clone(), start.1);
+            }
+            if cyclic && min_idx == *start_idx {
+                found = true;
+                let span = raw.get(*start_idx).map(|rule| rule.get_ref().into.span());
+                self.error(
+                    format!("sweep[{start_idx}].into"),
+                    span,
+                    format!(
+                        "the {} sweep rules form a cycle ({}); a sweep hierarchy must end at a header account that is not swept itself",
+                        start.1,
+                        chain.join(" → ")
+                    ),
+                );
+            }
+        }
+        found
+    }
+
+    // --- [[interest]] -------------------------------------------------------------------------
+
+    fn interest(&mut self, raw: &[Sp<RawInterest>]) -> Option<Vec<InterestRule>> {
+        let mut out = Some(Vec::with_capacity(raw.len()));
+        let mut seen: HashMap<Currency, usize> = HashMap::new();
+        for (idx, spanned) in raw.iter().enumerate() {
+            let rule = spanned.get_ref();
+            let path = format!("interest[{idx}]");
+            let mut currency = self.currency(&format!("{path}.currency"), &rule.currency);
+            if let Some(code) = currency {
+                if let Some(first) = seen.get(&code) {
+                    self.error(
+                        format!("{path}.currency"),
+                        Some(rule.currency.span()),
+                        format!("interest[{first}] already sets the {code} terms; one [[interest]] rule per currency"),
+                    );
+                    currency = None;
+                } else {
+                    seen.insert(code, idx);
+                }
+            }
+            let day_count = match DayCount::parse(rule.day_count.get_ref()) {
+                Some(day_count) => Some(day_count),
+                None => {
+                    let expected: Vec<&str> = DayCount::ALL.iter().map(|dc| dc.as_str()).collect();
+                    self.error(
+                        format!("{path}.day_count"),
+                        Some(rule.day_count.span()),
+                        format!(
+                            "unknown day count {:?}; expected one of {}",
+                            rule.day_count.get_ref(),
+                            expected.join(", ")
+                        ),
+                    );
+                    None
+                }
+            };
+            let credit_rate = self.percent(&format!("{path}.credit_rate"), &rule.credit_rate);
+            let debit_rate = self.percent(&format!("{path}.debit_rate"), &rule.debit_rate);
+            let mut tiers = Some(Vec::with_capacity(rule.tiers.len()));
+            let mut previous: Option<Decimal> = None;
+            for (tidx, tier) in rule.tiers.iter().enumerate() {
+                let tpath = format!("{path}.tiers[{tidx}]");
+                let tier = tier.get_ref();
+                let from = self.amount(&format!("{tpath}.from"), &tier.from, currency, Sign::Positive);
+                if let (Some(from_value), Some(prev)) = (from, previous) {
+                    if from_value <= prev {
+                        self.error(
+                            format!("{tpath}.from"),
+                            Some(tier.from.span()),
+                            format!("tier from {from_value} must be above the previous tier's from {prev}; list tiers in increasing order"),
+                        );
+                        tiers = None;
+                    }
+                }
+                if from.is_some() {
+                    previous = from;
+                }
+                let credit = self.percent(&format!("{tpath}.credit_rate"), &tier.credit_rate);
+                let debit = self.percent(&format!("{tpath}.debit_rate"), &tier.debit_rate);
+                match (from, credit, debit, tiers.as_mut()) {
+                    (Some(from), Some(credit_rate), Some(debit_rate), Some(list)) => {
+                        list.push(InterestTier { from, credit_rate, debit_rate })
+                    }
+                    _ => tiers = None,
+                }
+            }
+            let built = (|| {
+                Some(InterestRule {
+                    currency: currency?,
+                    day_count: day_count?,
+                    credit_rate: credit_rate?,
+                    debit_rate: debit_rate?,
+                    tiers: tiers?,
+                })
+            })();
+            match (built, out.as_mut()) {
+                (Some(rule), Some(rules)) => rules.push(rule),
+                _ => out = None,
+            }
+        }
+        out
+    }
+
+    // --- values -------------------------------------------------------------------------------
+
+    /// An id: 1..=64 bytes of printable ASCII without spaces.
+    fn id(&mut self, path: &str, raw: &Sp<String>) -> Option<String> {
+        let text = raw.get_ref();
+        let problem = if text.is_empty() {
+            Some("must not be empty".to_string())
+        } else if text.len() > ID_LEN_MAX {
+            Some(format!("is {} bytes long; at most {ID_LEN_MAX} are allowed", text.len()))
+        } else {
+            text.chars().find(|c| !c.is_ascii_graphic()).map(|c| format!("{text:?} contains {c:?}"))
+        };
+        match problem {
+            None => Some(text.clone()),
+            Some(problem) => {
+                self.error(
+                    path,
+                    Some(raw.span()),
+                    format!("{problem}; an id is 1 to {ID_LEN_MAX} printable ASCII characters without spaces, e.g. \"LGT-SH\""),
+                );
+                None
+            }
+        }
+    }
+
+    /// A display name: not blank, at most 256 bytes, no control characters.
+    fn name(&mut self, path: &str, raw: &Sp<String>) -> Option<String> {
+        let text = raw.get_ref();
+        let problem = if text.trim().is_empty() {
+            Some("must not be empty".to_string())
+        } else if text.len() > NAME_LEN_MAX {
+            Some(format!("is {} bytes long; at most {NAME_LEN_MAX} are allowed", text.len()))
+        } else {
+            text.chars().find(|c| c.is_control()).map(|c| format!("contains the control character {c:?}"))
+        };
+        match problem {
+            None => Some(text.clone()),
+            Some(problem) => {
+                self.error(path, Some(raw.span()), format!("name {problem}; expected a one-line display name"));
+                None
+            }
+        }
+    }
+
+    /// A BIC (ISO 9362): 8 or 11 upper-case letters and digits, letters for the country.
+    fn bic(&mut self, path: &str, raw: &Sp<String>) -> Option<String> {
+        let text = raw.get_ref();
+        let bytes = text.as_bytes();
+        let shape_ok = (bytes.len() == 8 || bytes.len() == 11)
+            && bytes.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            && bytes[4..6].iter().all(u8::is_ascii_uppercase);
+        if shape_ok {
+            Some(text.clone())
+        } else {
+            self.error(
+                path,
+                Some(raw.span()),
+                format!("{text:?} is not a BIC; expected 8 or 11 upper-case letters and digits (ISO 9362), e.g. \"BKCHCNBJ300\""),
+            );
+            None
+        }
+    }
+
+    /// An active ISO 4217 currency code.
+    fn currency(&mut self, path: &str, raw: &Sp<String>) -> Option<Currency> {
+        let code = raw.get_ref();
+        match Currency::from_code(code) {
+            Some(currency) => Some(currency),
+            None => {
+                self.error(
+                    path,
+                    Some(raw.span()),
+                    format!("unknown currency {code:?}; expected an active ISO 4217 code in upper case, such as \"CNY\", \"USD\", \"JPY\""),
+                );
+                None
+            }
+        }
+    }
+
+    /// A quoted decimal string (not a TOML number).
+    fn decimal(&mut self, path: &str, raw: &Sp<Value>) -> Option<Decimal> {
+        match raw.get_ref() {
+            Value::String(text) => match parse_decimal(text) {
+                Ok(value) => Some(value),
+                Err(error) => {
+                    self.error(
+                        path,
+                        Some(raw.span()),
+                        format!("{error}; expected a decimal string such as \"1000.00\""),
+                    );
+                    None
+                }
+            },
+            Value::Float(_) | Value::Integer(_) => {
+                let literal = self.text.get(raw.span()).unwrap_or("").trim();
+                let quoted = if parse_decimal(literal).is_ok() {
+                    format!("\"{literal}\"")
+                } else {
+                    "a quoted decimal string such as \"1000.00\"".to_string()
+                };
+                let kind = if matches!(raw.get_ref(), Value::Float(_)) {
+                    "a TOML float, and floats are not exact money"
+                } else {
+                    "a TOML number"
+                };
+                self.error(
+                    path,
+                    Some(raw.span()),
+                    format!("{literal} is {kind}: quote it, write {quoted}; amounts and rates are decimal strings"),
+                );
+                None
+            }
+            other => {
+                self.error(
+                    path,
+                    Some(raw.span()),
+                    format!("expected a quoted decimal string such as \"1000.00\", found {}", other.type_str()),
+                );
+                None
+            }
+        }
+    }
+
+    /// An amount at `currency`'s minor units. With `currency` unknown (already
+    /// reported), checks the syntax and sign only and returns `None`.
+    fn amount(&mut self, path: &str, raw: &Sp<Value>, currency: Option<Currency>, sign: Sign) -> Option<Decimal> {
+        let value = self.decimal(path, raw)?;
+        if !sign.accepts(value) {
+            self.error(path, Some(raw.span()), format!("amount {value} must be {}", sign.expectation()));
+            return None;
+        }
+        let currency = currency?;
+        match to_currency_scale(value, currency) {
+            Ok(scaled) => Some(scaled),
+            Err(MoneyError::TooManyDecimals { amount, currency, minor_units }) => {
+                self.error(
+                    path,
+                    Some(raw.span()),
+                    format!("{amount} has more decimals than {currency} allows: expected at most {minor_units} decimal place(s)"),
+                );
+                None
+            }
+            Err(error) => {
+                self.error(path, Some(raw.span()), format!("{error}; expected an amount of at most 10^18"));
+                None
+            }
+        }
+    }
+
+    /// A regulatory factor: a decimal > 0, normalized.
+    fn factor(&mut self, path: &str, raw: &Sp<Value>) -> Option<Decimal> {
+        let value = self.decimal(path, raw)?;
+        if value <= Decimal::ZERO {
+            self.error(path, Some(raw.span()), format!("{value} must be greater than 0"));
+            return None;
+        }
+        Some(value.normalize())
+    }
+
+    /// A fraction in `[0, 1)` (a tax rate), normalized.
+    fn fraction(&mut self, path: &str, raw: &Sp<Value>) -> Option<Decimal> {
+        let value = self.decimal(path, raw)?;
+        if value < Decimal::ZERO || value >= Decimal::ONE {
+            self.error(
+                path,
+                Some(raw.span()),
+                format!("{value} is out of range; expected a fraction from 0 up to (not including) 1, e.g. \"0.07\" for 7 %"),
+            );
+            return None;
+        }
+        Some(value.normalize())
+    }
+
+    /// A percentage per annum in `[0, 100]`, normalized.
+    fn percent(&mut self, path: &str, raw: &Sp<Value>) -> Option<Decimal> {
+        let value = self.decimal(path, raw)?;
+        if value < Decimal::ZERO || value > Decimal::ONE_HUNDRED {
+            self.error(
+                path,
+                Some(raw.span()),
+                format!("{value} is out of range; rates are percent per annum from 0 to 100, e.g. \"4.00\" for 4 %"),
+            );
+            return None;
+        }
+        Some(value.normalize())
+    }
+
+    /// An ISO `YYYY-MM-DD` date: a string, or a TOML local date (no time, no offset).
+    fn date(&mut self, path: &str, raw: &Sp<Value>) -> Option<NaiveDate> {
+        let parsed = match raw.get_ref() {
+            Value::String(text) => parse_iso_date(text),
+            Value::Datetime(datetime) if datetime.time.is_none() && datetime.offset.is_none() => {
+                datetime.date.and_then(|date| {
+                    NaiveDate::from_ymd_opt(i32::from(date.year), u32::from(date.month), u32::from(date.day))
+                })
+            }
+            _ => None,
+        };
+        if parsed.is_none() {
+            let shown = self.text.get(raw.span()).unwrap_or("").trim();
+            self.error(
+                path,
+                Some(raw.span()),
+                format!("{shown} is not a valid date; expected an ISO date \"YYYY-MM-DD\", e.g. \"2025-01-13\""),
+            );
+        }
+        parsed
+    }
+
+    /// Reports a dated row whose `effective` is not after the previous row's.
+    fn check_increasing(
+        &mut self,
+        path: &str,
+        raw: &Sp<Value>,
+        previous: Option<NaiveDate>,
+        date: NaiveDate,
+        rows: &str,
+    ) {
+        if let Some(previous) = previous {
+            if date <= previous {
+                self.error(
+                    path,
+                    Some(raw.span()),
+                    format!("effective {date} must be after the previous row's {previous}; list {rows} rows in increasing date order, one per date"),
+                );
+            }
+        }
+    }
+}
+
+/// Parses exactly `YYYY-MM-DD` (four-digit year, two-digit month and day).
+fn parse_iso_date(text: &str) -> Option<NaiveDate> {
+    let bytes = text.as_bytes();
+    let shape_ok = bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes.iter().enumerate().all(|(idx, b)| idx == 4 || idx == 7 || b.is_ascii_digit());
+    if !shape_ok {
+        return None;
+    }
+    let year: i32 = text.get(0..4)?.parse().ok()?;
+    let month: u32 = text.get(5..7)?.parse().ok()?;
+    let day: u32 = text.get(8..10)?.parse().ok()?;
+    NaiveDate::from_ymd_opt(year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates_are_strict() {
+        assert_eq!(parse_iso_date("2025-01-13"), NaiveDate::from_ymd_opt(2025, 1, 13));
+        for bad in
+            ["2025-1-13", "2025-02-30", "20250113", "2025/01/13", "2025-01-13T00:00", " 2025-01-13", "２025-01-13"]
+        {
+            assert_eq!(parse_iso_date(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn line_numbers_are_one_based() {
+        assert_eq!(line_of("a\nb\nc", 0), 1);
+        assert_eq!(line_of("a\nb\nc", 2), 2);
+        assert_eq!(line_of("a\nb\nc", 99), 3);
+    }
+
+    #[test]
+    fn error_display() {
+        let error = ConfigError { path: "account[3].overdraft.CNY".into(), line: None, message: "bad".into() };
+        assert_eq!(error.to_string(), "account[3].overdraft.CNY: bad");
+        let error = ConfigError { path: String::new(), line: Some(12), message: "bad".into() };
+        assert_eq!(error.to_string(), "line 12: bad");
+        let errors = ConfigErrors(vec![error.clone(), error]);
+        assert_eq!(errors.to_string(), "line 12: bad\nline 12: bad");
+    }
+}

@@ -1,0 +1,936 @@
+//! The ledger: validation, posting with group commit, queries.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::config::{parse_group_config, ConfigErrors, GroupConfig};
+use crate::journal::{
+    block_entries, block_push, hash_bytes, ChainCursor, Entry, EntryBody, EntryHash, FxRate, PostedTransaction,
+    Posting, Timestamp,
+};
+use crate::model::{AccountKind, AccountSpec, Purpose, SYSTEM_ACCOUNTS, SYS_FX_POSITION};
+use crate::money::{to_currency_scale, Currency, MoneyError};
+use crate::state::{fingerprint, Applied, State};
+use crate::storage::{Commit, Storage, StorageError, StoredBalance};
+use crate::tx::{TransactionRequest, ID_LEN_MAX, MEMO_LEN_MAX, POSTINGS_MAX, REFERENCE_LEN_MAX};
+
+pub use crate::state::Rejection;
+
+/// What a caller learns when a transaction is posted (or was posted before).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Receipt {
+    pub id: String,
+    /// The transaction's sequence number in the journal.
+    pub seq: u64,
+    /// The chain head at that entry: the hash of the transaction's entry.
+    pub head: EntryHash,
+    /// True when the id was posted before with the same content: nothing was written.
+    pub duplicate: bool,
+}
+
+/// A refused transaction of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejected {
+    /// Its position in the batch (0-based).
+    pub index: usize,
+    pub id: String,
+    #[serde(flatten)]
+    pub rejection: Rejection,
+}
+
+/// How a batch treats a bad transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchMode {
+    /// One bad transaction and nothing is written.
+    Atomic,
+    /// Post the good transactions, report the bad ones.
+    Partial,
+}
+
+/// The result of [`Ledger::post_batch`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchOutcome {
+    /// One receipt per posted (or duplicate) transaction, in batch order.
+    pub receipts: Vec<Receipt>,
+    pub rejected: Vec<Rejected>,
+}
+
+impl BatchOutcome {
+    /// Whether the batch wrote nothing because of a rejection (atomic mode).
+    pub fn is_rejected(&self) -> bool {
+        !self.rejected.is_empty() && self.receipts.is_empty()
+    }
+}
+
+/// A balance of one account in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BalanceRow {
+    pub account: String,
+    pub currency: Currency,
+    pub balance: Decimal,
+}
+
+/// One line of an account statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatementLine {
+    pub seq: u64,
+    pub value_date: NaiveDate,
+    pub id: String,
+    pub purpose: Purpose,
+    pub reference: String,
+    pub memo: String,
+    pub currency: Currency,
+    pub amount: Decimal,
+    /// The running balance in `currency` after this line.
+    pub balance: Decimal,
+}
+
+/// The postings of one account between two value dates, with running balances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatementView {
+    pub account: String,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// Per currency the balance before the first line (value-dated before `from`).
+    pub opening: Vec<(Currency, Decimal)>,
+    /// Ordered by value date, then sequence number.
+    pub lines: Vec<StatementLine>,
+    /// Per currency the balance after the last line.
+    pub closing: Vec<(Currency, Decimal)>,
+}
+
+/// Operating errors of the ledger (a business rejection is a [`Rejection`], not an error).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LedgerError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("integrity failure at entry {seq}: {reason}")]
+    Integrity { seq: u64, reason: String },
+    #[error("invalid group definition:\n{0}")]
+    Config(#[from] ConfigErrors),
+    #[error("the store is empty: run `cashpool init --config FILE` first")]
+    NotInitialized,
+    #[error("the store already holds a ledger (head at entry {head_seq}); choose an empty --data folder")]
+    AlreadyInitialized { head_seq: u64 },
+    #[error("the store is open read-only: this command would write")]
+    ReadOnly,
+    #[error("an earlier write failed; the ledger refuses further writes until it is reopened")]
+    Poisoned,
+    #[error("no account {0:?}")]
+    UnknownAccount(String),
+}
+
+/// The mutable part, behind one lock.
+struct Inner {
+    state: State,
+    /// Entries applied to `state` but not yet durable, framed as one block.
+    pending_block: Vec<u8>,
+    pending_first_seq: u64,
+    /// (account, currency) changed by the pending entries.
+    dirty: HashSet<(u32, Currency)>,
+    poisoned: bool,
+}
+
+struct CommitState {
+    durable_seq: u64,
+    failed: bool,
+}
+
+/// A cash pool ledger over a [`Storage`]. `Send + Sync`: share it with `Arc`;
+/// concurrent posters are group-committed (one durable write serves every
+/// batch that arrived while the previous write was in flight).
+pub struct Ledger {
+    inner: Mutex<Inner>,
+    commit: Mutex<CommitState>,
+    storage: Box<dyn Storage>,
+    read_only: bool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Ledger {
+    /// Creates a ledger in an empty storage from a group definition (TOML):
+    /// entry 1 records the definition verbatim, then one entry opens each
+    /// account of the definition and each system account.
+    pub fn create(storage: Box<dyn Storage>, config_toml: &str, at: Timestamp) -> Result<Ledger, LedgerError> {
+        if let Some((head_seq, _)) = storage.head()? {
+            return Err(LedgerError::AlreadyInitialized { head_seq });
+        }
+        if storage.blocks(0).next().is_some() {
+            return Err(LedgerError::AlreadyInitialized { head_seq: 0 });
+        }
+        let config = parse_group_config(config_toml)?;
+        let mut bodies = vec![EntryBody::GroupDefined { config_toml: config_toml.to_string() }];
+        bodies.extend(config.accounts.iter().cloned().map(EntryBody::AccountOpened));
+        bodies.extend(system_accounts(&config).into_iter().map(EntryBody::AccountOpened));
+        let ledger = Ledger::from_state(storage, State::new(true), false);
+        {
+            let mut inner = lock(&ledger.inner);
+            for body in bodies {
+                let entry =
+                    Entry { seq: inner.state.head_seq + 1, prev_hash: inner.state.head_hash, recorded_at: at, body };
+                let bytes = entry.encode();
+                let hash = hash_bytes(&bytes);
+                inner
+                    .state
+                    .apply_entry(&entry, hash)
+                    .map_err(|reason| LedgerError::Integrity { seq: entry.seq, reason })?;
+                inner.push_pending(entry.seq, &bytes);
+            }
+        }
+        let head_seq = lock(&ledger.inner).state.head_seq;
+        ledger.commit_until(head_seq)?;
+        Ok(ledger)
+    }
+
+    /// Opens an existing ledger: folds the whole journal (checking the chain
+    /// and every rule again) and checks the stored balances against it.
+    pub fn open(storage: Box<dyn Storage>) -> Result<Ledger, LedgerError> {
+        Ledger::open_with(storage, false)
+    }
+
+    /// Opens an existing ledger that refuses every write ([`LedgerError::ReadOnly`]).
+    pub fn open_read_only(storage: Box<dyn Storage>) -> Result<Ledger, LedgerError> {
+        Ledger::open_with(storage, true)
+    }
+
+    fn open_with(storage: Box<dyn Storage>, read_only: bool) -> Result<Ledger, LedgerError> {
+        let state = fold_storage(storage.as_ref(), true, None)?;
+        if state.head_seq == 0 {
+            return Err(LedgerError::NotInitialized);
+        }
+        check_stored_balances(storage.as_ref(), &state)?;
+        Ok(Ledger::from_state(storage, state, read_only))
+    }
+
+    fn from_state(storage: Box<dyn Storage>, state: State, read_only: bool) -> Ledger {
+        let durable_seq = state.head_seq;
+        Ledger {
+            inner: Mutex::new(Inner {
+                state,
+                pending_block: Vec::new(),
+                pending_first_seq: 0,
+                dirty: HashSet::new(),
+                poisoned: false,
+            }),
+            commit: Mutex::new(CommitState { durable_seq, failed: false }),
+            storage,
+            read_only,
+        }
+    }
+
+    /// The storage the ledger writes to.
+    pub fn storage(&self) -> &dyn Storage {
+        self.storage.as_ref()
+    }
+
+    /// Whether writes are refused.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Posts a batch. In [`BatchMode::Atomic`] one rejected transaction
+    /// rejects the whole batch and nothing is written. Each transaction sees
+    /// the balances left by those before it in the batch. Returns once the
+    /// posted entries are durable.
+    pub fn post_batch(
+        &self,
+        requests: &[TransactionRequest],
+        mode: BatchMode,
+        operator: &str,
+        at: Timestamp,
+    ) -> Result<BatchOutcome, LedgerError> {
+        if self.read_only {
+            return Err(LedgerError::ReadOnly);
+        }
+        let mut inner = lock(&self.inner);
+        if inner.poisoned {
+            return Err(LedgerError::Poisoned);
+        }
+        let Validated { applied, accepted, slots, rejected } = self.validate_batch(&mut inner, requests, operator)?;
+        if mode == BatchMode::Atomic && !rejected.is_empty() {
+            let n_accepted = u64::try_from(accepted.len()).expect("usize fits u64");
+            inner.state.undo(&applied, n_accepted);
+            return Ok(BatchOutcome { receipts: Vec::new(), rejected });
+        }
+        for posting in &applied {
+            inner.dirty.insert((posting.account_idx, posting.currency));
+        }
+        let mut accepted_receipts = Vec::with_capacity(accepted.len());
+        for (_, tx) in accepted {
+            let seq = inner.state.head_seq + 1;
+            let entry =
+                Entry { seq, prev_hash: inner.state.head_hash, recorded_at: at, body: EntryBody::Transaction(tx) };
+            let bytes = entry.encode();
+            let hash = hash_bytes(&bytes);
+            inner.push_pending(seq, &bytes);
+            let EntryBody::Transaction(tx) = &entry.body else { unreachable!("built above") };
+            inner.state.record_id(tx, seq, hash);
+            inner.state.head_hash = hash;
+            accepted_receipts.push(Receipt { id: tx.id.clone(), seq, head: hash, duplicate: false });
+        }
+        let last_seq = inner.state.head_seq;
+        drop(inner);
+        let receipts: Vec<Receipt> = slots
+            .into_iter()
+            .filter_map(|slot| match slot {
+                Slot::Accepted(idx) => Some(accepted_receipts[idx].clone()),
+                Slot::DuplicateInBatch(idx) => Some(Receipt { duplicate: true, ..accepted_receipts[idx].clone() }),
+                Slot::Duplicate(receipt) => Some(receipt),
+                Slot::Rejected => None,
+            })
+            .collect();
+        if !accepted_receipts.is_empty() {
+            self.commit_until(last_seq)?;
+        }
+        Ok(BatchOutcome { receipts, rejected })
+    }
+
+    /// Validates a batch against the state, applying each accepted
+    /// transaction so that the next one sees it. The caller either keeps the
+    /// result (and writes it) or undoes `applied`.
+    fn validate_batch<'r>(
+        &self,
+        inner: &mut Inner,
+        requests: &'r [TransactionRequest],
+        operator: &str,
+    ) -> Result<Validated, LedgerError> {
+        let mut applied: Vec<Applied> = Vec::new();
+        let mut accepted: Vec<(usize, PostedTransaction)> = Vec::new();
+        let mut slots: Vec<Slot> = Vec::with_capacity(requests.len());
+        let mut rejected = Vec::new();
+        let mut batch_ids: HashMap<&'r str, usize> = HashMap::new();
+        for (index, request) in requests.iter().enumerate() {
+            let verdict = inner.state.validate(request, operator, &batch_ids, &accepted);
+            let verdict = match verdict {
+                Verdict::Conflict(seq) => {
+                    let earlier = match self.find_transaction(inner, seq) {
+                        Ok(earlier) => earlier,
+                        Err(err) => {
+                            // Leave the state as it was before the batch.
+                            inner.state.undo(&applied, u64::try_from(accepted.len()).expect("usize fits u64"));
+                            return Err(err);
+                        }
+                    };
+                    let normalized = normalize(request, operator).ok();
+                    match same_content(request, normalized.as_ref(), &earlier) {
+                        Err(rejection) => Verdict::Reject(rejection),
+                        // Same content but another fingerprint cannot happen; refuse rather than guess.
+                        Ok(()) => Verdict::Reject(Rejection::IdConflict {
+                            field: "content".into(),
+                            stored: format!("entry {seq}"),
+                            given: "different content".into(),
+                        }),
+                    }
+                }
+                verdict => verdict,
+            };
+            match verdict {
+                Verdict::Post(tx) => {
+                    inner.state.apply_transaction(&tx, |posting| applied.push(posting));
+                    batch_ids.insert(request.id.as_str(), accepted.len());
+                    slots.push(Slot::Accepted(accepted.len()));
+                    accepted.push((index, tx));
+                }
+                Verdict::Duplicate(receipt) => slots.push(Slot::Duplicate(receipt)),
+                Verdict::DuplicateInBatch(accepted_idx) => slots.push(Slot::DuplicateInBatch(accepted_idx)),
+                Verdict::Reject(rejection) => {
+                    slots.push(Slot::Rejected);
+                    rejected.push(Rejected { index, id: request.id.clone(), rejection });
+                }
+                Verdict::Conflict(_) => unreachable!("resolved above"),
+            }
+        }
+        Ok(Validated { applied, accepted, slots, rejected })
+    }
+
+    /// What [`Ledger::post_batch`] would reject in `requests` as one atomic
+    /// batch, without writing anything.
+    pub fn check_batch(&self, requests: &[TransactionRequest], operator: &str) -> Result<Vec<Rejected>, LedgerError> {
+        let mut inner = lock(&self.inner);
+        let Validated { applied, accepted, rejected, .. } = self.validate_batch(&mut inner, requests, operator)?;
+        let n_accepted = u64::try_from(accepted.len()).expect("usize fits u64");
+        inner.state.undo(&applied, n_accepted);
+        Ok(rejected)
+    }
+
+    /// The transaction of entry `seq`, from the pending block or from storage.
+    fn find_transaction(&self, inner: &Inner, seq: u64) -> Result<PostedTransaction, LedgerError> {
+        let not_found = || LedgerError::Integrity {
+            seq,
+            reason: "the id index points to an entry that is not a transaction".into(),
+        };
+        let entry = if !inner.pending_block.is_empty() && seq >= inner.pending_first_seq {
+            let offset = usize::try_from(seq - inner.pending_first_seq).expect("offset fits usize");
+            let bytes =
+                block_entries(&inner.pending_block).nth(offset).ok_or_else(not_found)?.map_err(|_| not_found())?;
+            Entry::decode(bytes).map_err(|err| LedgerError::Integrity { seq, reason: err.to_string() })?
+        } else {
+            journal_entries(self.storage.as_ref(), seq).next().ok_or_else(not_found)??.0
+        };
+        match entry.body {
+            EntryBody::Transaction(tx) if entry.seq == seq => Ok(tx),
+            _ => Err(not_found()),
+        }
+    }
+
+    /// Posts one transaction (a batch of one, atomic).
+    pub fn post(
+        &self,
+        request: &TransactionRequest,
+        operator: &str,
+        at: Timestamp,
+    ) -> Result<Result<Receipt, Rejection>, LedgerError> {
+        let mut outcome = self.post_batch(std::slice::from_ref(request), BatchMode::Atomic, operator, at)?;
+        Ok(match outcome.rejected.pop() {
+            Some(rejected) => Err(rejected.rejection),
+            None => Ok(outcome.receipts.pop().expect("one receipt for one accepted transaction")),
+        })
+    }
+
+    /// Makes every entry up to `seq` durable: the first caller to get here
+    /// writes all pending entries in one block (group commit); the others find
+    /// their entries already durable.
+    fn commit_until(&self, seq: u64) -> Result<(), LedgerError> {
+        let mut commit = lock(&self.commit);
+        if commit.durable_seq >= seq {
+            return Ok(());
+        }
+        if commit.failed {
+            return Err(LedgerError::Poisoned);
+        }
+        let batch = {
+            let mut inner = lock(&self.inner);
+            let block = std::mem::take(&mut inner.pending_block);
+            let first_seq = inner.pending_first_seq;
+            let last_seq = inner.state.head_seq;
+            let dirty = std::mem::take(&mut inner.dirty);
+            let balances = dirty
+                .into_iter()
+                .map(|(account_idx, currency)| StoredBalance {
+                    account: inner.state.account(account_idx).spec.id.clone(),
+                    currency,
+                    balance: inner.state.balance(account_idx, currency, None),
+                })
+                .collect();
+            Commit { first_seq, last_seq, block, balances, head: inner.state.head_hash }
+        };
+        assert!(
+            batch.last_seq >= seq && batch.first_seq == commit.durable_seq + 1,
+            "pending entries follow the durable ones"
+        );
+        match self.storage.commit(&batch) {
+            Ok(()) => {
+                commit.durable_seq = batch.last_seq;
+                Ok(())
+            }
+            Err(err) => {
+                commit.failed = true;
+                lock(&self.inner).poisoned = true;
+                Err(err.into())
+            }
+        }
+    }
+
+    /// The group definition.
+    pub fn config(&self) -> Arc<GroupConfig> {
+        lock(&self.inner).state.config.clone().expect("an open ledger has a group definition")
+    }
+
+    /// Every account, in opening order.
+    pub fn accounts(&self) -> Vec<AccountSpec> {
+        lock(&self.inner).state.accounts.iter().map(|account| account.spec.clone()).collect()
+    }
+
+    /// The chain head: the last sequence number and its hash.
+    pub fn head(&self) -> (u64, EntryHash) {
+        let inner = lock(&self.inner);
+        (inner.state.head_seq, inner.state.head_hash)
+    }
+
+    /// The number of transactions posted.
+    pub fn n_transactions(&self) -> u64 {
+        lock(&self.inner).state.n_transactions
+    }
+
+    /// The state digest of the live state (equal to `audit replay`'s).
+    pub fn state_digest(&self) -> crate::StateDigest {
+        lock(&self.inner).state.digest()
+    }
+
+    /// The balance of `account` in `currency`: now, or at the end of value date `as_of`.
+    pub fn balance(&self, account: &str, currency: Currency, as_of: Option<NaiveDate>) -> Result<Decimal, LedgerError> {
+        let inner = lock(&self.inner);
+        let idx = inner.state.account_idx(account).ok_or_else(|| LedgerError::UnknownAccount(account.to_string()))?;
+        Ok(inner.state.balance(idx, currency, as_of))
+    }
+
+    /// Balances of every account in every currency it holds or has used,
+    /// sorted by account id then currency; filtered by account and currency.
+    pub fn balances(
+        &self,
+        as_of: Option<NaiveDate>,
+        account: Option<&str>,
+        currency: Option<Currency>,
+    ) -> Result<Vec<BalanceRow>, LedgerError> {
+        let inner = lock(&self.inner);
+        let state = &inner.state;
+        if let Some(account) = account {
+            state.account_idx(account).ok_or_else(|| LedgerError::UnknownAccount(account.to_string()))?;
+        }
+        let mut rows = Vec::new();
+        for (idx, account_state) in state.accounts.iter().enumerate() {
+            let spec = &account_state.spec;
+            if account.is_some_and(|wanted| wanted != spec.id) {
+                continue;
+            }
+            let mut currencies: Vec<Currency> = spec.currencies.clone();
+            currencies.extend(account_state.balances.iter().map(|(ccy, _)| *ccy));
+            currencies.sort();
+            currencies.dedup();
+            for ccy in currencies {
+                if currency.is_some_and(|wanted| wanted != ccy) {
+                    continue;
+                }
+                let idx = u32::try_from(idx).expect("account index fits u32");
+                rows.push(BalanceRow {
+                    account: spec.id.clone(),
+                    currency: ccy,
+                    balance: state.balance(idx, ccy, as_of),
+                });
+            }
+        }
+        rows.sort_by(|a, b| (a.account.as_str(), a.currency).cmp(&(b.account.as_str(), b.currency)));
+        Ok(rows)
+    }
+
+    /// The postings of `account` with value dates in `[from, to]`, ordered by
+    /// value date then sequence number, with running balances per currency.
+    /// Reads the journal from storage.
+    pub fn statement(
+        &self,
+        account: &str,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<StatementView, LedgerError> {
+        if lock(&self.inner).state.account_idx(account).is_none() {
+            return Err(LedgerError::UnknownAccount(account.to_string()));
+        }
+        let mut opening: Vec<(Currency, Decimal)> = Vec::new();
+        let mut lines = Vec::new();
+        for item in self.entries(1) {
+            let (entry, _) = item?;
+            let EntryBody::Transaction(tx) = entry.body else { continue };
+            for posting in tx.postings.iter().filter(|p| p.account == account) {
+                if from.is_some_and(|from| tx.value_date < from) {
+                    add_to(&mut opening, posting.currency, posting.amount);
+                } else if to.is_none_or(|to| tx.value_date <= to) {
+                    lines.push(StatementLine {
+                        seq: entry.seq,
+                        value_date: tx.value_date,
+                        id: tx.id.clone(),
+                        purpose: tx.purpose,
+                        reference: tx.reference.clone(),
+                        memo: tx.memo.clone(),
+                        currency: posting.currency,
+                        amount: posting.amount,
+                        balance: Decimal::ZERO,
+                    });
+                }
+            }
+        }
+        lines.sort_by_key(|line| (line.value_date, line.seq));
+        opening.sort_by_key(|(ccy, _)| *ccy);
+        let mut closing = opening.clone();
+        for line in &mut lines {
+            line.balance = add_to(&mut closing, line.currency, line.amount);
+        }
+        closing.sort_by_key(|(ccy, _)| *ccy);
+        Ok(StatementView { account: account.to_string(), from, to, opening, lines, closing })
+    }
+
+    /// The durable journal from sequence number `from_seq` on, with each entry's hash.
+    pub fn entries(&self, from_seq: u64) -> impl Iterator<Item = Result<(Entry, EntryHash), LedgerError>> + '_ {
+        journal_entries(self.storage.as_ref(), from_seq)
+    }
+}
+
+fn add_to(totals: &mut Vec<(Currency, Decimal)>, currency: Currency, amount: Decimal) -> Decimal {
+    match totals.iter_mut().find(|(ccy, _)| *ccy == currency) {
+        Some((_, total)) => {
+            *total += amount;
+            *total
+        }
+        None => {
+            totals.push((currency, amount));
+            amount
+        }
+    }
+}
+
+/// Reads entries from storage in order, from `from_seq` on, checking that
+/// each one decodes and that sequence numbers follow (the chain itself is
+/// checked by [`fold_storage`] and `audit verify`).
+pub(crate) fn journal_entries(
+    storage: &dyn Storage,
+    from_seq: u64,
+) -> impl Iterator<Item = Result<(Entry, EntryHash), LedgerError>> + '_ {
+    storage.blocks(from_seq).flat_map(
+        move |block| -> Box<dyn Iterator<Item = Result<(Entry, EntryHash), LedgerError>>> {
+            let (first_seq, bytes) = match block {
+                Ok(block) => block,
+                Err(err) => return Box::new(std::iter::once(Err(err.into()))),
+            };
+            let mut decoded = Vec::new();
+            for (offset, part) in block_entries(&bytes).enumerate() {
+                let seq = first_seq + offset as u64;
+                let result = part
+                    .map_err(|err| err.to_string())
+                    .and_then(|part| {
+                        Entry::decode(part).map(|entry| (entry, hash_bytes(part))).map_err(|err| err.to_string())
+                    })
+                    .and_then(|(entry, hash)| {
+                        if entry.seq == seq {
+                            Ok((entry, hash))
+                        } else {
+                            Err(format!("block {first_seq} holds entry {} at position {offset}", entry.seq))
+                        }
+                    })
+                    .map_err(|reason| LedgerError::Integrity { seq, reason });
+                let failed = result.is_err();
+                if failed || seq >= from_seq {
+                    decoded.push(result);
+                }
+                if failed {
+                    break;
+                }
+            }
+            Box::new(decoded.into_iter())
+        },
+    )
+}
+
+/// Folds the stored journal into a state, checking the chain and every rule.
+pub(crate) fn fold_storage(storage: &dyn Storage, with_id_index: bool, to_seq: Option<u64>) -> Result<State, LedgerError> {
+    match fold_storage_partial(storage, with_id_index, to_seq)? {
+        (state, None) => Ok(state),
+        (_, Some((seq, reason))) => Err(LedgerError::Integrity { seq, reason }),
+    }
+}
+
+/// Like [`fold_storage`], but on an integrity failure returns the state of
+/// the entries before the first bad one, with that entry's sequence number and the reason.
+pub(crate) fn fold_storage_partial(
+    storage: &dyn Storage,
+    with_id_index: bool,
+    to_seq: Option<u64>,
+) -> Result<(State, Option<(u64, String)>), StorageError> {
+    let mut state = State::new(with_id_index);
+    let mut cursor = ChainCursor::new();
+    for block in storage.blocks(1) {
+        let (first_seq, bytes) = block?;
+        if first_seq != cursor.next_seq() {
+            let reason = format!("the next stored block starts at entry {first_seq}");
+            return Ok((state, Some((cursor.next_seq(), reason))));
+        }
+        for part in block_entries(&bytes) {
+            let seq = cursor.next_seq();
+            if to_seq.is_some_and(|to| seq > to) {
+                return Ok((state, None));
+            }
+            let part = match part {
+                Ok(part) => part,
+                Err(err) => return Ok((state, Some((seq, err.to_string())))),
+            };
+            let (entry, hash) = match cursor.accept_bytes(part) {
+                Ok(accepted) => accepted,
+                Err(err) => return Ok((state, Some((err.seq, err.reason)))),
+            };
+            if let Err(reason) = state.apply_entry(&entry, hash) {
+                return Ok((state, Some((seq, reason))));
+            }
+        }
+    }
+    if let Some((head_seq, head_hash)) = storage.head()? {
+        if to_seq.is_none() && (head_seq, head_hash) != (state.head_seq, state.head_hash) {
+            let reason = format!(
+                "the stored head is entry {head_seq} ({head_hash}) but the journal ends at entry {} ({})",
+                state.head_seq, state.head_hash
+            );
+            let seq = state.head_seq + 1;
+            return Ok((state, Some((seq, reason))));
+        }
+    }
+    Ok((state, None))
+}
+
+/// Checks every stored balance against the folded state, and that every
+/// non-zero balance of the state is stored.
+pub(crate) fn check_stored_balances(storage: &dyn Storage, state: &State) -> Result<(), LedgerError> {
+    let stored = storage.stored_balances()?;
+    let mismatch = |reason: String| LedgerError::Integrity { seq: state.head_seq, reason };
+    let mut seen = HashSet::new();
+    for record in &stored {
+        let idx = state
+            .account_idx(&record.account)
+            .ok_or_else(|| mismatch(format!("a balance is stored for unknown account {}", record.account)))?;
+        let folded = state.balance(idx, record.currency, None);
+        if folded != record.balance {
+            return Err(mismatch(format!(
+                "stored balance of {} {} is {} but the journal gives {}",
+                record.account, record.currency, record.balance, folded
+            )));
+        }
+        seen.insert((record.account.as_str(), record.currency));
+    }
+    for (spec, currency, balance) in state.all_balances() {
+        if !balance.is_zero() && !seen.contains(&(spec.id.as_str(), currency)) {
+            return Err(mismatch(format!("no stored balance for {} {} (journal gives {balance})", spec.id, currency)));
+        }
+    }
+    Ok(())
+}
+
+/// The system accounts of a group: owned by the host, unbounded, any currency.
+fn system_accounts(config: &GroupConfig) -> Vec<AccountSpec> {
+    SYSTEM_ACCOUNTS
+        .iter()
+        .map(|(id, _)| AccountSpec {
+            id: (*id).to_string(),
+            entity: config.pool.host.clone(),
+            kind: AccountKind::System,
+            zone: None,
+            bank_bic: None,
+            bank_id: None,
+            currencies: Vec::new(),
+            overdrafts: Vec::new(),
+        })
+        .collect()
+}
+
+/// A validated batch, applied to the state but not yet written.
+struct Validated {
+    applied: Vec<Applied>,
+    accepted: Vec<(usize, PostedTransaction)>,
+    slots: Vec<Slot>,
+    rejected: Vec<Rejected>,
+}
+
+/// Where a request of a batch ended up.
+enum Slot {
+    Accepted(usize),
+    Duplicate(Receipt),
+    DuplicateInBatch(usize),
+    Rejected,
+}
+
+impl Inner {
+    fn push_pending(&mut self, seq: u64, bytes: &[u8]) {
+        if self.pending_block.is_empty() {
+            self.pending_first_seq = seq;
+        }
+        block_push(&mut self.pending_block, bytes);
+        self.state.head_seq = seq;
+    }
+}
+
+/// What validation decided about one request.
+enum Verdict {
+    Post(PostedTransaction),
+    Duplicate(Receipt),
+    DuplicateInBatch(usize),
+    /// The id was posted before (entry `seq`) with a different fingerprint.
+    Conflict(u64),
+    Reject(Rejection),
+}
+
+impl State {
+    /// Turns a request into a transaction to post, or decides it is a duplicate or rejected.
+    fn validate(
+        &self,
+        request: &TransactionRequest,
+        operator: &str,
+        batch_ids: &HashMap<&str, usize>,
+        accepted: &[(usize, PostedTransaction)],
+    ) -> Verdict {
+        let normalized = normalize(request, operator);
+        if let Some(&accepted_idx) = batch_ids.get(request.id.as_str()) {
+            let earlier = &accepted[accepted_idx].1;
+            return match same_content(request, normalized.as_ref().ok(), earlier) {
+                Ok(()) => Verdict::DuplicateInBatch(accepted_idx),
+                Err(rejection) => Verdict::Reject(rejection),
+            };
+        }
+        if let Some(record) = self.ids.as_ref().and_then(|ids| ids.get(request.id.as_str())) {
+            if let Ok(tx) = &normalized {
+                if fingerprint(tx) == record.fingerprint {
+                    return Verdict::Duplicate(Receipt {
+                        id: request.id.clone(),
+                        seq: record.seq,
+                        head: record.hash,
+                        duplicate: true,
+                    });
+                }
+            }
+            return Verdict::Conflict(record.seq);
+        }
+        let tx = match normalized {
+            Ok(tx) => tx,
+            Err(rejection) => return Verdict::Reject(rejection),
+        };
+        match self.check_transaction(&tx) {
+            Ok(()) => Verdict::Post(tx),
+            Err(rejection) => Verdict::Reject(rejection),
+        }
+    }
+}
+
+/// Names the first field in which `request` differs from an earlier transaction with its id.
+pub(crate) fn same_content(
+    request: &TransactionRequest,
+    normalized: Option<&PostedTransaction>,
+    earlier: &PostedTransaction,
+) -> Result<(), Rejection> {
+    let conflict =
+        |field: &str, stored: String, given: String| Err(Rejection::IdConflict { field: field.into(), stored, given });
+    if request.value_date != earlier.value_date {
+        return conflict("value_date", earlier.value_date.to_string(), request.value_date.to_string());
+    }
+    if request.purpose != earlier.purpose {
+        return conflict("purpose", earlier.purpose.to_string(), request.purpose.to_string());
+    }
+    if request.reference != earlier.reference {
+        return conflict("reference", format!("{:?}", earlier.reference), format!("{:?}", request.reference));
+    }
+    if request.memo != earlier.memo {
+        return conflict("memo", format!("{:?}", earlier.memo), format!("{:?}", request.memo));
+    }
+    if request.term_days != earlier.term_days {
+        return conflict("term_days", format!("{:?}", earlier.term_days), format!("{:?}", request.term_days));
+    }
+    if request.lender != earlier.lender {
+        return conflict("lender", format!("{:?}", earlier.lender), format!("{:?}", request.lender));
+    }
+    let rate_given = normalized.map(|tx| tx.rate.clone());
+    if rate_given.as_ref().is_none_or(|rate| *rate != earlier.rate) {
+        return conflict("rate", format!("{:?}", earlier.rate), format!("{:?}", request.rate));
+    }
+    if normalized.is_none_or(|tx| tx.postings != earlier.postings) {
+        return conflict(
+            "postings",
+            format!("{} postings", earlier.postings.len()),
+            format!("{} postings", request.postings.len()),
+        );
+    }
+    Ok(())
+}
+
+/// Validates the shape of a request and turns it into a transaction: amounts
+/// at their minor units, FX legs through the FX position account. Checks that
+/// need the ledger's accounts and balances come after, in `check_transaction`.
+pub(crate) fn normalize(request: &TransactionRequest, operator: &str) -> Result<PostedTransaction, Rejection> {
+    let invalid = |field: &str, message: String| Rejection::Invalid { field: field.into(), message };
+    if request.id.is_empty() || request.id.len() > ID_LEN_MAX {
+        return Err(invalid("id", format!("must be 1 to {ID_LEN_MAX} bytes")));
+    }
+    if request.id.chars().any(|c| c.is_control()) {
+        return Err(invalid("id", "must not contain control characters".into()));
+    }
+    if request.reference.len() > REFERENCE_LEN_MAX {
+        return Err(invalid("reference", format!("longer than {REFERENCE_LEN_MAX} bytes")));
+    }
+    if request.memo.len() > MEMO_LEN_MAX {
+        return Err(invalid("memo", format!("longer than {MEMO_LEN_MAX} bytes")));
+    }
+    match (request.purpose == Purpose::ForeignDebt, request.term_days, &request.lender) {
+        (true, Some(days), Some(lender)) if days > 0 && !lender.is_empty() => {}
+        (true, _, _) => return Err(invalid("term_days", "foreign_debt needs term_days (> 0) and lender".into())),
+        (false, None, None) => {}
+        (false, _, _) => return Err(invalid("term_days", "term_days and lender are only for foreign_debt".into())),
+    }
+    if request.postings.is_empty() {
+        return Err(Rejection::Empty);
+    }
+    if request.postings.len() > POSTINGS_MAX {
+        return Err(Rejection::PostingLimit { postings: request.postings.len(), max: POSTINGS_MAX });
+    }
+    let mut postings = Vec::with_capacity(request.postings.len() + 2);
+    for (posting_idx, posting) in request.postings.iter().enumerate() {
+        let currency = Currency::from_code(&posting.currency).ok_or_else(|| Rejection::UnknownCurrency {
+            field: format!("postings[{posting_idx}].currency"),
+            currency: posting.currency.clone(),
+        })?;
+        let amount = scaled(posting.amount, currency, &format!("postings[{posting_idx}].amount"))?;
+        postings.push(Posting { account: posting.account.clone(), currency, amount });
+    }
+    let rate = match &request.rate {
+        None => None,
+        Some(rate) => {
+            let parse = |code: &str, field: &str| {
+                Currency::from_code(code)
+                    .ok_or_else(|| Rejection::UnknownCurrency { field: field.into(), currency: code.into() })
+            };
+            let base = parse(&rate.base, "rate.base")?;
+            let quote = parse(&rate.quote, "rate.quote")?;
+            if base == quote {
+                return Err(invalid("rate.quote", "base and quote must differ".into()));
+            }
+            if rate.rate <= Decimal::ZERO {
+                return Err(invalid("rate.rate", "must be positive".into()));
+            }
+            Some(FxRate { base, quote, rate: rate.rate.normalize() })
+        }
+    };
+    if let Some(rate) = &rate {
+        route_fx(&mut postings, rate)?;
+    }
+    Ok(PostedTransaction {
+        id: request.id.clone(),
+        value_date: request.value_date,
+        purpose: request.purpose,
+        reference: request.reference.clone(),
+        memo: request.memo.clone(),
+        postings,
+        rate,
+        term_days: request.term_days,
+        lender: request.lender.clone(),
+        operator: operator.to_string(),
+    })
+}
+
+fn scaled(amount: Decimal, currency: Currency, field: &str) -> Result<Decimal, Rejection> {
+    to_currency_scale(amount, currency).map_err(|err| match err {
+        MoneyError::TooManyDecimals { .. } => Rejection::TooManyDecimals {
+            field: field.into(),
+            amount: amount.to_string(),
+            currency,
+            minor_units: currency.minor_units(),
+        },
+        other => Rejection::Invalid { field: field.into(), message: other.to_string() },
+    })
+}
+
+/// Books the imbalance of the rate's two currencies to the FX position account.
+fn route_fx(postings: &mut Vec<Posting>, rate: &FxRate) -> Result<(), Rejection> {
+    for currency in [rate.base, rate.quote] {
+        let sum = postings
+            .iter()
+            .filter(|p| p.currency == currency)
+            .try_fold(Decimal::ZERO, |sum, p| sum.checked_add(p.amount))
+            .ok_or(Rejection::Overflow { account: SYS_FX_POSITION.into(), currency })?;
+        if !sum.is_zero() {
+            postings.push(Posting { account: SYS_FX_POSITION.into(), currency, amount: -sum });
+        }
+    }
+    if postings.len() > POSTINGS_MAX {
+        return Err(Rejection::PostingLimit { postings: postings.len(), max: POSTINGS_MAX });
+    }
+    Ok(())
+}

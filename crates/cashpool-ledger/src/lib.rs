@@ -1,0 +1,28 @@
+//! `cashpool-ledger`: the core of cashpool, a unified multi-currency cash pool ledger.
+//!
+//! The crate holds the domain: [`money`] (ISO 4217 currencies and exact
+//! amounts), [`config`] (the group definition), [`tx`] (transaction requests),
+//! [`journal`] (the canonical, hash-chained entry encoding), [`storage`] (the
+//! storage trait with sled and in-memory backends), [`Ledger`] (validation,
+//! posting, group commit, queries) and [`audit`] (verification, replay, export).
+//!
+//! The core does no IO of its own beyond the [`storage::Storage`] it is given:
+//! no clock, no randomness. Time comes from the caller as a [`journal::Timestamp`].
+
+pub mod audit;
+pub mod config;
+mod currency_table;
+pub mod input;
+pub mod journal;
+mod ledger;
+pub mod model;
+pub mod money;
+mod state;
+pub mod storage;
+pub mod tx;
+
+pub use ledger::{
+    BalanceRow, BatchMode, BatchOutcome, Ledger, LedgerError, Receipt, Rejected, Rejection, StatementLine,
+    StatementView,
+};
+pub use state::StateDigest;

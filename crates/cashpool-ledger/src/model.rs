@@ -1,0 +1,182 @@
+//! The nouns of the ledger: zones, account kinds, purposes, accounts.
+
+use std::fmt;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::money::Currency;
+
+/// The entity id reserved for counterparties outside the group.
+pub const EXTERNAL_ENTITY: &str = "EXTERNAL";
+/// Every system account id starts with this prefix.
+pub const SYSTEM_ACCOUNT_PREFIX: &str = "SYS-";
+/// The FX position account: every FX transaction routes each currency through it.
+pub const SYS_FX_POSITION: &str = "SYS-FX-POSITION";
+/// Where rounding residues go.
+pub const SYS_ROUNDING: &str = "SYS-ROUNDING";
+/// Intercompany interest income and expense of the pool.
+pub const SYS_INTEREST: &str = "SYS-INTEREST";
+/// Withholding tax withheld on interest paid to offshore members, payable to the tax office.
+pub const SYS_WITHHOLDING_TAX: &str = "SYS-WHT";
+/// Bank charges and fees.
+pub const SYS_FEES: &str = "SYS-FEES";
+/// The system accounts created at init, with what each is for.
+pub const SYSTEM_ACCOUNTS: &[(&str, &str)] = &[
+    (SYS_FX_POSITION, "FX position: the other side of every currency conversion"),
+    (SYS_ROUNDING, "rounding residues"),
+    (SYS_INTEREST, "intercompany interest income and expense"),
+    (SYS_WITHHOLDING_TAX, "withholding tax payable"),
+    (SYS_FEES, "bank charges and fees"),
+];
+
+/// Where an account sits for the cross-border rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Zone {
+    /// Ordinary domestic accounts, the domestic master account.
+    Onshore,
+    /// Free-trade (FT) accounts.
+    Ft,
+    /// Accounts abroad, OSA, NRA, the international master account.
+    Offshore,
+}
+
+impl Zone {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Zone::Onshore => "onshore",
+            Zone::Ft => "ft",
+            Zone::Offshore => "offshore",
+        }
+    }
+}
+
+/// What an account is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccountKind {
+    DomesticMaster,
+    InternationalMaster,
+    Settlement,
+    Fte,
+    Ftn,
+    Ftu,
+    Nra,
+    Osa,
+    /// Counterparties outside the group: unbounded, never swept.
+    External,
+    /// Created by the ledger (`SYS-…`): unbounded.
+    System,
+}
+
+impl AccountKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountKind::DomesticMaster => "domestic-master",
+            AccountKind::InternationalMaster => "international-master",
+            AccountKind::Settlement => "settlement",
+            AccountKind::Fte => "fte",
+            AccountKind::Ftn => "ftn",
+            AccountKind::Ftu => "ftu",
+            AccountKind::Nra => "nra",
+            AccountKind::Osa => "osa",
+            AccountKind::External => "external",
+            AccountKind::System => "system",
+        }
+    }
+
+    /// External and system accounts have no overdraft limit.
+    pub fn is_unbounded(self) -> bool {
+        matches!(self, AccountKind::External | AccountKind::System)
+    }
+}
+
+/// Why money moves; drives the regulatory classification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    CurrentAccount,
+    PoolFunding,
+    LoanRepayment,
+    RealInvestment,
+    ForeignDebt,
+    OverseasLending,
+    Fx,
+    Interest,
+    Fee,
+    Other,
+}
+
+impl Purpose {
+    pub const ALL: [Purpose; 10] = [
+        Purpose::CurrentAccount,
+        Purpose::PoolFunding,
+        Purpose::LoanRepayment,
+        Purpose::RealInvestment,
+        Purpose::ForeignDebt,
+        Purpose::OverseasLending,
+        Purpose::Fx,
+        Purpose::Interest,
+        Purpose::Fee,
+        Purpose::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::CurrentAccount => "current_account",
+            Purpose::PoolFunding => "pool_funding",
+            Purpose::LoanRepayment => "loan_repayment",
+            Purpose::RealInvestment => "real_investment",
+            Purpose::ForeignDebt => "foreign_debt",
+            Purpose::OverseasLending => "overseas_lending",
+            Purpose::Fx => "fx",
+            Purpose::Interest => "interest",
+            Purpose::Fee => "fee",
+            Purpose::Other => "other",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Purpose> {
+        Purpose::ALL.into_iter().find(|p| p.as_str() == text)
+    }
+}
+
+impl fmt::Display for Purpose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An account as opened in the journal: one id, several currencies (the FT
+/// account shape), an owner, a zone and an overdraft per currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSpec {
+    pub id: String,
+    /// The owning entity, or [`EXTERNAL_ENTITY`].
+    pub entity: String,
+    pub kind: AccountKind,
+    /// `None` only for system accounts, which sit in no zone.
+    pub zone: Option<Zone>,
+    pub bank_bic: Option<String>,
+    pub bank_id: Option<String>,
+    /// Sorted, no duplicates. Empty for system accounts: they hold any currency.
+    pub currencies: Vec<Currency>,
+    /// How far below zero each currency may go (absent: 0). Sorted by currency.
+    pub overdrafts: Vec<(Currency, Decimal)>,
+}
+
+impl AccountSpec {
+    /// Whether the account may hold `currency`.
+    pub fn holds(&self, currency: Currency) -> bool {
+        self.kind == AccountKind::System || self.currencies.binary_search(&currency).is_ok()
+    }
+
+    /// The overdraft for `currency`, or `None` when the account is unbounded.
+    pub fn overdraft(&self, currency: Currency) -> Option<Decimal> {
+        if self.kind.is_unbounded() {
+            return None;
+        }
+        Some(self.overdrafts.iter().find(|(ccy, _)| *ccy == currency).map_or(Decimal::ZERO, |(_, limit)| *limit))
+    }
+}

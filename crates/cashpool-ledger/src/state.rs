@@ -1,0 +1,493 @@
+//! The state a journal folds into: accounts, balances (total and by value
+//! date) and the idempotency index; the checks every transaction must pass;
+//! the state digest.
+//!
+//! The live path and replay share one fold: [`State::check_transaction`] then
+//! [`State::apply_transaction`]. A journal entry that fails the check on
+//! replay is an integrity failure, so a regulator's replay re-proves every
+//! rule the operator's ledger enforced when it posted.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::{parse_group_config, GroupConfig};
+use crate::journal::{Entry, EntryBody, EntryHash, PostedTransaction};
+use crate::model::{AccountKind, AccountSpec, SYSTEM_ACCOUNT_PREFIX, SYS_FX_POSITION};
+use crate::money::{format_amount, Currency};
+
+/// Why the ledger refused a transaction. Nothing of a refused transaction is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Rejection {
+    /// No postings.
+    Empty,
+    /// More postings than [`crate::tx::POSTINGS_MAX`].
+    PostingLimit { postings: usize, max: usize },
+    /// A field is malformed (too long, missing, not allowed for the purpose).
+    Invalid { field: String, message: String },
+    /// A posting names an account the ledger does not have.
+    UnknownAccount { field: String, account: String },
+    /// A currency code that is not an active ISO 4217 currency.
+    UnknownCurrency { field: String, currency: String },
+    /// The account does not hold the currency.
+    CurrencyNotHeld { field: String, account: String, currency: Currency },
+    /// An amount has more decimals than its currency's minor units.
+    TooManyDecimals { field: String, amount: String, currency: Currency, minor_units: u32 },
+    /// A posting of zero.
+    ZeroAmount { field: String },
+    /// The postings of a currency do not sum to zero.
+    Unbalanced { currency: Currency, sum: String },
+    /// The quote amount is not the base amount times the rate (within half a minor unit).
+    FxRate { base: Currency, quote: Currency, rate: String, expected_quote: String, found_quote: String },
+    /// The transaction would take an account below minus its overdraft.
+    Overdraft { account: String, currency: Currency, balance: String, change: String, overdraft: String },
+    /// The id was posted before with different content.
+    IdConflict { field: String, stored: String, given: String },
+    /// A balance would leave the representable range.
+    Overflow { account: String, currency: Currency },
+}
+
+impl Rejection {
+    /// The stable reason code (`unbalanced`, `overdraft`, …).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::Empty => "empty",
+            Rejection::PostingLimit { .. } => "posting_limit",
+            Rejection::Invalid { .. } => "invalid",
+            Rejection::UnknownAccount { .. } => "unknown_account",
+            Rejection::UnknownCurrency { .. } => "unknown_currency",
+            Rejection::CurrencyNotHeld { .. } => "currency_not_held",
+            Rejection::TooManyDecimals { .. } => "too_many_decimals",
+            Rejection::ZeroAmount { .. } => "zero_amount",
+            Rejection::Unbalanced { .. } => "unbalanced",
+            Rejection::FxRate { .. } => "fx_rate",
+            Rejection::Overdraft { .. } => "overdraft",
+            Rejection::IdConflict { .. } => "id_conflict",
+            Rejection::Overflow { .. } => "overflow",
+        }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejection::Empty => write!(f, "empty: the transaction has no postings"),
+            Rejection::PostingLimit { postings, max } => {
+                write!(f, "posting_limit: {postings} postings, at most {max} are allowed; split the transaction")
+            }
+            Rejection::Invalid { field, message } => write!(f, "invalid: field `{field}`: {message}"),
+            Rejection::UnknownAccount { field, account } => write!(f, "unknown_account: field `{field}`: no account {account:?}"),
+            Rejection::UnknownCurrency { field, currency } => {
+                write!(f, "unknown_currency: field `{field}`: {currency:?} is not an active ISO 4217 currency")
+            }
+            Rejection::CurrencyNotHeld { field, account, currency } => {
+                write!(f, "currency_not_held: field `{field}`: account {account} does not hold {currency}")
+            }
+            Rejection::TooManyDecimals { field, amount, currency, minor_units } => write!(
+                f,
+                "too_many_decimals: field `{field}`: {amount} has more decimals than {currency} allows ({minor_units})"
+            ),
+            Rejection::ZeroAmount { field } => write!(f, "zero_amount: field `{field}`: a posting of zero moves nothing"),
+            Rejection::Unbalanced { currency, sum } => {
+                write!(f, "unbalanced: the {currency} postings sum to {sum}, not zero")
+            }
+            Rejection::FxRate { base, quote, rate, expected_quote, found_quote } => write!(
+                f,
+                "fx_rate: at {rate} {quote} per {base} the {quote} leg should be {expected_quote} (within half a minor unit), found {found_quote}"
+            ),
+            Rejection::Overdraft { account, currency, balance, change, overdraft } => write!(
+                f,
+                "overdraft: {account} holds {balance} {currency}; {change} would take it below its limit of -{overdraft}"
+            ),
+            Rejection::IdConflict { field, stored, given } => write!(
+                f,
+                "id_conflict: the id was posted before with a different `{field}` (stored {stored}, given {given}); use a new id"
+            ),
+            Rejection::Overflow { account, currency } => write!(f, "overflow: the {currency} balance of {account} would overflow"),
+        }
+    }
+}
+
+/// The balance of one currency of one account.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CurrencyBalance {
+    pub total: Decimal,
+    /// Net change per value date; never holds a zero.
+    pub by_date: BTreeMap<NaiveDate, Decimal>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct AccountState {
+    pub spec: AccountSpec,
+    /// Sorted by currency.
+    pub balances: Vec<(Currency, CurrencyBalance)>,
+}
+
+impl AccountState {
+    pub fn balance(&self, currency: Currency) -> Option<&CurrencyBalance> {
+        self.balances.iter().find(|(ccy, _)| *ccy == currency).map(|(_, balance)| balance)
+    }
+
+    fn balance_mut(&mut self, currency: Currency) -> &mut CurrencyBalance {
+        let idx = match self.balances.binary_search_by(|(ccy, _)| ccy.cmp(&currency)) {
+            Ok(idx) => idx,
+            Err(idx) => {
+                self.balances.insert(idx, (currency, CurrencyBalance::default()));
+                idx
+            }
+        };
+        &mut self.balances[idx].1
+    }
+}
+
+/// What the idempotency index keeps per transaction id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IdRecord {
+    pub seq: u64,
+    pub hash: EntryHash,
+    pub fingerprint: [u8; 16],
+}
+
+/// One applied posting, to undo it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Applied {
+    pub account_idx: u32,
+    pub currency: Currency,
+    pub value_date: NaiveDate,
+    pub amount: Decimal,
+}
+
+/// A SHA-256 digest of the whole state: identical for identical journals on any machine.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct StateDigest(pub EntryHash);
+
+impl fmt::Display for StateDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_hex())
+    }
+}
+
+impl fmt::Debug for StateDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_hex())
+    }
+}
+
+/// The folded journal.
+#[derive(Debug, Clone)]
+pub(crate) struct State {
+    pub config: Option<Arc<GroupConfig>>,
+    pub accounts: Vec<AccountState>,
+    pub account_index: HashMap<String, u32>,
+    /// `None` in a flat-memory replay, which does not need it.
+    pub ids: Option<HashMap<Box<str>, IdRecord>>,
+    pub head_seq: u64,
+    pub head_hash: EntryHash,
+    pub n_transactions: u64,
+}
+
+impl State {
+    pub fn new(with_id_index: bool) -> State {
+        State {
+            config: None,
+            accounts: Vec::new(),
+            account_index: HashMap::new(),
+            ids: with_id_index.then(HashMap::new),
+            head_seq: 0,
+            head_hash: EntryHash::GENESIS,
+            n_transactions: 0,
+        }
+    }
+
+    pub fn account_idx(&self, id: &str) -> Option<u32> {
+        self.account_index.get(id).copied()
+    }
+
+    pub fn account(&self, idx: u32) -> &AccountState {
+        &self.accounts[idx as usize]
+    }
+
+    /// Applies a journal entry read back (replay, open): every check of the live path runs again.
+    pub fn apply_entry(&mut self, entry: &Entry, hash: EntryHash) -> Result<(), String> {
+        match &entry.body {
+            EntryBody::GroupDefined { config_toml } => {
+                if self.config.is_some() || entry.seq != 1 {
+                    return Err("a group definition may only be entry 1".into());
+                }
+                let config = parse_group_config(config_toml).map_err(|err| format!("group definition: {err}"))?;
+                self.config = Some(Arc::new(config));
+            }
+            EntryBody::AccountOpened(spec) => {
+                self.check_account(spec)?;
+                self.open_account(spec.clone());
+            }
+            EntryBody::Transaction(tx) => {
+                if self.ids.as_ref().is_some_and(|ids| ids.contains_key(tx.id.as_str())) {
+                    return Err(format!("transaction id {:?} appears twice", tx.id));
+                }
+                self.check_transaction(tx).map_err(|rejection| format!("transaction {}: {rejection}", tx.id))?;
+                self.apply_transaction(tx, |_| {});
+                self.record_id(tx, entry.seq, hash);
+            }
+        }
+        self.head_seq = entry.seq;
+        self.head_hash = hash;
+        Ok(())
+    }
+
+    fn check_account(&self, spec: &AccountSpec) -> Result<(), String> {
+        if self.config.is_none() {
+            return Err("an account is opened before the group definition".into());
+        }
+        if self.account_index.contains_key(&spec.id) {
+            return Err(format!("account {} is opened twice", spec.id));
+        }
+        let is_system = spec.kind == AccountKind::System;
+        if is_system != spec.id.starts_with(SYSTEM_ACCOUNT_PREFIX) {
+            return Err(format!("account {}: only system accounts have ids starting {SYSTEM_ACCOUNT_PREFIX}", spec.id));
+        }
+        if !spec.currencies.windows(2).all(|pair| pair[0] < pair[1]) {
+            return Err(format!("account {}: currencies not sorted", spec.id));
+        }
+        Ok(())
+    }
+
+    pub fn open_account(&mut self, spec: AccountSpec) {
+        let idx = u32::try_from(self.accounts.len()).expect("fewer than 2^32 accounts");
+        self.account_index.insert(spec.id.clone(), idx);
+        self.accounts.push(AccountState { spec, balances: Vec::new() });
+    }
+
+    /// The checks every posted transaction passes, live and on replay.
+    pub fn check_transaction(&self, tx: &PostedTransaction) -> Result<(), Rejection> {
+        if tx.postings.is_empty() {
+            return Err(Rejection::Empty);
+        }
+        if tx.postings.len() > crate::tx::POSTINGS_MAX {
+            return Err(Rejection::PostingLimit { postings: tx.postings.len(), max: crate::tx::POSTINGS_MAX });
+        }
+        // Net change per (account, currency), in first-seen order (a handful of entries).
+        let mut nets: Vec<(u32, Currency, Decimal)> = Vec::with_capacity(tx.postings.len());
+        let mut sums: Vec<(Currency, Decimal)> = Vec::with_capacity(2);
+        for (posting_idx, posting) in tx.postings.iter().enumerate() {
+            let field = || format!("postings[{posting_idx}]");
+            let Some(account_idx) = self.account_idx(&posting.account) else {
+                return Err(Rejection::UnknownAccount {
+                    field: format!("{}.account", field()),
+                    account: posting.account.clone(),
+                });
+            };
+            let account = self.account(account_idx);
+            if !account.spec.holds(posting.currency) {
+                return Err(Rejection::CurrencyNotHeld {
+                    field: format!("{}.currency", field()),
+                    account: posting.account.clone(),
+                    currency: posting.currency,
+                });
+            }
+            if posting.amount.scale() != posting.currency.minor_units() {
+                return Err(Rejection::TooManyDecimals {
+                    field: format!("{}.amount", field()),
+                    amount: posting.amount.to_string(),
+                    currency: posting.currency,
+                    minor_units: posting.currency.minor_units(),
+                });
+            }
+            if posting.amount.is_zero() {
+                return Err(Rejection::ZeroAmount { field: format!("{}.amount", field()) });
+            }
+            let overflow = || Rejection::Overflow { account: posting.account.clone(), currency: posting.currency };
+            match nets.iter_mut().find(|(idx, ccy, _)| *idx == account_idx && *ccy == posting.currency) {
+                Some((_, _, net)) => *net = net.checked_add(posting.amount).ok_or_else(overflow)?,
+                None => nets.push((account_idx, posting.currency, posting.amount)),
+            }
+            match sums.iter_mut().find(|(ccy, _)| *ccy == posting.currency) {
+                Some((_, sum)) => *sum = sum.checked_add(posting.amount).ok_or_else(overflow)?,
+                None => sums.push((posting.currency, posting.amount)),
+            }
+        }
+        if let Some((currency, sum)) = sums.iter().find(|(_, sum)| !sum.is_zero()) {
+            return Err(Rejection::Unbalanced { currency: *currency, sum: format_amount(*sum, *currency) });
+        }
+        if let Some(rate) = &tx.rate {
+            self.check_fx(tx, rate)?;
+        }
+        for &(account_idx, currency, net) in &nets {
+            let account = self.account(account_idx);
+            let balance = account.balance(currency).map_or(Decimal::ZERO, |b| b.total);
+            let after = balance
+                .checked_add(net)
+                .ok_or_else(|| Rejection::Overflow { account: account.spec.id.clone(), currency })?;
+            if let Some(overdraft) = account.spec.overdraft(currency) {
+                if net.is_sign_negative() && after < -overdraft {
+                    return Err(Rejection::Overdraft {
+                        account: account.spec.id.clone(),
+                        currency,
+                        balance: format_amount(balance, currency),
+                        change: format_amount(net, currency),
+                        overdraft: format_amount(overdraft, currency),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_fx(&self, tx: &PostedTransaction, rate: &crate::journal::FxRate) -> Result<(), Rejection> {
+        let fx_leg = |currency: Currency| -> Decimal {
+            tx.postings
+                .iter()
+                .filter(|p| p.account == SYS_FX_POSITION && p.currency == currency)
+                .fold(Decimal::ZERO, |sum, p| sum.saturating_add(p.amount))
+        };
+        let fx_base = fx_leg(rate.base);
+        let fx_quote = fx_leg(rate.quote);
+        let expected = fx_base.checked_mul(rate.rate).map(|product| -product);
+        let tolerance = rate.quote.half_minor_unit();
+        let ok = !fx_base.is_zero() && expected.is_some_and(|expected| (fx_quote - expected).abs() <= tolerance);
+        if ok {
+            return Ok(());
+        }
+        Err(Rejection::FxRate {
+            base: rate.base,
+            quote: rate.quote,
+            rate: rate.rate.to_string(),
+            expected_quote: expected.map_or("overflow".into(), |e| (-e).round_dp(rate.quote.minor_units()).to_string()),
+            found_quote: format_amount(-fx_quote, rate.quote),
+        })
+    }
+
+    /// Applies a checked transaction's postings; `on_posting` sees each, for undo and dirty tracking.
+    pub fn apply_transaction(&mut self, tx: &PostedTransaction, mut on_posting: impl FnMut(Applied)) {
+        for posting in &tx.postings {
+            let account_idx = self.account_idx(&posting.account).expect("checked: the account exists");
+            self.add(account_idx, posting.currency, tx.value_date, posting.amount);
+            on_posting(Applied {
+                account_idx,
+                currency: posting.currency,
+                value_date: tx.value_date,
+                amount: posting.amount,
+            });
+        }
+        self.n_transactions += 1;
+    }
+
+    /// Reverts what [`State::apply_transaction`] applied (a rejected atomic batch).
+    pub fn undo(&mut self, applied: &[Applied], n_transactions: u64) {
+        for posting in applied.iter().rev() {
+            self.add(posting.account_idx, posting.currency, posting.value_date, -posting.amount);
+        }
+        self.n_transactions -= n_transactions;
+    }
+
+    fn add(&mut self, account_idx: u32, currency: Currency, value_date: NaiveDate, amount: Decimal) {
+        let balance = self.accounts[account_idx as usize].balance_mut(currency);
+        // Checked before: the transaction's net change fits; a single posting is bounded by it.
+        balance.total = balance.total.checked_add(amount).expect("checked: balance stays in range");
+        let day = balance.by_date.entry(value_date).or_insert(Decimal::ZERO);
+        *day = day.checked_add(amount).expect("checked: a day's change stays in range");
+        if day.is_zero() {
+            balance.by_date.remove(&value_date);
+        }
+    }
+
+    pub fn record_id(&mut self, tx: &PostedTransaction, seq: u64, hash: EntryHash) {
+        if let Some(ids) = &mut self.ids {
+            ids.insert(tx.id.as_str().into(), IdRecord { seq, hash, fingerprint: fingerprint(tx) });
+        }
+    }
+
+    /// The balance of an account in a currency as of the end of `as_of` (value-dated), or now.
+    pub fn balance(&self, account_idx: u32, currency: Currency, as_of: Option<NaiveDate>) -> Decimal {
+        let mut value = match self.account(account_idx).balance(currency) {
+            None => Decimal::ZERO,
+            Some(balance) => match as_of {
+                None => balance.total,
+                Some(date) => balance.by_date.range(..=date).fold(Decimal::ZERO, |sum, (_, change)| sum + *change),
+            },
+        };
+        // Every balance carries exactly its currency's minor units, also when nothing was posted.
+        value.rescale(currency.minor_units());
+        value
+    }
+
+    /// The state digest: head, then every account's balances by value date, in id order.
+    pub fn digest(&self) -> StateDigest {
+        let mut hasher = Sha256::new();
+        hasher.update(b"cashpool-state-v1\0");
+        hasher.update(self.head_seq.to_be_bytes());
+        hasher.update(self.head_hash.0);
+        hasher.update(self.n_transactions.to_be_bytes());
+        let mut order: Vec<&AccountState> = self.accounts.iter().collect();
+        order.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
+        for account in order {
+            hasher.update(account.spec.id.as_bytes());
+            hasher.update([0]);
+            for (currency, balance) in &account.balances {
+                if balance.by_date.is_empty() {
+                    continue;
+                }
+                hasher.update(currency.code().as_bytes());
+                hasher.update(balance.total.mantissa().to_be_bytes());
+                hasher.update((balance.by_date.len() as u64).to_be_bytes());
+                for (date, change) in &balance.by_date {
+                    hasher.update(date.to_string().as_bytes());
+                    hasher.update(change.mantissa().to_be_bytes());
+                }
+            }
+            hasher.update([0xff]);
+        }
+        StateDigest(EntryHash(hasher.finalize().into()))
+    }
+
+    /// Every (account, currency) with a balance record, with the balance.
+    pub fn all_balances(&self) -> impl Iterator<Item = (&AccountSpec, Currency, Decimal)> + '_ {
+        self.accounts.iter().flat_map(|account| {
+            account
+                .balances
+                .iter()
+                .filter(|(_, balance)| !balance.by_date.is_empty() || !balance.total.is_zero())
+                .map(move |(currency, balance)| (&account.spec, *currency, balance.total))
+        })
+    }
+}
+
+/// A fingerprint of a transaction's content: everything but the operator.
+pub(crate) fn fingerprint(tx: &PostedTransaction) -> [u8; 16] {
+    #[derive(Serialize)]
+    struct Content<'a> {
+        id: &'a str,
+        #[serde(with = "crate::journal::date_format")]
+        value_date: NaiveDate,
+        purpose: crate::model::Purpose,
+        reference: &'a str,
+        memo: &'a str,
+        postings: &'a [crate::journal::Posting],
+        rate: &'a Option<crate::journal::FxRate>,
+        term_days: Option<u32>,
+        lender: &'a Option<String>,
+    }
+    let content = Content {
+        id: &tx.id,
+        value_date: tx.value_date,
+        purpose: tx.purpose,
+        reference: &tx.reference,
+        memo: &tx.memo,
+        postings: &tx.postings,
+        rate: &tx.rate,
+        term_days: tx.term_days,
+        lender: &tx.lender,
+    };
+    let bytes = postcard::to_allocvec(&content).expect("encoding into a Vec cannot fail");
+    let digest: [u8; 32] = Sha256::digest(&bytes).into();
+    let mut fingerprint = [0u8; 16];
+    fingerprint.copy_from_slice(&digest[..16]);
+    fingerprint
+}

@@ -1,0 +1,75 @@
+//! An in-memory [`Storage`]: for tests, simulations and benchmarks of the core.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use super::{balance_key, decode_balance, encode_balance, BlockIter, Commit, Storage, StorageError, StoredBalance};
+use crate::journal::EntryHash;
+
+/// Keeps everything in memory. Clones share the same contents, so a test can
+/// keep a handle, drop the ledger and open a new one on it (a "restart").
+#[derive(Debug, Default, Clone)]
+pub struct MemoryStorage {
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Inner {
+    blocks: BTreeMap<u64, Vec<u8>>,
+    balances: BTreeMap<Vec<u8>, [u8; 16]>,
+    head: Option<(u64, EntryHash)>,
+}
+
+impl MemoryStorage {
+    pub fn new() -> MemoryStorage {
+        MemoryStorage::default()
+    }
+
+    /// An independent copy of everything stored.
+    pub fn snapshot(&self) -> MemoryStorage {
+        MemoryStorage { inner: Arc::new(Mutex::new(self.lock().clone())) }
+    }
+
+    /// Replaces a stored block's bytes (for tamper tests).
+    pub fn tamper_block(&self, first_seq: u64, edit: impl FnOnce(&mut Vec<u8>)) {
+        if let Some(block) = self.lock().blocks.get_mut(&first_seq) {
+            edit(block);
+        }
+    }
+
+    /// Overwrites a stored balance (for tamper tests).
+    pub fn tamper_balance(&self, balance: &StoredBalance) {
+        self.lock().balances.insert(balance_key(&balance.account, balance.currency), encode_balance(balance.balance));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Storage for MemoryStorage {
+    fn blocks(&self, from_seq: u64) -> BlockIter<'_> {
+        let inner = self.lock();
+        let start = inner.blocks.range(..=from_seq).next_back().map_or(from_seq, |(&first, _)| first);
+        let blocks: Vec<_> = inner.blocks.range(start..).map(|(&first, bytes)| Ok((first, bytes.clone()))).collect();
+        Box::new(blocks.into_iter())
+    }
+
+    fn commit(&self, commit: &Commit) -> Result<(), StorageError> {
+        let mut inner = self.lock();
+        inner.blocks.insert(commit.first_seq, commit.block.clone());
+        for balance in &commit.balances {
+            inner.balances.insert(balance_key(&balance.account, balance.currency), encode_balance(balance.balance));
+        }
+        inner.head = Some((commit.last_seq, commit.head));
+        Ok(())
+    }
+
+    fn stored_balances(&self) -> Result<Vec<StoredBalance>, StorageError> {
+        self.lock().balances.iter().map(|(key, value)| decode_balance(key, value)).collect()
+    }
+
+    fn head(&self) -> Result<Option<(u64, EntryHash)>, StorageError> {
+        Ok(self.lock().head)
+    }
+}
