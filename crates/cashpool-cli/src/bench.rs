@@ -125,7 +125,8 @@ pub fn run(what: BenchWhat, n: u64, batch: usize, json_out: bool, store: Option<
     let storage = SledStorage::open(&dir).map_err(env_failure)?;
     let ledger = Ledger::create(Box::new(storage), EXAMPLE_GROUP, Timestamp::EPOCH).map_err(ledger_failure)?;
     let mut rng = SplitMix64::new(1);
-    figures.insert("machine".into(), json!({"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)}));
+    figures
+        .insert("machine".into(), json!({"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)}));
 
     // Durable posting in batches.
     let mut posted = 0u64;
@@ -176,8 +177,12 @@ pub fn run(what: BenchWhat, n: u64, batch: usize, json_out: bool, store: Option<
             .stderr(std::process::Stdio::inherit())
             .output()
             .map_err(env_failure)?;
-        let child: serde_json::Value = serde_json::from_slice(&output.stdout)
-            .map_err(|err| Failure::environment(format!("the replay bench printed no figures ({err}): {}", String::from_utf8_lossy(&output.stderr))))?;
+        let child: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(|err| {
+            Failure::environment(format!(
+                "the replay bench printed no figures ({err}): {}",
+                String::from_utf8_lossy(&output.stderr)
+            ))
+        })?;
         figures.insert("replay".into(), child["replay"].clone());
     }
     let _ = std::fs::remove_dir_all(&dir);

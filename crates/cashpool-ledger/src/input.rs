@@ -470,10 +470,7 @@ fn json_tx(tx: JsonTx, row: &mut RowCheck) -> Option<TransactionRequest> {
             None
         }
         Some(postings) if postings.len() > POSTINGS_PARSE_MAX => {
-            row.fail(
-                "postings",
-                format!("{} postings; a line may hold at most {POSTINGS_PARSE_MAX}", postings.len()),
-            );
+            row.fail("postings", format!("{} postings; a line may hold at most {POSTINGS_PARSE_MAX}", postings.len()));
             None
         }
         Some(postings) => {

@@ -618,7 +618,11 @@ pub(crate) fn journal_entries(
 }
 
 /// Folds the stored journal into a state, checking the chain and every rule.
-pub(crate) fn fold_storage(storage: &dyn Storage, with_id_index: bool, to_seq: Option<u64>) -> Result<State, LedgerError> {
+pub(crate) fn fold_storage(
+    storage: &dyn Storage,
+    with_id_index: bool,
+    to_seq: Option<u64>,
+) -> Result<State, LedgerError> {
     match fold_storage_partial(storage, with_id_index, to_seq)? {
         (state, None) => Ok(state),
         (_, Some((seq, reason))) => Err(LedgerError::Integrity { seq, reason }),
