@@ -103,7 +103,7 @@ pub fn ledger_failure(err: LedgerError) -> Failure {
         LedgerError::Storage(err) => storage_failure(err),
         LedgerError::Integrity { .. } => Failure::integrity(format!("{err}; run `cashpool audit verify` for a report")),
         LedgerError::Config(_)
-        | LedgerError::AlreadyInitialized { .. }
+        | LedgerError::AlreadyInitialized
         | LedgerError::ReadOnly
         | LedgerError::UnknownAccount(_) => Failure::invalid(err.to_string()),
         _ => Failure::environment(err.to_string()),

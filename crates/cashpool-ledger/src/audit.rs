@@ -11,7 +11,7 @@ use std::io::{BufRead, Write};
 use serde::{Deserialize, Serialize};
 
 use crate::journal::{ChainCursor, Entry, EntryBody, EntryHash, Timestamp};
-use crate::ledger::{check_stored_balances, fold_storage, fold_storage_partial, journal_entries, LedgerError};
+use crate::ledger::{fold_storage, fold_storage_partial, journal_entries, reconcile_checkpoint, LedgerError};
 use crate::state::{State, StateDigest};
 use crate::storage::{Storage, StorageError};
 
@@ -38,8 +38,8 @@ pub struct ReplayReport {
     pub entries: u64,
     pub head: EntryHash,
     pub state_digest: StateDigest,
-    /// Whether the store's stored balances and head equal the replayed ones
-    /// (`None` when replaying an export without a store).
+    /// Whether the store's stored balances equal the replayed ones at the
+    /// entry they reflect (`None` for an export, or a replay stopped early with `--to`).
     pub matches_store: Option<bool>,
 }
 
@@ -89,10 +89,11 @@ pub fn verify_storage(storage: &dyn Storage) -> Result<VerifyReport, StorageErro
     if state.head_seq == 0 {
         return Ok(failed(1, "the journal is empty".into(), 0, EntryHash::GENESIS));
     }
-    match check_stored_balances(storage, &state) {
-        Ok(()) => Ok(VerifyReport { ok: true, entries, head: state.head_hash, first_bad_seq: None, reason: None }),
+    match reconcile_checkpoint(storage, &state) {
+        Ok(_) => Ok(VerifyReport { ok: true, entries, head: state.head_hash, first_bad_seq: None, reason: None }),
         Err(LedgerError::Storage(err)) => Err(err),
-        Err(err) => Ok(failed(state.head_seq, format!("stored balances: {err}"), entries, state.head_hash)),
+        Err(LedgerError::Integrity { seq, reason }) => Ok(failed(seq, reason, entries, state.head_hash)),
+        Err(err) => Ok(failed(state.head_seq, err.to_string(), entries, state.head_hash)),
     }
 }
 
@@ -100,9 +101,12 @@ pub fn verify_storage(storage: &dyn Storage) -> Result<VerifyReport, StorageErro
 /// and returns its digest; compares it with the stored balances and head.
 pub fn replay_storage(storage: &dyn Storage, to_seq: Option<u64>) -> Result<ReplayReport, AuditError> {
     let state = fold_storage(storage, false, to_seq).map_err(split)?;
-    let matches_store = if to_seq.is_none_or(|to| to >= state.head_seq) {
-        let head_matches = storage.head()? == Some((state.head_seq, state.head_hash));
-        Some(head_matches && check_stored_balances(storage, &state).is_ok())
+    let matches_store = if to_seq.is_none() {
+        match reconcile_checkpoint(storage, &state) {
+            Ok(_) => Some(true),
+            Err(LedgerError::Storage(err)) => return Err(AuditError::Storage(err)),
+            Err(_) => Some(false),
+        }
     } else {
         None
     };

@@ -14,8 +14,8 @@ use crate::journal::{
 };
 use crate::model::{AccountKind, AccountSpec, Purpose, SYSTEM_ACCOUNTS, SYS_FX_POSITION};
 use crate::money::{to_currency_scale, Currency, MoneyError};
-use crate::state::{fingerprint, Applied, State};
-use crate::storage::{Commit, Storage, StorageError, StoredBalance};
+use crate::state::{assert_balanced, fingerprint, Applied, State};
+use crate::storage::{Checkpoint, Commit, Storage, StorageError, StoredBalance};
 use crate::tx::{TransactionRequest, ID_LEN_MAX, MEMO_LEN_MAX, POSTINGS_MAX, REFERENCE_LEN_MAX};
 
 pub use crate::state::Rejection;
@@ -115,8 +115,8 @@ pub enum LedgerError {
     Config(#[from] ConfigErrors),
     #[error("the store is empty: run `cashpool init --config FILE` first")]
     NotInitialized,
-    #[error("the store already holds a ledger (head at entry {head_seq}); choose an empty --data folder")]
-    AlreadyInitialized { head_seq: u64 },
+    #[error("the store already holds a ledger; choose an empty --data folder")]
+    AlreadyInitialized,
     #[error("the store is open read-only: this command would write")]
     ReadOnly,
     #[error("an earlier write failed; the ledger refuses further writes until it is reopened")]
@@ -160,11 +160,8 @@ impl Ledger {
     /// entry 1 records the definition verbatim, then one entry opens each
     /// account of the definition and each system account.
     pub fn create(storage: Box<dyn Storage>, config_toml: &str, at: Timestamp) -> Result<Ledger, LedgerError> {
-        if let Some((head_seq, _)) = storage.head()? {
-            return Err(LedgerError::AlreadyInitialized { head_seq });
-        }
-        if storage.blocks(0).next().is_some() {
-            return Err(LedgerError::AlreadyInitialized { head_seq: 0 });
+        if !storage.is_empty()? {
+            return Err(LedgerError::AlreadyInitialized);
         }
         let config = parse_group_config(config_toml)?;
         let mut bodies = vec![EntryBody::GroupDefined { config_toml: config_toml.to_string() }];
@@ -206,7 +203,11 @@ impl Ledger {
         if state.head_seq == 0 {
             return Err(LedgerError::NotInitialized);
         }
-        check_stored_balances(storage.as_ref(), &state)?;
+        if reconcile_checkpoint(storage.as_ref(), &state)? == CheckpointStatus::Lagging && !read_only {
+            // A crash left the stored balances behind the journal: they were
+            // right at their own entry, so bring them up to date.
+            storage.write_checkpoint(&checkpoint_of(&state))?;
+        }
         Ok(Ledger::from_state(storage, state, read_only))
     }
 
@@ -265,6 +266,7 @@ impl Ledger {
         }
         let mut accepted_receipts = Vec::with_capacity(accepted.len());
         for (_, tx) in accepted {
+            assert_balanced(&tx);
             let seq = inner.state.head_seq + 1;
             let entry =
                 Entry { seq, prev_hash: inner.state.head_hash, recorded_at: at, body: EntryBody::Transaction(tx) };
@@ -662,44 +664,78 @@ pub(crate) fn fold_storage_partial(
             }
         }
     }
-    if let Some((head_seq, head_hash)) = storage.head()? {
-        if to_seq.is_none() && (head_seq, head_hash) != (state.head_seq, state.head_hash) {
-            let reason = format!(
-                "the stored head is entry {head_seq} ({head_hash}) but the journal ends at entry {} ({})",
-                state.head_seq, state.head_hash
-            );
-            let seq = state.head_seq + 1;
-            return Ok((state, Some((seq, reason))));
-        }
-    }
     Ok((state, None))
 }
 
-/// Checks every stored balance against the folded state, and that every
-/// non-zero balance of the state is stored.
-pub(crate) fn check_stored_balances(storage: &dyn Storage, state: &State) -> Result<(), LedgerError> {
-    let stored = storage.stored_balances()?;
-    let mismatch = |reason: String| LedgerError::Integrity { seq: state.head_seq, reason };
+/// How the stored checkpoint relates to the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CheckpointStatus {
+    /// It reflects the last entry.
+    Current,
+    /// It reflects an earlier entry (a crash came between a commit's journal
+    /// record and its checkpoint) and was right at that entry.
+    Lagging,
+}
+
+/// Checks the stored balances against the journal at the entry they claim to
+/// reflect: `state` when that is its head, else a fold up to that entry.
+pub(crate) fn reconcile_checkpoint(storage: &dyn Storage, state: &State) -> Result<CheckpointStatus, LedgerError> {
+    let checkpoint = storage.checkpoint()?;
+    let (seq, hash) = checkpoint.head.unwrap_or((0, EntryHash::GENESIS));
+    let mismatch = |reason: String| LedgerError::Integrity { seq, reason: format!("stored balances: {reason}") };
+    if seq > state.head_seq {
+        return Err(mismatch(format!(
+            "they reflect entry {seq} but the journal ends at entry {}: acknowledged entries are missing",
+            state.head_seq
+        )));
+    }
+    let (at_seq, status) = if seq == state.head_seq {
+        (None, CheckpointStatus::Current)
+    } else {
+        (Some(fold_storage(storage, false, Some(seq))?), CheckpointStatus::Lagging)
+    };
+    let reference = at_seq.as_ref().unwrap_or(state);
+    if reference.head_seq != seq || reference.head_hash != hash {
+        return Err(mismatch(format!(
+            "the stored head {hash} is not the hash of entry {seq} ({})",
+            reference.head_hash
+        )));
+    }
+    compare_balances(&checkpoint.balances, reference).map_err(mismatch)?;
+    Ok(status)
+}
+
+/// Every stored balance equals the folded one, and every non-zero folded balance is stored.
+fn compare_balances(stored: &[StoredBalance], state: &State) -> Result<(), String> {
     let mut seen = HashSet::new();
-    for record in &stored {
+    for record in stored {
         let idx = state
             .account_idx(&record.account)
-            .ok_or_else(|| mismatch(format!("a balance is stored for unknown account {}", record.account)))?;
+            .ok_or_else(|| format!("a balance is stored for unknown account {}", record.account))?;
         let folded = state.balance(idx, record.currency, None);
         if folded != record.balance {
-            return Err(mismatch(format!(
-                "stored balance of {} {} is {} but the journal gives {}",
+            return Err(format!(
+                "the stored balance of {} {} is {} but the journal gives {}",
                 record.account, record.currency, record.balance, folded
-            )));
+            ));
         }
         seen.insert((record.account.as_str(), record.currency));
     }
     for (spec, currency, balance) in state.all_balances() {
         if !balance.is_zero() && !seen.contains(&(spec.id.as_str(), currency)) {
-            return Err(mismatch(format!("no stored balance for {} {} (journal gives {balance})", spec.id, currency)));
+            return Err(format!("no stored balance for {} {} (the journal gives {balance})", spec.id, currency));
         }
     }
     Ok(())
+}
+
+/// The checkpoint of a folded state: every balance record, and its head.
+pub(crate) fn checkpoint_of(state: &State) -> Checkpoint {
+    let balances = state
+        .all_balances()
+        .map(|(spec, currency, balance)| StoredBalance { account: spec.id.clone(), currency, balance })
+        .collect();
+    Checkpoint { head: (state.head_seq > 0).then_some((state.head_seq, state.head_hash)), balances }
 }
 
 /// The system accounts of a group: owned by the host, unbounded, any currency.

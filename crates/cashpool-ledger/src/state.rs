@@ -459,6 +459,21 @@ impl State {
     }
 }
 
+/// The ledger's first invariant, asserted in release builds on every
+/// transaction before it is encoded (replay checks it again after decoding):
+/// its postings sum to zero in each currency, at the currency's minor units.
+pub(crate) fn assert_balanced(tx: &PostedTransaction) {
+    let mut sums: Vec<(Currency, Decimal)> = Vec::with_capacity(2);
+    for posting in &tx.postings {
+        assert_eq!(posting.amount.scale(), posting.currency.minor_units(), "posting at the currency's minor units");
+        match sums.iter_mut().find(|(ccy, _)| *ccy == posting.currency) {
+            Some((_, sum)) => *sum += posting.amount,
+            None => sums.push((posting.currency, posting.amount)),
+        }
+    }
+    assert!(sums.iter().all(|(_, sum)| sum.is_zero()), "transaction {} is unbalanced: {sums:?}", tx.id);
+}
+
 /// A fingerprint of a transaction's content: everything but the operator.
 pub(crate) fn fingerprint(tx: &PostedTransaction) -> [u8; 16] {
     #[derive(Serialize)]

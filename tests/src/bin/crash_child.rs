@@ -18,7 +18,7 @@ pub const BATCH: u64 = 50;
 fn main() {
     let dir = std::env::args().nth(1).expect("usage: crash_child DIR");
     let storage = SledStorage::open(std::path::Path::new(&dir)).expect("open the store");
-    let ledger = if storage.head().expect("read the head").is_some() {
+    let ledger = if !storage.is_empty().expect("read the journal") {
         Ledger::open(Box::new(storage)).expect("reopen after a crash")
     } else {
         Ledger::create(Box::new(storage), SMALL_GROUP, at()).expect("create")

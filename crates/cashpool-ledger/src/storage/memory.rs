@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use super::{balance_key, decode_balance, encode_balance, BlockIter, Commit, Storage, StorageError, StoredBalance};
+use super::{BlockIter, Checkpoint, Commit, Storage, StorageError, StoredBalance};
 use crate::journal::EntryHash;
+use crate::money::Currency;
 
 /// Keeps everything in memory. Clones share the same contents, so a test can
 /// keep a handle, drop the ledger and open a new one on it (a "restart").
@@ -16,7 +17,7 @@ pub struct MemoryStorage {
 #[derive(Debug, Default, Clone)]
 struct Inner {
     blocks: BTreeMap<u64, Vec<u8>>,
-    balances: BTreeMap<Vec<u8>, [u8; 16]>,
+    balances: BTreeMap<(String, Currency), rust_decimal::Decimal>,
     head: Option<(u64, EntryHash)>,
 }
 
@@ -30,7 +31,7 @@ impl MemoryStorage {
         MemoryStorage { inner: Arc::new(Mutex::new(self.lock().clone())) }
     }
 
-    /// Replaces a stored block's bytes (for tamper tests).
+    /// Edits a stored block's bytes (for tamper tests).
     pub fn tamper_block(&self, first_seq: u64, edit: impl FnOnce(&mut Vec<u8>)) {
         if let Some(block) = self.lock().blocks.get_mut(&first_seq) {
             edit(block);
@@ -39,7 +40,7 @@ impl MemoryStorage {
 
     /// Overwrites a stored balance (for tamper tests).
     pub fn tamper_balance(&self, balance: &StoredBalance) {
-        self.lock().balances.insert(balance_key(&balance.account, balance.currency), encode_balance(balance.balance));
+        self.lock().balances.insert((balance.account.clone(), balance.currency), balance.balance);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -59,17 +60,34 @@ impl Storage for MemoryStorage {
         let mut inner = self.lock();
         inner.blocks.insert(commit.first_seq, commit.block.clone());
         for balance in &commit.balances {
-            inner.balances.insert(balance_key(&balance.account, balance.currency), encode_balance(balance.balance));
+            inner.balances.insert((balance.account.clone(), balance.currency), balance.balance);
         }
         inner.head = Some((commit.last_seq, commit.head));
         Ok(())
     }
 
-    fn stored_balances(&self) -> Result<Vec<StoredBalance>, StorageError> {
-        self.lock().balances.iter().map(|(key, value)| decode_balance(key, value)).collect()
+    fn checkpoint(&self) -> Result<Checkpoint, StorageError> {
+        let inner = self.lock();
+        let balances = inner
+            .balances
+            .iter()
+            .map(|((account, currency), balance)| StoredBalance {
+                account: account.clone(),
+                currency: *currency,
+                balance: *balance,
+            })
+            .collect();
+        Ok(Checkpoint { head: inner.head, balances })
     }
 
-    fn head(&self) -> Result<Option<(u64, EntryHash)>, StorageError> {
-        Ok(self.lock().head)
+    fn write_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StorageError> {
+        let mut inner = self.lock();
+        inner.balances = checkpoint.balances.iter().map(|b| ((b.account.clone(), b.currency), b.balance)).collect();
+        inner.head = checkpoint.head;
+        Ok(())
+    }
+
+    fn is_empty(&self) -> Result<bool, StorageError> {
+        Ok(self.lock().blocks.is_empty())
     }
 }

@@ -1,17 +1,23 @@
 //! Where the journal lives: a trait and two backends.
 //!
-//! The layout is built for batches: one group commit writes **one** journal
-//! key (a block holding every entry of the commit, keyed by its first sequence
-//! number, big-endian) plus one key per (account, currency) whose balance the
-//! commit changed, and the chain head — all in one atomic write, made durable
-//! before [`Storage::commit`] returns. A transaction therefore costs no key of
-//! its own: 8,000 transactions on 30 accounts are 32 keys.
+//! The layout is built for batches: one group commit is **one** journal
+//! record (a block holding every entry of the commit) made durable with one
+//! `fdatasync`, plus one balance record per (account, currency) the commit
+//! changed. A transaction costs no record of its own: 8,000 transactions on 30
+//! accounts are one journal record and 30 balance records.
+//!
+//! The journal is the truth. The stored balances are a checkpoint derived
+//! from it, tagged with the entry they reflect; after a crash they may lag
+//! the journal, and opening the ledger checks them at that entry and brings
+//! them up to date.
 
+mod log;
 mod memory;
 mod sled_store;
 
 use rust_decimal::Decimal;
 
+pub use log::JournalLog;
 pub use memory::MemoryStorage;
 pub use sled_store::SledStorage;
 
@@ -47,22 +53,35 @@ pub type StoredBlock = (u64, Vec<u8>);
 /// The blocks from a sequence number on, in order.
 pub type BlockIter<'a> = Box<dyn Iterator<Item = Result<StoredBlock, StorageError>> + 'a>;
 
-/// The storage behind a ledger. Implementations must make [`Storage::commit`]
-/// atomic (all of it or none of it survives a crash) and durable (it survives
-/// a crash once `commit` returns `Ok`).
+/// The stored balances and the entry they reflect.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Checkpoint {
+    /// The sequence number and hash of the last entry the balances include;
+    /// `None` before the first commit.
+    pub head: Option<(u64, EntryHash)>,
+    pub balances: Vec<StoredBalance>,
+}
+
+/// The storage behind a ledger. [`Storage::commit`] must make the journal
+/// block durable before it returns, and all of it or none of it must survive
+/// a crash; the checkpoint it also updates may lag after a crash, but only
+/// ever to an earlier commit.
 pub trait Storage: Send + Sync {
     /// The blocks that hold entries with sequence numbers `>= from_seq`, in
     /// order (the first block may start before `from_seq`).
     fn blocks(&self, from_seq: u64) -> BlockIter<'_>;
 
-    /// Writes `commit` atomically and durably.
+    /// Appends `commit.block` to the journal durably, then records its balances and head.
     fn commit(&self, commit: &Commit) -> Result<(), StorageError>;
 
-    /// Every stored balance.
-    fn stored_balances(&self) -> Result<Vec<StoredBalance>, StorageError>;
+    /// The stored balances and the entry they reflect.
+    fn checkpoint(&self) -> Result<Checkpoint, StorageError>;
 
-    /// The chain head as stored: the last sequence number and its hash.
-    fn head(&self) -> Result<Option<(u64, EntryHash)>, StorageError>;
+    /// Replaces the stored balances and head (bringing a lagging checkpoint up to date).
+    fn write_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StorageError>;
+
+    /// Whether the journal holds no entry.
+    fn is_empty(&self) -> Result<bool, StorageError>;
 }
 
 /// Operating errors of a storage backend.

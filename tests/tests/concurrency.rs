@@ -1,0 +1,96 @@
+//! Many threads posting to the same hot accounts through one shared ledger:
+//! group commit serves them all, no update is lost, the result equals the
+//! serial sum and the journal verifies.
+
+use std::sync::Arc;
+
+use cashpool_ledger::audit;
+use cashpool_ledger::model::Purpose;
+use cashpool_ledger::money::Currency;
+use cashpool_ledger::storage::SledStorage;
+use cashpool_ledger::tx::TransactionRequest;
+use cashpool_ledger::{BatchMode, Ledger};
+use cashpool_tests::{at, SMALL_GROUP};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+fn assert_send_sync<T: Send + Sync>() {}
+
+#[test]
+fn the_ledger_is_send_and_sync() {
+    assert_send_sync::<Ledger>();
+}
+
+#[test]
+fn concurrent_posters_lose_no_update() {
+    const THREADS: u64 = 4;
+    const BATCHES: u64 = 25;
+    const PER_BATCH: u64 = 8;
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Arc::new(Ledger::create(Box::new(SledStorage::open(dir.path()).unwrap()), SMALL_GROUP, at()).unwrap());
+    let date = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    let workers: Vec<_> = (0..THREADS)
+        .map(|thread| {
+            let ledger = Arc::clone(&ledger);
+            std::thread::spawn(move || {
+                let mut seqs = Vec::new();
+                for batch in 0..BATCHES {
+                    let requests: Vec<_> = (0..PER_BATCH)
+                        .map(|idx| {
+                            // Everyone pays into the same hot account, and half of it on to another.
+                            let id = format!("T{thread}-{batch}-{idx}");
+                            let amount = Decimal::new(i64::try_from(100 + idx).unwrap(), 2);
+                            if idx % 2 == 0 {
+                                TransactionRequest::transfer(
+                                    id,
+                                    date,
+                                    "EXT",
+                                    "T-IMA",
+                                    "USD",
+                                    amount,
+                                    Purpose::CurrentAccount,
+                                    "",
+                                    "",
+                                )
+                            } else {
+                                TransactionRequest::transfer(
+                                    id,
+                                    date,
+                                    "EXT",
+                                    "HK-OPS",
+                                    "USD",
+                                    amount,
+                                    Purpose::CurrentAccount,
+                                    "",
+                                    "",
+                                )
+                            }
+                        })
+                        .collect();
+                    let outcome = ledger.post_batch(&requests, BatchMode::Atomic, "thread", at()).unwrap();
+                    assert!(outcome.rejected.is_empty());
+                    seqs.extend(outcome.receipts.iter().map(|r| r.seq));
+                }
+                seqs
+            })
+        })
+        .collect();
+    let mut seqs: Vec<u64> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
+    seqs.sort_unstable();
+    let n = THREADS * BATCHES * PER_BATCH;
+    assert_eq!(seqs.len() as u64, n);
+    seqs.dedup();
+    assert_eq!(seqs.len() as u64, n, "every transaction has its own sequence number");
+    assert_eq!(seqs.last().copied(), Some(ledger.head().0));
+
+    let usd = Currency::from_code("USD").unwrap();
+    let per_thread_ima: i64 = (0..PER_BATCH).filter(|i| i % 2 == 0).map(|i| 100 + i64::try_from(i).unwrap()).sum();
+    let per_thread_hk: i64 = (0..PER_BATCH).filter(|i| i % 2 == 1).map(|i| 100 + i64::try_from(i).unwrap()).sum();
+    let scale = i64::try_from(THREADS * BATCHES).unwrap();
+    assert_eq!(ledger.balance("T-IMA", usd, None).unwrap(), Decimal::new(per_thread_ima * scale, 2));
+    assert_eq!(ledger.balance("HK-OPS", usd, None).unwrap(), Decimal::new(per_thread_hk * scale, 2));
+    assert_eq!(ledger.balance("EXT", usd, None).unwrap(), -Decimal::new((per_thread_ima + per_thread_hk) * scale, 2));
+    let replay = audit::replay_storage(ledger.storage(), None).unwrap();
+    assert_eq!(replay.state_digest, ledger.state_digest());
+    assert!(audit::verify_storage(ledger.storage()).unwrap().ok);
+}
