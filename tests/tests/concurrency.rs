@@ -94,3 +94,58 @@ fn concurrent_posters_lose_no_update() {
     assert_eq!(replay.state_digest, ledger.state_digest());
     assert!(audit::verify_storage(ledger.storage()).unwrap().ok);
 }
+
+#[test]
+fn racing_resubmissions_post_each_id_once_and_agree_on_its_receipt() {
+    const THREADS: usize = 4;
+    const N: usize = 200;
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Arc::new(Ledger::create(Box::new(SledStorage::open(dir.path()).unwrap()), SMALL_GROUP, at()).unwrap());
+    let date = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    let requests: Arc<Vec<TransactionRequest>> = Arc::new(
+        (0..N)
+            .map(|idx| {
+                let amount = Decimal::new(i64::try_from(idx + 1).unwrap(), 2);
+                TransactionRequest::transfer(
+                    format!("R{idx}"),
+                    date,
+                    "EXT",
+                    "T-IMA",
+                    "USD",
+                    amount,
+                    Purpose::Other,
+                    "",
+                    "",
+                )
+            })
+            .collect(),
+    );
+    let workers: Vec<_> = (0..THREADS)
+        .map(|thread| {
+            let ledger = Arc::clone(&ledger);
+            let requests = Arc::clone(&requests);
+            std::thread::spawn(move || {
+                // Each thread walks the same requests from another starting point.
+                let order: Vec<usize> = (0..N).map(|i| (i + thread * N / THREADS) % N).collect();
+                let mut receipts = Vec::new();
+                for chunk in order.chunks(10) {
+                    let batch: Vec<_> = chunk.iter().map(|&i| requests[i].clone()).collect();
+                    let outcome = ledger.post_batch(&batch, BatchMode::Atomic, "race", at()).unwrap();
+                    assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
+                    receipts.extend(outcome.receipts.into_iter().map(|r| (r.id, r.seq, r.head)));
+                }
+                receipts.sort();
+                receipts
+            })
+        })
+        .collect();
+    let all: Vec<_> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+    for other in &all[1..] {
+        assert_eq!(other, &all[0], "every thread got the same receipt for each id");
+    }
+    assert_eq!(ledger.n_transactions(), N as u64, "each id was posted once");
+    let usd = Currency::from_code("USD").unwrap();
+    let total: i64 = (1..=N as i64).sum();
+    assert_eq!(ledger.balance("T-IMA", usd, None).unwrap(), Decimal::new(total, 2));
+    assert!(audit::verify_storage(ledger.storage()).unwrap().ok);
+}

@@ -131,6 +131,9 @@ struct Inner {
     /// Entries applied to `state` but not yet durable, framed as one block.
     pending_block: Vec<u8>,
     pending_first_seq: u64,
+    /// The block a commit is writing right now (taken from `pending_block`),
+    /// so that a duplicate-id check can still read its entries.
+    in_flight: Option<(u64, Arc<Vec<u8>>)>,
     /// (account, currency) changed by the pending entries.
     dirty: HashSet<(u32, Currency)>,
     poisoned: bool,
@@ -218,6 +221,7 @@ impl Ledger {
                 state,
                 pending_block: Vec::new(),
                 pending_first_seq: 0,
+                in_flight: None,
                 dirty: HashSet::new(),
                 poisoned: false,
             }),
@@ -278,7 +282,7 @@ impl Ledger {
             inner.state.head_hash = hash;
             accepted_receipts.push(Receipt { id: tx.id.clone(), seq, head: hash, duplicate: false });
         }
-        let last_seq = inner.state.head_seq;
+        let last_seq = if accepted_receipts.is_empty() { 0 } else { inner.state.head_seq };
         drop(inner);
         let receipts: Vec<Receipt> = slots
             .into_iter()
@@ -289,8 +293,11 @@ impl Ledger {
                 Slot::Rejected => None,
             })
             .collect();
-        if !accepted_receipts.is_empty() {
-            self.commit_until(last_seq)?;
+        // A duplicate may name an entry another poster has not made durable
+        // yet: acknowledge nothing before everything it names is durable.
+        let durable_needed = receipts.iter().map(|receipt| receipt.seq).max().unwrap_or(0).max(last_seq);
+        if durable_needed > 0 {
+            self.commit_until(durable_needed)?;
         }
         Ok(BatchOutcome { receipts, rejected })
     }
@@ -369,13 +376,17 @@ impl Ledger {
             seq,
             reason: "the id index points to an entry that is not a transaction".into(),
         };
-        let entry = if !inner.pending_block.is_empty() && seq >= inner.pending_first_seq {
-            let offset = usize::try_from(seq - inner.pending_first_seq).expect("offset fits usize");
-            let bytes =
-                block_entries(&inner.pending_block).nth(offset).ok_or_else(not_found)?.map_err(|_| not_found())?;
-            Entry::decode(bytes).map_err(|err| LedgerError::Integrity { seq, reason: err.to_string() })?
-        } else {
-            journal_entries(self.storage.as_ref(), seq).next().ok_or_else(not_found)??.0
+        let in_block = |first_seq: u64, block: &[u8]| -> Result<Entry, LedgerError> {
+            let offset = usize::try_from(seq - first_seq).expect("offset fits usize");
+            let bytes = block_entries(block).nth(offset).ok_or_else(not_found)?.map_err(|_| not_found())?;
+            Entry::decode(bytes).map_err(|err| LedgerError::Integrity { seq, reason: err.to_string() })
+        };
+        let entry = match &inner.in_flight {
+            _ if !inner.pending_block.is_empty() && seq >= inner.pending_first_seq => {
+                in_block(inner.pending_first_seq, &inner.pending_block)?
+            }
+            Some((first_seq, block)) if seq >= *first_seq => in_block(*first_seq, block)?,
+            _ => journal_entries(self.storage.as_ref(), seq).next().ok_or_else(not_found)??.0,
         };
         match entry.body {
             EntryBody::Transaction(tx) if entry.seq == seq => Ok(tx),
@@ -410,8 +421,9 @@ impl Ledger {
         }
         let batch = {
             let mut inner = lock(&self.inner);
-            let block = std::mem::take(&mut inner.pending_block);
+            let block = Arc::new(std::mem::take(&mut inner.pending_block));
             let first_seq = inner.pending_first_seq;
+            inner.in_flight = Some((first_seq, Arc::clone(&block)));
             let last_seq = inner.state.head_seq;
             let dirty = std::mem::take(&mut inner.dirty);
             let balances = dirty
@@ -428,7 +440,9 @@ impl Ledger {
             batch.last_seq >= seq && batch.first_seq == commit.durable_seq + 1,
             "pending entries follow the durable ones"
         );
-        match self.storage.commit(&batch) {
+        let result = self.storage.commit(&batch);
+        lock(&self.inner).in_flight = None;
+        match result {
             Ok(()) => {
                 commit.durable_seq = batch.last_seq;
                 Ok(())

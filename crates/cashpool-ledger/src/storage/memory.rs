@@ -58,7 +58,7 @@ impl Storage for MemoryStorage {
 
     fn commit(&self, commit: &Commit) -> Result<(), StorageError> {
         let mut inner = self.lock();
-        inner.blocks.insert(commit.first_seq, commit.block.clone());
+        inner.blocks.insert(commit.first_seq, commit.block.to_vec());
         for balance in &commit.balances {
             inner.balances.insert((balance.account.clone(), balance.currency), balance.balance);
         }

@@ -31,8 +31,9 @@ pub struct Commit {
     pub first_seq: u64,
     /// Sequence number of the block's last entry.
     pub last_seq: u64,
-    /// The entries, framed by [`crate::journal::block_push`].
-    pub block: Vec<u8>,
+    /// The entries, framed by [`crate::journal::block_push`] (shared with the
+    /// ledger, which can still read a block while it is being written).
+    pub block: std::sync::Arc<Vec<u8>>,
     /// The new balance of every (account, currency) the block changed.
     pub balances: Vec<StoredBalance>,
     /// The hash of entry `last_seq`.
