@@ -309,7 +309,7 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
         .into_iter()
         .filter(|row| !row.account.starts_with("EXT-"))
         .collect();
-    let (head_seq, head) = ledger.head();
+    let (_, head) = ledger.head();
     let ok = verify.ok && replay.matches_store == Some(true) && digest_matches;
     let data_flag = format!("--data {}", run.dir.display());
     match format {
@@ -374,6 +374,5 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             println!("  cargo run --release -- {data_flag} audit replay");
         }
     }
-    let _ = head_seq;
     Ok(if ok { exit::OK } else { exit::INTEGRITY })
 }
