@@ -113,6 +113,30 @@ pub enum Command {
         #[command(flatten)]
         format: FormatArg,
     },
+    /// Import FX rates.
+    Rates {
+        #[command(subcommand)]
+        command: RatesCommand,
+    },
+    /// Cross-border cap use and headroom, entities' foreign debt; `limits set` adds dated parameters.
+    #[command(args_conflicts_with_subcommands = true)]
+    #[command(
+        after_help = "Examples:\n  cashpool limits --as-of 2026-11-30\n  cashpool limits set --effective 2026-12-01 --macro-prudential 1.5"
+    )]
+    Limits {
+        /// Use and caps at the end of this value date (default: all movements, latest parameters).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[command(flatten)]
+        format: FormatArg,
+        #[command(subcommand)]
+        command: Option<LimitsCommand>,
+    },
+    /// The pool's eligibility.
+    Pool {
+        #[command(subcommand)]
+        command: PoolCommand,
+    },
     /// Verify, replay and export the audit trail.
     Audit {
         #[command(subcommand)]
@@ -155,6 +179,60 @@ pub enum BenchWhat {
     Post,
     Replay,
     All,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RatesCommand {
+    /// Load FX rates from a CSV `date,currency,market,rate` (atomic; rows already imported are skipped).
+    #[command(after_help = "Example:\n  cashpool rates import rates.csv")]
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LimitsCommand {
+    /// Add a dated row of regulatory parameters (journaled). The pool's four
+    /// parameters go together; the macro-prudential parameter may go alone.
+    #[command(
+        after_help = "Examples:\n  cashpool limits set --effective 2026-12-01 --owners-equity 50000000.00 --inflow-leverage 2 --inflow-parameter 1.25 --outflow-coefficient 0.5\n  cashpool limits set --effective 2026-12-01 --macro-prudential 1.5"
+    )]
+    Set {
+        #[arg(long, value_name = "DATE")]
+        effective: String,
+        /// Pool owners' equity, in the base currency.
+        #[arg(long, value_name = "AMOUNT")]
+        owners_equity: Option<String>,
+        #[arg(long, value_name = "DECIMAL")]
+        inflow_leverage: Option<String>,
+        #[arg(long, value_name = "DECIMAL")]
+        inflow_parameter: Option<String>,
+        #[arg(long, value_name = "DECIMAL")]
+        outflow_coefficient: Option<String>,
+        /// The macro-prudential parameter of entities' foreign-debt caps.
+        #[arg(long, value_name = "DECIMAL")]
+        macro_prudential: Option<String>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PoolCommand {
+    /// Check the pool's eligibility criteria against members' previous-year figures.
+    #[command(after_help = "Example:\n  cashpool pool check --figures figures.csv --as-of 2026-01-15")]
+    Check {
+        /// CSV `entity,residence,cross_border_receipts,cross_border_payments,revenue,major_violation_date`.
+        #[arg(long, value_name = "FILE")]
+        figures: PathBuf,
+        /// The check date (default: today, or the date of CASHPOOL_NOW).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
 }
 
 #[derive(Debug, Subcommand)]

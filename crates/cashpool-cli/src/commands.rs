@@ -50,6 +50,20 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             currency.as_deref(),
             resolve(format.format),
         ),
+        Command::Rates { command: crate::args::RatesCommand::Import { file, format } } => {
+            refuse_if_read_only(read_only)?;
+            crate::pool::rates_import(&data_dir(&cli.data), &file, resolve(format.format))
+        }
+        Command::Limits { as_of, format, command } => match command {
+            None => crate::pool::limits(&data_dir(&cli.data), read_only, as_of.as_deref(), resolve(format.format)),
+            Some(command) => {
+                refuse_if_read_only(read_only)?;
+                crate::pool::limits_set(&data_dir(&cli.data), command)
+            }
+        },
+        Command::Pool { command: crate::args::PoolCommand::Check { figures, as_of, format } } => {
+            crate::pool::pool_check(&data_dir(&cli.data), read_only, &figures, as_of.as_deref(), resolve(format.format))
+        }
         Command::Audit { command } => match command {
             AuditCommand::Verify { journal, format } => {
                 audit_verify(&data_dir(&cli.data), journal.as_deref(), resolve(format.format))
@@ -130,7 +144,7 @@ pub fn open_ledger(dir: &Path, read_only: bool) -> Result<Ledger, Failure> {
     ledger.map_err(ledger_failure)
 }
 
-fn read_file(path: &Path) -> Result<String, Failure> {
+pub fn read_file(path: &Path) -> Result<String, Failure> {
     std::fs::read_to_string(path).map_err(|err| match err.kind() {
         std::io::ErrorKind::InvalidData => Failure::invalid(format!("{}: not UTF-8 text", path.display())),
         _ => Failure::environment(format!("{}: {err}", path.display())),

@@ -6,6 +6,7 @@ mod bench;
 mod commands;
 mod demo;
 mod output;
+mod pool;
 
 use std::process::ExitCode;
 

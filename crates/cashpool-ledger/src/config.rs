@@ -16,9 +16,49 @@
 //! at their currency's minor units (see [`crate::money::to_currency_scale`]);
 //! rates and regulatory parameters are stored normalized.
 //!
-//! Dated rows ([`LimitRow`], [`QuotaRow`]) apply from their `effective` date
-//! until the next row: the row with the latest `effective` on or before a
-//! value date applies.
+//! Dated rows ([`LimitRow`], [`QuotaRow`], [`ParameterRow`]) apply from their
+//! `effective` date until the next row: the row with the latest `effective`
+//! on or before a value date applies.
+//!
+//! # Optional sections
+//!
+//! **`[[macro_prudential]]`** (top level): the dated history of the
+//! macro-prudential parameter of full-scope cross-border financing
+//! (银发〔2016〕132号), one row per change, `effective` strictly increasing and
+//! `parameter` a quoted decimal greater than 0:
+//!
+//! ```toml
+//! [[macro_prudential]]
+//! effective = "2023-07-20"
+//! parameter = "1.5"
+//!
+//! [[macro_prudential]]
+//! effective = "2025-01-13"
+//! parameter = "1.75"
+//! ```
+//!
+//! Without the section, the published history applies
+//! ([`ParameterRow::default_history`]): 1.25 from 2016-05-03, 1 from
+//! 2021-01-07, 1.5 from 2023-07-20, 1.75 from 2025-01-13. Read it with
+//! [`GroupConfig::macro_prudential_at`]. (The pool's own quota parameter stays
+//! in `[[pool.limits]]`; this history is the national parameter, e.g. for an
+//! entity's own cap.)
+//!
+//! **`[pool.eligibility]`**: the thresholds of the pool's eligibility check
+//! ([`crate::eligibility`]), every key optional, defaults from 银发〔2025〕251号:
+//!
+//! ```toml
+//! [pool.eligibility]
+//! onshore_cross_border_min = "7000000000.00"   # onshore members' cross-border receipts + payments, previous year
+//! onshore_revenue_min = "10000000000.00"       # onshore members' revenue, previous year
+//! offshore_revenue_min = "2000000000.00"       # offshore members' revenue, previous year
+//! members_min = 3                              # entities of the group, host included
+//! violation_free_years = 2                     # years without a major violation
+//! ```
+//!
+//! Amounts are in the group's base currency (at most its minor units, 0 or
+//! more); the counts are whole TOML numbers. The defaults are RMB amounts: a
+//! group whose base currency is not CNY should state its own equivalents.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -59,6 +99,10 @@ pub struct GroupConfig {
     pub sweeps: Vec<SweepRule>,
     /// The `[[interest]]` rules, in file order (one per currency).
     pub interest: Vec<InterestRule>,
+    /// The `[[macro_prudential]]` parameter history, `effective` strictly
+    /// increasing (at least one row); [`ParameterRow::default_history`] when
+    /// the file has no such section.
+    pub macro_prudential: Vec<ParameterRow>,
 }
 
 impl GroupConfig {
@@ -75,6 +119,39 @@ impl GroupConfig {
     /// The interest rule of this currency.
     pub fn interest_rule(&self, currency: Currency) -> Option<&InterestRule> {
         self.interest.iter().find(|rule| rule.currency == currency)
+    }
+
+    /// The macro-prudential parameter row that applies on `date`: the latest
+    /// `effective` on or before it, or `None` before the first row.
+    pub fn macro_prudential_at(&self, date: NaiveDate) -> Option<&ParameterRow> {
+        self.macro_prudential.iter().rev().find(|row| row.effective <= date)
+    }
+}
+
+/// One dated row of the macro-prudential parameter (`[[macro_prudential]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterRow {
+    /// The first date the row applies to.
+    pub effective: NaiveDate,
+    /// The macro-prudential parameter, > 0 (normalized: `1.75`, `1`).
+    pub parameter: Decimal,
+}
+
+impl ParameterRow {
+    /// The published history of the parameter (DOMAIN §3), used when a group
+    /// definition has no `[[macro_prudential]]` section: 1.25 from 2016-05-03
+    /// (银发〔2016〕132号), 1 from 2021-01-07, 1.5 from 2023-07-20, 1.75 from
+    /// 2025-01-13.
+    pub fn default_history() -> Vec<ParameterRow> {
+        [((2016, 5, 3), 125, 2), ((2021, 1, 7), 1, 0), ((2023, 7, 20), 15, 1), ((2025, 1, 13), 175, 2)]
+            .into_iter()
+            .filter_map(|((year, month, day), mantissa, scale)| {
+                Some(ParameterRow {
+                    effective: NaiveDate::from_ymd_opt(year, month, day)?,
+                    parameter: Decimal::new(mantissa, scale),
+                })
+            })
+            .collect()
     }
 }
 
@@ -104,6 +181,9 @@ pub struct PoolConfig {
     pub netting_currency: Currency,
     /// Dated limit parameters, `effective` strictly increasing (at least one row).
     pub limits: Vec<LimitRow>,
+    /// The thresholds of the eligibility check (`[pool.eligibility]`), each
+    /// defaulting to [`EligibilityThresholds::default_in`] the base currency.
+    pub eligibility: EligibilityThresholds,
 }
 
 impl PoolConfig {
@@ -111,6 +191,60 @@ impl PoolConfig {
     /// before it, or `None` before the first row.
     pub fn limits_at(&self, date: NaiveDate) -> Option<&LimitRow> {
         self.limits.iter().rev().find(|row| row.effective <= date)
+    }
+}
+
+/// The thresholds of the pool's eligibility check (`[pool.eligibility]`,
+/// 银发〔2025〕251号 item 3), used by [`crate::eligibility::check_eligibility`].
+///
+/// Amounts are previous-year figures in the group's base currency, at its
+/// minor units. [`Default`] gives the regulation's values at CNY's minor units.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EligibilityThresholds {
+    /// The least previous-year cross-border receipts + payments of the onshore
+    /// members (RMB 7 bn by default).
+    pub onshore_cross_border_min: Decimal,
+    /// The least previous-year revenue of the onshore members (RMB 10 bn by default).
+    pub onshore_revenue_min: Decimal,
+    /// The least previous-year revenue of the offshore members (RMB 2 bn by default).
+    pub offshore_revenue_min: Decimal,
+    /// The fewest entities of the group, host included (3 by default).
+    pub members_min: u32,
+    /// How many years before the check date must be free of a major violation (2 by default).
+    pub violation_free_years: u32,
+}
+
+impl EligibilityThresholds {
+    /// The regulation's thresholds with the amounts at `base`'s minor units.
+    /// The amounts are the RMB figures whatever `base` is: convert them when
+    /// the base currency is not CNY.
+    pub fn default_in(base: Currency) -> EligibilityThresholds {
+        let at_scale = |units: i64| {
+            let mut amount = Decimal::from(units);
+            amount.rescale(base.minor_units());
+            amount
+        };
+        EligibilityThresholds {
+            onshore_cross_border_min: at_scale(7_000_000_000),
+            onshore_revenue_min: at_scale(10_000_000_000),
+            offshore_revenue_min: at_scale(2_000_000_000),
+            members_min: 3,
+            violation_free_years: 2,
+        }
+    }
+}
+
+impl Default for EligibilityThresholds {
+    /// [`EligibilityThresholds::default_in`] CNY: `7000000000.00`,
+    /// `10000000000.00`, `2000000000.00`, 3 entities, 2 years.
+    fn default() -> EligibilityThresholds {
+        EligibilityThresholds {
+            onshore_cross_border_min: Decimal::new(700_000_000_000, 2),
+            onshore_revenue_min: Decimal::new(1_000_000_000_000, 2),
+            offshore_revenue_min: Decimal::new(200_000_000_000, 2),
+            members_min: 3,
+            violation_free_years: 2,
+        }
     }
 }
 
@@ -402,6 +536,24 @@ struct RawFile {
     sweep: Vec<Sp<RawSweep>>,
     #[serde(default)]
     interest: Vec<Sp<RawInterest>>,
+    macro_prudential: Option<Sp<Vec<Sp<RawParameterRow>>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParameterRow {
+    effective: Sp<Value>,
+    parameter: Sp<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEligibility {
+    onshore_cross_border_min: Option<Sp<Value>>,
+    onshore_revenue_min: Option<Sp<Value>>,
+    offshore_revenue_min: Option<Sp<Value>>,
+    members_min: Option<Sp<Value>>,
+    violation_free_years: Option<Sp<Value>>,
 }
 
 #[derive(Deserialize)]
@@ -422,6 +574,7 @@ struct RawPool {
     netting_currency: Sp<String>,
     #[serde(default)]
     limits: Vec<Sp<RawLimit>>,
+    eligibility: Option<Sp<RawEligibility>>,
 }
 
 #[derive(Deserialize)]
@@ -671,6 +824,7 @@ impl Checker<'_> {
         let pool = self.pool(&raw.pool, base, &entities, &facts);
         let sweeps = self.sweeps(&raw.sweep, &facts);
         let interest = self.interest(&raw.interest);
+        let macro_prudential = self.macro_prudential(raw.macro_prudential.as_ref());
 
         let entities: Option<Vec<Entity>> = entities.into_iter().map(|checked| checked.entity).collect();
         let accounts: Option<Vec<AccountSpec>> = accounts.into_iter().collect();
@@ -681,6 +835,7 @@ impl Checker<'_> {
             accounts: accounts?,
             sweeps: sweeps?,
             interest: interest?,
+            macro_prudential: macro_prudential?,
         })
     }
 
@@ -1167,6 +1322,8 @@ impl Checker<'_> {
             }
         }
 
+        let eligibility = self.eligibility(pool.eligibility.as_ref(), base);
+
         Some(PoolConfig {
             id: id?,
             host: host?,
@@ -1174,7 +1331,90 @@ impl Checker<'_> {
             international_master: international_master?,
             netting_currency: netting_currency?,
             limits: limits?,
+            eligibility: eligibility?,
         })
+    }
+
+    /// `[pool.eligibility]`: each key optional, defaulting to the regulation's value.
+    fn eligibility(
+        &mut self,
+        raw: Option<&Sp<RawEligibility>>,
+        base: Option<Currency>,
+    ) -> Option<EligibilityThresholds> {
+        let base = base?;
+        let mut out = EligibilityThresholds::default_in(base);
+        let Some(raw) = raw else {
+            return Some(out);
+        };
+        let table = raw.get_ref();
+        let mut ok = true;
+        let amounts = [
+            ("onshore_cross_border_min", &table.onshore_cross_border_min, &mut out.onshore_cross_border_min),
+            ("onshore_revenue_min", &table.onshore_revenue_min, &mut out.onshore_revenue_min),
+            ("offshore_revenue_min", &table.offshore_revenue_min, &mut out.offshore_revenue_min),
+        ];
+        for (key, value, slot) in amounts {
+            if let Some(value) = value {
+                match self.amount(&format!("pool.eligibility.{key}"), value, Some(base), Sign::NonNegative) {
+                    Some(amount) => *slot = amount,
+                    None => ok = false,
+                }
+            }
+        }
+        let counts = [
+            ("members_min", &table.members_min, &mut out.members_min, 1, u32::MAX, "members_min = 3"),
+            (
+                "violation_free_years",
+                &table.violation_free_years,
+                &mut out.violation_free_years,
+                0,
+                100,
+                "violation_free_years = 2",
+            ),
+        ];
+        for (key, value, slot, min, max, example) in counts {
+            if let Some(value) = value {
+                match self.whole_number(&format!("pool.eligibility.{key}"), value, min, max, example) {
+                    Some(number) => *slot = number,
+                    None => ok = false,
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+
+    // --- [[macro_prudential]] -----------------------------------------------------------------
+
+    fn macro_prudential(&mut self, raw: Option<&Sp<Vec<Sp<RawParameterRow>>>>) -> Option<Vec<ParameterRow>> {
+        let Some(raw) = raw else {
+            return Some(ParameterRow::default_history());
+        };
+        let rows = raw.get_ref();
+        let mut out = Some(Vec::with_capacity(rows.len()));
+        if rows.is_empty() {
+            self.error(
+                "macro_prudential",
+                Some(raw.span()),
+                "an empty macro_prudential list; add [[macro_prudential]] rows (effective, parameter) or remove the key to use the published history",
+            );
+            out = None;
+        }
+        let mut previous: Option<NaiveDate> = None;
+        for (idx, row) in rows.iter().enumerate() {
+            let path = format!("macro_prudential[{idx}]");
+            let row = row.get_ref();
+            let effective = self.date(&format!("{path}.effective"), &row.effective);
+            if let Some(date) = effective {
+                self.check_increasing(&format!("{path}.effective"), &row.effective, previous, date, "macro_prudential");
+                previous = Some(date);
+            }
+            let parameter = self.factor(&format!("{path}.parameter"), &row.parameter);
+            match (effective, parameter, out.as_mut()) {
+                (Some(effective), Some(parameter), Some(list)) => list.push(ParameterRow { effective, parameter }),
+                _ => out = None,
+            }
+        }
+        out
     }
 
     fn master(
@@ -1755,6 +1995,31 @@ impl Checker<'_> {
             }
             Err(error) => {
                 self.error(path, Some(raw.span()), format!("{error}; expected an amount of at most 10^18"));
+                None
+            }
+        }
+    }
+
+    /// A whole TOML number (unquoted) in `min..=max`.
+    fn whole_number(&mut self, path: &str, raw: &Sp<Value>, min: u32, max: u32, example: &str) -> Option<u32> {
+        match raw.get_ref() {
+            Value::Integer(number) => match u32::try_from(*number) {
+                Ok(value) if (min..=max).contains(&value) => Some(value),
+                _ => {
+                    self.error(
+                        path,
+                        Some(raw.span()),
+                        format!("{number} is out of range; expected a whole number from {min} to {max}"),
+                    );
+                    None
+                }
+            },
+            other => {
+                self.error(
+                    path,
+                    Some(raw.span()),
+                    format!("expected a whole number such as {example} (unquoted), found {}", other.type_str()),
+                );
                 None
             }
         }

@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-use crate::model::{AccountSpec, Purpose};
+use crate::model::{AccountSpec, Classification, Purpose};
 use crate::money::Currency;
 
 /// The version byte that starts every encoded entry.
@@ -189,6 +189,10 @@ pub enum EntryBody {
     AccountOpened(AccountSpec),
     /// A posted transaction.
     Transaction(PostedTransaction),
+    /// FX rates imported (`cashpool rates import`).
+    RatesImported { rows: Vec<crate::rates::RateRow> },
+    /// A dated change of regulatory parameters (`cashpool limits set`).
+    LimitsSet(crate::limits::LimitsChange),
 }
 
 /// A transaction as the ledger posted it: validated, amounts at their
@@ -205,6 +209,9 @@ pub struct PostedTransaction {
     pub rate: Option<FxRate>,
     pub term_days: Option<u32>,
     pub lender: Option<String>,
+    /// How it crosses the pool's borders, derived from the accounts' zones
+    /// when it was posted (replay derives it again and compares).
+    pub classification: Classification,
     /// Who posted it. Not part of the idempotency comparison.
     pub operator: String,
 }
@@ -462,6 +469,7 @@ mod tests {
                 }),
                 term_days: None,
                 lender: None,
+                classification: Classification::Domestic,
                 operator: "ops".into(),
             }),
         }

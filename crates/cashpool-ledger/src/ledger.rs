@@ -12,8 +12,10 @@ use crate::journal::{
     block_entries, block_push, hash_bytes, ChainCursor, Entry, EntryBody, EntryHash, FxRate, PostedTransaction,
     Posting, Timestamp,
 };
-use crate::model::{AccountKind, AccountSpec, Purpose, SYSTEM_ACCOUNTS, SYS_FX_POSITION};
+use crate::limits::{Effects, LimitState, LimitsChange, LimitsView};
+use crate::model::{AccountKind, AccountSpec, Classification, Purpose, SYSTEM_ACCOUNTS, SYS_FX_POSITION};
 use crate::money::{to_currency_scale, Currency, MoneyError};
+use crate::rates::{Market, RateConflict, RateRow};
 use crate::state::{assert_balanced, fingerprint, Applied, State};
 use crate::storage::{Checkpoint, Commit, Storage, StorageError, StoredBalance};
 use crate::tx::{TransactionRequest, ID_LEN_MAX, MEMO_LEN_MAX, POSTINGS_MAX, REFERENCE_LEN_MAX};
@@ -30,6 +32,17 @@ pub struct Receipt {
     pub head: EntryHash,
     /// True when the id was posted before with the same content: nothing was written.
     pub duplicate: bool,
+}
+
+/// The result of [`Ledger::import_rates`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RatesImport {
+    /// Rows given.
+    pub rows: usize,
+    /// Rows not imported before (the others were skipped).
+    pub new_rows: usize,
+    /// The journal entry, when there was anything new.
+    pub receipt: Option<Receipt>,
 }
 
 /// A refused transaction of a batch.
@@ -259,10 +272,11 @@ impl Ledger {
         if inner.poisoned {
             return Err(LedgerError::Poisoned);
         }
-        let Validated { applied, accepted, slots, rejected } = self.validate_batch(&mut inner, requests, operator)?;
+        let Validated { applied, accepted, slots, rejected, limits_before } =
+            self.validate_batch(&mut inner, requests, operator)?;
         if mode == BatchMode::Atomic && !rejected.is_empty() {
             let n_accepted = u64::try_from(accepted.len()).expect("usize fits u64");
-            inner.state.undo(&applied, n_accepted);
+            inner.state.undo(&applied, n_accepted, limits_before);
             return Ok(BatchOutcome { receipts: Vec::new(), rejected });
         }
         for posting in &applied {
@@ -311,6 +325,8 @@ impl Ledger {
         requests: &'r [TransactionRequest],
         operator: &str,
     ) -> Result<Validated, LedgerError> {
+        // Limits are restored as a whole if the batch is refused (they are small); postings one by one.
+        let limits_before = inner.state.limits.clone();
         let mut applied: Vec<Applied> = Vec::new();
         let mut accepted: Vec<(usize, PostedTransaction)> = Vec::new();
         let mut slots: Vec<Slot> = Vec::with_capacity(requests.len());
@@ -324,7 +340,8 @@ impl Ledger {
                         Ok(earlier) => earlier,
                         Err(err) => {
                             // Leave the state as it was before the batch.
-                            inner.state.undo(&applied, u64::try_from(accepted.len()).expect("usize fits u64"));
+                            let n_accepted = u64::try_from(accepted.len()).expect("usize fits u64");
+                            inner.state.undo(&applied, n_accepted, limits_before);
                             return Err(err);
                         }
                     };
@@ -342,8 +359,8 @@ impl Ledger {
                 verdict => verdict,
             };
             match verdict {
-                Verdict::Post(tx) => {
-                    inner.state.apply_transaction(&tx, |posting| applied.push(posting));
+                Verdict::Post(tx, effects) => {
+                    inner.state.apply_transaction(&tx, &effects, |posting| applied.push(posting));
                     batch_ids.insert(request.id.as_str(), accepted.len());
                     slots.push(Slot::Accepted(accepted.len()));
                     accepted.push((index, tx));
@@ -357,16 +374,17 @@ impl Ledger {
                 Verdict::Conflict(_) => unreachable!("resolved above"),
             }
         }
-        Ok(Validated { applied, accepted, slots, rejected })
+        Ok(Validated { applied, accepted, slots, rejected, limits_before })
     }
 
     /// What [`Ledger::post_batch`] would reject in `requests` as one atomic
     /// batch, without writing anything.
     pub fn check_batch(&self, requests: &[TransactionRequest], operator: &str) -> Result<Vec<Rejected>, LedgerError> {
         let mut inner = lock(&self.inner);
-        let Validated { applied, accepted, rejected, .. } = self.validate_batch(&mut inner, requests, operator)?;
+        let Validated { applied, accepted, rejected, limits_before, .. } =
+            self.validate_batch(&mut inner, requests, operator)?;
         let n_accepted = u64::try_from(accepted.len()).expect("usize fits u64");
-        inner.state.undo(&applied, n_accepted);
+        inner.state.undo(&applied, n_accepted, limits_before);
         Ok(rejected)
     }
 
@@ -392,6 +410,99 @@ impl Ledger {
             EntryBody::Transaction(tx) if entry.seq == seq => Ok(tx),
             _ => Err(not_found()),
         }
+    }
+
+    /// Journals one entry that is not a transaction (rates, parameters):
+    /// applied like replay applies it, then made durable.
+    fn append_entry(&self, body: EntryBody, at: Timestamp) -> Result<Receipt, LedgerError> {
+        if self.read_only {
+            return Err(LedgerError::ReadOnly);
+        }
+        let mut inner = lock(&self.inner);
+        if inner.poisoned {
+            return Err(LedgerError::Poisoned);
+        }
+        let seq = inner.state.head_seq + 1;
+        let entry = Entry { seq, prev_hash: inner.state.head_hash, recorded_at: at, body };
+        let bytes = entry.encode();
+        let hash = hash_bytes(&bytes);
+        // Validated by the caller, so applying cannot fail; if it did, nothing was changed.
+        inner.state.apply_entry(&entry, hash).map_err(|reason| LedgerError::Integrity { seq, reason })?;
+        inner.push_pending(seq, &bytes);
+        drop(inner);
+        self.commit_until(seq)?;
+        Ok(Receipt { id: String::new(), seq, head: hash, duplicate: false })
+    }
+
+    /// Imports FX rates. Rows already present with the same rate are skipped
+    /// (a re-import writes nothing); a row that would change a rate already
+    /// imported refuses the whole import.
+    pub fn import_rates(
+        &self,
+        rows: &[RateRow],
+        at: Timestamp,
+    ) -> Result<Result<RatesImport, RateConflict>, LedgerError> {
+        let new_rows: Vec<RateRow> = {
+            let inner = lock(&self.inner);
+            let rates = &inner.state.rates;
+            let new_rows: Vec<RateRow> = rows
+                .iter()
+                .filter(|row| rates.rate(row.currency, row.market, row.date) != Some((row.date, row.rate)))
+                .cloned()
+                .collect();
+            let mut probe = rates.clone();
+            if let Err(conflict) = probe.insert(&new_rows) {
+                return Ok(Err(conflict));
+            }
+            new_rows
+        };
+        let n_new = new_rows.len();
+        let receipt =
+            if n_new == 0 { None } else { Some(self.append_entry(EntryBody::RatesImported { rows: new_rows }, at)?) };
+        Ok(Ok(RatesImport { rows: rows.len(), new_rows: n_new, receipt }))
+    }
+
+    /// Adds a dated change of regulatory parameters.
+    pub fn set_limits(&self, change: LimitsChange, at: Timestamp) -> Result<Result<Receipt, Rejection>, LedgerError> {
+        {
+            let inner = lock(&self.inner);
+            let invalid = |field: &str, message: String| Ok(Err(Rejection::Invalid { field: field.into(), message }));
+            if let Some(pool) = &change.pool {
+                let base = inner.state.config.as_ref().map(|c| c.group.base_currency);
+                for (field, value) in [
+                    ("owners_equity", pool.owners_equity),
+                    ("inflow_leverage", pool.inflow_leverage),
+                    ("inflow_parameter", pool.inflow_parameter),
+                    ("outflow_coefficient", pool.outflow_coefficient),
+                ] {
+                    if value <= Decimal::ZERO {
+                        return invalid(field, format!("must be positive, got {value}"));
+                    }
+                }
+                if let Some(base) = base {
+                    if to_currency_scale(pool.owners_equity, base).is_err() {
+                        return invalid("owners_equity", format!("more decimals than {base} allows"));
+                    }
+                }
+            }
+            if change.macro_prudential.is_some_and(|p| p <= Decimal::ZERO) {
+                return invalid("macro_prudential", "must be positive".into());
+            }
+            if let Err(message) = inner.state.params.clone().apply(&change) {
+                return invalid("effective", message);
+            }
+        }
+        Ok(Ok(self.append_entry(EntryBody::LimitsSet(change), at)?))
+    }
+
+    /// The pool's cross-border caps and the entities' foreign debt, at the end of `as_of` or now.
+    pub fn limits(&self, as_of: Option<NaiveDate>) -> LimitsView {
+        lock(&self.inner).state.limits_view(as_of)
+    }
+
+    /// The FX rate in force for `currency` in `market` on `date`.
+    pub fn rate(&self, currency: Currency, market: Market, date: NaiveDate) -> Option<(NaiveDate, Decimal)> {
+        lock(&self.inner).state.rates.rate(currency, market, date)
     }
 
     /// Posts one transaction (a batch of one, atomic).
@@ -771,6 +882,7 @@ fn system_accounts(config: &GroupConfig) -> Vec<AccountSpec> {
 
 /// A validated batch, applied to the state but not yet written.
 struct Validated {
+    limits_before: LimitState,
     applied: Vec<Applied>,
     accepted: Vec<(usize, PostedTransaction)>,
     slots: Vec<Slot>,
@@ -795,9 +907,11 @@ impl Inner {
     }
 }
 
-/// What validation decided about one request.
+/// What validation decided about one request. Lives for one step of the
+/// validation loop, so the size of its largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Verdict {
-    Post(PostedTransaction),
+    Post(PostedTransaction, Effects),
     Duplicate(Receipt),
     DuplicateInBatch(usize),
     /// The id was posted before (entry `seq`) with a different fingerprint.
@@ -839,8 +953,10 @@ impl State {
             Ok(tx) => tx,
             Err(rejection) => return Verdict::Reject(rejection),
         };
+        let mut tx = tx;
+        tx.classification = self.classify(&tx);
         match self.check_transaction(&tx) {
-            Ok(()) => Verdict::Post(tx),
+            Ok(effects) => Verdict::Post(tx, effects),
             Err(rejection) => Verdict::Reject(rejection),
         }
     }
@@ -955,6 +1071,8 @@ pub(crate) fn normalize(request: &TransactionRequest, operator: &str) -> Result<
         rate,
         term_days: request.term_days,
         lender: request.lender.clone(),
+        // Set from the accounts' zones once the ledger's accounts are at hand.
+        classification: Classification::Internal,
         operator: operator.to_string(),
     })
 }

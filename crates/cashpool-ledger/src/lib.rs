@@ -12,17 +12,20 @@
 pub mod audit;
 pub mod config;
 mod currency_table;
+pub mod eligibility;
 pub mod input;
 pub mod journal;
 mod ledger;
+pub mod limits;
 pub mod model;
 pub mod money;
+pub mod rates;
 mod state;
 pub mod storage;
 pub mod tx;
 
 pub use ledger::{
-    BalanceRow, BatchMode, BatchOutcome, Ledger, LedgerError, Receipt, Rejected, Rejection, StatementLine,
+    BalanceRow, BatchMode, BatchOutcome, Ledger, LedgerError, RatesImport, Receipt, Rejected, Rejection, StatementLine,
     StatementView,
 };
 pub use state::StateDigest;

@@ -180,3 +180,60 @@ impl AccountSpec {
         Some(self.overdrafts.iter().find(|(ccy, _)| *ccy == currency).map_or(Decimal::ZERO, |(_, limit)| *limit))
     }
 }
+
+/// How a transaction crosses the pool's borders, from the zones of the
+/// accounts it posts to (system accounts sit in no zone and do not count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Classification {
+    /// Only system accounts.
+    Internal,
+    /// Onshore accounts only.
+    Domestic,
+    /// Offshore accounts only.
+    Offshore,
+    /// FT accounts, alone or with offshore accounts: the free first line.
+    FirstLine,
+    /// Onshore with offshore accounts, no FT account: cross-border.
+    CrossBorder,
+    /// FT with onshore accounts: cross-border through the controlled second line.
+    SecondLine,
+}
+
+impl Classification {
+    /// Classifies by the zones present.
+    pub fn of_zones(onshore: bool, ft: bool, offshore: bool) -> Classification {
+        match (onshore, ft, offshore) {
+            (false, false, false) => Classification::Internal,
+            (true, false, false) => Classification::Domestic,
+            (false, false, true) => Classification::Offshore,
+            (false, true, _) => Classification::FirstLine,
+            (true, false, true) => Classification::CrossBorder,
+            (true, true, _) => Classification::SecondLine,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Classification::Internal => "internal",
+            Classification::Domestic => "domestic",
+            Classification::Offshore => "offshore",
+            Classification::FirstLine => "first_line",
+            Classification::CrossBorder => "cross_border",
+            Classification::SecondLine => "second_line",
+        }
+    }
+
+    /// Whether the movement crosses between onshore and FT or offshore.
+    pub fn is_cross_border(self) -> bool {
+        matches!(self, Classification::CrossBorder | Classification::SecondLine)
+    }
+}
+
+impl Purpose {
+    /// The purposes allowed through the second line (FT ↔ onshore), in CNY only.
+    pub const SECOND_LINE: [Purpose; 3] = [Purpose::CurrentAccount, Purpose::LoanRepayment, Purpose::RealInvestment];
+
+    /// The purposes of cross-border pool movements that count toward the pool's caps.
+    pub const POOL_COUNTED: [Purpose; 3] = [Purpose::PoolFunding, Purpose::ForeignDebt, Purpose::OverseasLending];
+}

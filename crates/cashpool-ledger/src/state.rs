@@ -18,8 +18,10 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{parse_group_config, GroupConfig};
 use crate::journal::{Entry, EntryBody, EntryHash, PostedTransaction};
+use crate::limits::{Effects, LimitState, Parameters};
 use crate::model::{AccountKind, AccountSpec, SYSTEM_ACCOUNT_PREFIX, SYS_FX_POSITION};
 use crate::money::{format_amount, Currency};
+use crate::rates::RateBook;
 
 /// Why the ledger refused a transaction. Nothing of a refused transaction is written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -52,6 +54,19 @@ pub enum Rejection {
     IdConflict { field: String, stored: String, given: String },
     /// A balance would leave the representable range.
     Overflow { account: String, currency: Currency },
+    /// An FT ↔ onshore movement that is not CNY, or not for an allowed purpose.
+    SecondLine { rule: String, message: String },
+    /// No rate on or before the value date for a conversion the rules need.
+    MissingRate {
+        currency: Currency,
+        market: crate::rates::Market,
+        #[serde(with = "crate::journal::date_format")]
+        date: NaiveDate,
+    },
+    /// The movement would take the pool past its net inflow or outflow cap (base currency).
+    Limit { direction: String, cap: String, used: String, requested: String, headroom: String },
+    /// The drawdown would take the entity past its foreign-debt cap (base currency).
+    ForeignDebtLimit { entity: String, weighted: String, cap: String, requested: String, headroom: String },
 }
 
 impl Rejection {
@@ -71,6 +86,10 @@ impl Rejection {
             Rejection::Overdraft { .. } => "overdraft",
             Rejection::IdConflict { .. } => "id_conflict",
             Rejection::Overflow { .. } => "overflow",
+            Rejection::SecondLine { .. } => "second_line",
+            Rejection::MissingRate { .. } => "missing_rate",
+            Rejection::Limit { .. } => "limit",
+            Rejection::ForeignDebtLimit { .. } => "foreign_debt_limit",
         }
     }
 }
@@ -111,6 +130,20 @@ impl fmt::Display for Rejection {
                 "id_conflict: the id was posted before with a different `{field}` (stored {stored}, given {given}); use a new id"
             ),
             Rejection::Overflow { account, currency } => write!(f, "overflow: the {currency} balance of {account} would overflow"),
+            Rejection::SecondLine { rule, message } => write!(f, "second_line ({rule}): {message}"),
+            Rejection::MissingRate { currency, market, date } => write!(
+                f,
+                "missing_rate: no {} rate for {currency} on or before {date}; import one with `cashpool rates import`",
+                market.as_str()
+            ),
+            Rejection::Limit { direction, cap, used, requested, headroom } => write!(
+                f,
+                "limit: the pool's net {direction} cap is {cap}, {used} is used, headroom {headroom}; this movement needs {requested}"
+            ),
+            Rejection::ForeignDebtLimit { entity, weighted, cap, requested, headroom } => write!(
+                f,
+                "foreign_debt_limit: {entity}'s risk-weighted foreign debt would be {weighted} against a cap of {cap}; this drawdown weighs {requested}, headroom {headroom}"
+            ),
         }
     }
 }
@@ -191,6 +224,12 @@ pub(crate) struct State {
     pub head_seq: u64,
     pub head_hash: EntryHash,
     pub n_transactions: u64,
+    /// Imported FX rates.
+    pub rates: RateBook,
+    /// Dated regulatory parameters.
+    pub params: Parameters,
+    /// The pool position and the entities' loans.
+    pub limits: LimitState,
 }
 
 impl State {
@@ -203,6 +242,9 @@ impl State {
             head_seq: 0,
             head_hash: EntryHash::GENESIS,
             n_transactions: 0,
+            rates: RateBook::new(),
+            params: Parameters::default(),
+            limits: LimitState::default(),
         }
     }
 
@@ -222,6 +264,7 @@ impl State {
                     return Err("a group definition may only be entry 1".into());
                 }
                 let config = parse_group_config(config_toml).map_err(|err| format!("group definition: {err}"))?;
+                self.params = Parameters::from_config(&config);
                 self.config = Some(Arc::new(config));
             }
             EntryBody::AccountOpened(spec) => {
@@ -232,9 +275,22 @@ impl State {
                 if self.ids.as_ref().is_some_and(|ids| ids.contains_key(tx.id.as_str())) {
                     return Err(format!("transaction id {:?} appears twice", tx.id));
                 }
-                self.check_transaction(tx).map_err(|rejection| format!("transaction {}: {rejection}", tx.id))?;
-                self.apply_transaction(tx, |_| {});
+                let effects =
+                    self.check_transaction(tx).map_err(|rejection| format!("transaction {}: {rejection}", tx.id))?;
+                self.apply_transaction(tx, &effects, |_| {});
                 self.record_id(tx, entry.seq, hash);
+            }
+            EntryBody::RatesImported { rows } => {
+                if self.config.is_none() {
+                    return Err("rates are imported before the group definition".into());
+                }
+                self.rates.insert(rows).map_err(|conflict| conflict.to_string())?;
+            }
+            EntryBody::LimitsSet(change) => {
+                if self.config.is_none() {
+                    return Err("limits are set before the group definition".into());
+                }
+                self.params.apply(change)?;
             }
         }
         self.head_seq = entry.seq;
@@ -266,7 +322,7 @@ impl State {
     }
 
     /// The checks every posted transaction passes, live and on replay.
-    pub fn check_transaction(&self, tx: &PostedTransaction) -> Result<(), Rejection> {
+    pub fn check_transaction(&self, tx: &PostedTransaction) -> Result<Effects, Rejection> {
         if tx.postings.is_empty() {
             return Err(Rejection::Empty);
         }
@@ -337,7 +393,7 @@ impl State {
                 }
             }
         }
-        Ok(())
+        self.check_pool_rules(tx)
     }
 
     fn check_fx(&self, tx: &PostedTransaction, rate: &crate::journal::FxRate) -> Result<(), Rejection> {
@@ -365,7 +421,12 @@ impl State {
     }
 
     /// Applies a checked transaction's postings; `on_posting` sees each, for undo and dirty tracking.
-    pub fn apply_transaction(&mut self, tx: &PostedTransaction, mut on_posting: impl FnMut(Applied)) {
+    pub fn apply_transaction(
+        &mut self,
+        tx: &PostedTransaction,
+        effects: &Effects,
+        mut on_posting: impl FnMut(Applied),
+    ) {
         for posting in &tx.postings {
             let account_idx = self.account_idx(&posting.account).expect("checked: the account exists");
             self.add(account_idx, posting.currency, tx.value_date, posting.amount);
@@ -376,15 +437,18 @@ impl State {
                 amount: posting.amount,
             });
         }
+        self.apply_effects(tx, effects);
         self.n_transactions += 1;
     }
 
-    /// Reverts what [`State::apply_transaction`] applied (a rejected atomic batch).
-    pub fn undo(&mut self, applied: &[Applied], n_transactions: u64) {
+    /// Reverts what [`State::apply_transaction`] applied (a rejected atomic
+    /// batch): the postings one by one, the limit state as a whole.
+    pub fn undo(&mut self, applied: &[Applied], n_transactions: u64, limits_before: LimitState) {
         for posting in applied.iter().rev() {
             self.add(posting.account_idx, posting.currency, posting.value_date, -posting.amount);
         }
         self.n_transactions -= n_transactions;
+        self.limits = limits_before;
     }
 
     fn add(&mut self, account_idx: u32, currency: Currency, value_date: NaiveDate, amount: Decimal) {
@@ -444,6 +508,7 @@ impl State {
             }
             hasher.update([0xff]);
         }
+        self.digest_limits(&mut hasher);
         StateDigest(EntryHash(hasher.finalize().into()))
     }
 

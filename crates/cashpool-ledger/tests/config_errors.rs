@@ -2,7 +2,8 @@
 //! values, and each kind of mistake is reported at its key path.
 
 use cashpool_ledger::config::{
-    parse_group_config, ConfigError, DayCount, GroupConfig, Residence, SweepDirection, SweepMethod,
+    parse_group_config, ConfigError, DayCount, EligibilityThresholds, GroupConfig, ParameterRow, Residence,
+    SweepDirection, SweepMethod,
 };
 use cashpool_ledger::model::{AccountKind, Zone};
 use cashpool_ledger::money::Currency;
@@ -43,6 +44,20 @@ fn edit(base: &str, from: &str, to: &str) -> String {
 /// The example with one replacement.
 fn ex(from: &str, to: &str) -> String {
     edit(EXAMPLE, from, to)
+}
+
+/// The example with `[[macro_prudential]]` rows `(effective, parameter as TOML)` appended.
+fn mp(rows: &[(&str, &str)]) -> String {
+    let mut text = EXAMPLE.to_string();
+    for (effective, parameter) in rows {
+        text.push_str(&format!("\n[[macro_prudential]]\neffective = \"{effective}\"\nparameter = {parameter}\n"));
+    }
+    text
+}
+
+/// The example with a `[pool.eligibility]` table of `keys` appended.
+fn elig(keys: &str) -> String {
+    format!("{EXAMPLE}\n[pool.eligibility]\n{keys}\n")
 }
 
 /// Parses `text`, expects failure, and returns the errors.
@@ -237,6 +252,65 @@ fn minimal_fixture_parses_with_optional_features() {
     assert_eq!(s(config.interest[1].credit_rate), "4.125");
 }
 
+#[test]
+fn optional_sections_default_and_parse() {
+    // Without the sections: the published parameter history and the regulation's thresholds.
+    let config = parse_ok(EXAMPLE);
+    let history: Vec<(NaiveDate, String)> =
+        config.macro_prudential.iter().map(|r| (r.effective, s(r.parameter))).collect();
+    assert_eq!(
+        history,
+        [
+            (date("2016-05-03"), "1.25".to_string()),
+            (date("2021-01-07"), "1".to_string()),
+            (date("2023-07-20"), "1.5".to_string()),
+            (date("2025-01-13"), "1.75".to_string())
+        ]
+    );
+    assert_eq!(config.macro_prudential, ParameterRow::default_history());
+    #[rustfmt::skip]
+    let at: &[(&str, Option<&str>)] = &[
+        ("2016-05-02", None),
+        ("2016-05-03", Some("1.25")),
+        ("2021-01-06", Some("1.25")),
+        ("2021-01-07", Some("1")),
+        ("2023-07-19", Some("1")),
+        ("2023-07-20", Some("1.5")),
+        ("2025-01-12", Some("1.5")),
+        ("2025-01-13", Some("1.75")),
+        ("2099-12-31", Some("1.75")),
+    ];
+    for (day, expected) in at {
+        assert_eq!(config.macro_prudential_at(date(day)).map(|r| s(r.parameter)).as_deref(), *expected, "{day}");
+    }
+    let thresholds = &config.pool.eligibility;
+    assert_eq!(*thresholds, EligibilityThresholds::default());
+    assert_eq!(
+        (s(thresholds.onshore_cross_border_min), s(thresholds.onshore_revenue_min), s(thresholds.offshore_revenue_min)),
+        ("7000000000.00".into(), "10000000000.00".into(), "2000000000.00".into())
+    );
+    assert_eq!((thresholds.members_min, thresholds.violation_free_years), (3, 2));
+    let jpy = EligibilityThresholds::default_in(ccy("JPY"));
+    assert_eq!(s(jpy.onshore_revenue_min), "10000000000", "defaults at the base currency's minor units");
+
+    // With the sections: rows as given (normalized, TOML dates accepted), unset thresholds default.
+    let text = format!(
+        "{EXAMPLE}\n[pool.eligibility]\nonshore_revenue_min = \"5000000000\"\nmembers_min = 5\nviolation_free_years = 0\n\
+         \n[[macro_prudential]]\neffective = 2020-03-11\nparameter = \"1.50\"\n\
+         \n[[macro_prudential]]\neffective = \"2025-01-13\"\nparameter = \"2\"\n"
+    );
+    let config = parse_ok(&text);
+    let history: Vec<(NaiveDate, String)> =
+        config.macro_prudential.iter().map(|r| (r.effective, s(r.parameter))).collect();
+    assert_eq!(history, [(date("2020-03-11"), "1.5".to_string()), (date("2025-01-13"), "2".to_string())]);
+    assert!(config.macro_prudential_at(date("2020-03-10")).is_none());
+    assert_eq!(config.macro_prudential_at(date("2024-12-31")).map(|r| s(r.parameter)), Some("1.5".into()));
+    let thresholds = &config.pool.eligibility;
+    assert_eq!(s(thresholds.onshore_revenue_min), "5000000000.00");
+    assert_eq!(s(thresholds.onshore_cross_border_min), "7000000000.00");
+    assert_eq!((thresholds.members_min, thresholds.violation_free_years), (5, 0));
+}
+
 // ---------------------------------------------------------------------------------------------
 // (b) one mistake at a time
 // ---------------------------------------------------------------------------------------------
@@ -260,6 +334,12 @@ fn structural_mistakes() {
         (ex("name = \"Lingang Technology Group\"", "name = \"Lingang Technology Group"), "", "string"),
         (ex("[[sweep]]\naccount = \"SZ-OPS\"", "[[sweep]\naccount = \"SZ-OPS\""), "", ""),
         (ex("id = \"LGT-SH\"\nname", "id = \"LGT-SH\"\nid = \"LGT-SH2\"\nname"), "", "duplicate key"),
+        (format!("{EXAMPLE}\n[pool.eligibility]\nrevenue_min = \"1\"\n"), "pool.eligibility.revenue_min", "unknown key"),
+        (format!("{EXAMPLE}\n[pool.eligibility]\nmembers_min = 3\nmembers_min = 4\n"), "", "duplicate key"),
+        (format!("{EXAMPLE}\n[[macro_prudential]]\neffective = \"2025-01-13\"\nparameter = \"1.75\"\nleverage = \"2\"\n"), "macro_prudential[0].leverage", "unknown key"),
+        (format!("{EXAMPLE}\n[[macro_prudential]]\neffective = \"2025-01-13\"\n"), "macro_prudential[0].parameter", "required key `parameter` is missing"),
+        (format!("macro_prudential = \"1.75\"\n{EXAMPLE}"), "macro_prudential", "invalid type"),
+        (format!("{EXAMPLE}\n[pool.eligibility]\n[pool.eligibility.extra]\n"), "pool.eligibility.extra", "unknown key"),
     ];
     run_cases(cases);
 }
@@ -359,6 +439,26 @@ fn semantic_mistakes() {
         (ex("debit_rate = \"0.90\"", "debit_rate = \"0.90\"\n[[interest.tiers]]\nfrom = \"100.5\"\ncredit_rate = \"1\"\ndebit_rate = \"1\""), "interest[5].tiers[0].from", "more decimals than JPY"),
         (ex("debit_rate = \"0.90\"", "debit_rate = \"0.90\"\n[[interest.tiers]]\nfrom = \"0\"\ncredit_rate = \"1\"\ndebit_rate = \"101\""), "interest[5].tiers[0].from", "greater than 0"),
         (ex("debit_rate = \"0.90\"", "debit_rate = \"0.90\"\n[[interest.tiers]]\nfrom = \"10\"\ncredit_rate = \"1\"\ndebit_rate = \"101\""), "interest[5].tiers[0].debit_rate", "0 to 100"),
+        // macro-prudential parameter history
+        (mp(&[("2021-01-07", "\"1\""), ("2025-01-13", "\"0\"")]), "macro_prudential[1].parameter", "must be greater than 0"),
+        (mp(&[("2025-01-13", "\"-1.75\"")]), "macro_prudential[0].parameter", "must be greater than 0"),
+        (mp(&[("2025-01-13", "1.75")]), "macro_prudential[0].parameter", "quote it, write \"1.75\""),
+        (mp(&[("2025-01-13", "\"1,75\"")]), "macro_prudential[0].parameter", "decimal string"),
+        (mp(&[("2025-01-13", "\"1.75\""), ("2023-07-20", "\"1.5\"")]), "macro_prudential[1].effective", "must be after the previous row's 2025-01-13"),
+        (mp(&[("2025-01-13", "\"1.75\""), ("2025-01-13", "\"1.5\"")]), "macro_prudential[1].effective", "one per date"),
+        (mp(&[("2025-02-30", "\"1.75\"")]), "macro_prudential[0].effective", "YYYY-MM-DD"),
+        (format!("macro_prudential = []\n{EXAMPLE}"), "macro_prudential", "remove the key to use the published history"),
+        // eligibility thresholds
+        (elig("onshore_cross_border_min = \"-1.00\""), "pool.eligibility.onshore_cross_border_min", "0 or more"),
+        (elig("onshore_revenue_min = \"10000000000.001\""), "pool.eligibility.onshore_revenue_min", "more decimals than CNY allows"),
+        (elig("offshore_revenue_min = 2000000000.00"), "pool.eligibility.offshore_revenue_min", "floats are not exact money"),
+        (elig("offshore_revenue_min = 2000000000"), "pool.eligibility.offshore_revenue_min", "quote it, write \"2000000000\""),
+        (elig("onshore_revenue_min = \"1e10\""), "pool.eligibility.onshore_revenue_min", "decimal string"),
+        (elig("members_min = \"3\""), "pool.eligibility.members_min", "expected a whole number such as members_min = 3 (unquoted)"),
+        (elig("members_min = 0"), "pool.eligibility.members_min", "out of range; expected a whole number from 1"),
+        (elig("members_min = -3"), "pool.eligibility.members_min", "out of range"),
+        (elig("violation_free_years = 101"), "pool.eligibility.violation_free_years", "from 0 to 100"),
+        (elig("violation_free_years = 2.0"), "pool.eligibility.violation_free_years", "whole number"),
     ];
     assert!(cases.len() >= 25);
     run_cases(cases);

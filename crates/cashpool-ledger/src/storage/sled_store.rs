@@ -76,7 +76,7 @@ impl SledStorage {
             Err(std::fs::TryLockError::Error(err)) => return Err(io("locking", err)),
         }
         let log = JournalLog::open(&dir.join("journal"))?;
-        let db = sled::Config::new().path(dir.join("sled")).cache_capacity(8 * 1024 * 1024).open().map_err(engine)?;
+        let db = open_sled(&dir.join("sled"))?;
         Ok(SledStorage { log, db, pending: Mutex::default(), path: dir.to_path_buf(), _lock: lock })
     }
 
@@ -180,6 +180,24 @@ impl Storage for SledStorage {
 
     fn is_empty(&self) -> Result<bool, StorageError> {
         Ok(self.log.is_empty())
+    }
+}
+
+/// Opens sled. Our `LOCK` is the authority on who holds the store; sled's own
+/// lock on its files can outlive a process that just closed the store by a
+/// few milliseconds (its background threads let go last), so a refusal of
+/// sled's lock is retried for up to two seconds.
+fn open_sled(path: &Path) -> Result<sled::Db, StorageError> {
+    let mut attempt = 0;
+    loop {
+        match sled::Config::new().path(path).cache_capacity(8 * 1024 * 1024).open() {
+            Ok(db) => return Ok(db),
+            Err(err) if attempt < 100 && err.to_string().contains("lock") => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(err) => return Err(engine(err)),
+        }
     }
 }
 

@@ -1,0 +1,285 @@
+//! `rates import`, `limits`, `limits set`, `pool check`.
+
+use std::path::Path;
+
+use cashpool_ledger::eligibility::{check_eligibility, parse_figures_csv};
+use cashpool_ledger::input::InputError;
+use cashpool_ledger::limits::{LimitsChange, LimitsView, PoolParameters};
+use cashpool_ledger::money::{format_amount, format_grouped, parse_decimal};
+use cashpool_ledger::rates::parse_rates_csv;
+use rust_decimal::Decimal;
+use serde_json::json;
+
+use crate::args::{Format, LimitsCommand};
+use crate::commands::{ledger_failure, now, open_ledger, parse_date, read_file};
+use crate::output::{print_csv, print_json, Table};
+use crate::{exit, Failure};
+
+fn row_errors(file: &Path, errors: &[InputError]) -> Failure {
+    let mut message = format!("{}: {} bad row(s); nothing was written", file.display(), errors.len());
+    for err in errors {
+        message.push_str(&format!("\n  {}:{err}", file.display()));
+    }
+    Failure::invalid(message)
+}
+
+pub fn rates_import(dir: &Path, file: &Path, format: Format) -> Result<u8, Failure> {
+    let text = read_file(file)?;
+    let ledger = open_ledger(dir, false)?;
+    let base = ledger.config().group.base_currency;
+    let (rows, errors) = parse_rates_csv(&text, base);
+    if !errors.is_empty() {
+        return Err(row_errors(file, &errors));
+    }
+    let outcome = match ledger.import_rates(&rows, now()?).map_err(ledger_failure)? {
+        Ok(outcome) => outcome,
+        Err(conflict) => return Err(Failure::invalid(format!("{}: {conflict}; nothing was written", file.display()))),
+    };
+    let (head_seq, head) = ledger.head();
+    match format {
+        Format::Json | Format::Csv => print_json(&json!({
+            "file": file.display().to_string(),
+            "rows": outcome.rows,
+            "imported": outcome.new_rows,
+            "skipped": outcome.rows - outcome.new_rows,
+            "head": {"seq": head_seq, "hash": head.to_hex()},
+        })),
+        Format::Table => println!(
+            "{}: {} rates imported, {} already there; head: entry {head_seq}",
+            file.display(),
+            outcome.new_rows,
+            outcome.rows - outcome.new_rows
+        ),
+    }
+    Ok(exit::OK)
+}
+
+pub fn limits(dir: &Path, read_only: bool, as_of: Option<&str>, format: Format) -> Result<u8, Failure> {
+    let as_of = as_of.map(|text| parse_date(text, "--as-of")).transpose()?;
+    let ledger = open_ledger(dir, read_only)?;
+    print_limits(&ledger.limits(as_of), format);
+    Ok(exit::OK)
+}
+
+/// The `limits` JSON of the contract.
+pub fn limits_json(view: &LimitsView) -> serde_json::Value {
+    let base = view.base_currency;
+    let amount = |value: Decimal| format_amount(value, base);
+    let cap = |c: &cashpool_ledger::limits::CapUse| json!({"cap": amount(c.cap), "used": amount(c.used), "headroom": amount(c.headroom)});
+    let usd = cashpool_ledger::money::Currency::from_code("USD").expect("USD");
+    json!({
+        "as_of": view.as_of.map(|d| d.to_string()),
+        "base_currency": base.code(),
+        "inflow": cap(&view.inflow),
+        "outflow": cap(&view.outflow),
+        "entities": view.entities.iter().map(|e| json!({
+            "entity": e.entity,
+            "foreign_debt_weighted": amount(e.foreign_debt_weighted),
+            "cap": amount(e.cap),
+            "headroom": amount(e.headroom),
+            "facilitation_quota_usd": e.facilitation_quota_usd.map(|q| format_amount(q, usd)),
+            "facilitation_used_usd": e.facilitation_used_usd.map(|q| format_amount(q, usd)),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn print_limits(view: &LimitsView, format: Format) {
+    let base = view.base_currency;
+    match format {
+        Format::Json => print_json(&limits_json(view)),
+        Format::Csv => {
+            let mut rows = vec![
+                vec![
+                    "pool".into(),
+                    "inflow".into(),
+                    format_amount(view.inflow.cap, base),
+                    format_amount(view.inflow.used, base),
+                    format_amount(view.inflow.headroom, base),
+                ],
+                vec![
+                    "pool".into(),
+                    "outflow".into(),
+                    format_amount(view.outflow.cap, base),
+                    format_amount(view.outflow.used, base),
+                    format_amount(view.outflow.headroom, base),
+                ],
+            ];
+            for e in &view.entities {
+                rows.push(vec![
+                    e.entity.clone(),
+                    "foreign_debt".into(),
+                    format_amount(e.cap, base),
+                    format_amount(e.foreign_debt_weighted, base),
+                    format_amount(e.headroom, base),
+                ]);
+            }
+            print_csv(&["subject", "limit", "cap", "used", "headroom"], &rows);
+        }
+        Format::Table => {
+            match view.as_of {
+                Some(date) => println!("limits as of value date {date} (amounts in {base})"),
+                None => println!("limits (all movements, parameters in force now; amounts in {base})"),
+            }
+            let mut table = Table::new(&["pool", "cap", "used", "headroom"], &["cap", "used", "headroom"]);
+            for (name, cap) in [("net inflow", &view.inflow), ("net outflow", &view.outflow)] {
+                table.push(vec![
+                    name.into(),
+                    format_grouped(cap.cap, base),
+                    format_grouped(cap.used, base),
+                    format_grouped(cap.headroom, base),
+                ]);
+            }
+            print!("{}", table.render());
+            println!();
+            let mut table = Table::new(
+                &["entity", "foreign debt (weighted)", "cap", "headroom", "quota USD", "quota used USD"],
+                &["foreign debt (weighted)", "cap", "headroom", "quota USD", "quota used USD"],
+            );
+            let usd = cashpool_ledger::money::Currency::from_code("USD").expect("USD");
+            for e in &view.entities {
+                table.push(vec![
+                    e.entity.clone(),
+                    format_grouped(e.foreign_debt_weighted, base),
+                    format_grouped(e.cap, base),
+                    format_grouped(e.headroom, base),
+                    e.facilitation_quota_usd.map(|q| format_grouped(q, usd)).unwrap_or_default(),
+                    e.facilitation_used_usd.map(|q| format_grouped(q, usd)).unwrap_or_default(),
+                ]);
+            }
+            print!("{}", table.render());
+        }
+    }
+}
+
+fn decimal_flag(flag: &str, text: &Option<String>) -> Result<Option<Decimal>, Failure> {
+    text.as_deref()
+        .map(|t| parse_decimal(t).map(|d| d.normalize()).map_err(|err| Failure::invalid(format!("{flag}: {err}"))))
+        .transpose()
+}
+
+pub fn limits_set(dir: &Path, command: LimitsCommand) -> Result<u8, Failure> {
+    let LimitsCommand::Set {
+        effective,
+        owners_equity,
+        inflow_leverage,
+        inflow_parameter,
+        outflow_coefficient,
+        macro_prudential,
+        format,
+    } = command;
+    let effective = parse_date(&effective, "--effective")?;
+    let pool_flags = [
+        ("--owners-equity", decimal_flag("--owners-equity", &owners_equity)?),
+        ("--inflow-leverage", decimal_flag("--inflow-leverage", &inflow_leverage)?),
+        ("--inflow-parameter", decimal_flag("--inflow-parameter", &inflow_parameter)?),
+        ("--outflow-coefficient", decimal_flag("--outflow-coefficient", &outflow_coefficient)?),
+    ];
+    let given: Vec<&str> = pool_flags.iter().filter(|(_, v)| v.is_some()).map(|(f, _)| *f).collect();
+    let missing: Vec<&str> = pool_flags.iter().filter(|(_, v)| v.is_none()).map(|(f, _)| *f).collect();
+    let macro_prudential = decimal_flag("--macro-prudential", &macro_prudential)?;
+    if !given.is_empty() && !missing.is_empty() {
+        return Err(Failure::invalid(format!(
+            "a pool limits row needs all four parameters; missing {} (given {})",
+            missing.join(", "),
+            given.join(", ")
+        )));
+    }
+    if given.is_empty() && macro_prudential.is_none() {
+        return Err(Failure::invalid(
+            "nothing to set: give the pool's four parameters (--owners-equity --inflow-leverage --inflow-parameter --outflow-coefficient) and/or --macro-prudential",
+        ));
+    }
+    let value = |idx: usize| pool_flags[idx].1.unwrap_or_default();
+    let pool = if given.is_empty() {
+        None
+    } else {
+        Some(PoolParameters {
+            effective,
+            owners_equity: value(0),
+            inflow_leverage: value(1),
+            inflow_parameter: value(2),
+            outflow_coefficient: value(3),
+        })
+    };
+    let ledger = open_ledger(dir, false)?;
+    let change = LimitsChange { effective, pool, macro_prudential };
+    match ledger.set_limits(change, now()?).map_err(ledger_failure)? {
+        Ok(receipt) => {
+            let format = crate::output::resolve(format.format);
+            match format {
+                Format::Json | Format::Csv => print_json(
+                    &json!({"effective": effective.to_string(), "seq": receipt.seq, "head": receipt.head.to_hex()}),
+                ),
+                Format::Table => println!(
+                    "parameters in force from {effective} recorded as entry {} ({})",
+                    receipt.seq, receipt.head
+                ),
+            }
+            Ok(exit::OK)
+        }
+        Err(rejection) => Err(Failure::invalid(format!("limits set: {rejection}; nothing was written"))),
+    }
+}
+
+pub fn pool_check(
+    dir: &Path,
+    read_only: bool,
+    figures: &Path,
+    as_of: Option<&str>,
+    format: Format,
+) -> Result<u8, Failure> {
+    let as_of = match as_of {
+        Some(text) => parse_date(text, "--as-of")?,
+        None => {
+            let micros = now()?.unix_micros();
+            chrono::DateTime::from_timestamp_micros(micros)
+                .map(|at| at.date_naive())
+                .ok_or_else(|| Failure::environment("the clock is out of range"))?
+        }
+    };
+    let text = read_file(figures)?;
+    let ledger = open_ledger(dir, read_only)?;
+    let config = ledger.config();
+    let (rows, errors) = parse_figures_csv(&text, config.group.base_currency);
+    if !errors.is_empty() {
+        return Err(row_errors(figures, &errors));
+    }
+    let report = check_eligibility(&config, &rows, as_of);
+    match format {
+        Format::Json => {
+            print_json(&json!({"as_of": as_of.to_string(), "eligible": report.eligible, "criteria": report.criteria}))
+        }
+        Format::Csv => print_csv(
+            &["entity", "criterion", "threshold", "actual", "met"],
+            &report
+                .criteria
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.entity.clone().unwrap_or_default(),
+                        c.criterion.clone(),
+                        c.threshold.clone(),
+                        c.actual.clone(),
+                        c.met.to_string(),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Format::Table => {
+            println!("pool eligibility as of {as_of}: {}", if report.eligible { "ELIGIBLE" } else { "NOT ELIGIBLE" });
+            let mut table = Table::new(&["entity", "criterion", "threshold", "actual", "met"], &[]);
+            for c in &report.criteria {
+                table.push(vec![
+                    c.entity.clone().unwrap_or_else(|| "(pool)".into()),
+                    c.criterion.clone(),
+                    c.threshold.clone(),
+                    c.actual.clone(),
+                    if c.met { "yes".into() } else { "NO".into() },
+                ]);
+            }
+            print!("{}", table.render());
+        }
+    }
+    // Not eligible is an answer, not an error: the report says which criteria fail.
+    Ok(exit::OK)
+}
