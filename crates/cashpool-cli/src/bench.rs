@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use cashpool_ledger::audit;
 use cashpool_ledger::journal::Timestamp;
 use cashpool_ledger::model::Purpose;
-use cashpool_ledger::storage::SledStorage;
+use cashpool_ledger::rates::parse_rates_csv;
+use cashpool_ledger::storage::{MemoryStorage, SledStorage};
 use cashpool_ledger::tx::TransactionRequest;
 use cashpool_ledger::{BatchMode, Ledger};
 use chrono::NaiveDate;
@@ -15,7 +16,7 @@ use serde_json::json;
 
 use crate::args::BenchWhat;
 use crate::commands::ledger_failure;
-use crate::demo::{SplitMix64, EXAMPLE_GROUP};
+use crate::demo::{SplitMix64, EXAMPLE_GROUP, EXAMPLE_RATES};
 use crate::{exit, Failure};
 
 fn env_failure(err: impl std::fmt::Display) -> Failure {
@@ -40,6 +41,76 @@ fn transfers(first: u64, n: u64, rng: &mut SplitMix64) -> Vec<TransactionRequest
             )
         })
         .collect()
+}
+
+/// Cross-border pool movements, alternately out of and back into the
+/// domestic master (so the position stays inside the caps): each one is
+/// classified, converted at the onshore USD rate and checked against the caps.
+fn pool_movements(first: u64, n: u64, rng: &mut SplitMix64) -> Vec<TransactionRequest> {
+    let date = NaiveDate::from_ymd_opt(2026, 11, 2).expect("valid date");
+    (first..first + n)
+        .map(|idx| {
+            let cents = Decimal::new(i64::try_from(100 + rng.below(999_900)).unwrap_or(100), 2);
+            let (from, to) = if idx % 2 == 0 { ("SH-DMA", "HK-OPS") } else { ("HK-OPS", "SH-DMA") };
+            TransactionRequest::transfer(
+                format!("P{idx:09}"),
+                date,
+                from,
+                to,
+                "USD",
+                cents,
+                Purpose::PoolFunding,
+                "",
+                "",
+            )
+        })
+        .collect()
+}
+
+/// In-memory posting throughput of `n` transactions from `make`: the CPU cost
+/// of validation, classification, limit checks, encoding and hashing, without the disk.
+fn memory_throughput(
+    n: u64,
+    batch: usize,
+    make: fn(u64, u64, &mut SplitMix64) -> Vec<TransactionRequest>,
+) -> Result<f64, Failure> {
+    let ledger =
+        Ledger::create(Box::new(MemoryStorage::new()), EXAMPLE_GROUP, Timestamp::EPOCH).map_err(ledger_failure)?;
+    let (rates, _) = parse_rates_csv(EXAMPLE_RATES, ledger.config().group.base_currency);
+    ledger
+        .import_rates(&rates, Timestamp::EPOCH)
+        .map_err(ledger_failure)?
+        .map_err(|c| Failure::integrity(c.to_string()))?;
+    // Large balances on both sides, so that no movement hits an overdraft.
+    let date = NaiveDate::from_ymd_opt(2026, 11, 2).expect("valid date");
+    let funding: Vec<_> = [("EXT-ONSHORE", "SH-DMA"), ("EXT-OFFSHORE", "HK-OPS")]
+        .iter()
+        .map(|(from, to)| {
+            TransactionRequest::transfer(
+                format!("FUND-{to}"),
+                date,
+                *from,
+                *to,
+                "USD",
+                Decimal::new(1_000_000_000_000, 2),
+                Purpose::CurrentAccount,
+                "",
+                "",
+            )
+        })
+        .collect();
+    ledger.post_batch(&funding, BatchMode::Atomic, "bench", Timestamp::EPOCH).map_err(ledger_failure)?;
+    let mut rng = SplitMix64::new(2);
+    let batches: Vec<Vec<TransactionRequest>> =
+        (0..n).step_by(batch).map(|first| make(first, (n - first).min(batch as u64), &mut rng)).collect();
+    let start = Instant::now();
+    for txs in &batches {
+        let outcome = ledger.post_batch(txs, BatchMode::Atomic, "bench", Timestamp::EPOCH).map_err(ledger_failure)?;
+        if let Some(rejected) = outcome.rejected.first() {
+            return Err(Failure::integrity(format!("a bench transaction was rejected: {}", rejected.rejection)));
+        }
+    }
+    Ok((n as f64 / start.elapsed().as_secs_f64()).round())
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -144,6 +215,18 @@ pub fn run(what: BenchWhat, n: u64, batch: usize, json_out: bool, store: Option<
             json!({
                 "transactions": posted, "batch": batch, "seconds": elapsed.as_secs_f64(),
                 "transactions_per_second": (posted as f64 / elapsed.as_secs_f64()).round(),
+            }),
+        );
+        // The CPU cost of the pool rules: in memory, local receipts against cross-border pool movements.
+        let local = memory_throughput(n.min(200_000), batch, transfers)?;
+        let pool = memory_throughput(n.min(200_000), batch, pool_movements)?;
+        figures.insert(
+            "post_memory".into(),
+            json!({
+                "transactions": n.min(200_000),
+                "current_account_per_second": local,
+                "cross_border_pool_funding_per_second": pool,
+                "pool_rules_cost_percent": ((1.0 - pool / local) * 1000.0).round() / 10.0,
             }),
         );
         // Single transactions: latency against the disk's fsync latency.

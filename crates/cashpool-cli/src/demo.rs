@@ -21,6 +21,8 @@ use crate::{exit, Failure};
 
 /// The example group, shipped inside the binary.
 pub const EXAMPLE_GROUP: &str = include_str!("../../../examples/lingang-group.toml");
+/// The month's FX rates (CNY and CNH markets), shipped inside the binary.
+pub const EXAMPLE_RATES: &str = include_str!("../../../examples/rates-2026-11.csv");
 /// The first business day of the demo month.
 pub const DEMO_START: (i32, u32, u32) = (2026, 11, 2);
 
@@ -256,6 +258,58 @@ pub struct DemoRun {
     pub dir: PathBuf,
     pub days: Vec<NaiveDate>,
     pub transactions: usize,
+    /// Movements the ledger refused on purpose: (id, reason code, message).
+    pub refused: Vec<(String, String, String)>,
+}
+
+/// Funds HK-OPS from the domestic master up to 95% of the pool's outflow
+/// headroom (a cross-border pool movement, accepted close to the cap), then
+/// tries one more USD 1,000,000.00, which the cap refuses.
+fn exercise_outflow_cap(
+    ledger: &Ledger,
+    date: NaiveDate,
+    at: Timestamp,
+) -> Result<(usize, (String, String, String)), Failure> {
+    let usd = Currency::from_code("USD").expect("USD");
+    let headroom = ledger.limits(None).outflow.headroom;
+    let (_, rate) = ledger
+        .rate(usd, cashpool_ledger::rates::Market::Onshore, date)
+        .ok_or_else(|| Failure::integrity(format!("the demo has no onshore USD rate for {date}")))?;
+    let amount =
+        (headroom * Decimal::new(95, 2) / rate).round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero);
+    let near = TransactionRequest::transfer(
+        "POOL-OUT-01",
+        date,
+        "SH-DMA",
+        "HK-OPS",
+        "USD",
+        amount,
+        Purpose::PoolFunding,
+        "POOLFUND01",
+        "fund HK from the domestic master (cross-border)",
+    );
+    let outcome = ledger.post_batch(&[near], BatchMode::Atomic, "demo", at).map_err(ledger_failure)?;
+    if let Some(rejected) = outcome.rejected.first() {
+        return Err(Failure::integrity(format!("the demo's pool funding was refused: {}", rejected.rejection)));
+    }
+    let over = TransactionRequest::transfer(
+        "POOL-OUT-02",
+        date,
+        "SH-DMA",
+        "HK-OPS",
+        "USD",
+        Decimal::new(100_000_000, 2),
+        Purpose::PoolFunding,
+        "POOLFUND02",
+        "more funding for HK: beyond the outflow cap",
+    );
+    let outcome = ledger.post_batch(&[over], BatchMode::Atomic, "demo", at).map_err(ledger_failure)?;
+    match outcome.rejected.first() {
+        Some(rejected) => {
+            Ok((1, (rejected.id.clone(), rejected.rejection.code().to_string(), rejected.rejection.to_string())))
+        }
+        None => Err(Failure::integrity("the demo expected the outflow cap to refuse POOL-OUT-02")),
+    }
 }
 
 /// Runs the demo activity on a new store in `dir`.
@@ -269,6 +323,29 @@ pub fn simulate(dir: &Path, n_days: u32, seed: u64) -> Result<(Ledger, DemoRun),
         Timestamp::from_unix_micros(micros)
     };
     let ledger = Ledger::create(Box::new(storage), EXAMPLE_GROUP, at(start, 0)).map_err(ledger_failure)?;
+    let base = ledger.config().group.base_currency;
+    let (rates, errors) = cashpool_ledger::rates::parse_rates_csv(EXAMPLE_RATES, base);
+    if let Some(err) = errors.first() {
+        return Err(Failure::integrity(format!("the demo's rates: {err}")));
+    }
+    ledger
+        .import_rates(&rates, at(start, 1))
+        .map_err(ledger_failure)?
+        .map_err(|c| Failure::integrity(c.to_string()))?;
+    let proceeds = TransactionRequest::transfer(
+        "D01-EXP-000",
+        start,
+        "EXT-ONSHORE",
+        "SH-DMA",
+        "USD",
+        Decimal::new(600_000_000, 2),
+        Purpose::CurrentAccount,
+        "EXP-2026-11",
+        "export proceeds received in USD",
+    );
+    ledger.post_batch(&[proceeds], BatchMode::Atomic, "demo", at(start, 2)).map_err(ledger_failure)?;
+    let mut refused = Vec::new();
+    let cap_day = days.len().min(8) - 1;
     let mut rng = SplitMix64::new(seed);
     let mut market =
         Market { usd_cny: Decimal::new(71025, 4), usd_hkd: Decimal::new(77850, 4), usd_sgd: Decimal::new(13420, 4) };
@@ -284,6 +361,11 @@ pub fn simulate(dir: &Path, n_days: u32, seed: u64) -> Result<(Ledger, DemoRun),
             )));
         }
         transactions += outcome.receipts.len();
+        if day_idx == cap_day && days.len() >= 2 {
+            let (posted, refusal) = exercise_outflow_cap(&ledger, date, at(date, 16))?;
+            transactions += posted;
+            refused.push(refusal);
+        }
         if show_progress {
             eprint!("\rday {:>2}/{}  {date}  {transactions} transactions", day_idx + 1, days.len());
         }
@@ -291,7 +373,7 @@ pub fn simulate(dir: &Path, n_days: u32, seed: u64) -> Result<(Ledger, DemoRun),
     if show_progress {
         eprintln!();
     }
-    Ok((ledger, DemoRun { dir: dir.to_path_buf(), days, transactions }))
+    Ok((ledger, DemoRun { dir: dir.to_path_buf(), days, transactions: transactions + 1, refused }))
 }
 
 pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Result<u8, Failure> {
@@ -310,6 +392,7 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
         .filter(|row| !row.account.starts_with("EXT-"))
         .collect();
     let (_, head) = ledger.head();
+    let limits = ledger.limits(None);
     let ok = verify.ok && replay.matches_store == Some(true) && digest_matches;
     let data_flag = format!("--data {}", run.dir.display());
     match format {
@@ -321,6 +404,8 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             "to": run.days.last().map(|d| d.to_string()),
             "transactions": run.transactions,
             "balances": rows.iter().map(|r| json!({"account": r.account, "currency": r.currency.code(), "balance": format_amount(r.balance, r.currency)})).collect::<Vec<_>>(),
+            "limits": crate::pool::limits_json(&limits),
+            "refused": run.refused.iter().map(|(id, reason, message)| json!({"id": id, "reason": reason, "message": message})).collect::<Vec<_>>(),
             "audit": {"ok": verify.ok, "entries": verify.entries, "head": verify.head.to_hex()},
             "replay": {"entries": replay.entries, "state_digest": replay.state_digest.to_string(), "matches_store": replay.matches_store, "matches_live_state": digest_matches},
         })),
@@ -347,6 +432,19 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             }
             print!("{}", table.render());
             println!();
+            let base = limits.base_currency;
+            println!(
+                "pool cross-border position ({base}): net outflow {} of a {} cap, headroom {}; net inflow {} of {}",
+                format_grouped(limits.outflow.used, base),
+                format_grouped(limits.outflow.cap, base),
+                format_grouped(limits.outflow.headroom, base),
+                format_grouped(limits.inflow.used, base),
+                format_grouped(limits.inflow.cap, base),
+            );
+            for (id, _, message) in &run.refused {
+                println!("refused on purpose: {id}: {message}");
+            }
+            println!();
             println!(
                 "audit verify: {} ({} entries, head {})",
                 if verify.ok { "ok" } else { "FAILED" },
@@ -371,6 +469,7 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             println!("  cargo run --release -- {data_flag} statement --account HK-OPS --currency USD");
             println!("  cargo run --release -- {data_flag} audit export --format jsonl --output journal.jsonl");
             println!("  cargo run --release -- audit verify --journal journal.jsonl");
+            println!("  cargo run --release -- {data_flag} limits");
             println!("  cargo run --release -- {data_flag} audit replay");
         }
     }
