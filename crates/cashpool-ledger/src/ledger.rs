@@ -469,24 +469,15 @@ impl Ledger {
             let invalid = |field: &str, message: String| Ok(Err(Rejection::Invalid { field: field.into(), message }));
             if let Some(pool) = &change.pool {
                 let base = inner.state.config.as_ref().map(|c| c.group.base_currency);
-                for (field, value) in [
-                    ("owners_equity", pool.owners_equity),
-                    ("inflow_leverage", pool.inflow_leverage),
-                    ("inflow_parameter", pool.inflow_parameter),
-                    ("outflow_coefficient", pool.outflow_coefficient),
-                ] {
-                    if value <= Decimal::ZERO {
-                        return invalid(field, format!("must be positive, got {value}"));
-                    }
-                }
                 if let Some(base) = base {
                     if to_currency_scale(pool.owners_equity, base).is_err() {
                         return invalid("owners_equity", format!("more decimals than {base} allows"));
                     }
                 }
             }
-            if change.macro_prudential.is_some_and(|p| p <= Decimal::ZERO) {
-                return invalid("macro_prudential", "must be positive".into());
+            if let Err(message) = crate::limits::check_change_values(&change) {
+                let field = message.split_whitespace().next().unwrap_or("effective").to_string();
+                return invalid(&field, message);
             }
             if let Err(message) = inner.state.params.clone().apply(&change) {
                 return invalid("effective", message);

@@ -183,6 +183,26 @@ impl Parameters {
     }
 }
 
+/// Every parameter of a change is positive (checked when it is set and again on replay).
+pub(crate) fn check_change_values(change: &LimitsChange) -> Result<(), String> {
+    let mut values: Vec<(&str, Decimal)> = Vec::new();
+    if let Some(pool) = &change.pool {
+        values.extend([
+            ("owners_equity", pool.owners_equity),
+            ("inflow_leverage", pool.inflow_leverage),
+            ("inflow_parameter", pool.inflow_parameter),
+            ("outflow_coefficient", pool.outflow_coefficient),
+        ]);
+    }
+    if let Some(parameter) = change.macro_prudential {
+        values.push(("macro_prudential", parameter));
+    }
+    match values.iter().find(|(_, value)| *value <= Decimal::ZERO) {
+        Some((field, value)) => Err(format!("{field} must be positive, got {value}")),
+        None => Ok(()),
+    }
+}
+
 /// `amount` if positive, else zero (never a negative zero).
 pub(crate) fn positive_part(amount: Decimal) -> Decimal {
     if amount > Decimal::ZERO {

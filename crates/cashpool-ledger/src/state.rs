@@ -284,12 +284,23 @@ impl State {
                 if self.config.is_none() {
                     return Err("rates are imported before the group definition".into());
                 }
+                let base = self.config.as_ref().map(|config| config.group.base_currency);
+                if let Some(row) = rows.iter().find(|row| row.rate <= Decimal::ZERO || Some(row.currency) == base) {
+                    return Err(format!(
+                        "rate row {} {} {} {} is not a positive rate of a foreign currency",
+                        row.date,
+                        row.currency,
+                        row.market.as_str(),
+                        row.rate
+                    ));
+                }
                 self.rates.insert(rows).map_err(|conflict| conflict.to_string())?;
             }
             EntryBody::LimitsSet(change) => {
                 if self.config.is_none() {
                     return Err("limits are set before the group definition".into());
                 }
+                crate::limits::check_change_values(change)?;
                 self.params.apply(change)?;
             }
         }
