@@ -15,8 +15,11 @@ use crate::commands::{ledger_failure, now, open_ledger, parse_date, read_file};
 use crate::output::{print_csv, print_json, Table};
 use crate::{exit, Failure};
 
-fn row_errors(file: &Path, errors: &[InputError]) -> Failure {
-    let mut message = format!("{}: {} bad row(s); nothing was written", file.display(), errors.len());
+fn row_errors(file: &Path, errors: &[InputError], writes: bool) -> Failure {
+    let mut lines: Vec<u64> = errors.iter().map(|err| err.line).collect();
+    lines.dedup();
+    let outcome = if writes { "; nothing was written" } else { "" };
+    let mut message = format!("{}: {} error(s) on {} line(s){outcome}", file.display(), errors.len(), lines.len());
     for err in errors {
         message.push_str(&format!("\n  {}:{err}", file.display()));
     }
@@ -29,7 +32,7 @@ pub fn rates_import(dir: &Path, file: &Path, format: Format) -> Result<u8, Failu
     let base = ledger.config().group.base_currency;
     let (rows, errors) = parse_rates_csv(&text, base);
     if !errors.is_empty() {
-        return Err(row_errors(file, &errors));
+        return Err(row_errors(file, &errors, true));
     }
     let outcome = match ledger.import_rates(&rows, now()?).map_err(ledger_failure)? {
         Ok(outcome) => outcome,
@@ -221,6 +224,15 @@ pub fn limits_set(dir: &Path, command: LimitsCommand) -> Result<u8, Failure> {
     }
 }
 
+/// Groups thousands in a cell that is a plain decimal amount (tables only).
+fn group_if_amount(cell: &str) -> String {
+    if parse_decimal(cell).is_ok() && cell.contains('.') {
+        cashpool_ledger::money::group_thousands(cell)
+    } else {
+        cell.to_string()
+    }
+}
+
 pub fn pool_check(
     dir: &Path,
     read_only: bool,
@@ -242,7 +254,7 @@ pub fn pool_check(
     let config = ledger.config();
     let (rows, errors) = parse_figures_csv(&text, config.group.base_currency);
     if !errors.is_empty() {
-        return Err(row_errors(figures, &errors));
+        return Err(row_errors(figures, &errors, false));
     }
     let report = check_eligibility(&config, &rows, as_of);
     match format {
@@ -272,8 +284,8 @@ pub fn pool_check(
                 table.push(vec![
                     c.entity.clone().unwrap_or_else(|| "(pool)".into()),
                     c.criterion.clone(),
-                    c.threshold.clone(),
-                    c.actual.clone(),
+                    group_if_amount(&c.threshold),
+                    group_if_amount(&c.actual),
                     if c.met { "yes".into() } else { "NO".into() },
                 ]);
             }

@@ -121,10 +121,14 @@ impl fmt::Display for Rejection {
                 f,
                 "fx_rate: at {rate} {quote} per {base} the {quote} leg should be {expected_quote} (within half a minor unit), found {found_quote}"
             ),
-            Rejection::Overdraft { account, currency, balance, change, overdraft } => write!(
-                f,
-                "overdraft: {account} holds {balance} {currency}; {change} would take it below its limit of -{overdraft}"
-            ),
+            Rejection::Overdraft { account, currency, balance, change, overdraft } => {
+                let limit = if overdraft.trim_start_matches(['0', '.']).is_empty() {
+                    "zero (it has no overdraft)".to_string()
+                } else {
+                    format!("its overdraft limit of -{overdraft}")
+                };
+                write!(f, "overdraft: {account} holds {balance} {currency}; {change} would take it below {limit}")
+            }
             Rejection::IdConflict { field, stored, given } => write!(
                 f,
                 "id_conflict: the id was posted before with a different `{field}` (stored {stored}, given {given}); use a new id"
