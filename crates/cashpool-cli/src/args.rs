@@ -113,6 +113,43 @@ pub enum Command {
         #[command(flatten)]
         format: FormatArg,
     },
+    /// Run the sweep rules for a value date (concentration and funding).
+    #[command(
+        after_help = "Examples:\n  cashpool sweep --date 2026-11-02 --dry-run\n  cashpool sweep --date 2026-11-02"
+    )]
+    Sweep {
+        #[arg(long, value_name = "DATE")]
+        date: String,
+        /// Show exactly what a real run would do, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Each member's intercompany position with the pool, per currency (positive: the member lent).
+    #[command(after_help = "Example:\n  cashpool positions --as-of 2026-11-30")]
+    Positions {
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Accrue intercompany interest over [from, to), and settle it with --settle.
+    #[command(
+        after_help = "Examples:\n  cashpool interest --from 2026-11-01 --to 2026-12-01\n  cashpool interest --from 2026-11-01 --to 2026-12-01 --settle"
+    )]
+    Interest {
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// Exclusive.
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        /// Post the interest (journaled; settling the same period again posts nothing).
+        #[arg(long)]
+        settle: bool,
+        #[command(flatten)]
+        format: FormatArg,
+    },
     /// Import FX rates.
     Rates {
         #[command(subcommand)]

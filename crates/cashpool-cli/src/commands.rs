@@ -50,6 +50,21 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             currency.as_deref(),
             resolve(format.format),
         ),
+        Command::Sweep { date, dry_run, format } => {
+            if !dry_run {
+                refuse_if_read_only(read_only)?;
+            }
+            crate::pool::sweep(&data_dir(&cli.data), read_only, &date, dry_run, resolve(format.format))
+        }
+        Command::Interest { from, to, settle, format } => {
+            if settle {
+                refuse_if_read_only(read_only)?;
+            }
+            crate::pool::interest(&data_dir(&cli.data), read_only, &from, &to, settle, resolve(format.format))
+        }
+        Command::Positions { as_of, format } => {
+            crate::pool::positions(&data_dir(&cli.data), read_only, as_of.as_deref(), resolve(format.format))
+        }
         Command::Rates { command: crate::args::RatesCommand::Import { file, format } } => {
             refuse_if_read_only(read_only)?;
             crate::pool::rates_import(&data_dir(&cli.data), &file, resolve(format.format))

@@ -295,3 +295,206 @@ pub fn pool_check(
     // Not eligible is an answer, not an error: the report says which criteria fail.
     Ok(exit::OK)
 }
+
+/// The `sweep` JSON of the contract, plus `skipped`, `already_run` and `dry_run`.
+pub fn sweep_json(outcome: &cashpool_ledger::SweepOutcome) -> serde_json::Value {
+    let run = &outcome.run;
+    json!({
+        "date": run.date.to_string(),
+        "sweeps": run.sweeps.iter().map(|line| json!({
+            "account": line.account,
+            "currency": line.currency.code(),
+            "amount": format_amount(line.amount, line.currency),
+            "direction": line.direction,
+            "into": line.into,
+            "reference": line.reference,
+            "capped": line.capped,
+        })).collect::<Vec<_>>(),
+        "skipped": run.skipped.iter().map(|skip| json!({
+            "account": skip.account,
+            "currency": skip.currency.code(),
+            "direction": skip.direction,
+            "wanted": format_amount(skip.wanted, skip.currency),
+            "reason": skip.reason,
+            "capped": skip.capped,
+        })).collect::<Vec<_>>(),
+        "already_run": outcome.already_run,
+        "dry_run": outcome.dry_run,
+    })
+}
+
+pub fn sweep(dir: &Path, read_only: bool, date: &str, dry_run: bool, format: Format) -> Result<u8, Failure> {
+    let date = parse_date(date, "--date")?;
+    let ledger = open_ledger(dir, read_only)?;
+    let outcome = ledger.sweep(date, dry_run, now()?).map_err(ledger_failure)?;
+    match format {
+        Format::Json => print_json(&sweep_json(&outcome)),
+        Format::Csv => print_csv(
+            &["account", "currency", "amount", "direction", "into", "reference", "capped"],
+            &outcome
+                .run
+                .sweeps
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.account.clone(),
+                        l.currency.code().into(),
+                        format_amount(l.amount, l.currency),
+                        format!("{:?}", l.direction).to_lowercase(),
+                        l.into.clone(),
+                        l.reference.clone(),
+                        l.capped.to_string(),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Format::Table => {
+            let what = if outcome.dry_run && !outcome.already_run {
+                "dry run: nothing written"
+            } else if outcome.already_run {
+                "already swept: nothing posted, the first run's report"
+            } else {
+                "posted"
+            };
+            println!("sweep for value date {date} ({what})");
+            let mut table =
+                Table::new(&["account", "currency", "direction", "amount", "into", "reference", "capped"], &["amount"]);
+            for l in &outcome.run.sweeps {
+                table.push(vec![
+                    l.account.clone(),
+                    l.currency.code().into(),
+                    format!("{:?}", l.direction).to_lowercase(),
+                    format_grouped(l.amount, l.currency),
+                    l.into.clone(),
+                    l.reference.clone(),
+                    if l.capped { "capped".into() } else { String::new() },
+                ]);
+            }
+            print!("{}", table.render());
+            for skip in &outcome.run.skipped {
+                println!(
+                    "  skipped {} {} {:?} {}: {}",
+                    skip.account,
+                    skip.currency,
+                    skip.direction,
+                    format_grouped(skip.wanted, skip.currency),
+                    skip.reason
+                );
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+pub fn positions(dir: &Path, read_only: bool, as_of: Option<&str>, format: Format) -> Result<u8, Failure> {
+    let as_of = as_of.map(|text| parse_date(text, "--as-of")).transpose()?;
+    let ledger = open_ledger(dir, read_only)?;
+    let rows = ledger.positions(as_of);
+    match format {
+        Format::Json => print_json(&json!({
+            "as_of": as_of.map(|d| d.to_string()),
+            "positions": rows.iter().map(|r| json!({
+                "entity": r.entity, "currency": r.currency.code(), "position": format_amount(r.position, r.currency),
+            })).collect::<Vec<_>>(),
+        })),
+        Format::Csv => print_csv(
+            &["entity", "currency", "position"],
+            &rows
+                .iter()
+                .map(|r| vec![r.entity.clone(), r.currency.code().into(), format_amount(r.position, r.currency)])
+                .collect::<Vec<_>>(),
+        ),
+        Format::Table => {
+            match as_of {
+                Some(date) => {
+                    println!("intercompany positions as of value date {date} (positive: the member lent to the pool)")
+                }
+                None => println!("intercompany positions (positive: the member lent to the pool)"),
+            }
+            let mut table = Table::new(&["entity", "currency", "position"], &["position"]);
+            for r in &rows {
+                table.push(vec![r.entity.clone(), r.currency.code().into(), format_grouped(r.position, r.currency)]);
+            }
+            print!("{}", table.render());
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// The `interest` JSON of the contract, plus `settled` and `already_settled`.
+pub fn interest_json(outcome: &cashpool_ledger::InterestOutcome) -> serde_json::Value {
+    let run = &outcome.run;
+    json!({
+        "from": run.from.to_string(),
+        "to": run.to.to_string(),
+        "accruals": run.accruals.iter().map(|a| json!({
+            "entity": a.entity,
+            "currency": a.currency.code(),
+            "interest": format_amount(a.interest, a.currency),
+            "withholding_tax": format_amount(a.withholding_tax, a.currency),
+            "net": format_amount(a.net, a.currency),
+        })).collect::<Vec<_>>(),
+        "settled": outcome.settled,
+        "already_settled": outcome.already_settled,
+    })
+}
+
+pub fn interest(
+    dir: &Path,
+    read_only: bool,
+    from: &str,
+    to: &str,
+    settle: bool,
+    format: Format,
+) -> Result<u8, Failure> {
+    let from = parse_date(from, "--from")?;
+    let to = parse_date(to, "--to")?;
+    let ledger = open_ledger(dir, read_only)?;
+    let outcome = match ledger.interest(from, to, settle, now()?).map_err(ledger_failure)? {
+        Ok(outcome) => outcome,
+        Err(rejection) => return Err(Failure::invalid(format!("interest: {rejection}; nothing was written"))),
+    };
+    match format {
+        Format::Json => print_json(&interest_json(&outcome)),
+        Format::Csv => print_csv(
+            &["entity", "currency", "interest", "withholding_tax", "net"],
+            &outcome
+                .run
+                .accruals
+                .iter()
+                .map(|a| {
+                    vec![
+                        a.entity.clone(),
+                        a.currency.code().into(),
+                        format_amount(a.interest, a.currency),
+                        format_amount(a.withholding_tax, a.currency),
+                        format_amount(a.net, a.currency),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Format::Table => {
+            let what = match (outcome.settled, outcome.already_settled) {
+                (_, true) => "settled before: nothing posted",
+                (true, false) => "settled",
+                (false, _) => "accrued, not posted (add --settle)",
+            };
+            println!("intercompany interest [{from}, {to}) ({what}); positive: the pool pays the member");
+            let mut table = Table::new(
+                &["entity", "currency", "interest", "withholding_tax", "net"],
+                &["interest", "withholding_tax", "net"],
+            );
+            for a in &outcome.run.accruals {
+                table.push(vec![
+                    a.entity.clone(),
+                    a.currency.code().into(),
+                    format_grouped(a.interest, a.currency),
+                    format_grouped(a.withholding_tax, a.currency),
+                    format_grouped(a.net, a.currency),
+                ]);
+            }
+            print!("{}", table.render());
+        }
+    }
+    Ok(exit::OK)
+}

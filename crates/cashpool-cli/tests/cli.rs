@@ -31,10 +31,11 @@ const NOW: &str = "2026-11-02T09:00:00Z";
 const EXAMPLE_GROUP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/lingang-group.toml");
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
-/// Entries `init` writes for the example group: the definition, 11 accounts, 5 system accounts.
-const INIT_ENTRIES: u64 = 17;
+/// Entries `init` writes for the example group: the definition, 11 accounts, 5 system accounts,
+/// the pool's intercompany account and one position account for each of the 6 members besides the host.
+const INIT_ENTRIES: u64 = 24;
 /// Entries of the seeded pool (see the table above).
-const SEEDED_ENTRIES: u64 = 23;
+const SEEDED_ENTRIES: u64 = 30;
 
 const CSV_HEADER: &str = "id,value_date,from,to,currency,amount,purpose,reference,memo";
 /// A good CSV row; every rejection file puts it first, so that a rejected file
@@ -306,7 +307,7 @@ fn init_creates_the_store_and_posting_the_contract_examples_succeeds() {
     let pool = Pool::empty();
     let init = pool.run(&["init", "--config", EXAMPLE_GROUP, "--format", "json"]).expect(0).json();
     assert_eq!(init["entries"], INIT_ENTRIES);
-    assert_eq!(init["accounts"], 16, "11 accounts of the group and 5 system accounts: {init}");
+    assert_eq!(init["accounts"], 23, "11 accounts of the group, 5 system accounts, 7 intercompany accounts: {init}");
     assert_eq!(init["head"].as_str().map(str::len), Some(64), "{init}");
 
     let csv = pool.post(&fixture("contract_example.csv"), &[]).expect(0).json();
@@ -417,7 +418,7 @@ fn statement_lists_postings_with_running_balances() {
     ];
     assert_eq!(rows(&all["lines"], &line_fields), expected.map(|row| row.map(String::from)).to_vec(), "{all}");
     let seqs: Vec<u64> = all["lines"].as_array().unwrap().iter().map(|line| line["seq"].as_u64().unwrap()).collect();
-    assert_eq!(seqs, [18, 22, 21], "{all}");
+    assert_eq!(seqs, [25, 29, 28], "{all}");
     assert_eq!(all["lines"][2]["memo"], "supplier payment, November", "{all}");
     assert_eq!(rows(&all["closing"], &["currency", "balance"]), [["HKD", "1200.50"], ["USD", "200000.00"]]);
 
@@ -1035,39 +1036,39 @@ fn tampered_exports_fail_at_the_first_bad_entry() {
     // (what, tampering, first bad seq, why)
     #[rustfmt::skip]
     let cases: [(&str, Tamper, u64, &str); 11] = [
-        ("amount of entry 18", |l| joined(&edited(l, 18, "250000.00", "250001.00")), 18,
+        ("amount of entry 25", |l| joined(&edited(l, 25, "250000.00", "250001.00")), 25,
             "its content no longer matches its stated hash"),
-        ("memo of entry 18", |l| joined(&edited(l, 18, "customer receipt", "customer refund")), 18,
+        ("memo of entry 25", |l| joined(&edited(l, 25, "customer receipt", "customer refund")), 25,
             "its content no longer matches its stated hash"),
-        ("value date of entry 21",
-            |l| joined(&edited(l, 21, r#""value_date":"2026-11-04""#, r#""value_date":"2026-11-05""#)), 21,
+        ("value date of entry 28",
+            |l| joined(&edited(l, 28, r#""value_date":"2026-11-04""#, r#""value_date":"2026-11-05""#)), 28,
             "its content no longer matches its stated hash"),
-        ("recorded_at of entry 20", |l| joined(&edited(l, 20, "2026-11-02T09:00:00", "2026-11-01T09:00:00")), 20,
+        ("recorded_at of entry 27", |l| joined(&edited(l, 27, "2026-11-02T09:00:00", "2026-11-01T09:00:00")), 27,
             "its content no longer matches its stated hash"),
-        ("amount of entry 20 with its hash restated", |l| {
-            let mut lines = edited(l, 20, "1000000", "1000001");
-            lines[19] = restate_hash(&lines[19]);
+        ("amount of entry 27 with its hash restated", |l| {
+            let mut lines = edited(l, 27, "1000000", "1000001");
+            lines[26] = restate_hash(&lines[26]);
             joined(&lines)
-        }, 21, "entry 20 is self-consistent, but entry 21's prev_hash names the original entry 20"),
-        ("drop entry 19", |l| joined(&[&l[..18], &l[19..]].concat()), 19,
-            "line 19 now holds entry 20 where entry 19 is expected"),
-        ("swap entries 19 and 20", |l| { let mut v = l.to_vec(); v.swap(18, 19); joined(&v) }, 19,
-            "line 19 holds entry 20 where entry 19 is expected"),
-        ("copy of entry 19 after entry 21", |l| {
-            let mut v = l.to_vec(); v.insert(21, l[18].clone()); joined(&v)
-        }, 22, "entries 1-21 are intact; line 22 holds entry 19 where entry 22 is expected"),
+        }, 28, "entry 27 is self-consistent, but entry 28's prev_hash names the original entry 27"),
+        ("drop entry 26", |l| joined(&[&l[..25], &l[26..]].concat()), 26,
+            "line 26 now holds entry 27 where entry 26 is expected"),
+        ("swap entries 26 and 27", |l| { let mut v = l.to_vec(); v.swap(25, 26); joined(&v) }, 26,
+            "line 26 holds entry 27 where entry 26 is expected"),
+        ("copy of entry 26 after entry 28", |l| {
+            let mut v = l.to_vec(); v.insert(28, l[25].clone()); joined(&v)
+        }, 29, "entries 1-28 are intact; line 29 holds entry 26 where entry 29 is expected"),
         ("last line truncated in the middle", |l| {
             let mut out = joined(&l[..l.len() - 1]);
             let last = &l[l.len() - 1];
             out.push_str(&last[..last.len() / 2]);
             out
-        }, 23, "the last entry (23) is not a complete JSON object"),
-        ("garbage line after entry 19", |l| {
-            let mut v = l.to_vec(); v.insert(19, "this is not a journal entry".into()); joined(&v)
-        }, 20, "entries 1-19 are intact; entry 20 is expected where the garbage is"),
-        ("garbage JSON object after entry 19", |l| {
-            let mut v = l.to_vec(); v.insert(19, r#"{"seq":20}"#.into()); joined(&v)
-        }, 20, "entries 1-19 are intact; the object at line 20 is not a journal entry"),
+        }, 30, "the last entry (30) is not a complete JSON object"),
+        ("garbage line after entry 26", |l| {
+            let mut v = l.to_vec(); v.insert(26, "this is not a journal entry".into()); joined(&v)
+        }, 27, "entries 1-26 are intact; entry 27 is expected where the garbage is"),
+        ("garbage JSON object after entry 26", |l| {
+            let mut v = l.to_vec(); v.insert(26, r#"{"seq":27}"#.into()); joined(&v)
+        }, 27, "entries 1-26 are intact; the object at line 27 is not a journal entry"),
     ];
     let mut failures = Vec::new();
     for (what, tamper, expected, why) in cases {

@@ -44,8 +44,8 @@ const RATES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../cashpool-ledger/tes
 const FIGURES: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/../cashpool-ledger/tests/fixtures/eligibility/lingang-figures.csv");
 
-/// Entries `init` writes for the example group: the definition, 11 accounts, 5 system accounts.
-const INIT_ENTRIES: u64 = 17;
+/// Entries `init` writes for the example group: the definition, 11 accounts, 5 system accounts, 7 intercompany accounts.
+const INIT_ENTRIES: u64 = 24;
 
 const CSV_HEADER: &str = "id,value_date,from,to,currency,amount,purpose,reference,memo";
 const RATES_HEADER: &str = "date,currency,market,rate";

@@ -193,6 +193,10 @@ pub enum EntryBody {
     RatesImported { rows: Vec<crate::rates::RateRow> },
     /// A dated change of regulatory parameters (`cashpool limits set`).
     LimitsSet(crate::limits::LimitsChange),
+    /// The report of a sweep run, journaled in the same commit as its sweeps.
+    SweepRun(crate::sweep::SweepRun),
+    /// A settled interest period, journaled in the same commit as its postings.
+    InterestSettled(crate::interest::InterestRun),
 }
 
 /// A transaction as the ledger posted it: validated, amounts at their

@@ -13,11 +13,14 @@ use crate::journal::{
     Posting, Timestamp,
 };
 use crate::limits::{Effects, LimitState, LimitsChange, LimitsView};
-use crate::model::{AccountKind, AccountSpec, Classification, Purpose, SYSTEM_ACCOUNTS, SYS_FX_POSITION};
+use crate::model::{
+    ic_account, AccountKind, AccountSpec, Classification, Purpose, SYSTEM_ACCOUNTS, SYS_FX_POSITION, SYS_IC_POOL,
+};
 use crate::money::{to_currency_scale, Currency, MoneyError};
 use crate::rates::{Market, RateConflict, RateRow};
 use crate::state::{assert_balanced, fingerprint, Applied, State};
 use crate::storage::{Checkpoint, Commit, Storage, StorageError, StoredBalance};
+use crate::sweep::SweepRun;
 use crate::tx::{TransactionRequest, ID_LEN_MAX, MEMO_LEN_MAX, POSTINGS_MAX, REFERENCE_LEN_MAX};
 
 pub use crate::state::Rejection;
@@ -32,6 +35,34 @@ pub struct Receipt {
     pub head: EntryHash,
     /// True when the id was posted before with the same content: nothing was written.
     pub duplicate: bool,
+}
+
+/// The result of [`Ledger::sweep`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SweepOutcome {
+    pub run: SweepRun,
+    /// The date was swept before: nothing was posted, this is that run's report.
+    pub already_run: bool,
+    pub dry_run: bool,
+}
+
+/// The result of [`Ledger::interest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InterestOutcome {
+    pub run: crate::interest::InterestRun,
+    /// Posted (now or before).
+    pub settled: bool,
+    /// The period was settled before: nothing was posted, this is that settlement.
+    pub already_settled: bool,
+}
+
+/// A member's intercompany position with the pool in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PositionRow {
+    pub entity: String,
+    pub currency: Currency,
+    /// Positive: the member lent to the pool.
+    pub position: Decimal,
 }
 
 /// The result of [`Ledger::import_rates`].
@@ -265,6 +296,20 @@ impl Ledger {
         operator: &str,
         at: Timestamp,
     ) -> Result<BatchOutcome, LedgerError> {
+        self.post_batch_with(requests, mode, operator, at, None)
+    }
+
+    /// [`Ledger::post_batch`], plus a `trailer` entry journaled after the
+    /// batch's transactions in the same durable commit (a sweep run's report),
+    /// when the batch is accepted.
+    fn post_batch_with(
+        &self,
+        requests: &[TransactionRequest],
+        mode: BatchMode,
+        operator: &str,
+        at: Timestamp,
+        trailer: Option<EntryBody>,
+    ) -> Result<BatchOutcome, LedgerError> {
         if self.read_only {
             return Err(LedgerError::ReadOnly);
         }
@@ -296,7 +341,16 @@ impl Ledger {
             inner.state.head_hash = hash;
             accepted_receipts.push(Receipt { id: tx.id.clone(), seq, head: hash, duplicate: false });
         }
-        let last_seq = if accepted_receipts.is_empty() { 0 } else { inner.state.head_seq };
+        let wrote = !accepted_receipts.is_empty() || trailer.is_some();
+        if let Some(body) = trailer {
+            let seq = inner.state.head_seq + 1;
+            let entry = Entry { seq, prev_hash: inner.state.head_hash, recorded_at: at, body };
+            let bytes = entry.encode();
+            let hash = hash_bytes(&bytes);
+            inner.state.apply_entry(&entry, hash).map_err(|reason| LedgerError::Integrity { seq, reason })?;
+            inner.push_pending(seq, &bytes);
+        }
+        let last_seq = if wrote { inner.state.head_seq } else { 0 };
         drop(inner);
         let receipts: Vec<Receipt> = slots
             .into_iter()
@@ -494,6 +548,104 @@ impl Ledger {
     /// The FX rate in force for `currency` in `market` on `date`.
     pub fn rate(&self, currency: Currency, market: Market, date: NaiveDate) -> Option<(NaiveDate, Decimal)> {
         lock(&self.inner).state.rates.rate(currency, market, date)
+    }
+
+    /// Runs the sweep rules for value date `date`. The second run for a date
+    /// posts nothing and returns the first run's report (`already_run`); a
+    /// dry run plans exactly as a real run would and writes nothing.
+    pub fn sweep(&self, date: NaiveDate, dry_run: bool, at: Timestamp) -> Result<SweepOutcome, LedgerError> {
+        let plan = {
+            let inner = lock(&self.inner);
+            if let Some(run) = inner.state.sweep_runs.get(&date) {
+                return Ok(SweepOutcome { run: run.clone(), already_run: true, dry_run });
+            }
+            inner.state.plan_sweeps(date)
+        };
+        if dry_run {
+            return Ok(SweepOutcome { run: plan.run, already_run: false, dry_run });
+        }
+        if self.read_only {
+            return Err(LedgerError::ReadOnly);
+        }
+        let trailer = EntryBody::SweepRun(plan.run.clone());
+        let outcome = self.post_batch_with(&plan.requests, BatchMode::Atomic, "sweep", at, Some(trailer))?;
+        if let Some(rejected) = outcome.rejected.first() {
+            // The plan used the same rules as posting: a refusal means the state moved under it.
+            return Err(LedgerError::Integrity {
+                seq: self.head().0,
+                reason: format!("sweep {} was refused: {}; run the sweep again", rejected.id, rejected.rejection),
+            });
+        }
+        Ok(SweepOutcome { run: plan.run, already_run: false, dry_run })
+    }
+
+    /// Accrues intercompany interest over `[from, to)` and, with `settle`,
+    /// posts it (see `settle.rs`). Settling a period again posts nothing and
+    /// returns the first settlement's report; a period overlapping a settled
+    /// one is refused.
+    pub fn interest(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        settle: bool,
+        at: Timestamp,
+    ) -> Result<Result<InterestOutcome, Rejection>, LedgerError> {
+        let (run, requests) = {
+            let inner = lock(&self.inner);
+            let state = &inner.state;
+            if let Some(existing) = state.interest_reports.iter().find(|run| run.from == from && run.to == to) {
+                return Ok(Ok(InterestOutcome { run: existing.clone(), settled: true, already_settled: true }));
+            }
+            if settle {
+                if let Some((f, t)) = state.interest_runs.iter().find(|(f, t)| from < *t && *f < to) {
+                    return Ok(Err(Rejection::Invalid {
+                        field: "from".into(),
+                        message: format!("[{from}, {to}) overlaps the settled period [{f}, {t})"),
+                    }));
+                }
+            }
+            let run = match state.accrue_interest(from, to) {
+                Ok(run) => run,
+                Err(rejection) => return Ok(Err(rejection)),
+            };
+            let requests = state.settlement_requests(&run);
+            (run, requests)
+        };
+        if !settle {
+            return Ok(Ok(InterestOutcome { run, settled: false, already_settled: false }));
+        }
+        if self.read_only {
+            return Err(LedgerError::ReadOnly);
+        }
+        let trailer = EntryBody::InterestSettled(run.clone());
+        let outcome = self.post_batch_with(&requests, BatchMode::Atomic, "interest", at, Some(trailer))?;
+        if let Some(rejected) = outcome.rejected.first() {
+            return Err(LedgerError::Integrity {
+                seq: self.head().0,
+                reason: format!("interest {} was refused: {}", rejected.id, rejected.rejection),
+            });
+        }
+        Ok(Ok(InterestOutcome { run, settled: true, already_settled: false }))
+    }
+
+    /// Each member's intercompany position with the pool per currency, at the
+    /// end of `as_of` or now: positive, the member lent to the pool.
+    pub fn positions(&self, as_of: Option<NaiveDate>) -> Vec<PositionRow> {
+        let inner = lock(&self.inner);
+        let state = &inner.state;
+        let Some(config) = state.config.as_ref() else { return Vec::new() };
+        let mut rows = Vec::new();
+        for entity in config.entities.iter().filter(|e| e.id != config.pool.host) {
+            let Some(idx) = state.account_idx(&ic_account(&entity.id)) else { continue };
+            for (currency, _) in &state.account(idx).balances {
+                let position = state.balance(idx, *currency, as_of);
+                if !position.is_zero() {
+                    rows.push(PositionRow { entity: entity.id.clone(), currency: *currency, position });
+                }
+            }
+        }
+        rows.sort_by(|a, b| (a.entity.as_str(), a.currency).cmp(&(b.entity.as_str(), b.currency)));
+        rows
     }
 
     /// Posts one transaction (a batch of one, atomic).
@@ -854,12 +1006,18 @@ pub(crate) fn checkpoint_of(state: &State) -> Checkpoint {
     Checkpoint { head: (state.head_seq > 0).then_some((state.head_seq, state.head_hash)), balances }
 }
 
-/// The system accounts of a group: owned by the host, unbounded, any currency.
+/// The system accounts of a group: owned by the host, unbounded, any
+/// currency; then the pool's side of the intercompany positions and one
+/// position account per member other than the host.
 fn system_accounts(config: &GroupConfig) -> Vec<AccountSpec> {
+    let members = config.entities.iter().filter(|e| e.id != config.pool.host).map(|e| ic_account(&e.id));
     SYSTEM_ACCOUNTS
         .iter()
-        .map(|(id, _)| AccountSpec {
-            id: (*id).to_string(),
+        .map(|(id, _)| (*id).to_string())
+        .chain(std::iter::once(SYS_IC_POOL.to_string()))
+        .chain(members)
+        .map(|id| AccountSpec {
+            id,
             entity: config.pool.host.clone(),
             kind: AccountKind::System,
             zone: None,

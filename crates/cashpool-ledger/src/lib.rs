@@ -14,18 +14,21 @@ pub mod config;
 mod currency_table;
 pub mod eligibility;
 pub mod input;
+pub mod interest;
 pub mod journal;
 mod ledger;
 pub mod limits;
 pub mod model;
 pub mod money;
 pub mod rates;
+mod settle;
 mod state;
 pub mod storage;
+pub mod sweep;
 pub mod tx;
 
 pub use ledger::{
-    BalanceRow, BatchMode, BatchOutcome, Ledger, LedgerError, RatesImport, Receipt, Rejected, Rejection, StatementLine,
-    StatementView,
+    BalanceRow, BatchMode, BatchOutcome, InterestOutcome, Ledger, LedgerError, PositionRow, RatesImport, Receipt,
+    Rejected, Rejection, StatementLine, StatementView, SweepOutcome,
 };
 pub use state::StateDigest;

@@ -295,7 +295,7 @@ use crate::money::format_amount;
 use crate::state::{Rejection, State};
 
 impl State {
-    fn base_currency(&self) -> Currency {
+    pub(crate) fn base_currency(&self) -> Currency {
         self.config.as_ref().map_or_else(
             || Currency::from_code("CNY").expect("CNY is an ISO currency"),
             |config| config.group.base_currency,
@@ -387,7 +387,7 @@ impl State {
 
     /// The counted cross-border flow of a pool movement: the net change of its
     /// onshore accounts in the base currency, each posting at the onshore rate.
-    fn pool_flow(
+    pub(crate) fn pool_flow(
         &self,
         tx: &PostedTransaction,
         classification: Classification,
@@ -420,7 +420,7 @@ impl State {
     }
 
     /// Base currency per unit of `currency` on `date` (1 for the base currency).
-    fn base_rate(
+    pub(crate) fn base_rate(
         &self,
         currency: Currency,
         market: Market,
@@ -438,10 +438,27 @@ impl State {
     }
 
     fn check_pool_caps(&self, date: NaiveDate, flow: Decimal, base: Currency) -> Result<(), Rejection> {
+        self.check_pool_caps_at(date, self.limits.pool_position, flow, base)
+    }
+
+    /// The caps in force on `date`: (net inflow cap, net outflow cap).
+    pub(crate) fn pool_caps(&self, date: NaiveDate) -> (Decimal, Decimal) {
         let params = self.params.pool_at(date);
-        let inflow_cap = params.map_or(Decimal::ZERO, PoolParameters::inflow_cap);
-        let outflow_cap = params.map_or(Decimal::ZERO, PoolParameters::outflow_cap);
-        let position = self.limits.pool_position;
+        (
+            params.map_or(Decimal::ZERO, PoolParameters::inflow_cap),
+            params.map_or(Decimal::ZERO, PoolParameters::outflow_cap),
+        )
+    }
+
+    /// Checks a flow against the caps in force on `date`, from `position`.
+    pub(crate) fn check_pool_caps_at(
+        &self,
+        date: NaiveDate,
+        position: Decimal,
+        flow: Decimal,
+        base: Currency,
+    ) -> Result<(), Rejection> {
+        let (inflow_cap, outflow_cap) = self.pool_caps(date);
         let after = position + flow;
         let show = |amount: Decimal| format_amount(base_round(amount, base), base);
         if flow > Decimal::ZERO && after > inflow_cap {

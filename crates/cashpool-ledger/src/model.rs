@@ -21,6 +21,16 @@ pub const SYS_INTEREST: &str = "SYS-INTEREST";
 pub const SYS_WITHHOLDING_TAX: &str = "SYS-WHT";
 /// Bank charges and fees.
 pub const SYS_FEES: &str = "SYS-FEES";
+/// The pool's side of every intercompany position (the host's books).
+pub const SYS_IC_POOL: &str = "SYS-IC-POOL";
+/// The prefix of a member's intercompany position account: `SYS-IC-<entity>`.
+pub const SYS_IC_PREFIX: &str = "SYS-IC-";
+
+/// The intercompany position account of a member entity.
+pub fn ic_account(entity: &str) -> String {
+    format!("{SYS_IC_PREFIX}{entity}")
+}
+
 /// The system accounts created at init, with what each is for.
 pub const SYSTEM_ACCOUNTS: &[(&str, &str)] = &[
     (SYS_FX_POSITION, "FX position: the other side of every currency conversion"),

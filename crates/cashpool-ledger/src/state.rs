@@ -234,6 +234,13 @@ pub(crate) struct State {
     pub params: Parameters,
     /// The pool position and the entities' loans.
     pub limits: LimitState,
+    /// Sweep runs by value date.
+    pub sweep_runs: std::collections::BTreeMap<NaiveDate, crate::sweep::SweepRun>,
+    /// Settled interest periods [from, to), in settlement order, and their reports.
+    pub interest_runs: Vec<(NaiveDate, NaiveDate)>,
+    pub interest_reports: Vec<crate::interest::InterestRun>,
+    /// Interest rounding residues not yet booked, per currency (below one minor unit).
+    pub interest_carry: std::collections::BTreeMap<Currency, Decimal>,
 }
 
 impl State {
@@ -249,6 +256,10 @@ impl State {
             rates: RateBook::new(),
             params: Parameters::default(),
             limits: LimitState::default(),
+            sweep_runs: std::collections::BTreeMap::new(),
+            interest_runs: Vec::new(),
+            interest_reports: Vec::new(),
+            interest_carry: std::collections::BTreeMap::new(),
         }
     }
 
@@ -306,6 +317,13 @@ impl State {
                 }
                 crate::limits::check_change_values(change)?;
                 self.params.apply(change)?;
+            }
+            EntryBody::InterestSettled(run) => self.apply_interest_run(run)?,
+            EntryBody::SweepRun(run) => {
+                if self.sweep_runs.contains_key(&run.date) {
+                    return Err(format!("a second sweep run for {}", run.date));
+                }
+                self.sweep_runs.insert(run.date, run.clone());
             }
         }
         self.head_seq = entry.seq;
@@ -524,6 +542,17 @@ impl State {
             hasher.update([0xff]);
         }
         self.digest_limits(&mut hasher);
+        hasher.update(b"interest\0");
+        for run in &self.interest_reports {
+            hasher.update(format!("{}|{}|{}\n", run.from, run.to, run.accruals.len()));
+        }
+        for (currency, carry) in &self.interest_carry {
+            hasher.update(format!("{currency}|{}\n", carry.normalize()));
+        }
+        hasher.update(b"sweeps\0");
+        for (date, run) in &self.sweep_runs {
+            hasher.update(format!("{date}|{}|{}\n", run.sweeps.len(), run.skipped.len()));
+        }
         StateDigest(EntryHash(hasher.finalize().into()))
     }
 

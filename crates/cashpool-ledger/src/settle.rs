@@ -1,0 +1,147 @@
+//! Interest on intercompany positions: accrual over a period and settlement.
+//!
+//! Accrual runs daily over `[from, to)` on each member's value-dated
+//! end-of-day position ([`crate::interest`]). Settlement rounds once per
+//! member and currency (half-even), withholds tax on interest the pool pays
+//! to a member that has a withholding-tax rate, and posts one transaction per
+//! accrual: the net capitalised into the member's position, the tax to
+//! `SYS-WHT`, the gross against `SYS-INTEREST`. Rounding residues (below one
+//! minor unit) accumulate per currency; whenever the accumulated residue
+//! reaches whole minor units they are booked to `SYS-ROUNDING`. A settled
+//! period is journaled (`InterestSettled`): settling it again posts nothing,
+//! and a period overlapping a settled one is refused.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::config::Residence;
+use crate::interest::{accrue, try_segments, Accrual, InterestRun};
+use crate::model::{ic_account, Purpose, SYS_INTEREST, SYS_ROUNDING, SYS_WITHHOLDING_TAX};
+use crate::money::{round, Currency, RoundingMode};
+use crate::state::{Rejection, State};
+use crate::tx::{PostingRequest, TransactionRequest};
+
+impl State {
+    /// The accruals of `[from, to)` for every member position with an interest rule.
+    pub(crate) fn accrue_interest(&self, from: NaiveDate, to: NaiveDate) -> Result<InterestRun, Rejection> {
+        let invalid = |message: String| Rejection::Invalid { field: "to".into(), message };
+        if to <= from {
+            return Err(invalid(format!("the period [{from}, {to}) is empty")));
+        }
+        let Some(config) = self.config.as_ref() else {
+            return Err(invalid("no group definition".into()));
+        };
+        let day_before = from.pred_opt().ok_or_else(|| invalid("from is the first representable day".into()))?;
+        let mut accruals = Vec::new();
+        for entity in config.entities.iter().filter(|e| e.id != config.pool.host) {
+            let Some(idx) = self.account_idx(&ic_account(&entity.id)) else { continue };
+            for (currency, balance) in &self.account(idx).balances {
+                let Some(rule) = config.interest.iter().find(|rule| rule.currency == *currency) else { continue };
+                let opening = self.balance(idx, *currency, Some(day_before));
+                let overflow = |_| invalid("interest overflows".into());
+                let segments = try_segments(opening, &balance.by_date, from, to).map_err(overflow)?;
+                let exact = accrue(rule, &segments).map_err(overflow)?;
+                if exact.is_zero() {
+                    continue;
+                }
+                let gross = round(exact, *currency, RoundingMode::HalfEven);
+                let rate = match (entity.residence, entity.withholding_tax_rate) {
+                    (Residence::Offshore, Some(rate)) if gross.rounded > Decimal::ZERO => rate,
+                    _ => Decimal::ZERO,
+                };
+                let tax = round(gross.rounded * rate, *currency, RoundingMode::HalfEven);
+                accruals.push(Accrual {
+                    entity: entity.id.clone(),
+                    currency: *currency,
+                    interest: gross.rounded,
+                    withholding_tax: tax.rounded,
+                    net: gross.rounded - tax.rounded,
+                    residue: gross.residue + tax.residue,
+                });
+            }
+        }
+        let mut rounding = Vec::new();
+        let mut currencies: Vec<Currency> = accruals.iter().map(|a| a.currency).collect();
+        currencies.sort();
+        currencies.dedup();
+        for currency in currencies {
+            let carry = self.interest_carry.get(&currency).copied().unwrap_or_default()
+                + accruals.iter().filter(|a| a.currency == currency).map(|a| a.residue).sum::<Decimal>();
+            let whole = round(carry, currency, RoundingMode::Down).rounded;
+            if !whole.is_zero() {
+                rounding.push((currency, crate::money::format_amount(whole, currency)));
+            }
+        }
+        Ok(InterestRun { from, to, accruals, rounding })
+    }
+
+    /// The transactions that settle a run.
+    pub(crate) fn settlement_requests(&self, run: &InterestRun) -> Vec<TransactionRequest> {
+        let period = format!("{}{}", run.from.format("%Y%m%d"), run.to.format("%Y%m%d"));
+        let mut requests = Vec::new();
+        for accrual in &run.accruals {
+            let code = accrual.currency.code().to_string();
+            let leg = |account: &str, amount: Decimal| PostingRequest {
+                account: account.to_string(),
+                currency: code.clone(),
+                amount,
+            };
+            let mut postings =
+                vec![leg(&ic_account(&accrual.entity), accrual.net), leg(SYS_INTEREST, -accrual.interest)];
+            if !accrual.withholding_tax.is_zero() {
+                postings.push(leg(SYS_WITHHOLDING_TAX, accrual.withholding_tax));
+            }
+            postings.retain(|p| !p.amount.is_zero());
+            requests.push(TransactionRequest {
+                id: format!("INT-{period}-{}-{}", accrual.entity, accrual.currency),
+                value_date: run.to.pred_opt().unwrap_or(run.to),
+                purpose: Purpose::Interest,
+                reference: format!("INT{period}"),
+                memo: format!("intercompany interest {} to {} (exclusive)", run.from, run.to),
+                postings,
+                rate: None,
+                term_days: None,
+                lender: None,
+            });
+        }
+        for (currency, amount) in &run.rounding {
+            let amount = crate::money::parse_amount(amount, *currency).unwrap_or_default();
+            let code = currency.code().to_string();
+            requests.push(TransactionRequest {
+                id: format!("INT-{period}-ROUNDING-{currency}"),
+                value_date: run.to.pred_opt().unwrap_or(run.to),
+                purpose: Purpose::Interest,
+                reference: format!("INT{period}"),
+                memo: "interest rounding residues, whole minor units".into(),
+                postings: vec![
+                    PostingRequest { account: SYS_ROUNDING.into(), currency: code.clone(), amount },
+                    PostingRequest { account: SYS_INTEREST.into(), currency: code, amount: -amount },
+                ],
+                rate: None,
+                term_days: None,
+                lender: None,
+            });
+        }
+        requests
+    }
+
+    /// Applies a settled run: its residues join the carry, minus what it booked.
+    pub(crate) fn apply_interest_run(&mut self, run: &InterestRun) -> Result<(), String> {
+        if let Some(settled) = self.interest_runs.iter().find(|(from, to)| run.from < *to && *from < run.to) {
+            return Err(format!(
+                "interest [{}, {}) overlaps the settled period [{}, {})",
+                run.from, run.to, settled.0, settled.1
+            ));
+        }
+        for accrual in &run.accruals {
+            *self.interest_carry.entry(accrual.currency).or_default() += accrual.residue;
+        }
+        for (currency, amount) in &run.rounding {
+            let amount = crate::money::parse_amount(amount, *currency).map_err(|err| err.to_string())?;
+            *self.interest_carry.entry(*currency).or_default() -= amount;
+        }
+        self.interest_runs.push((run.from, run.to));
+        self.interest_reports.push(run.clone());
+        Ok(())
+    }
+}

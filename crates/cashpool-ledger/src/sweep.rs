@@ -1,0 +1,399 @@
+//! Sweeping: concentration of members' surplus into the pool (资金归集) and
+//! funding of members in deficit from it (余缺调剂), by the group's rules.
+//!
+//! A run for a value date plans every sweep from value-dated end-of-day
+//! balances, then posts them as one atomic batch together with a `SweepRun`
+//! journal entry that records the report. A second run for the same date finds
+//! that entry, posts nothing and reports the same result; a dry run plans
+//! exactly as a real run would and writes nothing.
+//!
+//! Order: rules whose account is no other rule's `into` (members) run first,
+//! then the rules of the headers they sweep into, level by level (bottom-up).
+//! Within a level every concentration runs first (it gives the header what it
+//! can then lend), then funding by priority (1 first), ties by account id.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{SweepDirection, SweepMethod, SweepRule};
+use crate::journal::{PostedTransaction, Posting};
+use crate::model::{ic_account, Purpose, SYS_IC_POOL};
+use crate::money::{format_amount, Currency};
+use crate::state::{Rejection, State};
+use crate::tx::{PostingRequest, TransactionRequest};
+
+/// Which way a sweep moves money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flow {
+    /// Concentration: member → header.
+    Up,
+    /// Funding: header → member.
+    Down,
+}
+
+/// One sweep of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepLine {
+    /// The member's account (the rule's account).
+    pub account: String,
+    pub currency: crate::money::Currency,
+    /// At the currency's minor units.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    pub direction: Flow,
+    /// The header account.
+    pub into: String,
+    /// At most 16 characters: the transaction id and the reference a bank statement carries.
+    pub reference: String,
+    /// Cut to the pool's cross-border headroom.
+    pub capped: bool,
+}
+
+/// A sweep the rules wanted but that did not happen, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedSweep {
+    pub account: String,
+    pub currency: crate::money::Currency,
+    pub direction: Flow,
+    /// What the rule wanted to move.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub wanted: Decimal,
+    /// `below_min_transfer`, `header_short` (funding, partial not allowed or nothing left), `limit`, `missing_rate`.
+    pub reason: String,
+    /// True when the pool's caps were the reason.
+    pub capped: bool,
+}
+
+/// The result of a sweep run, journaled with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepRun {
+    #[serde(with = "crate::journal::date_format")]
+    pub date: NaiveDate,
+    pub sweeps: Vec<SweepLine>,
+    pub skipped: Vec<SkippedSweep>,
+}
+
+/// The reference of the sweep of rule `rule_idx` on `date`: `SW` + YYMMDD + `R` + rule + U/D (13 characters).
+pub fn sweep_reference(date: NaiveDate, rule_idx: usize, direction: Flow) -> String {
+    let arrow = match direction {
+        Flow::Up => 'U',
+        Flow::Down => 'D',
+    };
+    format!("SW{}R{rule_idx:03}{arrow}", date.format("%y%m%d"))
+}
+
+/// Rounds `amount` to a multiple: down for concentration, up for funding.
+fn to_multiple(amount: Decimal, multiple: Option<Decimal>, direction: Flow) -> Decimal {
+    match multiple {
+        Some(m) if m > Decimal::ZERO => {
+            let strategy = match direction {
+                Flow::Up => RoundingStrategy::ToZero,
+                Flow::Down => RoundingStrategy::AwayFromZero,
+            };
+            (amount / m).round_dp_with_strategy(0, strategy) * m
+        }
+        _ => amount,
+    }
+}
+
+/// What a rule wants to move from a balance: (direction, amount), before limits.
+pub fn wanted(rule: &SweepRule, balance: Decimal) -> Option<(Flow, Decimal)> {
+    let up_allowed = matches!(rule.direction, SweepDirection::Up | SweepDirection::Both);
+    let down_allowed = matches!(rule.direction, SweepDirection::Down | SweepDirection::Both);
+    let zero = Decimal::ZERO;
+    let (up, down) = match &rule.method {
+        SweepMethod::Zero => (balance.max(zero), (-balance).max(zero)),
+        SweepMethod::Target { target } => ((balance - target).max(zero), (target - balance).max(zero)),
+        SweepMethod::Threshold { threshold } => {
+            (if balance >= *threshold && balance > zero { balance } else { zero }, (-balance).max(zero))
+        }
+        SweepMethod::Range { min, max } => ((balance - max).max(zero), (min - balance).max(zero)),
+    };
+    if up > zero && up_allowed {
+        Some((Flow::Up, up))
+    } else if down > zero && down_allowed {
+        Some((Flow::Down, down))
+    } else {
+        None
+    }
+}
+
+/// The planned run: the transactions to post and the report.
+pub(crate) struct Plan {
+    pub requests: Vec<TransactionRequest>,
+    pub run: SweepRun,
+}
+
+struct Planner<'s> {
+    state: &'s State,
+    date: NaiveDate,
+    /// Changes of this run per (account, currency).
+    deltas: HashMap<(String, Currency), Decimal>,
+    /// Counted cross-border flow of this run.
+    flow: Decimal,
+    requests: Vec<TransactionRequest>,
+    run: SweepRun,
+}
+
+impl Planner<'_> {
+    /// The balance the rules see: value-dated end of day, and never more than
+    /// the balance of all postings (a later-dated debit is already committed).
+    fn balance(&self, account: &str, currency: Currency) -> Decimal {
+        let delta = self.deltas.get(&(account.to_string(), currency)).copied().unwrap_or_default();
+        let Some(idx) = self.state.account_idx(account) else { return Decimal::ZERO };
+        let as_of = self.state.balance(idx, currency, Some(self.date));
+        let total = self.state.balance(idx, currency, None);
+        as_of.min(total) + delta
+    }
+
+    /// What an account can give without breaking its overdraft (`None`: unbounded).
+    fn available(&self, account: &str, currency: Currency) -> Option<Decimal> {
+        let idx = self.state.account_idx(account)?;
+        let overdraft = self.state.account(idx).spec.overdraft(currency)?;
+        Some((self.balance(account, currency) + overdraft).max(Decimal::ZERO))
+    }
+
+    fn skip(&mut self, rule: &SweepRule, direction: Flow, wanted: Decimal, reason: &str) {
+        self.run.skipped.push(SkippedSweep {
+            account: rule.account.clone(),
+            currency: rule.currency,
+            direction,
+            wanted,
+            reason: reason.to_string(),
+            capped: matches!(reason, "limit" | "missing_rate"),
+        });
+    }
+
+    fn transaction(&self, rule: &SweepRule, direction: Flow, amount: Decimal, reference: &str) -> TransactionRequest {
+        let (from, to) = match direction {
+            Flow::Up => (&rule.account, &rule.into),
+            Flow::Down => (&rule.into, &rule.account),
+        };
+        let code = rule.currency.code().to_string();
+        let leg = |account: &str, amount: Decimal| PostingRequest {
+            account: account.to_string(),
+            currency: code.clone(),
+            amount,
+        };
+        let mut postings = vec![leg(from, -amount), leg(to, amount)];
+        let member = self.state.account_idx(&rule.account).map(|idx| self.state.account(idx).spec.entity.clone());
+        let header = self.state.account_idx(&rule.into).map(|idx| self.state.account(idx).spec.entity.clone());
+        let host = self.state.config.as_ref().map(|config| config.pool.host.clone());
+        if let (Some(member), Some(header)) = (member, header) {
+            if member != header && Some(&member) != host.as_ref() {
+                // The member lends to (up) or borrows from (down) the pool.
+                let lent = if direction == Flow::Up { amount } else { -amount };
+                postings.push(leg(&ic_account(&member), lent));
+                postings.push(leg(SYS_IC_POOL, -lent));
+            }
+        }
+        let word = if direction == Flow::Up { "concentration" } else { "funding" };
+        TransactionRequest {
+            id: reference.to_string(),
+            value_date: self.date,
+            purpose: Purpose::PoolFunding,
+            reference: reference.to_string(),
+            memo: format!(
+                "sweep {word} {} {} {}",
+                rule.account,
+                if direction == Flow::Up { "->" } else { "<-" },
+                rule.into
+            ),
+            postings,
+            rate: None,
+            term_days: None,
+            lender: None,
+        }
+    }
+
+    /// The counted cross-border flow a sweep would have, in the base currency.
+    fn flow_of(&self, request: &TransactionRequest) -> Result<Option<Decimal>, Rejection> {
+        let postings = request
+            .postings
+            .iter()
+            .map(|p| Posting {
+                account: p.account.clone(),
+                currency: Currency::from_code(&p.currency).expect("a configured currency"),
+                amount: p.amount,
+            })
+            .collect();
+        let mut tx = PostedTransaction {
+            id: request.id.clone(),
+            value_date: request.value_date,
+            purpose: request.purpose,
+            reference: request.reference.clone(),
+            memo: String::new(),
+            postings,
+            rate: None,
+            term_days: None,
+            lender: None,
+            classification: crate::model::Classification::Internal,
+            operator: String::new(),
+        };
+        tx.classification = self.state.classify(&tx);
+        self.state.pool_flow(&tx, tx.classification, self.state.base_currency())
+    }
+
+    /// Plans one sweep of `amount`, within the caps; cut to the headroom when partial is allowed.
+    fn plan(&mut self, rule_idx: usize, rule: &SweepRule, direction: Flow, amount: Decimal) {
+        let reference = sweep_reference(self.date, rule_idx, direction);
+        let mut amount = amount;
+        let mut capped = false;
+        let base = self.state.base_currency();
+        for _ in 0..3 {
+            let request = self.transaction(rule, direction, amount, &reference);
+            let flow = match self.flow_of(&request) {
+                Ok(flow) => flow,
+                Err(_) => return self.skip(rule, direction, amount, "missing_rate"),
+            };
+            let Some(flow) = flow else { return self.commit(rule, direction, amount, request, capped) };
+            let position = self.state.limits.pool_position + self.flow;
+            if self.state.check_pool_caps_at(self.date, position, flow, base).is_ok() {
+                self.flow += flow;
+                return self.commit(rule, direction, amount, request, capped);
+            }
+            if !rule.partial_allowed {
+                return self.skip(rule, direction, amount, "limit");
+            }
+            // Cut to the headroom, at the rate this flow implies, and check again.
+            let (inflow_cap, outflow_cap) = self.state.pool_caps(self.date);
+            let allowed = if flow > Decimal::ZERO { inflow_cap - position } else { outflow_cap + position };
+            let cut = (amount * allowed / flow.abs())
+                .round_dp_with_strategy(rule.currency.minor_units(), RoundingStrategy::ToZero);
+            let cut = to_multiple(cut, rule.rounding, Flow::Up);
+            let minor = Decimal::new(1, rule.currency.minor_units());
+            amount = if capped { cut - minor } else { cut };
+            capped = true;
+            if amount <= Decimal::ZERO || rule.min_transfer.is_some_and(|min| amount < min) {
+                return self.skip(rule, direction, amount.max(Decimal::ZERO), "limit");
+            }
+        }
+        self.skip(rule, direction, amount, "limit");
+    }
+
+    fn commit(
+        &mut self,
+        rule: &SweepRule,
+        direction: Flow,
+        amount: Decimal,
+        request: TransactionRequest,
+        capped: bool,
+    ) {
+        let (from, to) = match direction {
+            Flow::Up => (&rule.account, &rule.into),
+            Flow::Down => (&rule.into, &rule.account),
+        };
+        *self.deltas.entry((from.clone(), rule.currency)).or_default() -= amount;
+        *self.deltas.entry((to.clone(), rule.currency)).or_default() += amount;
+        self.run.sweeps.push(SweepLine {
+            account: rule.account.clone(),
+            currency: rule.currency,
+            amount,
+            direction,
+            into: rule.into.clone(),
+            reference: request.id.clone(),
+            capped,
+        });
+        self.requests.push(request);
+    }
+
+    /// Applies min/max transfer and the rounding multiple; `None` (recorded) when below the minimum.
+    fn shaped(&mut self, rule: &SweepRule, direction: Flow, wanted: Decimal) -> Option<Decimal> {
+        let mut amount = to_multiple(wanted, rule.rounding, direction);
+        if let Some(max) = rule.max_transfer {
+            amount = amount.min(max);
+        }
+        if amount <= Decimal::ZERO || rule.min_transfer.is_some_and(|min| amount < min) {
+            self.skip(rule, direction, wanted, "below_min_transfer");
+            return None;
+        }
+        Some(amount)
+    }
+}
+
+impl State {
+    /// Plans the sweeps of `date` (see the module documentation).
+    pub(crate) fn plan_sweeps(&self, date: NaiveDate) -> Plan {
+        let rules: Vec<SweepRule> = self.config.as_ref().map(|config| config.sweeps.clone()).unwrap_or_default();
+        let levels = levels(&rules);
+        let mut planner = Planner {
+            state: self,
+            date,
+            deltas: HashMap::new(),
+            flow: Decimal::ZERO,
+            requests: Vec::new(),
+            run: SweepRun { date, sweeps: Vec::new(), skipped: Vec::new() },
+        };
+        let max_level = levels.iter().copied().max().unwrap_or(0);
+        for level in 0..=max_level {
+            let mut at_level: Vec<usize> = (0..rules.len()).filter(|idx| levels[*idx] == level).collect();
+            at_level.sort_by(|a, b| {
+                (rules[*a].priority, &rules[*a].account).cmp(&(rules[*b].priority, &rules[*b].account))
+            });
+            for phase in [Flow::Up, Flow::Down] {
+                for &idx in &at_level {
+                    let rule = &rules[idx];
+                    let balance = planner.balance(&rule.account, rule.currency);
+                    let Some((direction, want)) = wanted(rule, balance) else { continue };
+                    if direction != phase {
+                        continue;
+                    }
+                    let Some(mut amount) = planner.shaped(rule, direction, want) else { continue };
+                    // Never send more than the sender can give.
+                    let sender = if direction == Flow::Up { &rule.account } else { &rule.into };
+                    if let Some(available) = planner.available(sender, rule.currency) {
+                        if amount > available {
+                            let partial = direction == Flow::Down && rule.partial_allowed;
+                            let floored = to_multiple(available, rule.rounding, Flow::Up);
+                            if (partial || direction == Flow::Up) && floored > Decimal::ZERO {
+                                amount = floored;
+                            } else {
+                                let reason =
+                                    if direction == Flow::Down { "header_short" } else { "below_min_transfer" };
+                                planner.skip(rule, direction, want, reason);
+                                continue;
+                            }
+                        }
+                    }
+                    planner.plan(idx, rule, direction, amount);
+                }
+            }
+        }
+        Plan { requests: planner.requests, run: planner.run }
+    }
+}
+
+/// Each rule's level: 0 for a rule whose account no other rule sweeps into, else one more than the highest rule sweeping into it.
+fn levels(rules: &[SweepRule]) -> Vec<usize> {
+    let mut levels = vec![0; rules.len()];
+    // The group definition refuses loops, so this settles within `rules.len()` passes.
+    for _ in 0..rules.len() {
+        let mut changed = false;
+        for (idx, rule) in rules.iter().enumerate() {
+            let below = rules
+                .iter()
+                .enumerate()
+                .filter(|(_, other)| other.into == rule.account && other.currency == rule.currency)
+                .map(|(other_idx, _)| levels[other_idx] + 1)
+                .max()
+                .unwrap_or(0);
+            if below > levels[idx] {
+                levels[idx] = below;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    levels
+}
+
+/// Formats an amount of a sweep line for reports.
+pub fn show(line: &SweepLine) -> String {
+    format_amount(line.amount, line.currency)
+}
