@@ -260,35 +260,51 @@ pub struct DemoRun {
     pub transactions: usize,
     /// Movements the ledger refused on purpose: (id, reason code, message).
     pub refused: Vec<(String, String, String)>,
+    /// Sweeps posted, and how many of them were capped by the pool's limits.
+    pub sweeps: usize,
+    pub sweeps_capped: usize,
+    /// The month-end interest settlement.
+    pub interest: Option<cashpool_ledger::InterestOutcome>,
 }
 
-/// Funds HK-OPS from the domestic master up to 95% of the pool's outflow
-/// headroom (a cross-border pool movement, accepted close to the cap), then
-/// tries one more USD 1,000,000.00, which the cap refuses.
+/// Funds HK-OPS in CNY from the domestic master up to 95% of the room the
+/// pool has for net outflow (a cross-border pool movement, accepted close to
+/// the cap), then tries twice what is left, which the cap refuses. A maturing
+/// deposit first gives the domestic master the CNY for it.
 fn exercise_outflow_cap(
     ledger: &Ledger,
     date: NaiveDate,
     at: Timestamp,
 ) -> Result<(usize, (String, String, String)), Failure> {
-    let usd = Currency::from_code("USD").expect("USD");
-    let headroom = ledger.limits(None).outflow.headroom;
-    let (_, rate) = ledger
-        .rate(usd, cashpool_ledger::rates::Market::Onshore, date)
-        .ok_or_else(|| Failure::integrity(format!("the demo has no onshore USD rate for {date}")))?;
-    let amount =
-        (headroom * Decimal::new(95, 2) / rate).round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero);
-    let near = TransactionRequest::transfer(
+    let cny = Currency::from_code("CNY").expect("CNY");
+    let limits = ledger.limits(None);
+    // Room for net outflow: the cap, plus any net inflow the pool has already.
+    let room = limits.outflow.cap + limits.inflow.used - limits.outflow.used;
+    let near = (room * Decimal::new(95, 2)).round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero);
+    let over = (room - near) * Decimal::TWO;
+    let deposit = TransactionRequest::transfer(
+        "POOL-DEP-01",
+        date,
+        "EXT-ONSHORE",
+        "SH-DMA",
+        cny.code(),
+        near + over,
+        Purpose::CurrentAccount,
+        "TD-2026-0917",
+        "term deposit matured",
+    );
+    let out = TransactionRequest::transfer(
         "POOL-OUT-01",
         date,
         "SH-DMA",
         "HK-OPS",
-        "USD",
-        amount,
+        cny.code(),
+        near,
         Purpose::PoolFunding,
         "POOLFUND01",
         "fund HK from the domestic master (cross-border)",
     );
-    let outcome = ledger.post_batch(&[near], BatchMode::Atomic, "demo", at).map_err(ledger_failure)?;
+    let outcome = ledger.post_batch(&[deposit, out], BatchMode::Atomic, "demo", at).map_err(ledger_failure)?;
     if let Some(rejected) = outcome.rejected.first() {
         return Err(Failure::integrity(format!("the demo's pool funding was refused: {}", rejected.rejection)));
     }
@@ -297,17 +313,21 @@ fn exercise_outflow_cap(
         date,
         "SH-DMA",
         "HK-OPS",
-        "USD",
-        Decimal::new(100_000_000, 2),
+        cny.code(),
+        over,
         Purpose::PoolFunding,
         "POOLFUND02",
         "more funding for HK: beyond the outflow cap",
     );
     let outcome = ledger.post_batch(&[over], BatchMode::Atomic, "demo", at).map_err(ledger_failure)?;
     match outcome.rejected.first() {
-        Some(rejected) => {
-            Ok((1, (rejected.id.clone(), rejected.rejection.code().to_string(), rejected.rejection.to_string())))
+        Some(rejected) if rejected.rejection.code() == "limit" => {
+            Ok((2, (rejected.id.clone(), rejected.rejection.code().to_string(), rejected.rejection.to_string())))
         }
+        Some(rejected) => Err(Failure::integrity(format!(
+            "the demo expected the outflow cap to refuse POOL-OUT-02: {}",
+            rejected.rejection
+        ))),
         None => Err(Failure::integrity("the demo expected the outflow cap to refuse POOL-OUT-02")),
     }
 }
@@ -345,6 +365,7 @@ pub fn simulate(dir: &Path, n_days: u32, seed: u64) -> Result<(Ledger, DemoRun),
     );
     ledger.post_batch(&[proceeds], BatchMode::Atomic, "demo", at(start, 2)).map_err(ledger_failure)?;
     let mut refused = Vec::new();
+    let (mut sweeps, mut sweeps_capped) = (0, 0);
     let cap_day = days.len().min(8) - 1;
     let mut rng = SplitMix64::new(seed);
     let mut market =
@@ -366,6 +387,11 @@ pub fn simulate(dir: &Path, n_days: u32, seed: u64) -> Result<(Ledger, DemoRun),
             transactions += posted;
             refused.push(refusal);
         }
+        // The evening sweep.
+        let swept = ledger.sweep(date, false, at(date, 18)).map_err(ledger_failure)?;
+        sweeps += swept.run.sweeps.len();
+        sweeps_capped += swept.run.sweeps.iter().filter(|line| line.capped).count()
+            + swept.run.skipped.iter().filter(|skip| skip.capped).count();
         if show_progress {
             eprint!("\rday {:>2}/{}  {date}  {transactions} transactions", day_idx + 1, days.len());
         }
@@ -373,7 +399,25 @@ pub fn simulate(dir: &Path, n_days: u32, seed: u64) -> Result<(Ledger, DemoRun),
     if show_progress {
         eprintln!();
     }
-    Ok((ledger, DemoRun { dir: dir.to_path_buf(), days, transactions: transactions + 1, refused }))
+    // Month-end interest on the intercompany positions, over the days simulated.
+    let last = *days.last().expect("at least one day");
+    let end = last.succ_opt().expect("a representable date");
+    let interest = match ledger.interest(start, end, true, at(last, 20)).map_err(ledger_failure)? {
+        Ok(outcome) => Some(outcome),
+        Err(rejection) => {
+            return Err(Failure::integrity(format!("the demo's interest settlement was refused: {rejection}")))
+        }
+    };
+    let run = DemoRun {
+        dir: dir.to_path_buf(),
+        days,
+        transactions: transactions + 1,
+        refused,
+        sweeps,
+        sweeps_capped,
+        interest,
+    };
+    Ok((ledger, run))
 }
 
 pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Result<u8, Failure> {
@@ -393,6 +437,7 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
         .collect();
     let (_, head) = ledger.head();
     let limits = ledger.limits(None);
+    let positions = ledger.positions(None);
     let ok = verify.ok && replay.matches_store == Some(true) && digest_matches;
     let data_flag = format!("--data {}", run.dir.display());
     match format {
@@ -405,6 +450,9 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             "transactions": run.transactions,
             "balances": rows.iter().map(|r| json!({"account": r.account, "currency": r.currency.code(), "balance": format_amount(r.balance, r.currency)})).collect::<Vec<_>>(),
             "limits": crate::pool::limits_json(&limits),
+            "sweeps": {"posted": run.sweeps, "capped": run.sweeps_capped},
+            "positions": positions.iter().map(|r| json!({"entity": r.entity, "currency": r.currency.code(), "position": format_amount(r.position, r.currency)})).collect::<Vec<_>>(),
+            "interest": run.interest.as_ref().map(crate::pool::interest_json),
             "refused": run.refused.iter().map(|(id, reason, message)| json!({"id": id, "reason": reason, "message": message})).collect::<Vec<_>>(),
             "audit": {"ok": verify.ok, "entries": verify.entries, "head": verify.head.to_hex()},
             "replay": {"entries": replay.entries, "state_digest": replay.state_digest.to_string(), "matches_store": replay.matches_store, "matches_live_state": digest_matches},
@@ -446,6 +494,39 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             }
             println!();
             println!(
+                "sweeps: {} posted over {} evenings ({} held to the pool's caps); intercompany positions (positive: lent to the pool):",
+                run.sweeps,
+                run.days.len(),
+                run.sweeps_capped
+            );
+            let mut table = Table::new(
+                &["entity", "currency", "position", "interest", "withholding tax", "net"],
+                &["position", "interest", "withholding tax", "net"],
+            );
+            for row in &positions {
+                let accrual = run
+                    .interest
+                    .as_ref()
+                    .and_then(|i| i.run.accruals.iter().find(|a| a.entity == row.entity && a.currency == row.currency));
+                let cell = |value: Option<Decimal>| value.map(|v| format_grouped(v, row.currency)).unwrap_or_default();
+                table.push(vec![
+                    row.entity.clone(),
+                    row.currency.code().into(),
+                    format_grouped(row.position, row.currency),
+                    cell(accrual.map(|a| a.interest)),
+                    cell(accrual.map(|a| a.withholding_tax)),
+                    cell(accrual.map(|a| a.net)),
+                ]);
+            }
+            print!("{}", table.render());
+            if let Some(interest) = &run.interest {
+                println!(
+                    "interest settled for [{}, {}), capitalised into the positions above",
+                    interest.run.from, interest.run.to
+                );
+            }
+            println!();
+            println!(
                 "audit verify: {} ({} entries, head {})",
                 if verify.ok { "ok" } else { "FAILED" },
                 verify.entries,
@@ -470,6 +551,10 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             println!("  cargo run --release -- {data_flag} audit export --format jsonl --output journal.jsonl");
             println!("  cargo run --release -- audit verify --journal journal.jsonl");
             println!("  cargo run --release -- {data_flag} limits");
+            println!(
+                "  cargo run --release -- {data_flag} positions --as-of {}",
+                run.days.get(run.days.len() / 2).map(|d| d.to_string()).unwrap_or_default()
+            );
             println!("  cargo run --release -- {data_flag} audit replay");
         }
     }

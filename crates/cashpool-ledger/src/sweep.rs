@@ -367,30 +367,40 @@ impl State {
     }
 }
 
-/// Each rule's level: 0 for a rule whose account no other rule sweeps into, else one more than the highest rule sweeping into it.
+/// Each rule's level: 0 for a rule whose account no other rule sweeps into,
+/// else one more than the highest rule sweeping into it. Linear in the rules:
+/// the group definition refuses loops, so the walk from each rule down the
+/// rules that sweep into its account ends.
 fn levels(rules: &[SweepRule]) -> Vec<usize> {
-    let mut levels = vec![0; rules.len()];
-    // The group definition refuses loops, so this settles within `rules.len()` passes.
-    for _ in 0..rules.len() {
-        let mut changed = false;
-        for (idx, rule) in rules.iter().enumerate() {
-            let below = rules
-                .iter()
-                .enumerate()
-                .filter(|(_, other)| other.into == rule.account && other.currency == rule.currency)
-                .map(|(other_idx, _)| levels[other_idx] + 1)
-                .max()
-                .unwrap_or(0);
-            if below > levels[idx] {
-                levels[idx] = below;
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
+    let mut into: HashMap<(&str, Currency), Vec<usize>> = HashMap::new();
+    for (idx, rule) in rules.iter().enumerate() {
+        into.entry((rule.into.as_str(), rule.currency)).or_default().push(idx);
     }
-    levels
+    let mut levels: Vec<Option<usize>> = vec![None; rules.len()];
+    fn level_of(
+        idx: usize,
+        rules: &[SweepRule],
+        into: &HashMap<(&str, Currency), Vec<usize>>,
+        levels: &mut Vec<Option<usize>>,
+        depth: usize,
+    ) -> usize {
+        if let Some(level) = levels[idx] {
+            return level;
+        }
+        let rule = &rules[idx];
+        let below = if depth > rules.len() {
+            0 // a loop (refused by the group definition): stop rather than recurse for ever
+        } else {
+            into.get(&(rule.account.as_str(), rule.currency))
+                .map(|children| {
+                    children.iter().map(|&c| level_of(c, rules, into, levels, depth + 1) + 1).max().unwrap_or(0)
+                })
+                .unwrap_or(0)
+        };
+        levels[idx] = Some(below);
+        below
+    }
+    (0..rules.len()).map(|idx| level_of(idx, rules, &into, &mut levels, 0)).collect()
 }
 
 /// Formats an amount of a sweep line for reports.
