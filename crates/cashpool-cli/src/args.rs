@@ -187,6 +187,9 @@ pub enum Command {
         /// Transactions to post.
         #[arg(long, default_value_t = 400_000)]
         n: u64,
+        /// Member accounts of the sweep bench (5 currencies each).
+        #[arg(long, default_value_t = 10_000)]
+        members: usize,
         /// Transactions per batch.
         #[arg(long, default_value_t = 8_000)]
         batch: usize,
@@ -215,6 +218,8 @@ pub enum ExportFormat {
 pub enum BenchWhat {
     Post,
     Replay,
+    /// A sweep over many members and currencies, then interest on their positions.
+    Sweep,
     All,
 }
 

@@ -178,11 +178,113 @@ fn print_figures(figures: &serde_json::Map<String, serde_json::Value>, json_out:
     }
 }
 
-pub fn run(what: BenchWhat, n: u64, batch: usize, json_out: bool, store: Option<&Path>) -> Result<u8, Failure> {
+/// A group of `members` onshore members, each with one account in five
+/// currencies swept `zero`/`both` into the domestic master, and interest rules.
+fn sweep_group(members: usize) -> String {
+    let mut toml = String::from(
+        "[group]\nid = \"BENCH\"\nname = \"Bench\"\nbase_currency = \"CNY\"\n\n\
+         [pool]\nid = \"BENCH-POOL\"\nhost = \"HOST\"\ndomestic_master = \"DMA\"\ninternational_master = \"IMA\"\nnetting_currency = \"USD\"\n\n\
+         [[pool.limits]]\neffective = \"2025-01-13\"\nowners_equity = \"50000000.00\"\ninflow_leverage = \"2\"\ninflow_parameter = \"1.75\"\noutflow_coefficient = \"0.8\"\n\n\
+         [[entity]]\nid = \"HOST\"\nname = \"Host\"\nresidence = \"onshore\"\n\n\
+         [[account]]\nid = \"DMA\"\nentity = \"HOST\"\nkind = \"domestic-master\"\nzone = \"onshore\"\ncurrencies = [\"CNY\", \"USD\", \"EUR\", \"HKD\", \"JPY\"]\n\
+         overdraft = { CNY = \"999999999999.00\", USD = \"999999999999.00\", EUR = \"999999999999.00\", HKD = \"999999999999.00\", JPY = \"999999999999\" }\n\n\
+         [[account]]\nid = \"IMA\"\nentity = \"HOST\"\nkind = \"international-master\"\nzone = \"offshore\"\ncurrencies = [\"USD\"]\n\n\
+         [[account]]\nid = \"EXT\"\nentity = \"EXTERNAL\"\nkind = \"external\"\nzone = \"onshore\"\ncurrencies = [\"CNY\", \"USD\", \"EUR\", \"HKD\", \"JPY\"]\n\n",
+    );
+    for (currency, day_count) in
+        [("CNY", "ACT/365F"), ("USD", "ACT/360"), ("EUR", "ACT/360"), ("HKD", "ACT/365F"), ("JPY", "ACT/365F")]
+    {
+        toml.push_str(&format!(
+            "[[interest]]\ncurrency = \"{currency}\"\nday_count = \"{day_count}\"\ncredit_rate = \"2.00\"\ndebit_rate = \"3.00\"\n\n"
+        ));
+    }
+    for member in 0..members {
+        toml.push_str(&format!(
+            "[[entity]]\nid = \"M{member:05}\"\nname = \"Member {member}\"\nresidence = \"onshore\"\n\n\
+             [[account]]\nid = \"A{member:05}\"\nentity = \"M{member:05}\"\nkind = \"settlement\"\nzone = \"onshore\"\n\
+             currencies = [\"CNY\", \"USD\", \"EUR\", \"HKD\", \"JPY\"]\n\n"
+        ));
+        for currency in ["CNY", "USD", "EUR", "HKD", "JPY"] {
+            toml.push_str(&format!(
+                "[[sweep]]\naccount = \"A{member:05}\"\ncurrency = \"{currency}\"\ninto = \"DMA\"\nmethod = \"zero\"\ndirection = \"both\"\npriority = 1\n\n"
+            ));
+        }
+    }
+    toml
+}
+
+/// Sweeps `members` × 5 member balances into the header (durable commit
+/// included), then accrues and settles 31 days of interest on the positions.
+fn sweep_figures(members: usize, batch: usize) -> Result<serde_json::Value, Failure> {
+    let dir = std::env::temp_dir().join(format!("cashpool-bench-sweep-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let storage = SledStorage::open(&dir).map_err(env_failure)?;
+    let ledger = Ledger::create(Box::new(storage), &sweep_group(members), Timestamp::EPOCH).map_err(ledger_failure)?;
+    let date = NaiveDate::from_ymd_opt(2026, 11, 2).expect("valid date");
+    let mut rng = SplitMix64::new(3);
+    // Opening receipts: every member account, every currency.
+    let mut openings = Vec::with_capacity(members * 5);
+    for member in 0..members {
+        for currency in ["CNY", "USD", "EUR", "HKD", "JPY"] {
+            let units = i64::try_from(1_000 + rng.below(1_000_000)).unwrap_or(1_000);
+            let amount = if currency == "JPY" { Decimal::from(units * 100) } else { Decimal::new(units * 100, 2) };
+            openings.push(TransactionRequest::transfer(
+                format!("O{member:05}{currency}"),
+                date,
+                "EXT",
+                format!("A{member:05}"),
+                currency,
+                amount,
+                Purpose::CurrentAccount,
+                "",
+                "",
+            ));
+        }
+    }
+    for chunk in openings.chunks(batch) {
+        ledger.post_batch(chunk, BatchMode::Atomic, "bench", Timestamp::EPOCH).map_err(ledger_failure)?;
+    }
+    let start = Instant::now();
+    let outcome = ledger.sweep(date, false, Timestamp::EPOCH).map_err(ledger_failure)?;
+    let sweep_elapsed = start.elapsed();
+    let from = date;
+    let to = from + chrono::Duration::days(31);
+    let start = Instant::now();
+    let interest = ledger
+        .interest(from, to, true, Timestamp::EPOCH)
+        .map_err(ledger_failure)?
+        .map_err(|r| Failure::integrity(r.to_string()))?;
+    let interest_elapsed = start.elapsed();
+    drop(ledger);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(json!({
+        "member_accounts": members,
+        "currencies": 5,
+        "sweeps": outcome.run.sweeps.len(),
+        "sweep_seconds": sweep_elapsed.as_secs_f64(),
+        "positions": interest.run.accruals.len(),
+        "interest_days": 31,
+        "interest_settle_seconds": interest_elapsed.as_secs_f64(),
+    }))
+}
+
+pub fn run(
+    what: BenchWhat,
+    n: u64,
+    members: usize,
+    batch: usize,
+    json_out: bool,
+    store: Option<&Path>,
+) -> Result<u8, Failure> {
     if batch == 0 || n == 0 {
         return Err(Failure::invalid("--n and --batch must be positive"));
     }
     let mut figures = serde_json::Map::new();
+    if what == BenchWhat::Sweep {
+        figures.insert("sweep".into(), sweep_figures(members, batch)?);
+        print_figures(&figures, json_out);
+        return Ok(exit::OK);
+    }
     if let Some(dir) = store {
         figures.insert("replay".into(), replay_figures(dir)?);
         print_figures(&figures, json_out);
@@ -266,6 +368,9 @@ pub fn run(what: BenchWhat, n: u64, batch: usize, json_out: bool, store: Option<
         figures.insert("replay".into(), child["replay"].clone());
     }
     let _ = std::fs::remove_dir_all(&dir);
+    if what == BenchWhat::All {
+        figures.insert("sweep".into(), sweep_figures(members, batch)?);
+    }
     print_figures(&figures, json_out);
     Ok(exit::OK)
 }
