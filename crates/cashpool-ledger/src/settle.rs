@@ -78,6 +78,8 @@ impl State {
     /// The transactions that settle a run.
     pub(crate) fn settlement_requests(&self, run: &InterestRun) -> Vec<TransactionRequest> {
         let period = format!("{}{}", run.from.format("%Y%m%d"), run.to.format("%Y%m%d"));
+        // 15 characters, within the 16 of an MT940 reference, like the sweeps'.
+        let reference = format!("INT{}{}", run.from.format("%y%m%d"), run.to.format("%y%m%d"));
         let mut requests = Vec::new();
         for accrual in &run.accruals {
             let code = accrual.currency.code().to_string();
@@ -96,7 +98,7 @@ impl State {
                 id: format!("INT-{period}-{}-{}", accrual.entity, accrual.currency),
                 value_date: run.to.pred_opt().unwrap_or(run.to),
                 purpose: Purpose::Interest,
-                reference: format!("INT{period}"),
+                reference: reference.clone(),
                 memo: format!("intercompany interest {} to {} (exclusive)", run.from, run.to),
                 postings,
                 rate: None,
@@ -111,7 +113,7 @@ impl State {
                 id: format!("INT-{period}-ROUNDING-{currency}"),
                 value_date: run.to.pred_opt().unwrap_or(run.to),
                 purpose: Purpose::Interest,
-                reference: format!("INT{period}"),
+                reference: reference.clone(),
                 memo: "interest rounding residues, whole minor units".into(),
                 postings: vec![
                     PostingRequest { account: SYS_ROUNDING.into(), currency: code.clone(), amount },
