@@ -276,7 +276,7 @@ pub struct Accrual {
     /// `interest - withholding_tax`: what is capitalised into the position.
     #[serde(with = "rust_decimal::serde::str")]
     pub net: Decimal,
-    /// What rounding (of the interest and of the tax) left over, below one minor unit.
+    /// What rounding the interest left over, below one minor unit (exact − `interest`).
     #[serde(with = "rust_decimal::serde::str")]
     pub residue: Decimal,
 }

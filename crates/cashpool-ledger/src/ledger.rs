@@ -296,7 +296,7 @@ impl Ledger {
         operator: &str,
         at: Timestamp,
     ) -> Result<BatchOutcome, LedgerError> {
-        self.post_batch_with(requests, mode, operator, at, None)
+        self.post_batch_with(requests, mode, operator, at, None, false)
     }
 
     /// [`Ledger::post_batch`], plus a `trailer` entry journaled after the
@@ -309,6 +309,7 @@ impl Ledger {
         operator: &str,
         at: Timestamp,
         trailer: Option<EntryBody>,
+        system: bool,
     ) -> Result<BatchOutcome, LedgerError> {
         if self.read_only {
             return Err(LedgerError::ReadOnly);
@@ -318,7 +319,7 @@ impl Ledger {
             return Err(LedgerError::Poisoned);
         }
         let Validated { applied, accepted, slots, rejected, limits_before } =
-            self.validate_batch(&mut inner, requests, operator)?;
+            self.validate_batch(&mut inner, requests, operator, system)?;
         if mode == BatchMode::Atomic && !rejected.is_empty() {
             let n_accepted = u64::try_from(accepted.len()).expect("usize fits u64");
             inner.state.undo(&applied, n_accepted, limits_before);
@@ -378,6 +379,7 @@ impl Ledger {
         inner: &mut Inner,
         requests: &'r [TransactionRequest],
         operator: &str,
+        system: bool,
     ) -> Result<Validated, LedgerError> {
         // Limits are restored as a whole if the batch is refused (they are small); postings one by one.
         let limits_before = inner.state.limits.clone();
@@ -387,7 +389,17 @@ impl Ledger {
         let mut rejected = Vec::new();
         let mut batch_ids: HashMap<&'r str, usize> = HashMap::new();
         for (index, request) in requests.iter().enumerate() {
-            let verdict = inner.state.validate(request, operator, &batch_ids, &accepted);
+            let verdict = if !system && crate::sweep::is_reserved_id(&request.id) {
+                Verdict::Reject(Rejection::Invalid {
+                    field: "id".into(),
+                    message: format!(
+                        "{:?} has the shape of the ledger's own sweep or interest ids, which are reserved; choose another id",
+                        request.id
+                    ),
+                })
+            } else {
+                inner.state.validate(request, operator, &batch_ids, &accepted)
+            };
             let verdict = match verdict {
                 Verdict::Conflict(seq) => {
                     let earlier = match self.find_transaction(inner, seq) {
@@ -436,7 +448,7 @@ impl Ledger {
     pub fn check_batch(&self, requests: &[TransactionRequest], operator: &str) -> Result<Vec<Rejected>, LedgerError> {
         let mut inner = lock(&self.inner);
         let Validated { applied, accepted, rejected, limits_before, .. } =
-            self.validate_batch(&mut inner, requests, operator)?;
+            self.validate_batch(&mut inner, requests, operator, false)?;
         let n_accepted = u64::try_from(accepted.len()).expect("usize fits u64");
         inner.state.undo(&applied, n_accepted, limits_before);
         Ok(rejected)
@@ -568,7 +580,7 @@ impl Ledger {
             return Err(LedgerError::ReadOnly);
         }
         let trailer = EntryBody::SweepRun(plan.run.clone());
-        let outcome = self.post_batch_with(&plan.requests, BatchMode::Atomic, "sweep", at, Some(trailer))?;
+        let outcome = self.post_batch_with(&plan.requests, BatchMode::Atomic, "sweep", at, Some(trailer), true)?;
         if let Some(rejected) = outcome.rejected.first() {
             // The plan used the same rules as posting: a refusal means the state moved under it.
             return Err(LedgerError::Integrity {
@@ -618,7 +630,7 @@ impl Ledger {
             return Err(LedgerError::ReadOnly);
         }
         let trailer = EntryBody::InterestSettled(run.clone());
-        let outcome = self.post_batch_with(&requests, BatchMode::Atomic, "interest", at, Some(trailer))?;
+        let outcome = self.post_batch_with(&requests, BatchMode::Atomic, "interest", at, Some(trailer), true)?;
         if let Some(rejected) = outcome.rejected.first() {
             return Err(LedgerError::Integrity {
                 seq: self.head().0,

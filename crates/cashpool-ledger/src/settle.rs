@@ -56,7 +56,9 @@ impl State {
                     interest: gross.rounded,
                     withholding_tax: tax.rounded,
                     net: gross.rounded - tax.rounded,
-                    residue: gross.residue + tax.residue,
+                    // The tax is rounded as a tax is (half-even to the minor unit); only
+                    // the interest's own rounding is a residue for the rounding account.
+                    residue: gross.residue,
                 });
             }
         }

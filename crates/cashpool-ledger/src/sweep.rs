@@ -77,6 +77,22 @@ pub struct SweepRun {
     pub skipped: Vec<SkippedSweep>,
 }
 
+/// Whether an id has the shape of the ledger's own sweep and interest
+/// transactions. Such ids are reserved: a posted transaction may not take one,
+/// so that a sweep's or a settlement's id is always free when it runs.
+pub fn is_reserved_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    let digits = |range: std::ops::Range<usize>| b.get(range).is_some_and(|part| part.iter().all(u8::is_ascii_digit));
+    let sweep = b.len() == 13
+        && id.starts_with("SW")
+        && digits(2..8)
+        && b[8] == b'R'
+        && digits(9..12)
+        && matches!(b[12], b'U' | b'D');
+    let interest = id.starts_with("INT-") && digits(4..20) && b.get(20) == Some(&b'-');
+    sweep || interest
+}
+
 /// The reference of the sweep of rule `rule_idx` on `date`: `SW` + YYMMDD + `R` + rule + U/D (13 characters).
 pub fn sweep_reference(date: NaiveDate, rule_idx: usize, direction: Flow) -> String {
     let arrow = match direction {
@@ -241,6 +257,7 @@ impl Planner<'_> {
     /// Plans one sweep of `amount`, within the caps; cut to the headroom when partial is allowed.
     fn plan(&mut self, rule_idx: usize, rule: &SweepRule, direction: Flow, amount: Decimal) {
         let reference = sweep_reference(self.date, rule_idx, direction);
+        let wanted = amount;
         let mut amount = amount;
         let mut capped = false;
         let base = self.state.base_currency();
@@ -257,7 +274,7 @@ impl Planner<'_> {
                 return self.commit(rule, direction, amount, request, capped);
             }
             if !rule.partial_allowed {
-                return self.skip(rule, direction, amount, "limit");
+                return self.skip(rule, direction, wanted, "limit");
             }
             // Cut to the headroom, at the rate this flow implies, and check again.
             let (inflow_cap, outflow_cap) = self.state.pool_caps(self.date);
@@ -269,10 +286,10 @@ impl Planner<'_> {
             amount = if capped { cut - minor } else { cut };
             capped = true;
             if amount <= Decimal::ZERO || rule.min_transfer.is_some_and(|min| amount < min) {
-                return self.skip(rule, direction, amount.max(Decimal::ZERO), "limit");
+                return self.skip(rule, direction, wanted, "limit");
             }
         }
-        self.skip(rule, direction, amount, "limit");
+        self.skip(rule, direction, wanted, "limit");
     }
 
     fn commit(
@@ -349,7 +366,8 @@ impl State {
                         if amount > available {
                             let partial = direction == Flow::Down && rule.partial_allowed;
                             let floored = to_multiple(available, rule.rounding, Flow::Up);
-                            if (partial || direction == Flow::Up) && floored > Decimal::ZERO {
+                            let enough = floored > Decimal::ZERO && rule.min_transfer.is_none_or(|min| floored >= min);
+                            if (partial || direction == Flow::Up) && enough {
                                 amount = floored;
                             } else {
                                 let reason =
