@@ -56,6 +56,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{GroupConfig, Residence, ID_LEN_MAX};
+use crate::input::LineCounter;
 use crate::input::{parse_iso_date, InputError, ROWS_MAX};
 use crate::money::{format_amount, parse_amount, Currency, MoneyError};
 
@@ -341,42 +342,6 @@ fn check_optional_date(text: &str) -> Result<Option<NaiveDate>, String> {
     parse_iso_date(text)
         .map(Some)
         .map_err(|reason| format!("{reason}; leave it empty when there was no major violation"))
-}
-
-/// Physical line numbers of CSV records, counted from each record's first
-/// byte (csv's own line is where the reader stood, off after blank lines).
-struct LineCounter<'a> {
-    bytes: &'a [u8],
-    offset: usize,
-    line: u64,
-}
-
-impl<'a> LineCounter<'a> {
-    fn new(text: &'a str) -> LineCounter<'a> {
-        LineCounter { bytes: text.as_bytes(), offset: 0, line: 1 }
-    }
-
-    /// The line of the first byte of the record at `pos`, skipping the line
-    /// terminators the reader passed over.
-    fn record_line(&mut self, pos: &csv::Position) -> u64 {
-        let mut start = usize::try_from(pos.byte()).unwrap_or(usize::MAX).min(self.bytes.len());
-        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
-            start += 1;
-        }
-        if start < self.offset {
-            self.offset = 0;
-            self.line = 1;
-        }
-        while self.offset < start {
-            match self.bytes.get(self.offset) {
-                Some(b'\n') => self.line += 1,
-                Some(b'\r') if self.bytes.get(self.offset + 1) != Some(&b'\n') => self.line += 1,
-                _ => {}
-            }
-            self.offset += 1;
-        }
-        self.line
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

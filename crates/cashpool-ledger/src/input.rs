@@ -203,20 +203,20 @@ fn parse_csv_limited(text: &str, rows_max: usize) -> ParsedBatch {
 /// csv's own `Position::line()` is the line where the reader stood before the
 /// record, which is off after blank lines and CRLF terminators; this counts
 /// from the record's first byte instead.
-struct LineCounter<'a> {
+pub(crate) struct LineCounter<'a> {
     bytes: &'a [u8],
     offset: usize,
     line: u64,
 }
 
 impl<'a> LineCounter<'a> {
-    fn new(text: &'a str) -> LineCounter<'a> {
+    pub(crate) fn new(text: &'a str) -> LineCounter<'a> {
         LineCounter { bytes: text.as_bytes(), offset: 0, line: 1 }
     }
 
     /// The line of the first byte of the record that starts at `pos`,
     /// skipping the line terminators and blank lines the reader passed over.
-    fn record_line(&mut self, pos: &csv::Position) -> u64 {
+    pub(crate) fn record_line(&mut self, pos: &csv::Position) -> u64 {
         let mut start = usize::try_from(pos.byte()).unwrap_or(usize::MAX).min(self.bytes.len());
         while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
             start += 1;
@@ -226,7 +226,7 @@ impl<'a> LineCounter<'a> {
 
     /// The 1-based line of byte `target`: a line ends at `\n`, or at a `\r`
     /// not followed by `\n` (csv reads a lone CR as a terminator too).
-    fn line_at(&mut self, target: usize) -> u64 {
+    pub(crate) fn line_at(&mut self, target: usize) -> u64 {
         let target = target.min(self.bytes.len());
         if target < self.offset {
             self.offset = 0;

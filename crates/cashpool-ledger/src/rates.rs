@@ -21,6 +21,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::input::LineCounter;
 use crate::input::{parse_iso_date, InputError, ROWS_MAX};
 use crate::model::Zone;
 use crate::money::{parse_decimal, Currency, MoneyError};
@@ -501,54 +502,6 @@ fn check_rate(text: &str) -> Result<Decimal, String> {
         ));
     }
     Ok(rate)
-}
-
-/// Physical line numbers of CSV records (as in [`crate::input`]).
-///
-/// csv's own `Position::line()` is the line where the reader stood before the
-/// record, which is off after blank lines and CRLF terminators; this counts
-/// from the record's first byte instead.
-struct LineCounter<'a> {
-    bytes: &'a [u8],
-    offset: usize,
-    line: u64,
-}
-
-impl<'a> LineCounter<'a> {
-    fn new(text: &'a str) -> LineCounter<'a> {
-        LineCounter { bytes: text.as_bytes(), offset: 0, line: 1 }
-    }
-
-    /// The line of the first byte of the record that starts at `pos`,
-    /// skipping the line terminators and blank lines the reader passed over.
-    fn record_line(&mut self, pos: &csv::Position) -> u64 {
-        let mut start = usize::try_from(pos.byte()).unwrap_or(usize::MAX).min(self.bytes.len());
-        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
-            start += 1;
-        }
-        self.line_at(start)
-    }
-
-    /// The 1-based line of byte `target`: a line ends at `\n`, or at a `\r`
-    /// not followed by `\n` (csv reads a lone CR as a terminator too).
-    fn line_at(&mut self, target: usize) -> u64 {
-        let target = target.min(self.bytes.len());
-        if target < self.offset {
-            self.offset = 0;
-            self.line = 1;
-        }
-        let mut idx = self.offset;
-        while idx < target {
-            match self.bytes.get(idx) {
-                Some(b'\n') => self.line += 1,
-                Some(b'\r') if self.bytes.get(idx + 1) != Some(&b'\n') => self.line += 1,
-                _ => {}
-            }
-            idx += 1;
-        }
-        self.offset = target;
-        self.line
-    }
 }
 
 #[cfg(test)]
