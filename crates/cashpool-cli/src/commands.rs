@@ -152,7 +152,11 @@ fn open_storage(dir: &Path) -> Result<SledStorage, Failure> {
             dir.display()
         )));
     }
-    SledStorage::open(dir).map_err(storage_failure)
+    let storage = SledStorage::open(dir).map_err(storage_failure)?;
+    if let Some(reason) = storage.rebuilt_checkpoint() {
+        eprintln!("warning: the balance checkpoint could not be read ({reason}); it is rebuilt from the journal");
+    }
+    Ok(storage)
 }
 
 pub fn open_ledger(dir: &Path, read_only: bool) -> Result<Ledger, Failure> {

@@ -19,15 +19,15 @@
 //! | 22  | T-0005  | 2026-11-03 | EXT-OFFSHORE -> HK-OPS HKD 1200.50 (back-valued)  |
 //! | 23  | FX-0001 | 2026-11-02 | SH-DMA USD -100000.00 / CNY 710250.00 at 7.1025   |
 
+mod common;
+use common::{text, Run, Snapshot};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use cashpool_ledger::audit::ExportLine;
 use cashpool_ledger::journal::Entry;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-const NOW: &str = "2026-11-02T09:00:00Z";
 const EXAMPLE_GROUP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/lingang-group.toml");
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
@@ -50,78 +50,9 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(FIXTURES).join(name)
 }
 
-fn text(path: &Path) -> &str {
-    path.to_str().expect("temporary paths are UTF-8")
-}
-
-/// What one run of the binary did.
-struct Run {
-    command: String,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// Asserts the exit code, showing both streams when it is wrong.
-    #[track_caller]
-    fn expect(self, code: i32) -> Run {
-        assert_eq!(
-            self.code, code,
-            "`{}` exited {} (expected {code})\n--- stdout\n{}\n--- stderr\n{}",
-            self.command, self.code, self.stdout, self.stderr
-        );
-        self
-    }
-
-    /// Standard output as JSON.
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|err| {
-            panic!(
-                "`{}`: stdout is not JSON ({err})\n--- stdout\n{}\n--- stderr\n{}",
-                self.command, self.stdout, self.stderr
-            )
-        })
-    }
-
-    /// Asserts that standard error contains every one of `needles`.
-    #[track_caller]
-    fn stderr_has(&self, needles: &[&str]) -> &Run {
-        for needle in needles {
-            assert!(self.stderr.contains(needle), "`{}`: stderr lacks {needle:?}:\n{}", self.command, self.stderr);
-        }
-        self
-    }
-}
-
 /// Runs `cashpool --data DATA ARGS...` with the reproducible environment.
 fn cashpool(data: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_cashpool"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env("CASHPOOL_NOW", NOW)
-        .env("CASHPOOL_OPERATOR", "cli-test")
-        .env_remove("CASHPOOL_DATA")
-        .current_dir(std::env::temp_dir())
-        .stdin(Stdio::null())
-        .output()
-        .expect("the cashpool binary runs");
-    Run {
-        command: format!("cashpool --data {} {}", data.display(), args.join(" ")),
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-/// What a command may not change: the journal's length and head, and the replayed state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Snapshot {
-    entries: u64,
-    head: String,
-    state_digest: String,
+    common::cashpool_as("cli-test", data, args)
 }
 
 /// A store in a fresh temporary folder, and a second folder for input and export files.

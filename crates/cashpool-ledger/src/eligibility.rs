@@ -56,16 +56,13 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{GroupConfig, Residence, ID_LEN_MAX};
-use crate::input::LineCounter;
 use crate::input::{parse_iso_date, InputError, ROWS_MAX};
+use crate::input::{shown, LineCounter};
 use crate::money::{format_amount, parse_amount, Currency, MoneyError};
 
 /// The header of a figures CSV, exactly these columns in this order.
 pub const FIGURES_COLUMNS: [&str; 6] =
     ["entity", "residence", "cross_border_receipts", "cross_border_payments", "revenue", "major_violation_date"];
-
-/// How much of an offending value an error message echoes, in characters.
-const SHOWN_CHARS_MAX: usize = 40;
 
 /// One member's previous-year figures: one good row of a figures CSV.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,14 +263,6 @@ impl RowErrors {
 
 fn whole_row(line: u64, reason: String) -> InputError {
     InputError { line, field: None, reason }
-}
-
-/// A value quoted for an error message, cut short when long.
-fn shown(text: &str) -> String {
-    match text.char_indices().nth(SHOWN_CHARS_MAX) {
-        Some((cut, _)) => format!("{:?}…", text.get(..cut).unwrap_or_default()),
-        None => format!("{text:?}"),
-    }
 }
 
 fn check_entity(text: &str) -> Result<String, String> {

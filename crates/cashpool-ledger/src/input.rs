@@ -112,7 +112,7 @@ fn expected_header() -> String {
     )
 }
 
-fn is_blank_record(record: &csv::StringRecord) -> bool {
+pub(crate) fn is_blank_record(record: &csv::StringRecord) -> bool {
     record.is_empty() || (record.len() == 1 && record.get(0).is_none_or(|f| f.trim().is_empty()))
 }
 
@@ -574,7 +574,7 @@ fn strip_bom(text: &str) -> &str {
 }
 
 /// A value quoted for an error message, cut short when long.
-fn shown(text: &str) -> String {
+pub(crate) fn shown(text: &str) -> String {
     match text.char_indices().nth(SHOWN_CHARS_MAX) {
         Some((cut, _)) => format!("{:?}…", text.get(..cut).unwrap_or_default()),
         None => format!("{text:?}"),

@@ -20,6 +20,7 @@ mod ledger;
 pub mod limits;
 pub mod model;
 pub mod money;
+pub mod netting;
 pub mod rates;
 mod settle;
 mod state;

@@ -21,7 +21,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::input::LineCounter;
+use crate::input::{is_blank_record, shown, LineCounter};
 use crate::input::{parse_iso_date, InputError, ROWS_MAX};
 use crate::model::Zone;
 use crate::money::{parse_decimal, Currency, MoneyError};
@@ -31,9 +31,6 @@ pub const RATES_CSV_COLUMNS: [&str; 4] = ["date", "currency", "market", "rate"];
 
 /// The most decimal places a rate may have.
 pub const RATE_DECIMALS_MAX: u32 = 10;
-
-/// How much of an offending value an error message echoes, in characters.
-const SHOWN_CHARS_MAX: usize = 40;
 
 // ---------------------------------------------------------------------------
 // Market
@@ -413,18 +410,6 @@ fn check_order(
              each currency and market must increase: sort the file by date"
         )),
         _ => Ok(()),
-    }
-}
-
-fn is_blank_record(record: &csv::StringRecord) -> bool {
-    record.is_empty() || (record.len() == 1 && record.get(0).is_none_or(|f| f.trim().is_empty()))
-}
-
-/// A value quoted for an error message, cut short when long.
-fn shown(text: &str) -> String {
-    match text.char_indices().nth(SHOWN_CHARS_MAX) {
-        Some((cut, _)) => format!("{:?}…", text.get(..cut).unwrap_or_default()),
-        None => format!("{text:?}"),
     }
 }
 

@@ -35,6 +35,8 @@ pub struct SledStorage {
     /// Balance records and head of commits not yet written to sled.
     pending: Mutex<PendingCheckpoint>,
     path: PathBuf,
+    /// Why the checkpoint was started afresh at open, if it was.
+    rebuilt: Option<String>,
     _lock: File,
 }
 
@@ -76,8 +78,21 @@ impl SledStorage {
             Err(std::fs::TryLockError::Error(err)) => return Err(io("locking", err)),
         }
         let log = JournalLog::open(&dir.join("journal"))?;
-        let db = open_sled(&dir.join("sled"))?;
-        Ok(SledStorage { log, db, pending: Mutex::default(), path: dir.to_path_buf(), _lock: lock })
+        let (db, rebuilt) = match open_sled(&dir.join("sled")) {
+            Ok(db) => (db, None),
+            Err(StorageError::Engine(reason)) if reason.contains("corrupt") => {
+                // The checkpoint is derived from the journal: keep the damaged
+                // copy for inspection, start an empty one, and let the ledger
+                // rebuild it from the journal when it opens.
+                let aside = set_aside(&dir.join("sled"))?;
+                (
+                    open_sled(&dir.join("sled"))?,
+                    Some(format!("{reason}; the damaged checkpoint was moved to {}", aside.display())),
+                )
+            }
+            Err(err) => return Err(err),
+        };
+        Ok(SledStorage { log, db, pending: Mutex::default(), path: dir.to_path_buf(), rebuilt, _lock: lock })
     }
 
     /// Whether `dir` already holds a store (without opening it).
@@ -88,6 +103,15 @@ impl SledStorage {
     /// The folder of the store.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// When sled's checkpoint could not be read at open (a crash while sled
+    /// itself was writing can leave it unreadable), why, and where the damaged
+    /// copy went. The journal is intact; the ledger rebuilds the checkpoint
+    /// from it, so nothing is lost, but the stored balances could not be
+    /// cross-checked this time.
+    pub fn rebuilt_checkpoint(&self) -> Option<&str> {
+        self.rebuilt.as_deref()
     }
 
     fn pending(&self) -> MutexGuard<'_, PendingCheckpoint> {
@@ -199,6 +223,22 @@ fn open_sled(path: &Path) -> Result<sled::Db, StorageError> {
             Err(err) => return Err(engine(err)),
         }
     }
+}
+
+/// Renames a damaged sled folder to the first free `sled.damaged.N`.
+fn set_aside(path: &Path) -> Result<PathBuf, StorageError> {
+    for n in 1.. {
+        let aside = path.with_extension(format!("damaged.{n}"));
+        if !aside.exists() {
+            std::fs::rename(path, &aside).map_err(|source| StorageError::Io {
+                op: "setting aside",
+                path: path.display().to_string(),
+                source,
+            })?;
+            return Ok(aside);
+        }
+    }
+    unreachable!("some sled.damaged.N is free")
 }
 
 fn encode_head(seq: u64, hash: EntryHash) -> [u8; 40] {
