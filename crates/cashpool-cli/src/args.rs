@@ -150,6 +150,25 @@ pub enum Command {
         #[command(flatten)]
         format: FormatArg,
     },
+    /// Run a multilateral netting cycle over intercompany invoices and post its settlements.
+    #[command(
+        after_help = "Examples:\n  cashpool net --invoices invoices.csv --date 2026-11-30\n  cashpool net --invoices invoices.csv --date 2026-11-30 --mode direct --cycle 2026-11"
+    )]
+    Net {
+        /// CSV `id,payer,payee,currency,amount,due_date,purpose`.
+        #[arg(long, value_name = "FILE")]
+        invoices: PathBuf,
+        /// The cycle date: invoices due on or before it net, at its rates.
+        #[arg(long, value_name = "DATE")]
+        date: String,
+        #[arg(long, value_enum, default_value_t = NetMode::Centre)]
+        mode: NetMode,
+        /// The cycle id (default: the cycle date); a cycle id posts once.
+        #[arg(long, value_name = "ID")]
+        cycle: Option<String>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
     /// Import FX rates.
     Rates {
         #[command(subcommand)]
@@ -201,6 +220,14 @@ pub enum Command {
         #[arg(long, hide = true, value_name = "DIR")]
         store: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NetMode {
+    /// Every member pays the netting centre or is paid by it.
+    Centre,
+    /// Members pay each other: exact pairs first, then largest payer to largest receiver.
+    Direct,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

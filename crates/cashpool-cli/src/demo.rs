@@ -265,6 +265,105 @@ pub struct DemoRun {
     pub sweeps_capped: usize,
     /// The month-end interest settlement.
     pub interest: Option<cashpool_ledger::InterestOutcome>,
+    /// The month-end netting cycle.
+    pub netting: Option<cashpool_ledger::NettingOutcome>,
+}
+
+/// Tops up members' offshore and FT USD accounts to USD 150,000 from the
+/// international master before the netting cycle (pool funding, with the
+/// members' intercompany positions), as a treasurer does before settlement day.
+fn prefund_netting(ledger: &Ledger, date: NaiveDate, at: Timestamp) -> Result<(), Failure> {
+    let usd = Currency::from_code("USD").expect("USD");
+    let floor = Decimal::new(15_000_000, 2);
+    let mut requests = Vec::new();
+    for (entity, account) in [("LGT-HK", "HK-OPS"), ("LGT-SG", "SG-OPS"), ("LGT-FTZ", "FTZ-FTE")] {
+        let balance = ledger.balance(account, usd, None).map_err(ledger_failure)?;
+        if balance >= floor {
+            continue;
+        }
+        let amount = floor - balance;
+        let leg =
+            |account: &str, amount: Decimal| PostingRequest { account: account.into(), currency: "USD".into(), amount };
+        requests.push(TransactionRequest {
+            id: format!("PREFUND-{account}"),
+            value_date: date,
+            purpose: Purpose::PoolFunding,
+            reference: format!("PREFUND{}", &account[..2]),
+            memo: "pre-funding for the netting cycle".into(),
+            postings: vec![
+                leg("SH-IMA", -amount),
+                leg(account, amount),
+                leg(&cashpool_ledger::model::ic_account(entity), -amount),
+                leg(cashpool_ledger::model::SYS_IC_POOL, amount),
+            ],
+            rate: None,
+            term_days: None,
+            lender: None,
+        });
+    }
+    let outcome = ledger.post_batch(&requests, BatchMode::Atomic, "demo", at).map_err(ledger_failure)?;
+    match outcome.rejected.first() {
+        Some(rejected) => {
+            Err(Failure::integrity(format!("the demo's pre-funding was refused: {}", rejected.rejection)))
+        }
+        None => Ok(()),
+    }
+}
+
+/// The month's intercompany invoices: members bill each other for goods and
+/// services in the payee's currency; a few are capital items or fall due next month.
+fn month_invoices(rng: &mut SplitMix64, days: &[NaiveDate]) -> Vec<cashpool_ledger::netting::Invoice> {
+    let billers = [
+        ("LGT-SZ", "CNY"),
+        ("LGT-FTZ", "USD"),
+        ("LGT-HK", "HKD"),
+        ("LGT-SG", "SGD"),
+        ("LGT-DE", "EUR"),
+        ("LGT-JP", "JPY"),
+        ("LGT-SH", "CNY"),
+    ];
+    let mut invoices = Vec::new();
+    let n_invoices = (6 + 3 * days.len() as u64).min(48);
+    for idx in 0..n_invoices {
+        let payee = billers[usize::try_from(rng.below(billers.len() as u64)).unwrap_or(0)];
+        let mut payer = billers[usize::try_from(rng.below(billers.len() as u64)).unwrap_or(0)];
+        if payer.0 == payee.0 {
+            payer = billers[(billers.iter().position(|b| b.0 == payee.0).unwrap_or(0) + 1) % billers.len()];
+        }
+        let currency = Currency::from_code(payee.1).expect("demo currency");
+        // About USD 1,000 to 8,000 worth.
+        let usd_cents = 100_000 + rng.below(700_000);
+        let per_usd: i64 = match payee.1 {
+            "CNY" => 710,
+            "HKD" => 780,
+            "SGD" => 134,
+            "EUR" => 92,
+            "JPY" => 15_000,
+            _ => 100,
+        };
+        let minor = i128::from(10i64.pow(currency.minor_units()));
+        let amount = Decimal::from_i128_with_scale(
+            i128::from(usd_cents) * i128::from(per_usd) / 100 * minor / 100,
+            currency.minor_units(),
+        );
+        let due = days.get(usize::try_from(rng.below(days.len() as u64)).unwrap_or(0)).copied().unwrap_or(days[0]);
+        let (purpose, due) = match idx % 16 {
+            7 => (Purpose::RealInvestment, due), // a capital item: not netted
+            15 => (Purpose::CurrentAccount, due + Duration::days(40)), // due next month
+            _ => (Purpose::CurrentAccount, due),
+        };
+        invoices.push(cashpool_ledger::netting::Invoice {
+            line: idx + 2,
+            id: format!("IC-2026-11-{idx:03}"),
+            payer: payer.0.to_string(),
+            payee: payee.0.to_string(),
+            currency,
+            amount,
+            due_date: due,
+            purpose,
+        });
+    }
+    invoices
 }
 
 /// Funds HK-OPS in CNY from the domestic master up to 95% of the room the
@@ -399,8 +498,19 @@ pub fn simulate(dir: &Path, n_days: u32, seed: u64) -> Result<(Ledger, DemoRun),
     if show_progress {
         eprintln!();
     }
-    // Month-end interest on the intercompany positions, over the days simulated.
     let last = *days.last().expect("at least one day");
+    // Month-end netting of the intercompany invoices, through the centre.
+    // First the treasury pre-funds the USD accounts that the sweeps left thin.
+    prefund_netting(&ledger, last, at(last, 19))?;
+    let invoices = month_invoices(&mut rng, &days);
+    let netting = match ledger
+        .net("2026-11", last, &invoices, cashpool_ledger::netting::Mode::Centre, at(last, 19))
+        .map_err(ledger_failure)?
+    {
+        Ok(outcome) => Some(outcome),
+        Err(reason) => return Err(Failure::integrity(format!("the demo's netting cycle was refused: {reason}"))),
+    };
+    // Month-end interest on the intercompany positions, over the days simulated.
     let end = last.succ_opt().expect("a representable date");
     let interest = match ledger.interest(start, end, true, at(last, 20)).map_err(ledger_failure)? {
         Ok(outcome) => Some(outcome),
@@ -416,6 +526,7 @@ pub fn simulate(dir: &Path, n_days: u32, seed: u64) -> Result<(Ledger, DemoRun),
         sweeps,
         sweeps_capped,
         interest,
+        netting,
     };
     Ok((ledger, run))
 }
@@ -453,6 +564,7 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             "sweeps": {"posted": run.sweeps, "capped": run.sweeps_capped},
             "positions": positions.iter().map(|r| json!({"entity": r.entity, "currency": r.currency.code(), "position": format_amount(r.position, r.currency)})).collect::<Vec<_>>(),
             "interest": run.interest.as_ref().map(crate::pool::interest_json),
+            "netting": run.netting.as_ref().map(crate::pool::net_json),
             "refused": run.refused.iter().map(|(id, reason, message)| json!({"id": id, "reason": reason, "message": message})).collect::<Vec<_>>(),
             "audit": {"ok": verify.ok, "entries": verify.entries, "head": verify.head.to_hex()},
             "replay": {"entries": replay.entries, "state_digest": replay.state_digest.to_string(), "matches_store": replay.matches_store, "matches_live_state": digest_matches},
@@ -519,6 +631,19 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
                 ]);
             }
             print!("{}", table.render());
+            if let Some(netting) = &run.netting {
+                let result = &netting.run.result;
+                println!(
+                    "netting cycle {}: {} intercompany invoices, gross {} {}, settled by {} payments through the centre ({} payments saved); {} excluded",
+                    result.cycle,
+                    result.invoices_netted,
+                    result.currency,
+                    format_grouped(result.gross, result.currency),
+                    result.settlements.len(),
+                    result.invoices_netted.saturating_sub(result.settlements.len()),
+                    result.excluded.len()
+                );
+            }
             if let Some(interest) = &run.interest {
                 println!(
                     "interest settled for [{}, {}), capitalised into the positions above",

@@ -46,6 +46,14 @@ impl Failure {
 }
 
 fn main() -> ExitCode {
+    // Like any Unix filter: when the reader of standard output goes away
+    // (`cashpool balances | head`), end quietly instead of panicking on the
+    // failed write. Rust ignores SIGPIPE by default; restore the default action.
+    // SAFETY: setting a signal disposition to SIG_DFL at startup, before any
+    // thread exists, has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

@@ -498,3 +498,99 @@ pub fn interest(
     }
     Ok(exit::OK)
 }
+
+/// The `net` JSON of the contract, plus `gross`, `invoices_netted`, `rates`, `mode` and `already_run`.
+pub fn net_json(outcome: &cashpool_ledger::NettingOutcome) -> serde_json::Value {
+    let result = &outcome.run.result;
+    let ccy = result.currency;
+    json!({
+        "cycle": result.cycle,
+        "date": result.date.to_string(),
+        "currency": ccy.code(),
+        "mode": outcome.run.mode,
+        "positions": result.positions.iter().map(|p| json!({"entity": p.entity, "net": format_amount(p.net, ccy)})).collect::<Vec<_>>(),
+        "settlements": result.settlements.iter().map(|s| json!({
+            "from": s.from, "to": s.to, "currency": ccy.code(), "amount": format_amount(s.amount, ccy),
+        })).collect::<Vec<_>>(),
+        "excluded": result.excluded.iter().map(|e| json!({"invoice": e.invoice, "reason": e.reason})).collect::<Vec<_>>(),
+        "gross": format_amount(result.gross, ccy),
+        "invoices_netted": result.invoices_netted,
+        "rates": outcome.run.rates.iter().map(|(c, r)| json!({"currency": c.code(), "rate": r})).collect::<Vec<_>>(),
+        "already_run": outcome.already_run,
+    })
+}
+
+pub fn net(
+    dir: &Path,
+    file: &Path,
+    date: &str,
+    mode: crate::args::NetMode,
+    cycle: Option<String>,
+    format: Format,
+) -> Result<u8, Failure> {
+    use cashpool_ledger::netting::{parse_invoices_csv, Mode};
+    let date = parse_date(date, "--date")?;
+    let cycle = cycle.unwrap_or_else(|| date.to_string());
+    let text = read_file(file)?;
+    let (invoices, errors) = parse_invoices_csv(&text);
+    if !errors.is_empty() {
+        return Err(row_errors(file, &errors, true));
+    }
+    let mode = match mode {
+        crate::args::NetMode::Centre => Mode::Centre,
+        crate::args::NetMode::Direct => Mode::Direct,
+    };
+    let ledger = open_ledger(dir, false)?;
+    let outcome = match ledger.net(&cycle, date, &invoices, mode, now()?).map_err(ledger_failure)? {
+        Ok(outcome) => outcome,
+        Err(reason) => return Err(Failure::invalid(format!("{}: netting cycle {cycle}: {reason}", file.display()))),
+    };
+    match format {
+        Format::Json => print_json(&net_json(&outcome)),
+        Format::Csv => print_csv(
+            &["from", "to", "currency", "amount"],
+            &outcome
+                .run
+                .result
+                .settlements
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.from.clone(),
+                        s.to.clone(),
+                        outcome.run.result.currency.code().into(),
+                        format_amount(s.amount, outcome.run.result.currency),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Format::Table => {
+            let result = &outcome.run.result;
+            let ccy = result.currency;
+            let what = if outcome.already_run { "posted before: nothing written" } else { "posted" };
+            println!("netting cycle {} on {} in {ccy} ({what})", result.cycle, result.date);
+            println!(
+                "{} invoices netted, gross {}; {} settlement(s) instead of {} payments; {} excluded",
+                result.invoices_netted,
+                format_grouped(result.gross, ccy),
+                result.settlements.len(),
+                result.invoices_netted,
+                result.excluded.len()
+            );
+            let mut table = Table::new(&["entity", "net"], &["net"]);
+            for p in &result.positions {
+                table.push(vec![p.entity.clone(), format_grouped(p.net, ccy)]);
+            }
+            print!("{}", table.render());
+            let mut table = Table::new(&["from", "to", "amount"], &["amount"]);
+            for s in &result.settlements {
+                table.push(vec![s.from.clone(), s.to.clone(), format_grouped(s.amount, ccy)]);
+            }
+            print!("{}", table.render());
+            for e in &result.excluded {
+                println!("  excluded {}: {}", e.invoice, e.reason);
+            }
+        }
+    }
+    Ok(exit::OK)
+}

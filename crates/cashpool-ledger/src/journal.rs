@@ -197,6 +197,8 @@ pub enum EntryBody {
     SweepRun(crate::sweep::SweepRun),
     /// A settled interest period, journaled in the same commit as its postings.
     InterestSettled(crate::interest::InterestRun),
+    /// A netting cycle, journaled in the same commit as its settlements.
+    NettingCycle(crate::cycle::NettingRun),
 }
 
 /// A transaction as the ledger posted it: validated, amounts at their

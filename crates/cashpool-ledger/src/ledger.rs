@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::config::{parse_group_config, ConfigErrors, GroupConfig};
+use crate::cycle::NettingRun;
 use crate::journal::{
     block_entries, block_push, hash_bytes, ChainCursor, Entry, EntryBody, EntryHash, FxRate, PostedTransaction,
     Posting, Timestamp,
@@ -17,6 +18,7 @@ use crate::model::{
     ic_account, AccountKind, AccountSpec, Classification, Purpose, SYSTEM_ACCOUNTS, SYS_FX_POSITION, SYS_IC_POOL,
 };
 use crate::money::{to_currency_scale, Currency, MoneyError};
+use crate::netting::{net_cycle, CycleInput, Invoice, Mode as NettingMode};
 use crate::rates::{Market, RateConflict, RateRow};
 use crate::state::{assert_balanced, fingerprint, Applied, State};
 use crate::storage::{Checkpoint, Commit, Storage, StorageError, StoredBalance};
@@ -35,6 +37,14 @@ pub struct Receipt {
     pub head: EntryHash,
     /// True when the id was posted before with the same content: nothing was written.
     pub duplicate: bool,
+}
+
+/// The result of [`Ledger::net`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NettingOutcome {
+    pub run: NettingRun,
+    /// The cycle was posted before: nothing was written, this is that run.
+    pub already_run: bool,
 }
 
 /// The result of [`Ledger::sweep`].
@@ -638,6 +648,69 @@ impl Ledger {
             });
         }
         Ok(Ok(InterestOutcome { run, settled: true, already_settled: false }))
+    }
+
+    /// Runs a netting cycle over `invoices` on `date` and posts its
+    /// settlements (see `cycle.rs`). A cycle id posts once: running it again
+    /// returns the first run's report and writes nothing.
+    pub fn net(
+        &self,
+        cycle: &str,
+        date: NaiveDate,
+        invoices: &[Invoice],
+        mode: NettingMode,
+        at: Timestamp,
+    ) -> Result<Result<NettingOutcome, String>, LedgerError> {
+        let (run, requests) = {
+            let inner = lock(&self.inner);
+            let state = &inner.state;
+            if let Some(run) = state.netting_cycles.get(cycle) {
+                return Ok(Ok(NettingOutcome { run: run.clone(), already_run: true }));
+            }
+            let config = state.config.clone().expect("an open ledger has a group definition");
+            let netting = config.pool.netting_currency;
+            // The invoices' currencies, and every currency an entity may settle in.
+            let mut currencies: Vec<Currency> = invoices.iter().map(|invoice| invoice.currency).collect();
+            currencies.extend(config.accounts.iter().flat_map(|account| account.currencies.iter().copied()));
+            currencies.sort();
+            currencies.dedup();
+            let rates = state.frozen_rates(date, &currencies, netting);
+            let entities: Vec<String> = config.entities.iter().map(|e| e.id.clone()).collect();
+            let input = CycleInput {
+                cycle: cycle.to_string(),
+                date,
+                netting_currency: netting,
+                entities: &entities,
+                centre: &config.pool.host,
+                window_start: None,
+                already_settled: &state.settled_invoices,
+                rates: &rates,
+                mode,
+            };
+            let result = match net_cycle(&input, invoices) {
+                Ok(result) => result,
+                Err(err) => return Ok(Err(err.to_string())),
+            };
+            let requests = match state.cycle_requests(&result, &rates, &config.pool.host) {
+                Ok(requests) => requests,
+                Err(reason) => return Ok(Err(reason)),
+            };
+            let invoices = crate::cycle::netted_ids(invoices, &result);
+            let rates = rates.iter().map(|(ccy, rate)| (*ccy, rate.to_string())).collect();
+            (NettingRun { result, mode, rates, invoices }, requests)
+        };
+        if self.read_only {
+            return Err(LedgerError::ReadOnly);
+        }
+        let trailer = EntryBody::NettingCycle(run.clone());
+        let outcome = self.post_batch_with(&requests, BatchMode::Atomic, "netting", at, Some(trailer), true)?;
+        if let Some(rejected) = outcome.rejected.first() {
+            return Ok(Err(format!(
+                "settlement {} was refused: {}; nothing was written",
+                rejected.id, rejected.rejection
+            )));
+        }
+        Ok(Ok(NettingOutcome { run, already_run: false }))
     }
 
     /// Each member's intercompany position with the pool per currency, at the

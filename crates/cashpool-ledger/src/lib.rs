@@ -12,6 +12,7 @@
 pub mod audit;
 pub mod config;
 mod currency_table;
+pub mod cycle;
 pub mod eligibility;
 pub mod input;
 pub mod interest;
@@ -29,7 +30,7 @@ pub mod sweep;
 pub mod tx;
 
 pub use ledger::{
-    BalanceRow, BatchMode, BatchOutcome, InterestOutcome, Ledger, LedgerError, PositionRow, RatesImport, Receipt,
-    Rejected, Rejection, StatementLine, StatementView, SweepOutcome,
+    BalanceRow, BatchMode, BatchOutcome, InterestOutcome, Ledger, LedgerError, NettingOutcome, PositionRow,
+    RatesImport, Receipt, Rejected, Rejection, StatementLine, StatementView, SweepOutcome,
 };
 pub use state::StateDigest;

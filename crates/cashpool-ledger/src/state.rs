@@ -241,6 +241,9 @@ pub(crate) struct State {
     pub interest_reports: Vec<crate::interest::InterestRun>,
     /// Interest rounding residues not yet booked, per currency (below one minor unit).
     pub interest_carry: std::collections::BTreeMap<Currency, Decimal>,
+    /// Posted netting cycles by id, and every invoice they netted.
+    pub netting_cycles: std::collections::BTreeMap<String, crate::cycle::NettingRun>,
+    pub settled_invoices: std::collections::HashSet<String>,
 }
 
 impl State {
@@ -260,6 +263,8 @@ impl State {
             interest_runs: Vec::new(),
             interest_reports: Vec::new(),
             interest_carry: std::collections::BTreeMap::new(),
+            netting_cycles: std::collections::BTreeMap::new(),
+            settled_invoices: std::collections::HashSet::new(),
         }
     }
 
@@ -319,6 +324,7 @@ impl State {
                 self.params.apply(change)?;
             }
             EntryBody::InterestSettled(run) => self.apply_interest_run(run)?,
+            EntryBody::NettingCycle(run) => self.apply_netting_run(run)?,
             EntryBody::SweepRun(run) => {
                 if self.sweep_runs.contains_key(&run.date) {
                     return Err(format!("a second sweep run for {}", run.date));
@@ -548,6 +554,10 @@ impl State {
         }
         for (currency, carry) in &self.interest_carry {
             hasher.update(format!("{currency}|{}\n", carry.normalize()));
+        }
+        hasher.update(b"netting\0");
+        for (cycle, run) in &self.netting_cycles {
+            hasher.update(format!("{cycle}|{}|{}\n", run.invoices.len(), run.result.settlements.len()));
         }
         hasher.update(b"sweeps\0");
         for (date, run) in &self.sweep_runs {

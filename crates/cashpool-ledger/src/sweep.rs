@@ -77,8 +77,8 @@ pub struct SweepRun {
     pub skipped: Vec<SkippedSweep>,
 }
 
-/// Whether an id has the shape of the ledger's own sweep and interest
-/// transactions. Such ids are reserved: a posted transaction may not take one,
+/// Whether an id has the shape of the ledger's own sweep, interest and
+/// netting transactions (`NET-…`). Such ids are reserved: a posted transaction may not take one,
 /// so that a sweep's or a settlement's id is always free when it runs.
 pub fn is_reserved_id(id: &str) -> bool {
     let b = id.as_bytes();
@@ -90,7 +90,8 @@ pub fn is_reserved_id(id: &str) -> bool {
         && digits(9..12)
         && matches!(b[12], b'U' | b'D');
     let interest = id.starts_with("INT-") && digits(4..20) && b.get(20) == Some(&b'-');
-    sweep || interest
+    let netting = id.starts_with("NET-");
+    sweep || interest || netting
 }
 
 /// The reference of the sweep of rule `rule_idx` on `date`: `SW` + YYMMDD + `R` + rule + U/D (13 characters).

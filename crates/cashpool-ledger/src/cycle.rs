@@ -1,0 +1,218 @@
+//! Posting a netting cycle: frozen rates from the imported ones, the pure
+//! engine ([`crate::netting`]), then one `current_account` transaction per
+//! settlement, journaled with the cycle's report in one atomic commit.
+//!
+//! Each entity pays or is paid through its first account holding the netting
+//! currency (the host: its international master first). An entity without
+//! one pays or is paid in its own currency (its first account's first
+//! currency) converted at the frozen rate, with the FX booked through
+//! `SYS-FX-POSITION`: the own-currency amount is the settlement divided by
+//! the rate, rounded half-even; what that conversion leaves against the
+//! settlement amount (below a minor unit of the own currency at the rate)
+//! goes to `SYS-ROUNDING`, so every entity paying in the netting currency
+//! moves by exactly its net.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::model::{AccountKind, Purpose, SYS_FX_POSITION, SYS_ROUNDING};
+use crate::money::{round_half_even, Currency};
+use crate::netting::{CycleResult, Invoice};
+use crate::rates::Market;
+use crate::state::State;
+use crate::tx::{PostingRequest, RateRequest, TransactionRequest};
+
+/// Decimal places of a frozen netting rate.
+pub const FROZEN_RATE_DECIMALS: u32 = 10;
+
+/// A netting cycle as journaled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NettingRun {
+    pub result: CycleResult,
+    pub mode: crate::netting::Mode,
+    /// The frozen rates: units of the netting currency per unit of each invoice currency.
+    pub rates: Vec<(Currency, String)>,
+    /// The invoices it netted (they can never be netted again).
+    pub invoices: Vec<String>,
+}
+
+impl State {
+    /// Frozen rates of `date` (onshore market): netting currency per unit of each currency.
+    pub(crate) fn frozen_rates(
+        &self,
+        date: NaiveDate,
+        currencies: &[Currency],
+        netting: Currency,
+    ) -> BTreeMap<Currency, Decimal> {
+        let base = self.base_currency();
+        let per_base = |ccy: Currency| self.base_rate(ccy, Market::Onshore, date, base).ok();
+        let mut rates = BTreeMap::new();
+        let Some(netting_rate) = per_base(netting) else { return rates };
+        for &ccy in currencies {
+            if ccy == netting {
+                continue;
+            }
+            if let Some(rate) = per_base(ccy) {
+                if let Some(frozen) = rate.checked_div(netting_rate) {
+                    rates.insert(
+                        ccy,
+                        frozen
+                            .round_dp_with_strategy(FROZEN_RATE_DECIMALS, RoundingStrategy::MidpointNearestEven)
+                            .normalize(),
+                    );
+                }
+            }
+        }
+        rates
+    }
+
+    /// The account an entity settles through: its first pool account holding
+    /// `currency` (the host's international master first), or `None`.
+    pub(crate) fn settlement_account(&self, entity: &str, currency: Currency) -> Option<String> {
+        let config = self.config.as_ref()?;
+        let mut candidates: Vec<&crate::model::AccountSpec> = self
+            .accounts
+            .iter()
+            .map(|a| &a.spec)
+            .filter(|spec| spec.entity == entity && !matches!(spec.kind, AccountKind::External | AccountKind::System))
+            .collect();
+        if entity == config.pool.host {
+            candidates.sort_by_key(|spec| spec.id != config.pool.international_master);
+        }
+        candidates.iter().find(|spec| spec.holds(currency)).map(|spec| spec.id.clone())
+    }
+
+    /// An entity's own currency and account: its first account's first currency.
+    fn own_account(&self, entity: &str) -> Option<(String, Currency)> {
+        self.accounts
+            .iter()
+            .map(|a| &a.spec)
+            .find(|spec| spec.entity == entity && !matches!(spec.kind, AccountKind::External | AccountKind::System))
+            .and_then(|spec| spec.currencies.first().map(|ccy| (spec.id.clone(), *ccy)))
+    }
+
+    /// The transactions that settle a cycle; `Err` names an entity with no account to settle through.
+    pub(crate) fn cycle_requests(
+        &self,
+        result: &CycleResult,
+        rates: &BTreeMap<Currency, Decimal>,
+        centre: &str,
+    ) -> Result<Vec<TransactionRequest>, String> {
+        let netting = result.currency;
+        let tag = {
+            let digest: [u8; 32] = Sha256::digest(result.cycle.as_bytes()).into();
+            digest[..4].iter().map(|b| format!("{b:02X}")).collect::<String>()
+        };
+        let mut requests = Vec::new();
+        let mut legs: Vec<(String, String, Decimal)> = Vec::new();
+        for settlement in &result.settlements {
+            let from_direct = self.settlement_account(&settlement.from, netting);
+            let to_direct = self.settlement_account(&settlement.to, netting);
+            // Both without the netting currency: through the centre, one conversion each.
+            if from_direct.is_none() && to_direct.is_none() {
+                legs.push((settlement.from.clone(), centre.to_string(), settlement.amount));
+                legs.push((centre.to_string(), settlement.to.clone(), settlement.amount));
+            } else {
+                legs.push((settlement.from.clone(), settlement.to.clone(), settlement.amount));
+            }
+        }
+        for (idx, (from, to, amount)) in legs.iter().enumerate() {
+            let reference = format!("NT{tag}S{idx:04}");
+            let id = format!("NET-{}-{idx:04}", result.cycle);
+            let code = netting.code().to_string();
+            let leg = |account: &str, currency: &str, amount: Decimal| PostingRequest {
+                account: account.to_string(),
+                currency: currency.to_string(),
+                amount,
+            };
+            let payer = self.settlement_account(from, netting);
+            let payee = self.settlement_account(to, netting);
+            let mut postings = Vec::new();
+            let mut rate = None;
+            match (payer, payee) {
+                (Some(payer), Some(payee)) => {
+                    postings.push(leg(&payer, &code, -*amount));
+                    postings.push(leg(&payee, &code, *amount));
+                }
+                (payer, payee) => {
+                    // One side converts: its own currency at the frozen rate.
+                    let (own_entity, paying) = if payer.is_none() { (from, true) } else { (to, false) };
+                    let (own_account, own) = self
+                        .own_account(own_entity)
+                        .ok_or_else(|| format!("{own_entity} has no account to settle through"))?;
+                    let r = *rates.get(&own).ok_or_else(|| format!("no frozen rate for {own}"))?;
+                    let own_amount = round_half_even(*amount / r, own).rounded;
+                    let value = round_half_even(own_amount * r, netting).rounded;
+                    let residue = *amount - value;
+                    let own_code = own.code().to_string();
+                    if paying {
+                        let payee = payee.expect("the other side holds the netting currency");
+                        postings.push(leg(&own_account, &own_code, -own_amount));
+                        postings.push(leg(SYS_FX_POSITION, &own_code, own_amount));
+                        postings.push(leg(SYS_FX_POSITION, &code, -value));
+                        postings.push(leg(&payee, &code, *amount));
+                        postings.push(leg(SYS_ROUNDING, &code, -residue));
+                    } else {
+                        let payer = payer.expect("the other side holds the netting currency");
+                        postings.push(leg(&payer, &code, -*amount));
+                        postings.push(leg(SYS_ROUNDING, &code, residue));
+                        postings.push(leg(SYS_FX_POSITION, &code, value));
+                        postings.push(leg(SYS_FX_POSITION, &own_code, -own_amount));
+                        postings.push(leg(&own_account, &own_code, own_amount));
+                    }
+                    postings.retain(|p| !p.amount.is_zero());
+                    rate = Some(RateRequest { base: own_code, quote: code.clone(), rate: r });
+                }
+            }
+            requests.push(TransactionRequest {
+                id,
+                value_date: result.date,
+                purpose: Purpose::CurrentAccount,
+                reference,
+                memo: format!("netting cycle {}: {from} pays {to}", result.cycle),
+                postings,
+                rate,
+                term_days: None,
+                lender: None,
+            });
+        }
+        Ok(requests)
+    }
+
+    /// Records a posted cycle.
+    pub(crate) fn apply_netting_run(&mut self, run: &NettingRun) -> Result<(), String> {
+        if self.netting_cycles.contains_key(&run.result.cycle) {
+            return Err(format!("netting cycle {} is posted twice", run.result.cycle));
+        }
+        for invoice in &run.invoices {
+            if !self.settled_invoices.insert(invoice.clone()) {
+                return Err(format!("invoice {invoice} is netted twice"));
+            }
+        }
+        self.netting_cycles.insert(run.result.cycle.clone(), run.clone());
+        Ok(())
+    }
+}
+
+/// The ids of the invoices a result netted: the first occurrence of each id
+/// that was not excluded for a reason of its own.
+pub(crate) fn netted_ids(invoices: &[Invoice], result: &CycleResult) -> Vec<String> {
+    use crate::netting::Exclusion;
+    let excluded: std::collections::HashSet<&str> = result
+        .excluded
+        .iter()
+        .filter(|e| e.reason != Exclusion::DuplicateInvoice)
+        .map(|e| e.invoice.as_str())
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    invoices
+        .iter()
+        .filter(|invoice| seen.insert(invoice.id.as_str()))
+        .filter(|invoice| !excluded.contains(invoice.id.as_str()))
+        .map(|invoice| invoice.id.clone())
+        .collect()
+}
