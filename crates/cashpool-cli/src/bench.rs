@@ -268,6 +268,92 @@ fn sweep_figures(members: usize, batch: usize) -> Result<serde_json::Value, Fail
     }))
 }
 
+/// A group of `members` offshore members with one USD account each, for the netting bench.
+fn netting_group(members: usize) -> String {
+    let mut toml = String::from(
+        "[group]\nid = \"NET\"\nname = \"Netting bench\"\nbase_currency = \"CNY\"\n\n\
+         [pool]\nid = \"NET-POOL\"\nhost = \"HOST\"\ndomestic_master = \"DMA\"\ninternational_master = \"IMA\"\nnetting_currency = \"USD\"\n\n\
+         [[pool.limits]]\neffective = \"2025-01-13\"\nowners_equity = \"50000000.00\"\ninflow_leverage = \"2\"\ninflow_parameter = \"1.75\"\noutflow_coefficient = \"0.8\"\n\n\
+         [[entity]]\nid = \"HOST\"\nname = \"Host\"\nresidence = \"onshore\"\n\n\
+         [[account]]\nid = \"DMA\"\nentity = \"HOST\"\nkind = \"domestic-master\"\nzone = \"onshore\"\ncurrencies = [\"CNY\"]\n\n\
+         [[account]]\nid = \"IMA\"\nentity = \"HOST\"\nkind = \"international-master\"\nzone = \"offshore\"\ncurrencies = [\"USD\"]\n\
+         overdraft = { USD = \"999999999999.00\" }\n\n",
+    );
+    for member in 0..members {
+        toml.push_str(&format!(
+            "[[entity]]\nid = \"E{member:04}\"\nname = \"Entity {member}\"\nresidence = \"offshore\"\n\n\
+             [[account]]\nid = \"E{member:04}-USD\"\nentity = \"E{member:04}\"\nkind = \"settlement\"\nzone = \"offshore\"\n\
+             currencies = [\"USD\"]\noverdraft = {{ USD = \"999999999999.00\" }}\n\n"
+        ));
+    }
+    toml
+}
+
+/// Nets and settles `invoices` intercompany invoices among `entities` entities, durable commit included.
+fn netting_figures(entities: usize, invoices: usize) -> Result<serde_json::Value, Failure> {
+    use cashpool_ledger::netting::{Invoice, Mode};
+    let dir = std::env::temp_dir().join(format!("cashpool-bench-net-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let storage = SledStorage::open(&dir).map_err(env_failure)?;
+    let ledger =
+        Ledger::create(Box::new(storage), &netting_group(entities), Timestamp::EPOCH).map_err(ledger_failure)?;
+    let date = NaiveDate::from_ymd_opt(2026, 11, 30).expect("valid date");
+    let (rates, _) =
+        parse_rates_csv("date,currency,market,rate\n2026-11-30,USD,onshore,7.1\n", ledger.config().group.base_currency);
+    ledger
+        .import_rates(&rates, Timestamp::EPOCH)
+        .map_err(ledger_failure)?
+        .map_err(|c| Failure::integrity(c.to_string()))?;
+    let usd = cashpool_ledger::money::Currency::from_code("USD").expect("USD");
+    let mut rng = SplitMix64::new(4);
+    let n = entities as u64;
+    let list: Vec<Invoice> = (0..invoices as u64)
+        .map(|idx| {
+            let payer = rng.below(n);
+            let payee = (payer + 1 + rng.below(n - 1)) % n;
+            Invoice {
+                line: idx + 2,
+                id: format!("INV{idx:07}"),
+                payer: format!("E{payer:04}"),
+                payee: format!("E{payee:04}"),
+                currency: usd,
+                amount: Decimal::new(i64::try_from(100 + rng.below(10_000_000)).unwrap_or(100), 2),
+                due_date: date,
+                purpose: Purpose::CurrentAccount,
+            }
+        })
+        .collect();
+    // The file a treasurer would hand to `cashpool net`, parsed as the command parses it.
+    let mut csv = String::from("id,payer,payee,currency,amount,due_date,purpose\n");
+    for invoice in &list {
+        csv.push_str(&format!(
+            "{},{},{},USD,{},{},current_account\n",
+            invoice.id, invoice.payer, invoice.payee, invoice.amount, invoice.due_date
+        ));
+    }
+    let start = Instant::now();
+    let (parsed, errors) = cashpool_ledger::netting::parse_invoices_csv(&csv);
+    let parse_elapsed = start.elapsed();
+    if !errors.is_empty() || parsed.len() != list.len() {
+        return Err(Failure::integrity("the bench invoices did not parse"));
+    }
+    let start = Instant::now();
+    let outcome = ledger
+        .net("BENCH", date, &parsed, Mode::Centre, Timestamp::EPOCH)
+        .map_err(ledger_failure)?
+        .map_err(Failure::integrity)?;
+    let elapsed = start.elapsed();
+    drop(ledger);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(json!({
+        "entities": entities,
+        "invoices": invoices,
+        "settlements": outcome.run.result.settlements.len(),
+        "parse_seconds": parse_elapsed.as_secs_f64(),
+        "net_and_settle_seconds": elapsed.as_secs_f64(),
+    }))
+}
+
 pub fn run(
     what: BenchWhat,
     n: u64,
@@ -280,6 +366,11 @@ pub fn run(
         return Err(Failure::invalid("--n and --batch must be positive"));
     }
     let mut figures = serde_json::Map::new();
+    if what == BenchWhat::Net {
+        figures.insert("net".into(), netting_figures(1_000, 100_000)?);
+        print_figures(&figures, json_out);
+        return Ok(exit::OK);
+    }
     if what == BenchWhat::Sweep {
         figures.insert("sweep".into(), sweep_figures(members, batch)?);
         print_figures(&figures, json_out);
@@ -370,6 +461,7 @@ pub fn run(
     let _ = std::fs::remove_dir_all(&dir);
     if what == BenchWhat::All {
         figures.insert("sweep".into(), sweep_figures(members, batch)?);
+        figures.insert("net".into(), netting_figures(1_000, 100_000)?);
     }
     print_figures(&figures, json_out);
     Ok(exit::OK)
