@@ -633,13 +633,15 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             print!("{}", table.render());
             if let Some(netting) = &run.netting {
                 let result = &netting.run.result;
+                let settled: Decimal = result.settlements.iter().map(|s| s.amount).sum();
                 println!(
-                    "netting cycle {}: {} intercompany invoices, gross {} {}, settled by {} payments through the centre ({} payments saved); {} excluded",
+                    "netting cycle {}: {} intercompany invoices, gross {} {}, settled by {} payments through the centre totalling {} ({} payments saved); {} excluded",
                     result.cycle,
                     result.invoices_netted,
                     result.currency,
                     format_grouped(result.gross, result.currency),
                     result.settlements.len(),
+                    format_grouped(settled, result.currency),
                     result.invoices_netted.saturating_sub(result.settlements.len()),
                     result.excluded.len()
                 );
