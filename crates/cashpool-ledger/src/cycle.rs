@@ -107,6 +107,28 @@ impl State {
             let digest: [u8; 32] = Sha256::digest(result.cycle.as_bytes()).into();
             digest[..4].iter().map(|b| format!("{b:02X}")).collect::<String>()
         };
+        // Every entity that settles in its own currency needs that currency's frozen rate: list all that are missing.
+        let mut missing = std::collections::BTreeSet::new();
+        for settlement in &result.settlements {
+            for entity in [&settlement.from, &settlement.to] {
+                if self.settlement_account(entity, netting).is_none() {
+                    match self.own_account(entity) {
+                        Some((_, own)) if !rates.contains_key(&own) => {
+                            missing.insert(own);
+                        }
+                        Some(_) => {}
+                        None => return Err(format!("{entity} has no account to settle through")),
+                    }
+                }
+            }
+        }
+        if !missing.is_empty() {
+            let list: Vec<&str> = missing.iter().map(|ccy| ccy.code()).collect();
+            return Err(format!(
+                "missing rates for the cycle date: {}; import them with `cashpool rates import` and run the cycle again",
+                list.join(", ")
+            ));
+        }
         let mut requests = Vec::new();
         let mut legs: Vec<(String, String, Decimal)> = Vec::new();
         for settlement in &result.settlements {
