@@ -142,7 +142,7 @@ fn funded() -> (MemoryStorage, Ledger) {
 }
 
 fn net(ledger: &Ledger, cycle: &str, date: &str, text: &str, mode: Mode) -> Result<NettingOutcome, String> {
-    ledger.net(cycle, d(date), &invoices(text), mode, at()).unwrap()
+    ledger.net(cycle, d(date), &invoices(text), mode, None, at()).unwrap()
 }
 
 /// Everything a refused or repeated cycle must leave as it was.
@@ -297,7 +297,15 @@ fn centre_mode_posts_the_hand_checked_settlements_and_journals_the_cycle() {
     check_journaled_run(&runs[0], &outcome, Mode::Centre);
     let ids: Vec<&str> = txs.iter().map(|tx| tx.id.as_str()).collect();
     assert_eq!(ids, ["NET-C1-0000", "NET-C1-0001", "NET-C1-0002", "NET-C1-0003", "NET-C1-0004"]);
+    // Payments into the centre come first (N-JP, N-SZ), then the centre pays out.
     let expected = [
+        sorted_legs([
+            ("JP-OPS", "JPY", "-2500000"),
+            ("SYS-FX-POSITION", "JPY", "2500000"),
+            ("SYS-FX-POSITION", "USD", "-20000.00"),
+            ("N-IMA", "USD", "20000.00"),
+        ]),
+        sorted_legs([("SZ-OPS", "USD", "-65000.03"), ("N-IMA", "USD", "65000.03")]),
         sorted_legs([
             ("N-IMA", "USD", "-35000.03"),
             ("SYS-ROUNDING", "USD", "0.01"),
@@ -306,14 +314,7 @@ fn centre_mode_posts_the_hand_checked_settlements_and_journals_the_cycle() {
             ("DE-OPS", "EUR", "28000.02"),
         ]),
         sorted_legs([("N-IMA", "USD", "-50000.00"), ("HK-OPS", "USD", "50000.00")]),
-        sorted_legs([
-            ("JP-OPS", "JPY", "-2500000"),
-            ("SYS-FX-POSITION", "JPY", "2500000"),
-            ("SYS-FX-POSITION", "USD", "-20000.00"),
-            ("N-IMA", "USD", "20000.00"),
-        ]),
         sorted_legs([("N-IMA", "USD", "-10000.00"), ("SG-OPS", "USD", "10000.00")]),
-        sorted_legs([("SZ-OPS", "USD", "-65000.03"), ("N-IMA", "USD", "65000.03")]),
     ];
     for (tx, expected) in txs.iter().zip(&expected) {
         assert_eq!(&legs(tx), expected, "{}", tx.id);
@@ -322,9 +323,9 @@ fn centre_mode_posts_the_hand_checked_settlements_and_journals_the_cycle() {
         check_reference(&tx.reference);
     }
     // The conversions record the frozen rate: own currency → USD.
-    let rate = txs[0].rate.as_ref().expect("the EUR leg records its rate");
+    let rate = txs[2].rate.as_ref().expect("the EUR leg records its rate");
     assert_eq!((rate.base.code(), rate.quote.code(), rate.rate), ("EUR", "USD", dec("1.25")), "{rate:?}");
-    let rate = txs[2].rate.as_ref().expect("the JPY leg records its rate");
+    let rate = txs[0].rate.as_ref().expect("the JPY leg records its rate");
     assert_eq!((rate.base.code(), rate.quote.code(), rate.rate), ("JPY", "USD", dec("0.008")), "{rate:?}");
     assert!(txs[1].rate.is_none());
     let references: BTreeSet<&str> = txs.iter().map(|tx| tx.reference.as_str()).collect();
@@ -357,9 +358,8 @@ fn direct_mode_pairs_first_routes_two_converting_entities_through_the_centre() {
     check_journaled_run(&runs[0], &outcome, Mode::Direct);
     let ids: Vec<&str> = txs.iter().map(|tx| tx.id.as_str()).collect();
     assert_eq!(ids, ["NET-D1-0000", "NET-D1-0001", "NET-D1-0002", "NET-D1-0003", "NET-D1-0004"]);
+    // Payments into the centre come first (N-JP's leg), then the rest in settlement order.
     let expected = [
-        sorted_legs([("N-IMA", "USD", "-10000.00"), ("SG-OPS", "USD", "10000.00")]),
-        sorted_legs([("SZ-OPS", "USD", "-50000.00"), ("HK-OPS", "USD", "50000.00")]),
         // JP → DE: both lack USD, two legs through the centre.
         sorted_legs([
             ("JP-OPS", "JPY", "-2500000"),
@@ -367,6 +367,8 @@ fn direct_mode_pairs_first_routes_two_converting_entities_through_the_centre() {
             ("SYS-FX-POSITION", "USD", "-20000.00"),
             ("N-IMA", "USD", "20000.00"),
         ]),
+        sorted_legs([("N-IMA", "USD", "-10000.00"), ("SG-OPS", "USD", "10000.00")]),
+        sorted_legs([("SZ-OPS", "USD", "-50000.00"), ("HK-OPS", "USD", "50000.00")]),
         sorted_legs([
             ("N-IMA", "USD", "-20000.00"),
             ("SYS-FX-POSITION", "USD", "20000.00"),
@@ -386,7 +388,7 @@ fn direct_mode_pairs_first_routes_two_converting_entities_through_the_centre() {
         assert_eq!(tx.purpose, Purpose::CurrentAccount, "{}", tx.id);
         check_reference(&tx.reference);
     }
-    assert!(txs[2].memo.contains("N-JP pays N-SH"), "{}", txs[2].memo);
+    assert!(txs[0].memo.contains("N-JP pays N-SH"), "{}", txs[0].memo);
     assert!(txs[3].memo.contains("N-SH pays N-DE"), "{}", txs[3].memo);
     let references: BTreeSet<&str> = txs.iter().map(|tx| tx.reference.as_str()).collect();
     assert_eq!(references.len(), txs.len(), "references are unique");

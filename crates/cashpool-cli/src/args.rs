@@ -166,6 +166,9 @@ pub enum Command {
         /// The cycle id (default: the cycle date); a cycle id posts once.
         #[arg(long, value_name = "ID")]
         cycle: Option<String>,
+        /// Net only invoices due on or after this date (default: every invoice due on or before --date).
+        #[arg(long, value_name = "DATE")]
+        window_from: Option<String>,
         #[command(flatten)]
         format: FormatArg,
     },

@@ -339,7 +339,7 @@ fn netting_figures(entities: usize, invoices: usize) -> Result<serde_json::Value
     }
     let start = Instant::now();
     let outcome = ledger
-        .net("BENCH", date, &parsed, Mode::Centre, Timestamp::EPOCH)
+        .net("BENCH", date, &parsed, Mode::Centre, None, Timestamp::EPOCH)
         .map_err(ledger_failure)?
         .map_err(Failure::integrity)?;
     let elapsed = start.elapsed();

@@ -62,9 +62,10 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             }
             crate::pool::interest(&data_dir(&cli.data), read_only, &from, &to, settle, resolve(format.format))
         }
-        Command::Net { invoices, date, mode, cycle, format } => {
+        Command::Net { invoices, date, mode, cycle, window_from, format } => {
             refuse_if_read_only(read_only)?;
-            crate::pool::net(&data_dir(&cli.data), &invoices, &date, mode, cycle, resolve(format.format))
+            let window = crate::pool::NetWindow { date, from: window_from };
+            crate::pool::net(&data_dir(&cli.data), &invoices, &window, mode, cycle, resolve(format.format))
         }
         Command::Positions { as_of, format } => {
             crate::pool::positions(&data_dir(&cli.data), read_only, as_of.as_deref(), resolve(format.format))

@@ -504,7 +504,7 @@ pub fn simulate(dir: &Path, n_days: u32, seed: u64) -> Result<(Ledger, DemoRun),
     prefund_netting(&ledger, last, at(last, 19))?;
     let invoices = month_invoices(&mut rng, &days);
     let netting = match ledger
-        .net("2026-11", last, &invoices, cashpool_ledger::netting::Mode::Centre, at(last, 19))
+        .net("2026-11", last, &invoices, cashpool_ledger::netting::Mode::Centre, None, at(last, 19))
         .map_err(ledger_failure)?
     {
         Ok(outcome) => Some(outcome),

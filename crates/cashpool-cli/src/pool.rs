@@ -520,16 +520,23 @@ pub fn net_json(outcome: &cashpool_ledger::NettingOutcome) -> serde_json::Value 
     })
 }
 
+/// The cycle date and the optional start of the netting window, as given.
+pub struct NetWindow {
+    pub date: String,
+    pub from: Option<String>,
+}
+
 pub fn net(
     dir: &Path,
     file: &Path,
-    date: &str,
+    window: &NetWindow,
     mode: crate::args::NetMode,
     cycle: Option<String>,
     format: Format,
 ) -> Result<u8, Failure> {
     use cashpool_ledger::netting::{parse_invoices_csv, Mode};
-    let date = parse_date(date, "--date")?;
+    let date = parse_date(&window.date, "--date")?;
+    let window_from = window.from.as_deref().map(|text| parse_date(text, "--window-from")).transpose()?;
     let cycle = cycle.unwrap_or_else(|| date.to_string());
     let text = read_file(file)?;
     let (invoices, errors) = parse_invoices_csv(&text);
@@ -541,7 +548,7 @@ pub fn net(
         crate::args::NetMode::Direct => Mode::Direct,
     };
     let ledger = open_ledger(dir, false)?;
-    let outcome = match ledger.net(&cycle, date, &invoices, mode, now()?).map_err(ledger_failure)? {
+    let outcome = match ledger.net(&cycle, date, &invoices, mode, window_from, now()?).map_err(ledger_failure)? {
         Ok(outcome) => outcome,
         Err(reason) => return Err(Failure::invalid(format!("{}: netting cycle {cycle}: {reason}", file.display()))),
     };

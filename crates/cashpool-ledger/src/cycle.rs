@@ -142,6 +142,9 @@ impl State {
                 legs.push((settlement.from.clone(), settlement.to.clone(), settlement.amount));
             }
         }
+        // Payments into the centre first, so that it has collected before it pays out
+        // (the batch is validated in order; the centre needs no overdraft).
+        legs.sort_by_key(|(_, to, _)| to != centre);
         for (idx, (from, to, amount)) in legs.iter().enumerate() {
             let reference = format!("NT{tag}S{idx:04}");
             let id = format!("NET-{}-{idx:04}", result.cycle);

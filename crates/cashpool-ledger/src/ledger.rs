@@ -650,7 +650,8 @@ impl Ledger {
         Ok(Ok(InterestOutcome { run, settled: true, already_settled: false }))
     }
 
-    /// Runs a netting cycle over `invoices` on `date` and posts its
+    /// Runs a netting cycle over `invoices` on `date` (invoices due on or
+    /// before it, and on or after `window_start` when given) and posts its
     /// settlements (see `cycle.rs`). A cycle id posts once: running it again
     /// returns the first run's report and writes nothing.
     pub fn net(
@@ -659,6 +660,7 @@ impl Ledger {
         date: NaiveDate,
         invoices: &[Invoice],
         mode: NettingMode,
+        window_start: Option<NaiveDate>,
         at: Timestamp,
     ) -> Result<Result<NettingOutcome, String>, LedgerError> {
         let (run, requests) = {
@@ -682,7 +684,7 @@ impl Ledger {
                 netting_currency: netting,
                 entities: &entities,
                 centre: &config.pool.host,
-                window_start: None,
+                window_start,
                 already_settled: &state.settled_invoices,
                 rates: &rates,
                 mode,
