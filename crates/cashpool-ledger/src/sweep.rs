@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{SweepDirection, SweepMethod, SweepRule};
 use crate::journal::{PostedTransaction, Posting};
 use crate::model::{ic_account, Purpose, SYS_IC_POOL};
-use crate::money::{format_amount, Currency};
+use crate::money::Currency;
 use crate::state::{Rejection, State};
 use crate::tx::{PostingRequest, TransactionRequest};
 
@@ -420,9 +420,4 @@ fn levels(rules: &[SweepRule]) -> Vec<usize> {
         below
     }
     (0..rules.len()).map(|idx| level_of(idx, rules, &into, &mut levels, 0)).collect()
-}
-
-/// Formats an amount of a sweep line for reports.
-pub fn show(line: &SweepLine) -> String {
-    format_amount(line.amount, line.currency)
 }
