@@ -544,7 +544,7 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
         .balances(None, None, None)
         .map_err(ledger_failure)?
         .into_iter()
-        .filter(|row| !row.account.starts_with("EXT-"))
+        .filter(|row| !row.account.starts_with("EXT-") && !row.account.starts_with("SYS-"))
         .collect();
     let (_, head) = ledger.head();
     let limits = ledger.limits(None);
