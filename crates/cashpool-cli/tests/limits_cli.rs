@@ -30,7 +30,7 @@
 //! rounded half-even to 0.01 CNY, as `docs/LIMITS.md` states.
 
 mod common;
-use common::{text, Run, Snapshot};
+use common::{keys, sorted, string, text, Run, Snapshot};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -156,15 +156,6 @@ impl Pool {
     }
 }
 
-/// A string field of a JSON object; panics on anything else.
-#[track_caller]
-fn string(value: &Value, key: &str) -> String {
-    match &value[key] {
-        Value::String(text) => text.clone(),
-        other => panic!("field {key:?} of {value} is not a string but {other}"),
-    }
-}
-
 /// (cap, used, headroom) of `inflow` or `outflow`.
 #[track_caller]
 fn cap_use(limits: &Value, direction: &str) -> CapUse {
@@ -259,21 +250,6 @@ fn only_rejection(run: &Run) -> Value {
 // ---------------------------------------------------------------------------
 // 1. `limits`: the contract's JSON and the caps of the example group
 // ---------------------------------------------------------------------------
-
-/// The keys of a JSON object, sorted.
-#[track_caller]
-fn keys(value: &Value) -> Vec<String> {
-    let mut keys: Vec<String> =
-        value.as_object().unwrap_or_else(|| panic!("not an object: {value}")).keys().cloned().collect();
-    keys.sort();
-    keys
-}
-
-fn sorted(names: &[&str]) -> Vec<String> {
-    let mut names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-    names.sort();
-    names
-}
 
 /// CONTRACT.md, JSON output: `limits`: `{"as_of", "inflow": {"cap", "used", "headroom"}, "outflow": {…},
 /// "entities": [{"entity", "foreign_debt_weighted", "cap", "headroom"}]}`: exactly these fields, no others.

@@ -19,7 +19,7 @@
 //! half-even to 10 decimals. The expected nets are computed from those in `expected_nets`.
 
 mod common;
-use common::{text, Run, Snapshot};
+use common::{items, keys, sorted, string, text, Run, Snapshot};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -115,33 +115,6 @@ impl Pool {
             .collect();
         (path, lines)
     }
-}
-
-#[track_caller]
-fn string(value: &Value, key: &str) -> String {
-    match &value[key] {
-        Value::String(text) => text.clone(),
-        other => panic!("field {key:?} of {value} is not a string but {other}"),
-    }
-}
-
-#[track_caller]
-fn items(value: &Value, key: &str) -> Vec<Value> {
-    value[key].as_array().cloned().unwrap_or_else(|| panic!("field {key:?} of {value} is not an array"))
-}
-
-#[track_caller]
-fn keys(value: &Value) -> Vec<String> {
-    let mut keys: Vec<String> =
-        value.as_object().unwrap_or_else(|| panic!("not an object: {value}")).keys().cloned().collect();
-    keys.sort();
-    keys
-}
-
-fn sorted(names: &[&str]) -> Vec<String> {
-    let mut names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-    names.sort();
-    names
 }
 
 fn dec(text: &str) -> Decimal {

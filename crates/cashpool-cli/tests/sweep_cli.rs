@@ -42,7 +42,7 @@
 //! pays LGT-HK and LGT-SG (offshore, 7%): see `expected_interest`.
 
 mod common;
-use common::{text, Run, Snapshot};
+use common::{boolean, items, keys, sorted, string, text, Run, Snapshot};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -186,42 +186,6 @@ impl Pool {
         self.run(&["audit", "export", "--format", "jsonl", "--output", text(&path)]).expect(0);
         path
     }
-}
-
-/// A string field of a JSON object; panics on anything else.
-#[track_caller]
-fn string(value: &Value, key: &str) -> String {
-    match &value[key] {
-        Value::String(text) => text.clone(),
-        other => panic!("field {key:?} of {value} is not a string but {other}"),
-    }
-}
-
-/// A boolean field of a JSON object; panics on anything else.
-#[track_caller]
-fn boolean(value: &Value, key: &str) -> bool {
-    value[key].as_bool().unwrap_or_else(|| panic!("field {key:?} of {value} is not a boolean"))
-}
-
-/// The items of an array field; panics on anything else.
-#[track_caller]
-fn items(value: &Value, key: &str) -> Vec<Value> {
-    value[key].as_array().cloned().unwrap_or_else(|| panic!("field {key:?} of {value} is not an array"))
-}
-
-/// The keys of a JSON object, sorted.
-#[track_caller]
-fn keys(value: &Value) -> Vec<String> {
-    let mut keys: Vec<String> =
-        value.as_object().unwrap_or_else(|| panic!("not an object: {value}")).keys().cloned().collect();
-    keys.sort();
-    keys
-}
-
-fn sorted(names: &[&str]) -> Vec<String> {
-    let mut names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-    names.sort();
-    names
 }
 
 /// The `sweeps` of a `sweep` report, in order.

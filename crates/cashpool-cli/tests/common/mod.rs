@@ -85,3 +85,41 @@ pub struct Snapshot {
     pub head: String,
     pub state_digest: String,
 }
+
+// JSON fields, read strictly: a wrong shape is a test failure that shows the value.
+
+/// A string field of a JSON object; panics on anything else.
+#[track_caller]
+pub fn string(value: &Value, key: &str) -> String {
+    match &value[key] {
+        Value::String(text) => text.clone(),
+        other => panic!("field {key:?} of {value} is not a string but {other}"),
+    }
+}
+
+/// The items of an array field; panics on anything else.
+#[track_caller]
+pub fn items(value: &Value, key: &str) -> Vec<Value> {
+    value[key].as_array().cloned().unwrap_or_else(|| panic!("field {key:?} of {value} is not an array"))
+}
+
+/// The keys of a JSON object, sorted.
+#[track_caller]
+pub fn keys(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> =
+        value.as_object().unwrap_or_else(|| panic!("not an object: {value}")).keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
+pub fn sorted(names: &[&str]) -> Vec<String> {
+    let mut names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    names.sort();
+    names
+}
+
+/// A boolean field of a JSON object; panics on anything else.
+#[track_caller]
+pub fn boolean(value: &Value, key: &str) -> bool {
+    value[key].as_bool().unwrap_or_else(|| panic!("field {key:?} of {value} is not a boolean"))
+}
