@@ -57,7 +57,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{GroupConfig, Residence, ID_LEN_MAX};
 use crate::input::{parse_iso_date, InputError, ROWS_MAX};
-use crate::input::{shown, LineCounter};
+use crate::input::{shown, CsvRecords};
 use crate::money::{format_amount, parse_amount, Currency, MoneyError};
 
 /// The header of a figures CSV, exactly these columns in this order.
@@ -137,29 +137,12 @@ pub fn parse_figures_csv(text: &str, base: Currency) -> (Vec<MemberFigures>, Vec
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rows: Vec<MemberFigures> = Vec::new();
     let mut errors: Vec<InputError> = Vec::new();
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut record = csv::StringRecord::new();
-    let mut lines = LineCounter::new(text);
+    let mut records = CsvRecords::new(text);
     let mut header_seen = false;
     let mut count = 0usize;
-    let mut last_line = 1u64;
     // Entity → the line of its first row.
     let mut seen: HashMap<String, u64> = HashMap::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(err) => {
-                let line = err.position().map_or(last_line, |pos| lines.record_line(pos));
-                errors.push(whole_row(line, format!("unreadable CSV ({err}); the rest of the file was not read")));
-                break;
-            }
-        }
-        let line = record.position().map_or(last_line, |pos| lines.record_line(pos));
-        last_line = line;
-        if record.is_empty() || (record.len() == 1 && record.get(0).is_none_or(|f| f.trim().is_empty())) {
-            continue;
-        }
+    while let Some((line, record)) = records.next_record(&mut errors) {
         if !header_seen {
             let found: Vec<&str> = record.iter().collect();
             if found != FIGURES_COLUMNS {

@@ -112,6 +112,59 @@ fn expected_header() -> String {
     )
 }
 
+/// The records of a CSV text with their 1-based physical lines: blank records
+/// are skipped, and an unreadable record ends the file with an error. Every
+/// CSV parser of the crate reads through it.
+pub(crate) struct CsvRecords<'a> {
+    reader: csv::Reader<&'a [u8]>,
+    record: csv::StringRecord,
+    lines: LineCounter<'a>,
+    last_line: u64,
+    done: bool,
+}
+
+impl<'a> CsvRecords<'a> {
+    /// Reads `text` (already without a byte-order mark), every record as data: the caller checks the header.
+    pub(crate) fn new(text: &'a str) -> CsvRecords<'a> {
+        CsvRecords {
+            reader: csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes()),
+            record: csv::StringRecord::new(),
+            lines: LineCounter::new(text),
+            last_line: 1,
+            done: false,
+        }
+    }
+
+    /// The next non-blank record and its line; `None` at the end of the file
+    /// or after an unreadable record, which is reported in `errors`.
+    pub(crate) fn next_record(&mut self, errors: &mut Vec<InputError>) -> Option<(u64, &csv::StringRecord)> {
+        while !self.done {
+            match self.reader.read_record(&mut self.record) {
+                Ok(true) => {}
+                Ok(false) => self.done = true,
+                Err(err) => {
+                    let line = err.position().map_or(self.last_line, |pos| self.lines.record_line(pos));
+                    errors.push(InputError::new(
+                        line,
+                        None,
+                        format!("unreadable CSV ({err}); the rest of the file was not read"),
+                    ));
+                    self.done = true;
+                }
+            }
+            if self.done {
+                break;
+            }
+            let line = self.record.position().map_or(self.last_line, |pos| self.lines.record_line(pos));
+            self.last_line = line;
+            if !is_blank_record(&self.record) {
+                return Some((line, &self.record));
+            }
+        }
+        None
+    }
+}
+
 pub(crate) fn is_blank_record(record: &csv::StringRecord) -> bool {
     record.is_empty() || (record.len() == 1 && record.get(0).is_none_or(|f| f.trim().is_empty()))
 }
@@ -119,34 +172,13 @@ pub(crate) fn is_blank_record(record: &csv::StringRecord) -> bool {
 fn parse_csv_limited(text: &str, rows_max: usize) -> ParsedBatch {
     let text = strip_bom(text);
     let mut batch = ParsedBatch::default();
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut record = csv::StringRecord::new();
+    let mut records = CsvRecords::new(text);
     // The number of columns the header declared, once it has been read.
     let mut columns: Option<usize> = None;
     let mut rows = 0usize;
-    let mut lines = LineCounter::new(text);
-    let mut last_line = 1u64;
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(err) => {
-                let line = err.position().map_or(last_line, |pos| lines.record_line(pos));
-                batch.errors.push(InputError::new(
-                    line,
-                    None,
-                    format!("unreadable CSV ({err}); the rest of the file was not read"),
-                ));
-                break;
-            }
-        }
-        let line = record.position().map_or(last_line, |pos| lines.record_line(pos));
-        last_line = line;
-        if is_blank_record(&record) {
-            continue;
-        }
+    while let Some((line, record)) = records.next_record(&mut batch.errors) {
         let Some(expected) = columns else {
-            match check_header(&record) {
+            match check_header(record) {
                 Ok(count) => columns = Some(count),
                 Err(reason) => {
                     batch.errors.push(InputError::new(line, None, reason));
@@ -181,7 +213,7 @@ fn parse_csv_limited(text: &str, rows_max: usize) -> ParsedBatch {
             continue;
         }
         let mut row = RowCheck::new(line);
-        if let Some(request) = csv_row(&record, expected, &mut row) {
+        if let Some(request) = csv_row(record, expected, &mut row) {
             if row.errors.is_empty() {
                 batch.rows.push(ParsedRow { line, request });
             }

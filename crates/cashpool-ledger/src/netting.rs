@@ -30,7 +30,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::input::{is_blank_record, parse_iso_date, shown, InputError, LineCounter};
+use crate::input::{parse_iso_date, shown, CsvRecords, InputError};
 use crate::model::Purpose;
 use crate::money::{parse_decimal, to_currency_scale, Currency, MoneyError};
 use crate::tx::ID_LEN_MAX;
@@ -540,27 +540,10 @@ fn parse_limited(text: &str, rows_max: usize) -> (Vec<Invoice>, Vec<InputError>)
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut invoices = Vec::new();
     let mut errors = Vec::new();
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut record = csv::StringRecord::new();
+    let mut records = CsvRecords::new(text);
     let mut header_seen = false;
     let mut count = 0usize;
-    let mut lines = LineCounter::new(text);
-    let mut last_line = 1u64;
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(err) => {
-                let line = err.position().map_or(last_line, |pos| lines.record_line(pos));
-                errors.push(error(line, None, format!("unreadable CSV ({err}); the rest of the file was not read")));
-                break;
-            }
-        }
-        let line = record.position().map_or(last_line, |pos| lines.record_line(pos));
-        last_line = line;
-        if is_blank_record(&record) {
-            continue;
-        }
+    while let Some((line, record)) = records.next_record(&mut errors) {
         if !header_seen {
             if record.iter().eq(INVOICES_CSV_COLUMNS) {
                 header_seen = true;
@@ -605,7 +588,7 @@ fn parse_limited(text: &str, rows_max: usize) -> (Vec<Invoice>, Vec<InputError>)
             continue;
         }
         let before = errors.len();
-        if let Some(invoice) = csv_row(&record, line, &mut errors).filter(|_| errors.len() == before) {
+        if let Some(invoice) = csv_row(record, line, &mut errors).filter(|_| errors.len() == before) {
             invoices.push(invoice);
         }
     }

@@ -21,8 +21,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::input::{is_blank_record, shown, LineCounter};
 use crate::input::{parse_iso_date, InputError, ROWS_MAX};
+use crate::input::{shown, CsvRecords};
 use crate::model::Zone;
 use crate::money::{parse_decimal, Currency, MoneyError};
 
@@ -287,29 +287,12 @@ fn parse_limited(text: &str, base: Currency, rows_max: usize) -> (Vec<RateRow>, 
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rows = Vec::new();
     let mut errors = Vec::new();
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut record = csv::StringRecord::new();
+    let mut records = CsvRecords::new(text);
     let mut header_seen = false;
     let mut count = 0usize;
-    let mut lines = LineCounter::new(text);
-    let mut last_line = 1u64;
     // For each (currency, market): the dates of the good rows so far, with their lines.
     let mut seen: BTreeMap<(Currency, Market), BTreeMap<NaiveDate, u64>> = BTreeMap::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(err) => {
-                let line = err.position().map_or(last_line, |pos| lines.record_line(pos));
-                errors.push(error(line, None, format!("unreadable CSV ({err}); the rest of the file was not read")));
-                break;
-            }
-        }
-        let line = record.position().map_or(last_line, |pos| lines.record_line(pos));
-        last_line = line;
-        if is_blank_record(&record) {
-            continue;
-        }
+    while let Some((line, record)) = records.next_record(&mut errors) {
         if !header_seen {
             if record.iter().eq(RATES_CSV_COLUMNS) {
                 header_seen = true;
@@ -349,7 +332,7 @@ fn parse_limited(text: &str, base: Currency, rows_max: usize) -> (Vec<RateRow>, 
             continue;
         }
         let before = errors.len();
-        let row = csv_row(&record, line, base, &seen, &mut errors);
+        let row = csv_row(record, line, base, &seen, &mut errors);
         if let Some(row) = row.filter(|_| errors.len() == before) {
             seen.entry((row.currency, row.market)).or_default().insert(row.date, line);
             rows.push(row);
