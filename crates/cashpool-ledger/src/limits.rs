@@ -241,27 +241,7 @@ pub(crate) struct DebtUse {
 impl LimitState {
     /// The risk-weighted foreign-debt balance of `entity` (DOMAIN §3), in the base currency.
     pub fn debt_use(&self, entity: &str, base: Currency, as_of: Option<NaiveDate>) -> DebtUse {
-        let usd = Currency::from_code("USD").expect("USD is an ISO currency");
-        let mut weighted = Decimal::ZERO;
-        let mut usd_total = Decimal::ZERO;
-        for loan in self.loans.values().filter(|loan| loan.entity == entity) {
-            let outstanding = loan.outstanding(as_of);
-            if outstanding.is_zero() {
-                continue;
-            }
-            let principal_base = base_round(outstanding * loan.base_rate, base);
-            weighted += principal_base * maturity_factor(loan.term_days);
-            if loan.currency != base {
-                weighted += principal_base * fx_factor();
-            }
-            let in_usd = if loan.currency == usd {
-                outstanding
-            } else {
-                loan.usd_base_rate.map_or(Decimal::MAX, |rate| base_round(principal_base / rate, usd))
-            };
-            usd_total = usd_total.saturating_add(in_usd);
-        }
-        DebtUse { weighted: base_round(weighted, base), usd_total }
+        debt_use_of(self.loans.values().filter(|loan| loan.entity == entity), base, as_of)
     }
 
     /// The pool position at the end of `as_of` (or now).
@@ -271,6 +251,35 @@ impl LimitState {
             Some(date) => self.pool_flows.range(..=date).map(|(_, flow)| *flow).sum(),
         }
     }
+}
+
+/// The risk-weighted balance (DOMAIN §3) and USD total of some loans, in the base currency.
+pub(crate) fn debt_use_of<'l>(
+    loans: impl Iterator<Item = &'l Loan>,
+    base: Currency,
+    as_of: Option<NaiveDate>,
+) -> DebtUse {
+    let usd = Currency::from_code("USD").expect("USD is an ISO currency");
+    let mut weighted = Decimal::ZERO;
+    let mut usd_total = Decimal::ZERO;
+    for loan in loans {
+        let outstanding = loan.outstanding(as_of);
+        if outstanding.is_zero() {
+            continue;
+        }
+        let principal_base = base_round(outstanding * loan.base_rate, base);
+        weighted += principal_base * maturity_factor(loan.term_days);
+        if loan.currency != base {
+            weighted += principal_base * fx_factor();
+        }
+        let in_usd = if loan.currency == usd {
+            outstanding
+        } else {
+            loan.usd_base_rate.map_or(Decimal::MAX, |rate| base_round(principal_base / rate, usd))
+        };
+        usd_total = usd_total.saturating_add(in_usd);
+    }
+    DebtUse { weighted: base_round(weighted, base), usd_total }
 }
 
 /// Which market converts an account's postings: its zone's.
@@ -567,9 +576,8 @@ impl State {
 
     fn check_foreign_debt(&self, date: NaiveDate, loan: &Loan, base: Currency) -> Result<(), Rejection> {
         let before = self.limits.debt_use(&loan.entity, base, None);
-        let mut with_loan = self.limits.clone();
-        with_loan.loans.insert(String::new(), loan.clone());
-        let after = with_loan.debt_use(&loan.entity, base, None);
+        let existing = self.limits.loans.values().filter(|other| other.entity == loan.entity);
+        let after = debt_use_of(existing.chain(std::iter::once(loan)), base, None);
         let cap = self.foreign_debt_cap(&loan.entity, Some(date));
         if after.weighted <= cap {
             return Ok(());
