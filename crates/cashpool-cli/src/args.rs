@@ -196,6 +196,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PoolCommand,
     },
+    /// Bank statements: import (MT940/MT942, camt.052/053/054, BAI2), reconcile, adopt bank-initiated lines.
+    Recon {
+        #[command(subcommand)]
+        command: ReconCommand,
+    },
     /// Verify, replay and export the audit trail.
     Audit {
         #[command(subcommand)]
@@ -252,6 +257,8 @@ pub enum BenchWhat {
     Sweep,
     /// A netting cycle of 100,000 invoices among 1,000 entities, netted and settled.
     Net,
+    /// 100,000 statement lines (MT940 and camt.053) parsed, imported and reconciled against 100,000 postings.
+    Recon,
     All,
 }
 
@@ -304,6 +311,61 @@ pub enum PoolCommand {
         /// The check date (default: today, or the date of CASHPOOL_NOW).
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+}
+
+/// The matching knob shared by the recon commands.
+#[derive(Debug, Clone, Args)]
+pub struct ToleranceArg {
+    /// Days a bank line's value date may differ from the ledger's for an amount match.
+    #[arg(long, value_name = "DAYS", default_value_t = 2)]
+    pub date_tolerance: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReconCommand {
+    /// Import statements (format detected from the content), journal them and reconcile.
+    #[command(
+        after_help = "Examples:\n  cashpool recon import statements/*.sta statements/*.xml\n  cashpool recon import bank.bai --format json"
+    )]
+    Import {
+        /// Statement files: MT940, MT942, camt.052/053/054 (.001.02-.13), BAI2.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        tolerance: ToleranceArg,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Matches, exceptions with reason codes, continuity breaks and balance checks.
+    #[command(
+        after_help = "Examples:\n  cashpool recon report\n  cashpool recon report --format json --date-tolerance 3\n  cashpool recon report --journal journal.jsonl   # from an export, no store"
+    )]
+    Report {
+        /// Reconcile from an exported JSON Lines journal instead of the store.
+        #[arg(long, value_name = "FILE")]
+        journal: Option<PathBuf>,
+        #[command(flatten)]
+        tolerance: ToleranceArg,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Post bank-initiated lines (charges, bank interest) that the ledger did not know.
+    #[command(after_help = "Examples:\n  cashpool recon adopt S31-L4\n  cashpool recon adopt --all-charges")]
+    Adopt {
+        /// Exception ids of `bank_initiated` lines (`S<entry>-L<line>`, as `recon report` shows).
+        #[arg(value_name = "ID", required_unless_present = "all_charges")]
+        ids: Vec<String>,
+        /// Adopt every open bank charge (not bank interest).
+        #[arg(long)]
+        all_charges: bool,
+        /// Who posts (recorded in the journal) [default: $CASHPOOL_OPERATOR, else $USER].
+        #[arg(long)]
+        operator: Option<String>,
+        #[command(flatten)]
+        tolerance: ToleranceArg,
         #[command(flatten)]
         format: FormatArg,
     },

@@ -84,6 +84,7 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Pool { command: crate::args::PoolCommand::Check { figures, as_of, format } } => {
             crate::pool::pool_check(&data_dir(&cli.data), read_only, &figures, as_of.as_deref(), resolve(format.format))
         }
+        Command::Recon { command } => crate::recon::run(&data_dir(&cli.data), read_only, command),
         Command::Audit { command } => match command {
             AuditCommand::Verify { journal, format } => {
                 audit_verify(&data_dir(&cli.data), journal.as_deref(), resolve(format.format))

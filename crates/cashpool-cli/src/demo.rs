@@ -267,6 +267,166 @@ pub struct DemoRun {
     pub interest: Option<cashpool_ledger::InterestOutcome>,
     /// The month-end netting cycle.
     pub netting: Option<cashpool_ledger::NettingOutcome>,
+    /// The banks' statements: what was generated, imported and adopted.
+    pub bank: BankDays,
+    /// The reconciliation after the last import.
+    pub recon: Option<cashpool_recon::Report>,
+}
+
+/// The banks' side of the demo, over all mornings.
+#[derive(Default)]
+pub struct BankDays {
+    /// Statement files written (under `<store>/statements/`).
+    pub files: usize,
+    pub statements: usize,
+    pub mt940: usize,
+    pub camt053: usize,
+    /// Bank charges the banks booked, and how many the treasury adopted.
+    pub charges: usize,
+    pub adopted: usize,
+    /// The deliberate break: (account, statement id) whose sequence number skips one.
+    pub gap: Option<(String, String)>,
+}
+
+/// Which banks send MT940 and which camt.053: the Chinese banks and HSBC send
+/// MT940, DBS, Deutsche Bank and Mizuho camt.053.
+fn bank_format(account: &str) -> cashpool_ledger::bank::StatementFormat {
+    use cashpool_ledger::bank::StatementFormat;
+    match account {
+        "SG-OPS" | "DE-OPS" | "JP-OPS" => StatementFormat::Camt053,
+        _ => StatementFormat::Mt940,
+    }
+}
+
+/// The morning after `date`: each bank sends its statements of `date` (from
+/// what the ledger posted, plus the bank's own charges, and on the gap day
+/// one statement numbered one too far), the treasury imports them,
+/// reconciles, and adopts the bank charges.
+#[allow(clippy::too_many_arguments)]
+fn bank_morning(
+    ledger: &Ledger,
+    generator: &mut cashpool_recon::generate::StatementGenerator,
+    next_seq: &mut u64,
+    rng: &mut SplitMix64,
+    dir: &Path,
+    date: NaiveDate,
+    gap: bool,
+    bank: &mut BankDays,
+    at: Timestamp,
+) -> Result<cashpool_recon::Report, Failure> {
+    use cashpool_ledger::bank::{BankLine, StatementFormat};
+    for item in ledger.entries(*next_seq) {
+        let (entry, _) = item.map_err(ledger_failure)?;
+        *next_seq = entry.seq + 1;
+        generator.push(&entry);
+    }
+    let mut statements = generator.statements_for(date, bank_format);
+    // Each bank books a charge on about one statement in six.
+    for statement in &mut statements {
+        if !rng.chance(17) {
+            continue;
+        }
+        let Some(currency) = Currency::from_code(&statement.currency) else { continue };
+        let minor = 10i64.pow(currency.minor_units());
+        let fee = Decimal::new(-(5 + i64::try_from(rng.below(60)).unwrap_or(0)) * minor, currency.minor_units());
+        // A bank does not charge an account into overdraft (nor may the ledger).
+        if statement.closing.as_ref().is_none_or(|c| c.amount + fee < Decimal::ZERO) {
+            continue;
+        }
+        let camt = statement.format == StatementFormat::Camt053;
+        statement.lines.push(BankLine {
+            source_line: 0,
+            booking_date: Some(date),
+            value_date: Some(date),
+            amount: fee,
+            currency: statement.currency.clone(),
+            reversal: false,
+            end_to_end_id: None,
+            uetr: None,
+            owner_reference: None,
+            bank_reference: Some(format!("FEE{}{:03}", date.format("%y%m%d"), bank.charges + 1)),
+            type_code: if camt { "ACMT/MDOP/CHRG".into() } else { "NCHG".into() },
+            narrative: "payment and account maintenance charges".into(),
+        });
+        if let Some(closing) = statement.closing.as_mut() {
+            closing.amount += fee;
+        }
+        bank.charges += 1;
+    }
+    if gap {
+        if let Some(statement) = statements.first_mut() {
+            let skipped = statement.sequence_number().map_or(0, |(n, _)| n) + 1;
+            statement.sequence = Some(skipped.to_string());
+            bank.gap = Some((statement.account_id.clone(), statement.statement_id.clone()));
+            generator.skip_number(&statement.account_id, &statement.currency);
+        }
+    }
+    let folder = dir.join("statements").join(date.to_string());
+    std::fs::create_dir_all(&folder).map_err(|err| Failure::environment(format!("{}: {err}", folder.display())))?;
+    let mut files = Vec::new();
+    for statement in &statements {
+        let (name, text) = match statement.format {
+            StatementFormat::Camt053 => {
+                bank.camt053 += 1;
+                (
+                    format!("{}-{}.xml", statement.account_id, statement.currency),
+                    cashpool_recon::camt::write_camt053(std::slice::from_ref(statement), date),
+                )
+            }
+            _ => {
+                bank.mt940 += 1;
+                (
+                    format!("{}-{}.sta", statement.account_id, statement.currency),
+                    cashpool_recon::mt940::write(std::slice::from_ref(statement)),
+                )
+            }
+        };
+        let path = folder.join(&name);
+        std::fs::write(&path, text).map_err(|err| Failure::environment(format!("{}: {err}", path.display())))?;
+        files.push(path);
+    }
+    // The treasury's morning: read the files as `cashpool recon import` does.
+    let mut parsed = Vec::new();
+    for path in &files {
+        let bytes = std::fs::read(path).map_err(|err| Failure::environment(format!("{}: {err}", path.display())))?;
+        let read = cashpool_recon::parse(&bytes).ok_or_else(|| {
+            Failure::integrity(format!("{}: the demo's own statement is not recognised", path.display()))
+        })?;
+        if let Some(d) = read.diagnostics.first() {
+            return Err(Failure::integrity(format!(
+                "{}:{}: the demo's own statement does not read back: {}: {}",
+                path.display(),
+                d.line,
+                d.field,
+                d.message
+            )));
+        }
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        parsed.extend(read.statements.into_iter().map(|st| (name.clone(), st)));
+    }
+    bank.files += files.len();
+    bank.statements += parsed.len();
+    ledger
+        .import_statements(parsed, at)
+        .map_err(ledger_failure)?
+        .map_err(|rejection| Failure::integrity(format!("the demo's statements were refused: {rejection}")))?;
+    let report = crate::recon::reconcile(ledger, cashpool_recon::ReconOptions::default())?;
+    let charges: Vec<TransactionRequest> = report
+        .exceptions
+        .iter()
+        .filter(|ex| ex.reason == "bank_initiated")
+        .filter_map(|ex| ex.proposed.clone())
+        .filter(|p| p.purpose == Purpose::Fee)
+        .collect();
+    if charges.is_empty() {
+        return Ok(report);
+    }
+    let outcome = ledger.adopt(&charges, "demo", at).map_err(ledger_failure)?;
+    if let Some(rejected) = outcome.rejected.first() {
+        return Err(Failure::integrity(format!("adopting {} was refused: {}", rejected.id, rejected.rejection)));
+    }
+    bank.adopted += charges.len();
+    crate::recon::reconcile(ledger, cashpool_recon::ReconOptions::default())
 }
 
 /// Tops up members' offshore and FT USD accounts to USD 150,000 from the
@@ -471,7 +631,26 @@ pub fn simulate(dir: &Path, n_days: u32, seed: u64) -> Result<(Ledger, DemoRun),
         Market { usd_cny: Decimal::new(71025, 4), usd_hkd: Decimal::new(77850, 4), usd_sgd: Decimal::new(13420, 4) };
     let mut transactions = 0;
     let show_progress = std::io::stderr().is_terminal();
+    let mut generator = cashpool_recon::generate::StatementGenerator::new();
+    let mut next_seq = 1;
+    let mut bank = BankDays::default();
+    // The deliberate break: one bank skips a statement number on this morning.
+    let gap_day = days.len().min(5).saturating_sub(1).max(1);
     for (day_idx, &date) in days.iter().enumerate() {
+        if day_idx > 0 {
+            let previous = days[day_idx - 1];
+            bank_morning(
+                &ledger,
+                &mut generator,
+                &mut next_seq,
+                &mut rng,
+                dir,
+                previous,
+                day_idx == gap_day,
+                &mut bank,
+                at(date, 8),
+            )?;
+        }
         let txs = generate_day(&ledger, &mut rng, &mut market, day_idx, date)?;
         let outcome = ledger.post_batch(&txs, BatchMode::Atomic, "demo", at(date, 10)).map_err(ledger_failure)?;
         if let Some(rejected) = outcome.rejected.first() {
@@ -518,6 +697,10 @@ pub fn simulate(dir: &Path, n_days: u32, seed: u64) -> Result<(Ledger, DemoRun),
             return Err(Failure::integrity(format!("the demo's interest settlement was refused: {rejection}")))
         }
     };
+    // The morning after the last day: its statements, imported and reconciled.
+    let morning = at(end, 8);
+    let recon =
+        Some(bank_morning(&ledger, &mut generator, &mut next_seq, &mut rng, dir, last, false, &mut bank, morning)?);
     let run = DemoRun {
         dir: dir.to_path_buf(),
         days,
@@ -527,6 +710,8 @@ pub fn simulate(dir: &Path, n_days: u32, seed: u64) -> Result<(Ledger, DemoRun),
         sweeps_capped,
         interest,
         netting,
+        bank,
+        recon,
     };
     Ok((ledger, run))
 }
@@ -565,6 +750,19 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             "positions": positions.iter().map(|r| json!({"entity": r.entity, "currency": r.currency.code(), "position": format_amount(r.position, r.currency)})).collect::<Vec<_>>(),
             "interest": run.interest.as_ref().map(crate::pool::interest_json),
             "netting": run.netting.as_ref().map(crate::pool::net_json),
+            "reconciliation": run.recon.as_ref().map(|r| json!({
+                "statement_files": run.bank.files,
+                "mt940": run.bank.mt940,
+                "camt053": run.bank.camt053,
+                "statements": r.statements,
+                "lines": r.lines,
+                "matched": r.matched,
+                "match_rate": r.match_rate,
+                "charges_booked": run.bank.charges,
+                "charges_adopted": run.bank.adopted,
+                "exceptions": r.exceptions,
+                "breaks": r.breaks,
+            })),
             "refused": run.refused.iter().map(|(id, reason, message)| json!({"id": id, "reason": reason, "message": message})).collect::<Vec<_>>(),
             "audit": {"ok": verify.ok, "entries": verify.entries, "head": verify.head.to_hex()},
             "replay": {"entries": replay.entries, "state_digest": replay.state_digest.to_string(), "matches_store": replay.matches_store, "matches_live_state": digest_matches},
@@ -652,6 +850,37 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
                     interest.run.from, interest.run.to
                 );
             }
+            if let Some(report) = &run.recon {
+                println!();
+                println!(
+                    "bank statements: {} files ({} MT940, {} camt.053) in {}/statements/, imported each morning",
+                    run.bank.files,
+                    run.bank.mt940,
+                    run.bank.camt053,
+                    run.dir.display()
+                );
+                println!(
+                    "reconciliation: {} of {} statement lines matched ({}%); {} bank charges adopted; {} open exception(s), {} break(s)",
+                    report.matched,
+                    report.lines,
+                    report.match_rate,
+                    run.bank.adopted,
+                    report.exceptions.len(),
+                    report.breaks.len()
+                );
+                for b in &report.breaks {
+                    println!(
+                        "  break on purpose: {} {} statement {}: {} (expected {}, found {})",
+                        b.account, b.currency, b.statement, b.kind, b.expected, b.found
+                    );
+                }
+                for ex in report.exceptions.iter().take(5) {
+                    println!(
+                        "  open: {} {} {} {} {}: {}",
+                        ex.id, ex.account, ex.currency, ex.amount, ex.reason, ex.detail
+                    );
+                }
+            }
             println!();
             println!(
                 "audit verify: {} ({} entries, head {})",
@@ -683,6 +912,7 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
                 run.days.get(run.days.len() / 2).map(|d| d.to_string()).unwrap_or_default()
             );
             println!("  cargo run --release -- {data_flag} audit replay");
+            println!("  cargo run --release -- {data_flag} recon report");
         }
     }
     Ok(if ok { exit::OK } else { exit::INTEGRITY })

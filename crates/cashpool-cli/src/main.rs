@@ -7,6 +7,7 @@ mod commands;
 mod demo;
 mod output;
 mod pool;
+mod recon;
 
 use std::process::ExitCode;
 

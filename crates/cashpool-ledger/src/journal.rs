@@ -21,8 +21,8 @@ use crate::money::Currency;
 
 /// The version byte that starts every encoded entry.
 pub const FORMAT_VERSION: u8 = 1;
-/// The largest encoded entry, in bytes. A group definition is the largest entry.
-pub const ENTRY_LEN_MAX: usize = 1 << 20;
+/// The largest encoded entry, in bytes (a long bank statement is the largest entry).
+pub const ENTRY_LEN_MAX: usize = 4 << 20;
 
 /// A SHA-256 hash of an entry's encoding.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -199,6 +199,8 @@ pub enum EntryBody {
     InterestSettled(crate::interest::InterestRun),
     /// A netting cycle, journaled in the same commit as its settlements.
     NettingCycle(crate::cycle::NettingRun),
+    /// A bank statement received (`cashpool recon import`), mapped to its account.
+    StatementImported(crate::bank::ImportedStatement),
 }
 
 /// A transaction as the ledger posted it: validated, amounts at their

@@ -403,7 +403,7 @@ impl Ledger {
                 Verdict::Reject(Rejection::Invalid {
                     field: "id".into(),
                     message: format!(
-                        "{:?} has the shape of the ledger's own sweep or interest ids, which are reserved; choose another id",
+                        "{:?} has the shape of the ledger's own ids (sweeps, interest, netting, adopted bank lines), which are reserved; choose another id",
                         request.id
                     ),
                 })
@@ -486,6 +486,165 @@ impl Ledger {
             EntryBody::Transaction(tx) if entry.seq == seq => Ok(tx),
             _ => Err(not_found()),
         }
+    }
+
+    /// Imports bank statements, each with the name of the file it came from:
+    /// each is mapped to the ledger account whose `bank_id` (and BIC) it
+    /// names, and journaled, all in one commit. A statement already imported
+    /// with the same content is skipped (`already_imported`, nothing written);
+    /// one with the same account, id and sequence but other content is
+    /// journaled as a `conflict`. An unknown account is journaled too (with
+    /// no account): the reconciliation reports it, nothing is lost.
+    pub fn import_statements(
+        &self,
+        statements: Vec<(String, crate::bank::BankStatement)>,
+        at: Timestamp,
+    ) -> Result<Result<Vec<crate::bank::ImportReceipt>, Rejection>, LedgerError> {
+        use crate::bank::{ImportReceipt, ImportStatus, ImportedStatement, IMPORT_STATEMENTS_MAX, STATEMENT_LINES_MAX};
+        if self.read_only {
+            return Err(LedgerError::ReadOnly);
+        }
+        let invalid = |field: &str, message: String| Ok(Err(Rejection::Invalid { field: field.into(), message }));
+        if statements.len() > IMPORT_STATEMENTS_MAX {
+            return invalid(
+                "statements",
+                format!("{} statements; at most {IMPORT_STATEMENTS_MAX} per import", statements.len()),
+            );
+        }
+        let mut inner = lock(&self.inner);
+        if inner.poisoned {
+            return Err(LedgerError::Poisoned);
+        }
+        if inner.state.config.is_none() {
+            return Err(LedgerError::NotInitialized);
+        }
+        let mut receipts = Vec::with_capacity(statements.len());
+        let mut entries: Vec<(Entry, Vec<u8>, EntryHash)> = Vec::new();
+        let mut probe_keys: HashMap<(String, String, String), (EntryHash, u64)> = HashMap::new();
+        let mut seq = inner.state.head_seq;
+        let mut prev_hash = inner.state.head_hash;
+        for (source, statement) in statements {
+            if statement.lines.len() > STATEMENT_LINES_MAX {
+                return invalid(
+                    "lines",
+                    format!(
+                        "statement {:?} has {} lines; at most {STATEMENT_LINES_MAX}",
+                        statement.statement_id,
+                        statement.lines.len()
+                    ),
+                );
+            }
+            let content_hash = statement.content_hash();
+            let key = crate::bank::statement_key(&statement);
+            let earlier = probe_keys.get(&key).copied().or_else(|| inner.state.bank_statements.get(&key).copied());
+            let mut receipt = ImportReceipt {
+                source: source.clone(),
+                format: statement.format,
+                statement_id: statement.statement_id.clone(),
+                sequence: statement.sequence.clone(),
+                account_id: statement.account_id.clone(),
+                account: None,
+                currency: statement.currency.clone(),
+                lines: statement.lines.len(),
+                status: "already_imported",
+                seq: 0,
+            };
+            if let Some((hash, earlier_seq)) = earlier {
+                if hash == content_hash {
+                    receipt.seq = earlier_seq;
+                    receipts.push(receipt);
+                    continue;
+                }
+            }
+            // The classification below treats the key as unseen unless the
+            // store has it; a copy within this import is caught by `earlier`.
+            let (account, mut status) = inner
+                .state
+                .classify_statement(&statement, content_hash)
+                .map_err(|reason| LedgerError::Integrity { seq, reason })?;
+            if earlier.is_some() {
+                status = ImportStatus::Conflict;
+            }
+            seq += 1;
+            let entry = Entry {
+                seq,
+                prev_hash,
+                recorded_at: at,
+                body: EntryBody::StatementImported(ImportedStatement {
+                    source,
+                    account: account.clone(),
+                    content_hash,
+                    status,
+                    statement,
+                }),
+            };
+            let bytes = entry.encode();
+            if bytes.len() > crate::journal::ENTRY_LEN_MAX {
+                return invalid(
+                    "lines",
+                    format!(
+                        "statement {:?} encodes to {} bytes, above the journal's entry limit of {} bytes; ask the bank for shorter statements",
+                        receipt.statement_id,
+                        bytes.len(),
+                        crate::journal::ENTRY_LEN_MAX
+                    ),
+                );
+            }
+            let hash = hash_bytes(&bytes);
+            prev_hash = hash;
+            probe_keys.entry(key).or_insert((content_hash, seq));
+            receipt.account = account;
+            receipt.status = match status {
+                ImportStatus::New => "new",
+                ImportStatus::Conflict => "conflict",
+            };
+            receipt.seq = seq;
+            receipts.push(receipt);
+            entries.push((entry, bytes, hash));
+        }
+        let Some(last_seq) = entries.last().map(|(entry, _, _)| entry.seq) else {
+            return Ok(Ok(receipts));
+        };
+        for (entry, bytes, hash) in &entries {
+            // Checked above with the same fold; a failure here is a bug, and nothing was changed for it.
+            inner
+                .state
+                .apply_entry(entry, *hash)
+                .map_err(|reason| LedgerError::Integrity { seq: entry.seq, reason })?;
+            inner.push_pending(entry.seq, bytes);
+        }
+        drop(inner);
+        self.commit_until(last_seq)?;
+        Ok(Ok(receipts))
+    }
+
+    /// Posts transactions that adopt bank-initiated statement lines (charges,
+    /// bank interest) into the ledger, atomically. Every id must be an
+    /// adoption id ([`crate::sweep::adopted_id`], `BNK-…`), a namespace an
+    /// ordinary post may not use; posting the same adoption again is a no-op.
+    pub fn adopt(
+        &self,
+        requests: &[TransactionRequest],
+        operator: &str,
+        at: Timestamp,
+    ) -> Result<BatchOutcome, LedgerError> {
+        let stray: Vec<Rejected> = requests
+            .iter()
+            .enumerate()
+            .filter(|(_, request)| !request.id.starts_with(crate::sweep::ADOPTED_PREFIX))
+            .map(|(index, request)| Rejected {
+                index,
+                id: request.id.clone(),
+                rejection: Rejection::Invalid {
+                    field: "id".into(),
+                    message: format!("{:?} is not an adoption id ({}…)", request.id, crate::sweep::ADOPTED_PREFIX),
+                },
+            })
+            .collect();
+        if !stray.is_empty() {
+            return Ok(BatchOutcome { receipts: Vec::new(), rejected: stray });
+        }
+        self.post_batch_with(requests, BatchMode::Atomic, operator, at, None, true)
     }
 
     /// Journals one entry that is not a transaction (rates, parameters):

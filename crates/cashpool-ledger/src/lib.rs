@@ -10,6 +10,7 @@
 //! no clock, no randomness. Time comes from the caller as a [`journal::Timestamp`].
 
 pub mod audit;
+pub mod bank;
 pub mod config;
 mod currency_table;
 pub mod cycle;

@@ -244,6 +244,11 @@ pub(crate) struct State {
     /// Posted netting cycles by id, and every invoice they netted.
     pub netting_cycles: std::collections::BTreeMap<String, crate::cycle::NettingRun>,
     pub settled_invoices: std::collections::HashSet<String>,
+    /// Accounts by normalised `bank_id` (see [`crate::bank::normalise_bank_id`]).
+    pub bank_index: HashMap<String, u32>,
+    /// Imported bank statements by (bank account, statement id, sequence): the
+    /// first one's content hash and journal entry.
+    pub bank_statements: HashMap<(String, String, String), (EntryHash, u64)>,
 }
 
 impl State {
@@ -265,6 +270,8 @@ impl State {
             interest_carry: std::collections::BTreeMap::new(),
             netting_cycles: std::collections::BTreeMap::new(),
             settled_invoices: std::collections::HashSet::new(),
+            bank_index: HashMap::new(),
+            bank_statements: HashMap::new(),
         }
     }
 
@@ -325,6 +332,28 @@ impl State {
             }
             EntryBody::InterestSettled(run) => self.apply_interest_run(run)?,
             EntryBody::NettingCycle(run) => self.apply_netting_run(run)?,
+            EntryBody::StatementImported(imported) => {
+                if self.config.is_none() {
+                    return Err("a statement is imported before the group definition".into());
+                }
+                let statement = &imported.statement;
+                if imported.content_hash != statement.content_hash() {
+                    return Err(format!(
+                        "statement {:?}: content hash does not match its content",
+                        statement.statement_id
+                    ));
+                }
+                let (account, status) = self.classify_statement(statement, imported.content_hash)?;
+                if account != imported.account || status != imported.status {
+                    return Err(format!(
+                        "statement {:?}: recorded as account {:?} ({:?}), replay finds {:?} ({:?})",
+                        statement.statement_id, imported.account, imported.status, account, status
+                    ));
+                }
+                self.bank_statements
+                    .entry(crate::bank::statement_key(statement))
+                    .or_insert((imported.content_hash, entry.seq));
+            }
             EntryBody::SweepRun(run) => {
                 if self.sweep_runs.contains_key(&run.date) {
                     return Err(format!("a second sweep run for {}", run.date));
@@ -354,8 +383,34 @@ impl State {
         Ok(())
     }
 
+    /// The ledger account a statement belongs to and whether it is new or a
+    /// conflicting copy; an exact copy of an imported statement is an error.
+    pub fn classify_statement(
+        &self,
+        statement: &crate::bank::BankStatement,
+        content_hash: EntryHash,
+    ) -> Result<(Option<String>, crate::bank::ImportStatus), String> {
+        let account = crate::bank::candidate_ids(&statement.account_id, &statement.currency)
+            .into_iter()
+            .find_map(|id| self.bank_index.get(&id).copied())
+            .map(|idx| &self.accounts[idx as usize].spec)
+            .filter(|spec| crate::bank::bic_agrees(spec.bank_bic.as_deref(), statement.bic.as_deref()))
+            .map(|spec| spec.id.clone());
+        let status = match self.bank_statements.get(&crate::bank::statement_key(statement)) {
+            None => crate::bank::ImportStatus::New,
+            Some((hash, seq)) if *hash == content_hash => {
+                return Err(format!("statement {:?} is already in entry {seq}", statement.statement_id))
+            }
+            Some(_) => crate::bank::ImportStatus::Conflict,
+        };
+        Ok((account, status))
+    }
+
     pub fn open_account(&mut self, spec: AccountSpec) {
         let idx = u32::try_from(self.accounts.len()).expect("fewer than 2^32 accounts");
+        if let Some(bank_id) = &spec.bank_id {
+            self.bank_index.insert(crate::bank::normalise_bank_id(bank_id), idx);
+        }
         self.account_index.insert(spec.id.clone(), idx);
         self.accounts.push(AccountState { spec, balances: Vec::new() });
     }
@@ -562,6 +617,14 @@ impl State {
         hasher.update(b"sweeps\0");
         for (date, run) in &self.sweep_runs {
             hasher.update(format!("{date}|{}|{}\n", run.sweeps.len(), run.skipped.len()));
+        }
+        if !self.bank_statements.is_empty() {
+            hasher.update(b"statements\0");
+            let mut keys: Vec<_> = self.bank_statements.iter().collect();
+            keys.sort();
+            for ((account, id, sequence), (hash, seq)) in keys {
+                hasher.update(format!("{account}|{id}|{sequence}|{hash}|{seq}\n"));
+            }
         }
         StateDigest(EntryHash(hasher.finalize().into()))
     }

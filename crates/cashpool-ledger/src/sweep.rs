@@ -78,7 +78,7 @@ pub struct SweepRun {
 }
 
 /// Whether an id has the shape of the ledger's own sweep, interest and
-/// netting transactions (`NET-…`). Such ids are reserved: a posted transaction may not take one,
+/// netting transactions (`NET-…`) or of an adopted bank line (`BNK-…`). Such ids are reserved: a posted transaction may not take one,
 /// so that a sweep's or a settlement's id is always free when it runs.
 pub fn is_reserved_id(id: &str) -> bool {
     let b = id.as_bytes();
@@ -91,7 +91,17 @@ pub fn is_reserved_id(id: &str) -> bool {
         && matches!(b[12], b'U' | b'D');
     let interest = id.starts_with("INT-") && digits(4..20) && b.get(20) == Some(&b'-');
     let netting = id.starts_with("NET-");
-    sweep || interest || netting
+    let adopted = id.starts_with(ADOPTED_PREFIX);
+    sweep || interest || netting || adopted
+}
+
+/// The id prefix of a transaction that adopts a bank-initiated statement line
+/// (`BNK-<statement entry>-<line>`, see `cashpool recon adopt`).
+pub const ADOPTED_PREFIX: &str = "BNK-";
+
+/// The id of the transaction adopting line `line` (1-based) of the statement journaled in entry `seq`.
+pub fn adopted_id(seq: u64, line: usize) -> String {
+    format!("{ADOPTED_PREFIX}{seq}-{line}")
 }
 
 /// The reference of the sweep of rule `rule_idx` on `date`: `SW` + YYMMDD + `R` + rule + U/D (13 characters).
