@@ -227,6 +227,10 @@ pub enum Command {
         /// bench itself to measure replay memory in a fresh process).
         #[arg(long, hide = true, value_name = "DIR")]
         store: Option<PathBuf>,
+        /// Keep the recon bench's statement files (bench-statements.sta, bench-statements.xml)
+        /// in this folder, to time other parsers on the same bytes (scripts/compare-mt940.sh).
+        #[arg(long, value_name = "DIR")]
+        keep_files: Option<PathBuf>,
     },
 }
 

@@ -361,7 +361,7 @@ fn netting_figures(entities: usize, invoices: usize) -> Result<serde_json::Value
 /// day late, so that the amount-and-date rule works too), then: parsing
 /// speed of each format, the import (one durable commit) and the
 /// reconciliation of every line against every posting.
-fn recon_figures(lines: usize, batch: usize) -> Result<serde_json::Value, Failure> {
+fn recon_figures(lines: usize, batch: usize, keep: Option<&Path>) -> Result<serde_json::Value, Failure> {
     use cashpool_ledger::bank::StatementFormat;
     use cashpool_recon::generate::StatementGenerator;
     let dir = std::env::temp_dir().join(format!("cashpool-bench-recon-{}", std::process::id()));
@@ -458,6 +458,11 @@ fn recon_figures(lines: usize, batch: usize) -> Result<serde_json::Value, Failur
         }
         Ok((best, read))
     };
+    if let Some(keep) = keep {
+        std::fs::create_dir_all(keep).map_err(env_failure)?;
+        std::fs::write(keep.join("bench-statements.sta"), &mt940).map_err(env_failure)?;
+        std::fs::write(keep.join("bench-statements.xml"), &camt).map_err(env_failure)?;
+    }
     let (mt940_seconds, mt940_lines) = time_parse(mt940.as_bytes())?;
     let (camt_seconds, camt_lines) = time_parse(camt.as_bytes())?;
     if mt940_lines != n_lines || camt_lines != n_lines {
@@ -511,6 +516,7 @@ pub fn run(
     batch: usize,
     json_out: bool,
     store: Option<&Path>,
+    keep: Option<&Path>,
 ) -> Result<u8, Failure> {
     if batch == 0 || n == 0 {
         return Err(Failure::invalid("--n and --batch must be positive"));
@@ -522,7 +528,7 @@ pub fn run(
         return Ok(exit::OK);
     }
     if what == BenchWhat::Recon {
-        figures.insert("recon".into(), recon_figures(100_000, batch)?);
+        figures.insert("recon".into(), recon_figures(100_000, batch, keep)?);
         print_figures(&figures, json_out);
         return Ok(exit::OK);
     }
@@ -617,7 +623,7 @@ pub fn run(
     if what == BenchWhat::All {
         figures.insert("sweep".into(), sweep_figures(members, batch)?);
         figures.insert("net".into(), netting_figures(1_000, 100_000)?);
-        figures.insert("recon".into(), recon_figures(100_000, batch)?);
+        figures.insert("recon".into(), recon_figures(100_000, batch, keep)?);
     }
     print_figures(&figures, json_out);
     Ok(exit::OK)

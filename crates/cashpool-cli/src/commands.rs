@@ -94,8 +94,8 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             }
             AuditCommand::Export { format, output } => audit_export(&data_dir(&cli.data), format, output.as_deref()),
         },
-        Command::Bench { what, n, members, batch, json, store } => {
-            crate::bench::run(what, n, members, batch, json, store.as_deref())
+        Command::Bench { what, n, members, batch, json, store, keep_files } => {
+            crate::bench::run(what, n, members, batch, json, store.as_deref(), keep_files.as_deref())
         }
     }
 }

@@ -29,7 +29,8 @@
 //! - `:61:` is read as: value date `YYMMDD`; optional entry date `MMDD` (its
 //!   year is the value date's, one less or one more when the months are more
 //!   than six apart); mark `C`, `D`, `RC` (reversal of a credit: negative),
-//!   `RD` (positive); an optional funds code letter; the amount (digits and
+//!   `RD` (positive), MT942's `EC`/`ED` (expected credit/debit, read as `C`/`D`);
+//!   an optional funds code letter; the amount (digits and
 //!   one decimal comma, kept with the decimals written); a 4-character
 //!   transaction type (`NTRF`, `N033`, ...); the owner's reference up to `//`
 //!   (`NONREF` is none) and the bank's reference after it. Without `//`, text
@@ -683,18 +684,20 @@ fn parse_line(no: u32, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Result<
         }
         None => value_date,
     };
-    let (negative, reversal) = match (b.get(pos), b.get(pos + 1)) {
-        (Some(b'R'), Some(b'C')) => (true, true),
-        (Some(b'R'), Some(b'D')) => (false, true),
-        (Some(b'C'), _) => (false, false),
-        (Some(b'D'), _) => (true, false),
+    let (negative, reversal, width) = match (b.get(pos), b.get(pos + 1)) {
+        (Some(b'R'), Some(b'C')) => (true, true, 2),
+        (Some(b'R'), Some(b'D')) => (false, true, 2),
+        (Some(b'E'), Some(b'C')) => (false, false, 2),
+        (Some(b'E'), Some(b'D')) => (true, false, 2),
+        (Some(b'C'), _) => (false, false, 1),
+        (Some(b'D'), _) => (true, false, 1),
         (None, _) => return Err("debit/credit mark missing".to_string()),
         (Some(_), _) => {
             let mark: String = text[pos..].chars().take(2).collect();
-            return Err(format!("mark `{mark}` is not C, D, RC or RD"));
+            return Err(format!("mark `{mark}` is not C, D, RC, RD, EC or ED"));
         }
     };
-    pos += if reversal { 2 } else { 1 };
+    pos += width;
     if b.get(pos).is_some_and(u8::is_ascii_alphabetic) {
         pos += 1; // funds code
     }
@@ -1353,6 +1356,10 @@ mod tests {
         assert_eq!((l.amount, l.type_code.as_str()), (dec("0.23"), "FINT"));
         let l = line_of(":61:2611021102RDR7,NTRF");
         assert_eq!((l.amount, l.reversal), (dec("7"), true));
+        let l = line_of(":61:2611021102ED7,NTRF");
+        assert_eq!((l.amount, l.reversal), (dec("-7"), false));
+        let l = line_of(":61:2611021102ECR7,NTRF");
+        assert_eq!((l.amount, l.reversal), (dec("7"), false));
     }
 
     #[test]
