@@ -486,6 +486,7 @@ fn recon_figures(lines: usize, batch: usize, keep: Option<&Path>) -> Result<serd
     let recon_elapsed = start.elapsed();
     drop(ledger);
     let _ = std::fs::remove_dir_all(&dir);
+    let hard = recon_hard_case(20_000)?;
     let mb = |bytes: usize, seconds: f64| (bytes as f64 / 1e6 / seconds * 10.0).round() / 10.0;
     let rules = |rule: &str| report.matches.iter().filter(|m| m.rule == rule).count();
     Ok(json!({
@@ -506,6 +507,82 @@ fn recon_figures(lines: usize, batch: usize, keep: Option<&Path>) -> Result<serd
         "matched_by_amount_date": rules("amount_date"),
         "exceptions": report.exceptions.len(),
         "breaks": report.breaks.len(),
+        "hard_case": hard,
+    }))
+}
+
+/// The matcher's worst inputs, to show that no pass is quadratic: `n`
+/// receipts of one amount on one day with no reference on either side, the
+/// bank showing them all, plus `n` bank lines that match nothing (so the
+/// grouped search and the near-miss search run for each), in memory.
+fn recon_hard_case(n: usize) -> Result<serde_json::Value, Failure> {
+    use cashpool_ledger::bank::{BankBalance, BankLine, BankStatement, StatementFormat};
+    let ledger =
+        Ledger::create(Box::new(MemoryStorage::new()), EXAMPLE_GROUP, Timestamp::EPOCH).map_err(ledger_failure)?;
+    let date = NaiveDate::from_ymd_opt(2026, 11, 2).expect("valid date");
+    let amount = Decimal::new(10_000, 2);
+    let receipts: Vec<TransactionRequest> = (0..n)
+        .map(|idx| {
+            TransactionRequest::transfer(
+                format!("H{idx:07}"),
+                date,
+                "EXT-ONSHORE",
+                "SZ-OPS",
+                "CNY",
+                amount,
+                Purpose::CurrentAccount,
+                "",
+                "",
+            )
+        })
+        .collect();
+    for chunk in receipts.chunks(8_000) {
+        ledger.post_batch(chunk, BatchMode::Atomic, "bench", Timestamp::EPOCH).map_err(ledger_failure)?;
+    }
+    let line = |amount: Decimal| BankLine {
+        source_line: 1,
+        booking_date: Some(date),
+        value_date: Some(date),
+        amount,
+        currency: "CNY".into(),
+        reversal: false,
+        end_to_end_id: None,
+        uetr: None,
+        owner_reference: None,
+        bank_reference: None,
+        type_code: "NTRF".into(),
+        narrative: String::new(),
+    };
+    let mut lines: Vec<BankLine> = (0..n).map(|_| line(amount)).collect();
+    lines.extend((0..n).map(|idx| line(Decimal::new(i64::try_from(idx).unwrap_or(0) * 7 + 1_000_003, 2))));
+    let total: Decimal = lines.iter().map(|l| l.amount).sum();
+    let balance = |amount| Some(BankBalance { date: Some(date), currency: "CNY".into(), amount });
+    let statement = BankStatement {
+        format: StatementFormat::Mt940,
+        statement_id: "HARD".into(),
+        sequence: Some("1".into()),
+        account_id: "32000077770001".into(),
+        bic: None,
+        currency: "CNY".into(),
+        opening: balance(Decimal::ZERO),
+        closing: balance(total),
+        closing_available: None,
+        date: Some(date),
+        lines,
+    };
+    ledger
+        .import_statements(vec![("hard".into(), statement)], Timestamp::EPOCH)
+        .map_err(ledger_failure)?
+        .map_err(|rejection| Failure::integrity(rejection.to_string()))?;
+    let start = Instant::now();
+    let report = crate::recon::reconcile(&ledger, cashpool_recon::ReconOptions::default())?;
+    let elapsed = start.elapsed();
+    Ok(json!({
+        "identical_postings": n,
+        "lines": report.lines,
+        "matched": report.matched,
+        "exceptions": report.exceptions.len(),
+        "reconcile_seconds": elapsed.as_secs_f64(),
     }))
 }
 

@@ -254,6 +254,7 @@ struct Run {
     items: BTreeMap<Group, Vec<Item>>,
     statements: Vec<(u64, ImportedStatement)>,
     lines: BTreeMap<Group, Vec<Line>>,
+    coverage: HashMap<Group, (NaiveDate, NaiveDate)>,
     matches: Vec<MatchRow>,
     exceptions: Vec<Exception>,
     breaks: Vec<Break>,
@@ -328,6 +329,7 @@ impl Run {
             items: reconciler.items,
             statements: reconciler.statements,
             lines: BTreeMap::new(),
+            coverage: HashMap::new(),
             matches: Vec::new(),
             exceptions: Vec::new(),
             breaks: Vec::new(),
@@ -362,6 +364,7 @@ impl Run {
 
     fn run(mut self) -> Report {
         self.collect_lines();
+        self.compute_coverage();
         self.check_continuity();
         let groups: Vec<Group> = self.lines.keys().copied().collect();
         for &group in &groups {
@@ -425,7 +428,7 @@ impl Run {
                     date: statement.date,
                     reason: "unknown_account",
                     detail: format!(
-                        "statement {:?} ({} lines) names account {:?}{}, which no ledger account has as bank_id",
+                        "statement {:?} ({} line(s)) names account {:?}{}, which no ledger account has as bank_id",
                         statement.statement_id,
                         statement.lines.len(),
                         statement.account_id,
@@ -507,27 +510,33 @@ impl Run {
         }
     }
 
-    /// The value dates a group's statements cover: from the first line or
+    /// The value dates each group's statements cover: from the first line or
     /// statement date to the last statement's date.
-    fn coverage(&self, group: Group) -> Option<(NaiveDate, NaiveDate)> {
-        let lines = self.lines.get(&group);
-        let mut from: Option<NaiveDate> = lines.and_then(|l| l.iter().map(|l| l.date).min());
-        let mut to: Option<NaiveDate> = lines.and_then(|l| l.iter().map(|l| l.date).max());
-        let account = &self.accounts[group.0 as usize];
-        for (_, imported) in &self.statements {
-            let st = &imported.statement;
-            if imported.account.as_deref() != Some(account.as_str())
-                || !st.format.is_end_of_day()
-                || Currency::from_code(st.currency.trim()) != Some(group.1)
-            {
-                continue;
-            }
-            if let Some(date) = st.date {
-                from = Some(from.map_or(date, |f| f.min(date)));
-                to = Some(to.map_or(date, |t| t.max(date)));
+    fn compute_coverage(&mut self) {
+        let mut coverage: HashMap<Group, (NaiveDate, NaiveDate)> = HashMap::new();
+        let mut widen = |group: Group, date: NaiveDate| {
+            let span = coverage.entry(group).or_insert((date, date));
+            span.0 = span.0.min(date);
+            span.1 = span.1.max(date);
+        };
+        for (group, lines) in &self.lines {
+            for line in lines {
+                widen(*group, line.date);
             }
         }
-        Some((from?, to?))
+        for (_, imported) in &self.statements {
+            let st = &imported.statement;
+            let Some(account) = imported.account.as_ref().and_then(|a| self.account_index.get(a)) else { continue };
+            let Some(currency) = Currency::from_code(st.currency.trim()) else { continue };
+            if let (true, Some(date)) = (st.format.is_end_of_day(), st.date) {
+                widen((*account, currency), date);
+            }
+        }
+        self.coverage = coverage;
+    }
+
+    fn coverage(&self, group: Group) -> Option<(NaiveDate, NaiveDate)> {
+        self.coverage.get(&group).copied()
     }
 
     fn match_group(&mut self, group: Group) {
@@ -585,7 +594,8 @@ impl Run {
                 .collect();
             let mut candidates: Vec<usize> = Vec::new();
             for r in &refs {
-                if let Some(found) = by_ref.get(*r) {
+                // A reference that many postings share does not identify one.
+                if let Some(found) = by_ref.get(*r).filter(|found| found.len() <= SHARED_REFERENCE_MAX) {
                     candidates.extend(found.iter().copied().filter(|&i| !items[i].matched));
                 }
             }
@@ -645,72 +655,25 @@ impl Run {
         // 3. Amount and value date within the tolerance.
         for rule in ["type_code", "amount_date"] {
             let window = if rule == "type_code" { 0 } else { tolerance };
-            let mut by_amount: HashMap<Decimal, Vec<usize>> = HashMap::new();
-            for (idx, item) in items.iter().enumerate() {
-                if !item.matched && (rule == "amount_date" || item.purpose == Purpose::PoolFunding) {
-                    by_amount.entry(item.amount.normalize()).or_default().push(idx);
-                }
-            }
-            let mut lines_by_amount: HashMap<Decimal, Vec<usize>> = HashMap::new();
-            for (lidx, line) in lines.iter().enumerate() {
-                let eligible = rule == "amount_date"
-                    || is_cash_pool_code(&self.statements[line.stmt].1.statement.lines[line.n - 1].type_code);
-                if !line.matched && eligible {
-                    lines_by_amount.entry(line.amount.normalize()).or_default().push(lidx);
-                }
-            }
-            let mut amounts: Vec<&Decimal> = lines_by_amount.keys().collect();
-            amounts.sort();
-            for amount in amounts {
-                let Some(candidates) = by_amount.get(amount) else { continue };
-                let competing = &lines_by_amount[amount];
-                for &lidx in competing {
-                    let line_date = lines[lidx].date;
-                    let mut best: Vec<usize> = Vec::new();
-                    let mut best_distance = i64::MAX;
-                    for &i in candidates {
-                        if items[i].matched {
-                            continue;
-                        }
-                        let distance = (items[i].value_date - line_date).num_days().abs();
-                        if distance > window {
-                            continue;
-                        }
-                        if distance < best_distance {
-                            best_distance = distance;
-                            best.clear();
-                        }
-                        if distance == best_distance {
-                            best.push(i);
-                        }
-                    }
-                    if best.is_empty() {
-                        continue;
-                    }
-                    // Several equally near postings: interchangeable when as
-                    // many unmatched lines compete for them on the same date.
-                    let same_date_lines =
-                        competing.iter().filter(|&&l| !lines[l].matched && lines[l].date == line_date).count();
-                    let same_dates = best.iter().all(|&i| items[i].value_date == items[best[0]].value_date);
-                    if best.len() == 1 || (same_dates && same_date_lines >= best.len()) {
-                        let i = best[0];
-                        items[i].matched = true;
-                        lines[lidx].matched = true;
-                        lines[lidx].hint = None;
-                        push(
-                            &mut self.matches,
-                            rule,
-                            vec![line_id(lines[lidx].seq, lines[lidx].n)],
-                            vec![items[i].tx_id.clone()],
-                        );
-                    } else if lines[lidx].hint.is_none() {
-                        lines[lidx].hint = Some((
-                            "ambiguous",
-                            format!("{} ledger postings of this amount are equally near in date", best.len()),
-                            best.iter().map(|&i| items[i].tx_id.clone()).collect(),
-                        ));
-                    }
-                }
+            let line_ok: Vec<bool> = lines
+                .iter()
+                .map(|line| {
+                    !line.matched
+                        && (rule == "amount_date"
+                            || is_cash_pool_code(&self.statements[line.stmt].1.statement.lines[line.n - 1].type_code))
+                })
+                .collect();
+            let item_ok: Vec<bool> = items
+                .iter()
+                .map(|item| !item.matched && (rule == "amount_date" || item.purpose == Purpose::PoolFunding))
+                .collect();
+            for (lidx, i) in pair_by_amount_and_date(&mut lines, &mut items, &line_ok, &item_ok, window) {
+                push(
+                    &mut self.matches,
+                    rule,
+                    vec![line_id(lines[lidx].seq, lines[lidx].n)],
+                    vec![items[i].tx_id.clone()],
+                );
             }
         }
 
@@ -718,6 +681,12 @@ impl Run {
         self.match_grouped_lines(&mut lines, &mut items, &mut push);
 
         // 5. Reversals: an unmatched reversal and the unmatched line it reverses.
+        let mut originals: HashMap<Decimal, Vec<usize>> = HashMap::new();
+        for (lidx, line) in lines.iter().enumerate() {
+            if !line.matched && !self.bank_line(line).reversal {
+                originals.entry(line.amount.normalize()).or_default().push(lidx);
+            }
+        }
         for r in 0..lines.len() {
             if lines[r].matched || !self.bank_line(&lines[r]).reversal {
                 continue;
@@ -726,20 +695,14 @@ impl Run {
                 let bank = self.bank_line(&lines[r]);
                 [bank.owner_reference.clone(), bank.end_to_end_id.clone(), bank.bank_reference.clone()]
             };
-            let target = (0..lines.len())
-                .filter(|&o| {
-                    o != r
-                        && !lines[o].matched
-                        && !self.bank_line(&lines[o]).reversal
-                        && lines[o].amount == -lines[r].amount
-                })
-                .min_by_key(|&o| {
-                    let bank = self.bank_line(&lines[o]);
-                    let shares_ref = [&bank.owner_reference, &bank.end_to_end_id, &bank.bank_reference]
-                        .iter()
-                        .any(|r| r.is_some() && reversal_refs.contains(r));
-                    (!shares_ref, (lines[o].date - lines[r].date).num_days().abs(), lines[o].seq, lines[o].n)
-                });
+            let Some(same) = originals.get(&(-lines[r].amount).normalize()) else { continue };
+            let target = same.iter().copied().filter(|&o| !lines[o].matched).take(SCAN_MAX).min_by_key(|&o| {
+                let bank = self.bank_line(&lines[o]);
+                let shares_ref = [&bank.owner_reference, &bank.end_to_end_id, &bank.bank_reference]
+                    .iter()
+                    .any(|r| r.is_some() && reversal_refs.contains(r));
+                (!shares_ref, (lines[o].date - lines[r].date).num_days().abs(), lines[o].seq, lines[o].n)
+            });
             if let Some(o) = target {
                 lines[o].matched = true;
                 lines[r].matched = true;
@@ -754,12 +717,24 @@ impl Run {
 
         // Near misses for the leftovers: same amount at another date, or a
         // small difference on the same date.
+        let mut open_by_amount: HashMap<Decimal, Vec<usize>> = HashMap::new();
+        let mut open_by_date: HashMap<NaiveDate, Vec<usize>> = HashMap::new();
+        for (idx, item) in items.iter().enumerate().filter(|(_, item)| !item.matched) {
+            open_by_amount.entry(item.amount.normalize()).or_default().push(idx);
+            open_by_date.entry(item.value_date).or_default().push(idx);
+        }
+        for day in open_by_date.values_mut() {
+            day.sort_by_key(|&i| (items[i].amount, items[i].seq));
+        }
         for line in lines.iter_mut().filter(|l| !l.matched && l.hint.is_none()) {
-            let same_amount = items
-                .iter()
-                .filter(|i| !i.matched && i.amount == line.amount)
-                .min_by_key(|i| ((i.value_date - line.date).num_days().abs(), i.seq));
-            if let Some(item) = same_amount {
+            let same_amount = open_by_amount.get(&line.amount.normalize()).and_then(|found| {
+                found
+                    .iter()
+                    .take(SCAN_MAX)
+                    .min_by_key(|&&i| ((items[i].value_date - line.date).num_days().abs(), items[i].seq))
+            });
+            if let Some(&i) = same_amount {
+                let item = &items[i];
                 line.hint = Some((
                     "date_variance",
                     format!(
@@ -770,16 +745,21 @@ impl Run {
                 ));
                 continue;
             }
-            let near = items
+            // Same value date, same sign, within 1 % of the line's amount.
+            let Some(day) = open_by_date.get(&line.date) else { continue };
+            let margin = line.amount.abs() / Decimal::from(100);
+            let (low, high) = (line.amount - margin, line.amount + margin);
+            let first = day.partition_point(|&i| items[i].amount < low);
+            let near = day[first..]
                 .iter()
-                .filter(|i| {
-                    !i.matched
-                        && i.value_date == line.date
-                        && i.amount.is_sign_negative() == line.amount.is_sign_negative()
+                .take_while(|&&i| items[i].amount <= high)
+                .take(SCAN_MAX)
+                .filter(|&&i| {
+                    items[i].amount.is_sign_negative() == line.amount.is_sign_negative() && !items[i].amount.is_zero()
                 })
-                .filter(|i| (i.amount - line.amount).abs() * Decimal::from(100) <= line.amount.abs())
-                .min_by_key(|i| ((i.amount - line.amount).abs(), i.seq));
-            if let Some(item) = near {
+                .min_by_key(|&&i| ((items[i].amount - line.amount).abs(), items[i].seq));
+            if let Some(&i) = near {
+                let item = &items[i];
                 line.hint = Some((
                     "amount_variance",
                     format!(
@@ -806,23 +786,28 @@ impl Run {
         let tolerance = self.options.date_tolerance_days;
         let size_max = self.options.group_size_max;
         let candidates_max = self.options.group_candidates_max;
-        // One line, several postings.
+        // One line, several postings: the unmatched postings by value date.
+        let mut open_items: BTreeMap<NaiveDate, Vec<usize>> = BTreeMap::new();
+        for (idx, item) in items.iter().enumerate().filter(|(_, item)| !item.matched && !item.amount.is_zero()) {
+            open_items.entry(item.value_date).or_default().push(idx);
+        }
         for lidx in 0..lines.len() {
-            if lines[lidx].matched || lines[lidx].amount.is_zero() {
+            let (date, amount) = (lines[lidx].date, lines[lidx].amount);
+            if lines[lidx].matched || amount.is_zero() {
                 continue;
             }
-            let (date, amount) = (lines[lidx].date, lines[lidx].amount);
-            let mut pool: Vec<usize> = (0..items.len())
-                .filter(|&i| {
+            let pool = nearest(
+                &open_items,
+                date,
+                tolerance,
+                candidates_max,
+                |i| {
                     !items[i].matched
                         && items[i].amount.is_sign_negative() == amount.is_sign_negative()
-                        && !items[i].amount.is_zero()
                         && items[i].amount.abs() < amount.abs()
-                        && (items[i].value_date - date).num_days().abs() <= tolerance
-                })
-                .collect();
-            pool.sort_by_key(|&i| ((items[i].value_date - date).num_days().abs(), items[i].seq));
-            pool.truncate(candidates_max);
+                },
+                |i| items[i].seq,
+            );
             let values: Vec<Decimal> = pool.iter().map(|&i| items[i].amount).collect();
             if let Some(chosen) = subset_sum(&values, amount, size_max) {
                 let ids: Vec<String> = chosen.iter().map(|&k| items[pool[k]].tx_id.clone()).collect();
@@ -834,26 +819,31 @@ impl Run {
                 push(&mut self.matches, "grouped", vec![line_id(lines[lidx].seq, lines[lidx].n)], ids);
             }
         }
-        // Several lines, one posting.
+        // Several lines, one posting: the unmatched lines by date.
+        let mut open_lines: BTreeMap<NaiveDate, Vec<usize>> = BTreeMap::new();
+        for (lidx, line) in lines.iter().enumerate().filter(|(_, line)| !line.matched && !line.amount.is_zero()) {
+            open_lines.entry(line.date).or_default().push(lidx);
+        }
         for i in 0..items.len() {
-            if items[i].matched || items[i].amount.is_zero() {
+            let (date, amount) = (items[i].value_date, items[i].amount);
+            if items[i].matched || amount.is_zero() {
                 continue;
             }
-            let (date, amount) = (items[i].value_date, items[i].amount);
-            let mut pool: Vec<usize> = (0..lines.len())
-                .filter(|&l| {
+            let pool = nearest(
+                &open_lines,
+                date,
+                tolerance,
+                candidates_max,
+                |l| {
                     !lines[l].matched
                         && lines[l].amount.is_sign_negative() == amount.is_sign_negative()
-                        && !lines[l].amount.is_zero()
                         && lines[l].amount.abs() < amount.abs()
-                        && (lines[l].date - date).num_days().abs() <= tolerance
-                })
-                .collect();
+                },
+                |l| (lines[l].seq, lines[l].n),
+            );
             if pool.len() < 2 {
                 continue;
             }
-            pool.sort_by_key(|&l| ((lines[l].date - date).num_days().abs(), lines[l].seq, lines[l].n));
-            pool.truncate(candidates_max);
             let values: Vec<Decimal> = pool.iter().map(|&l| lines[l].amount).collect();
             if let Some(chosen) = subset_sum(&values, amount, size_max) {
                 let ids: Vec<String> = chosen.iter().map(|&k| line_id(lines[pool[k]].seq, lines[pool[k]].n)).collect();
@@ -896,7 +886,11 @@ impl Run {
                 breaks.push(brk(
                     "duplicate_statement",
                     "one statement per account, id and sequence".into(),
-                    format!("a second, different statement {:?} sequence {:?}", st.statement_id, st.sequence),
+                    format!(
+                        "a second, different statement {:?} sequence {:?}",
+                        st.statement_id,
+                        st.sequence.as_deref().unwrap_or("")
+                    ),
                     "journaled but not matched: ask the bank which copy is right".into(),
                 ));
                 self.breaks.append(&mut breaks);
@@ -987,6 +981,25 @@ impl Run {
     /// Each end-of-day statement's closing balance against the ledger
     /// balance of its account and currency at the statement's date.
     fn check_ledger_balances(&mut self) {
+        // Per group, the balance after each value date: (date, running balance), sorted.
+        let mut running: HashMap<Group, Vec<(NaiveDate, Decimal)>> = HashMap::new();
+        for (group, items) in &self.items {
+            let mut by_date: BTreeMap<NaiveDate, Decimal> = BTreeMap::new();
+            for item in items {
+                *by_date.entry(item.value_date).or_default() += item.amount;
+            }
+            let mut total = Decimal::ZERO;
+            running.insert(
+                *group,
+                by_date
+                    .into_iter()
+                    .map(|(date, change)| {
+                        total += change;
+                        (date, total)
+                    })
+                    .collect(),
+            );
+        }
         let mut found = Vec::new();
         for (seq, imported) in &self.statements {
             let st = &imported.statement;
@@ -1000,10 +1013,12 @@ impl Run {
             };
             let Some(&idx) = self.account_index.get(account) else { continue };
             let Some(currency) = Currency::from_code(st.currency.trim()) else { continue };
-            let ledger: Decimal = self
-                .items
+            let ledger = running
                 .get(&(idx, currency))
-                .map(|items| items.iter().filter(|i| i.value_date <= date).map(|i| i.amount).sum())
+                .and_then(|steps| {
+                    let after = steps.partition_point(|(day, _)| *day <= date);
+                    after.checked_sub(1).map(|last| steps[last].1)
+                })
                 .unwrap_or(Decimal::ZERO);
             if ledger != closing.amount {
                 found.push(Break {
@@ -1118,6 +1133,133 @@ impl Run {
         }
         self.exceptions.extend(missing);
     }
+}
+
+/// A reference shared by more postings than this (of one account and
+/// currency) does not identify one: such references are not matched on.
+const SHARED_REFERENCE_MAX: usize = 256;
+/// The most candidates one line looks at in the bounded searches (grouped
+/// matches, reversals, near misses), nearest in date first.
+const SCAN_MAX: usize = 64;
+
+/// Rules 2 and 3: pairs lines and postings of the same amount whose value
+/// dates are at most `window` days apart, nearest first. Per amount, the lines
+/// of one date take the postings at distance 0, then 1, …: when there are no
+/// more postings at a distance than lines waiting, they pair in order (the
+/// postings are interchangeable); when there are more, the waiting lines are
+/// `ambiguous`. Near-linear: every posting bucket is visited a bounded number
+/// of times.
+fn pair_by_amount_and_date(
+    lines: &mut [Line],
+    items: &mut [Item],
+    line_ok: &[bool],
+    item_ok: &[bool],
+    window: i64,
+) -> Vec<(usize, usize)> {
+    let mut item_buckets: HashMap<Decimal, BTreeMap<NaiveDate, Vec<usize>>> = HashMap::new();
+    for (idx, item) in items.iter().enumerate().filter(|(idx, _)| item_ok[*idx]) {
+        item_buckets.entry(item.amount.normalize()).or_default().entry(item.value_date).or_default().push(idx);
+    }
+    let mut line_buckets: BTreeMap<Decimal, BTreeMap<NaiveDate, Vec<usize>>> = BTreeMap::new();
+    for (lidx, line) in lines.iter().enumerate().filter(|(lidx, _)| line_ok[*lidx]) {
+        if item_buckets.contains_key(&line.amount.normalize()) {
+            line_buckets.entry(line.amount.normalize()).or_default().entry(line.date).or_default().push(lidx);
+        }
+    }
+    let mut pairs = Vec::new();
+    for (amount, by_date) in line_buckets {
+        let Some(buckets) = item_buckets.get_mut(&amount) else { continue };
+        for (date, waiting) in by_date {
+            let mut waiting: &[usize] = &waiting;
+            for distance in 0..=window {
+                if waiting.is_empty() {
+                    break;
+                }
+                let mut dates = vec![date - chrono::Duration::days(distance)];
+                if distance > 0 {
+                    dates.push(date + chrono::Duration::days(distance));
+                }
+                let mut candidates: Vec<usize> = Vec::new();
+                for day in &dates {
+                    if let Some(bucket) = buckets.get_mut(day) {
+                        bucket.retain(|&i| !items[i].matched);
+                        candidates.extend(bucket.iter().copied());
+                    }
+                }
+                if candidates.is_empty() {
+                    continue;
+                }
+                candidates.sort_by_key(|&i| items[i].seq);
+                if candidates.len() <= waiting.len() {
+                    for (&lidx, &i) in waiting.iter().zip(&candidates) {
+                        lines[lidx].matched = true;
+                        lines[lidx].hint = None;
+                        items[i].matched = true;
+                        pairs.push((lidx, i));
+                    }
+                    waiting = &waiting[candidates.len()..];
+                } else {
+                    for &lidx in waiting {
+                        if lines[lidx].hint.is_none() {
+                            lines[lidx].hint = Some((
+                                "ambiguous",
+                                format!(
+                                    "{} ledger postings of this amount are equally near in date, for {} line(s)",
+                                    candidates.len(),
+                                    waiting.len()
+                                ),
+                                candidates.iter().take(10).map(|&i| items[i].tx_id.clone()).collect(),
+                            ));
+                        }
+                    }
+                    waiting = &[];
+                }
+            }
+        }
+    }
+    pairs
+}
+
+/// Up to `max` entries of `buckets` that pass `ok`, nearest to `date` first
+/// (within `window` days), then in `order`; at most [`SCAN_MAX`] looked at.
+fn nearest<K: Ord>(
+    buckets: &BTreeMap<NaiveDate, Vec<usize>>,
+    date: NaiveDate,
+    window: i64,
+    max: usize,
+    ok: impl Fn(usize) -> bool,
+    order: impl Fn(usize) -> K,
+) -> Vec<usize> {
+    let mut chosen = Vec::new();
+    let mut looked = 0;
+    for distance in 0..=window {
+        let mut ring: Vec<usize> = Vec::new();
+        for day in [date - chrono::Duration::days(distance), date + chrono::Duration::days(distance)] {
+            if distance == 0 && day != date {
+                continue;
+            }
+            if let Some(bucket) = buckets.get(&day) {
+                ring.extend(bucket.iter().copied().take(SCAN_MAX - looked));
+            }
+            if distance == 0 {
+                break;
+            }
+        }
+        ring.sort_by_key(|&i| order(i));
+        for i in ring {
+            looked += 1;
+            if ok(i) {
+                chosen.push(i);
+                if chosen.len() == max {
+                    return chosen;
+                }
+            }
+            if looked >= SCAN_MAX {
+                return chosen;
+            }
+        }
+    }
+    chosen
 }
 
 fn closing_date(st: &cashpool_ledger::bank::BankStatement) -> Option<NaiveDate> {
