@@ -196,6 +196,15 @@ pub enum Command {
         #[command(subcommand)]
         command: PoolCommand,
     },
+    /// Write one self-contained HTML page: balances and positions over time, cap use, reconciliation.
+    #[command(
+        after_help = "Examples:\n  cashpool report --html pool.html\n  cashpool --read-only report --html /tmp/pool.html"
+    )]
+    Report {
+        /// The page to write (overwritten).
+        #[arg(long, value_name = "FILE")]
+        html: PathBuf,
+    },
     /// Bank statements: import (MT940/MT942, camt.052/053/054, BAI2), reconcile, adopt bank-initiated lines.
     Recon {
         #[command(subcommand)]
@@ -250,7 +259,10 @@ pub enum InputFormat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
+    /// One journal entry a line, with its hash: what `audit verify --journal` reads.
     Jsonl,
+    /// A plain-text hledger journal: `hledger -f FILE balance` gives the balances of `cashpool balances`.
+    Hledger,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -400,13 +412,21 @@ pub enum AuditCommand {
         #[command(flatten)]
         format: FormatArg,
     },
-    /// Export the journal.
-    #[command(after_help = "Example:\n  cashpool audit export --format jsonl --output journal.jsonl")]
+    /// Export the journal: JSON Lines for verification and replay, or an hledger journal.
+    #[command(
+        after_help = "Examples:\n  cashpool audit export --format jsonl --output journal.jsonl\n  cashpool audit export --format hledger --output pool.journal\n  cashpool audit export --format hledger --from 2026-11-01 --to 2026-11-30"
+    )]
     Export {
         #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
         format: ExportFormat,
         /// Write here instead of standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// hledger only: transactions value-dated from this date, with the balances before it as an opening entry.
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// hledger only: transactions value-dated up to this date.
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
     },
 }

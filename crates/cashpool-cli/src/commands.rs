@@ -84,6 +84,7 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Pool { command: crate::args::PoolCommand::Check { figures, as_of, format } } => {
             crate::pool::pool_check(&data_dir(&cli.data), read_only, &figures, as_of.as_deref(), resolve(format.format))
         }
+        Command::Report { html } => crate::report::run(&data_dir(&cli.data), &html),
         Command::Recon { command } => crate::recon::run(&data_dir(&cli.data), read_only, command),
         Command::Audit { command } => match command {
             AuditCommand::Verify { journal, format } => {
@@ -92,7 +93,9 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             AuditCommand::Replay { to, journal, format } => {
                 audit_replay(&data_dir(&cli.data), to, journal.as_deref(), resolve(format.format))
             }
-            AuditCommand::Export { format, output } => audit_export(&data_dir(&cli.data), format, output.as_deref()),
+            AuditCommand::Export { format, output, from, to } => {
+                audit_export(&data_dir(&cli.data), format, output.as_deref(), from.as_deref(), to.as_deref())
+            }
         },
         Command::Bench { what, n, members, batch, json, store, keep_files } => {
             crate::bench::run(what, n, members, batch, json, store.as_deref(), keep_files.as_deref())
@@ -236,6 +239,7 @@ fn post(
             }
         },
     };
+    let spinner = crate::output::spinner(&format!("posting {}…", file.display()));
     let text = read_file(file)?;
     let ParsedBatch { rows, errors } = match input_format {
         InputFormat::Csv => parse_transactions_csv(&text),
@@ -262,11 +266,31 @@ fn post(
         let rejected = ledger.check_batch(&requests, &operator).map_err(ledger_failure)?;
         cashpool_ledger::BatchOutcome { receipts: Vec::new(), rejected }
     };
+    spinner.finish_and_clear();
     let csv = input_format == InputFormat::Csv;
     for rejected in &outcome.rejected {
         let line = rows[rejected.index].line;
-        let mut detail = serde_json::to_value(&rejected.rejection).unwrap_or_default();
-        let mut message = rejected.rejection.to_string();
+        let mut rejection = rejected.rejection.clone();
+        // A CSV row's amount is the positive amount moved; the ledger saw it as
+        // the `from` leg's negative posting. Show it as the file wrote it.
+        if csv {
+            match &mut rejection {
+                cashpool_ledger::Rejection::TooManyDecimals { field, amount, .. } if field == "postings[0].amount" => {
+                    *amount = amount.trim_start_matches('-').to_string();
+                }
+                // `ACCOUNT -AMOUNT CCY` of the from leg: the row's amount and currency.
+                cashpool_ledger::Rejection::IdConflict { field, stored, given } if field == "postings[0].amount" => {
+                    for shown in [stored, given] {
+                        if let Some((_, rest)) = shown.split_once(' ') {
+                            *shown = rest.trim_start_matches('-').to_string();
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut detail = serde_json::to_value(&rejection).unwrap_or_default();
+        let mut message = rejection.to_string();
         if csv {
             message = csv_field_names(&message);
             if let Some(field) = detail.get_mut("field") {
@@ -477,10 +501,16 @@ fn print_verify(report: &VerifyReport, source: &str, format: Format) -> u8 {
         Format::Json | Format::Csv => print_json(&value),
         Format::Table => {
             if report.ok {
-                println!("audit verify {source}: ok, {} entries, head {}", report.entries, report.head);
+                println!(
+                    "audit verify {source}: {}, {} entries, head {}",
+                    crate::output::paint("ok", crate::output::Paint::Good),
+                    report.entries,
+                    report.head
+                );
             } else {
                 println!(
-                    "audit verify {source}: FAILED at entry {}: {}",
+                    "audit verify {source}: {} at entry {}: {}",
+                    crate::output::paint("FAILED", crate::output::Paint::Bad),
                     report.first_bad_seq.unwrap_or_default(),
                     report.reason.as_deref().unwrap_or("")
                 );
@@ -504,17 +534,22 @@ fn audit_verify(dir: &Path, journal: Option<&Path>, format: Format) -> Result<u8
         }
         None => {
             let storage = open_storage(dir)?;
-            (audit::verify_storage(&storage).map_err(storage_failure)?, dir.display().to_string())
+            let spinner = crate::output::spinner("verifying the journal and every stored balance…");
+            let report = audit::verify_storage(&storage).map_err(storage_failure)?;
+            spinner.finish_and_clear();
+            (report, dir.display().to_string())
         }
     };
     Ok(print_verify(&report, &source, format))
 }
 
 fn audit_replay(dir: &Path, to: Option<u64>, journal: Option<&Path>, format: Format) -> Result<u8, Failure> {
+    let spinner = crate::output::spinner("replaying the journal…");
     let result = match journal {
         Some(path) => audit::replay_journal(&mut open_journal(path)?, to),
         None => audit::replay_storage(&open_storage(dir)?, to),
     };
+    spinner.finish_and_clear();
     let report = match result {
         Ok(report) => report,
         Err(audit::AuditError::Integrity(err)) => {
@@ -545,15 +580,36 @@ fn audit_replay(dir: &Path, to: Option<u64>, journal: Option<&Path>, format: For
     Ok(if report.matches_store == Some(false) { exit::INTEGRITY } else { exit::OK })
 }
 
-fn audit_export(dir: &Path, format: ExportFormat, output: Option<&Path>) -> Result<u8, Failure> {
+fn audit_export(
+    dir: &Path,
+    format: ExportFormat,
+    output: Option<&Path>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<u8, Failure> {
+    let from = from.map(|text| parse_date(text, "--from")).transpose()?;
+    let to = to.map(|text| parse_date(text, "--to")).transpose()?;
+    if format == ExportFormat::Jsonl && (from.is_some() || to.is_some()) {
+        return Err(Failure::invalid(
+            "--from/--to: a JSON Lines export is the whole journal from entry 1, so that anyone can verify its hash chain; use --format hledger for a date range",
+        ));
+    }
+    if let (Some(from), Some(to)) = (from, to) {
+        if from > to {
+            return Err(Failure::invalid(format!("--from {from} is after --to {to}")));
+        }
+    }
     let storage = open_storage(dir)?;
-    let ExportFormat::Jsonl = format;
+    let export = |out: &mut dyn std::io::Write| match format {
+        ExportFormat::Jsonl => audit::export_jsonl(&storage, out),
+        ExportFormat::Hledger => cashpool_ledger::hledger::export_hledger_range(&storage, from, to, out),
+    };
     let result = match output {
         Some(path) => {
             let file = File::create(path).map_err(|err| Failure::environment(format!("{}: {err}", path.display())))?;
-            audit::export_jsonl(&storage, &mut BufWriter::new(file))
+            export(&mut BufWriter::new(file))
         }
-        None => audit::export_jsonl(&storage, &mut BufWriter::new(std::io::stdout().lock())),
+        None => export(&mut BufWriter::new(std::io::stdout().lock())),
     };
     match result {
         Ok(n_entries) => {

@@ -1,6 +1,5 @@
 //! The demo: the bundled example group, a seeded month of activity, a summary.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use cashpool_ledger::audit;
@@ -16,7 +15,7 @@ use serde_json::json;
 
 use crate::args::Format;
 use crate::commands::ledger_failure;
-use crate::output::{print_json, Table};
+use crate::output::{paint, print_json, Paint, Table};
 use crate::{exit, Failure};
 
 /// The example group, shipped inside the binary.
@@ -630,7 +629,7 @@ pub fn simulate(dir: &Path, n_days: u32, seed: u64) -> Result<(Ledger, DemoRun),
     let mut market =
         Market { usd_cny: Decimal::new(71025, 4), usd_hkd: Decimal::new(77850, 4), usd_sgd: Decimal::new(13420, 4) };
     let mut transactions = 0;
-    let show_progress = std::io::stderr().is_terminal();
+    let bar = crate::output::progress(days.len() as u64, "demo days");
     let mut generator = cashpool_recon::generate::StatementGenerator::new();
     let mut next_seq = 1;
     let mut bank = BankDays::default();
@@ -670,13 +669,10 @@ pub fn simulate(dir: &Path, n_days: u32, seed: u64) -> Result<(Ledger, DemoRun),
         sweeps += swept.run.sweeps.len();
         sweeps_capped += swept.run.sweeps.iter().filter(|line| line.capped).count()
             + swept.run.skipped.iter().filter(|skip| skip.capped).count();
-        if show_progress {
-            eprint!("\rday {:>2}/{}  {date}  {transactions} transactions", day_idx + 1, days.len());
-        }
+        bar.set_message(format!("{date}  {transactions} transactions, {} statements", bank.statements));
+        bar.inc(1);
     }
-    if show_progress {
-        eprintln!();
-    }
+    bar.finish_and_clear();
     let last = *days.last().expect("at least one day");
     // Month-end netting of the intercompany invoices, through the centre.
     // First the treasury pre-funds the USD accounts that the sweeps left thin.
@@ -800,7 +796,7 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
                 format_grouped(limits.inflow.cap, base),
             );
             for (id, _, message) in &run.refused {
-                println!("refused on purpose: {id}: {message}");
+                println!("{}", paint(&format!("refused on purpose: {id}: {message}"), Paint::Warn));
             }
             println!();
             println!(
@@ -859,7 +855,7 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
                     run.bank.camt053,
                     run.dir.display()
                 );
-                println!(
+                let summary = format!(
                     "reconciliation: {} of {} statement lines matched ({}%); {} bank charges adopted; {} open exception(s), {} break(s)",
                     report.matched,
                     report.lines,
@@ -868,11 +864,13 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
                     report.exceptions.len(),
                     report.breaks.len()
                 );
+                println!("{}", paint(&summary, if report.matched == report.lines { Paint::Good } else { Paint::Warn }));
                 for b in &report.breaks {
-                    println!(
+                    let line = format!(
                         "  break on purpose: {} {} statement {}: {} (expected {}, found {})",
                         b.account, b.currency, b.statement, b.kind, b.expected, b.found
                     );
+                    println!("{}", paint(&line, Paint::Warn));
                 }
                 for ex in report.exceptions.iter().take(5) {
                     println!(
@@ -884,7 +882,7 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             println!();
             println!(
                 "audit verify: {} ({} entries, head {})",
-                if verify.ok { "ok" } else { "FAILED" },
+                if verify.ok { paint("ok", Paint::Good) } else { paint("FAILED", Paint::Bad) },
                 verify.entries,
                 head
             );
@@ -892,9 +890,9 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
                 "audit replay: state digest {} ({})",
                 replay.state_digest,
                 if replay.matches_store == Some(true) && digest_matches {
-                    "matches the store"
+                    paint("matches the store", Paint::Good)
                 } else {
-                    "DOES NOT match the store"
+                    paint("DOES NOT match the store", Paint::Bad)
                 }
             );
             println!();
@@ -913,6 +911,8 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             );
             println!("  cargo run --release -- {data_flag} audit replay");
             println!("  cargo run --release -- {data_flag} recon report");
+            println!("  cargo run --release -- {data_flag} report --html pool.html");
+            println!("  cargo run --release -- {data_flag} audit export --format hledger --output pool.journal");
         }
     }
     Ok(if ok { exit::OK } else { exit::INTEGRITY })

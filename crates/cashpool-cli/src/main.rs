@@ -8,6 +8,7 @@ mod demo;
 mod output;
 mod pool;
 mod recon;
+mod report;
 
 use std::process::ExitCode;
 

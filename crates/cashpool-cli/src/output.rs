@@ -62,7 +62,10 @@ impl Table {
             out.push('\n');
         };
         let headers: Vec<String> = self.headers.iter().map(|h| h.to_string()).collect();
-        line(&headers, &mut out);
+        let mut header = String::new();
+        line(&headers, &mut header);
+        out.push_str(&paint(header.trim_end(), Paint::Bold));
+        out.push('\n');
         let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
         line(&rule, &mut out);
         for row in &self.rows {
@@ -70,6 +73,68 @@ impl Table {
         }
         out
     }
+}
+
+/// Whether standard output gets colour: only on a terminal, and never when
+/// `NO_COLOR` is set to anything but the empty string (no-color.org).
+pub fn colour_enabled() -> bool {
+    static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ENABLED.get_or_init(|| {
+        std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+    })
+}
+
+/// The few styles the tables and summaries use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paint {
+    Bold,
+    /// Good news: ok, matched, 100 %.
+    Good,
+    /// Needs a look: exceptions, breaks, refusals.
+    Warn,
+    /// Wrong: a failed audit.
+    Bad,
+}
+
+/// `text` in `style` when colour is enabled, else `text` unchanged.
+pub fn paint(text: &str, style: Paint) -> String {
+    if !colour_enabled() || text.is_empty() {
+        return text.to_string();
+    }
+    let code = match style {
+        Paint::Bold => "1",
+        Paint::Good => "32",
+        Paint::Warn => "33",
+        Paint::Bad => "1;31",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// A progress bar on standard error for `len` steps of `what`; hidden when
+/// standard error is not a terminal, so pipes and logs stay clean.
+pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    let style = indicatif::ProgressStyle::with_template("{prefix:>12} [{bar:32}] {pos}/{len} {msg}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_prefix(what.to_string());
+    bar
+}
+
+/// A spinner on standard error while `what` runs (work whose length is not
+/// known up front); hidden when standard error is not a terminal.
+pub fn spinner(what: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(what.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    bar
 }
 
 /// Prints a JSON value on standard output, alone.

@@ -477,7 +477,7 @@ pub fn interest(
             let what = match (outcome.settled, outcome.already_settled) {
                 (_, true) => "settled before: nothing posted",
                 (true, false) => "settled",
-                (false, _) => "accrued, not posted (add --settle)",
+                (false, _) => "accrued, not posted: add --settle to post",
             };
             println!("intercompany interest [{from}, {to}) ({what}); positive: the pool pays the member");
             let mut table = Table::new(

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::args::{Format, ReconCommand};
 use crate::commands::{ledger_failure, now, open_ledger, operator};
-use crate::output::{print_json, resolve, Table};
+use crate::output::{paint, print_json, progress, resolve, Paint, Table};
 use crate::{exit, Failure};
 
 pub fn run(dir: &Path, read_only: bool, command: ReconCommand) -> Result<u8, Failure> {
@@ -77,7 +77,9 @@ fn import(dir: &Path, files: &[std::path::PathBuf], options: ReconOptions, forma
     // refuses the whole import, before anything is written.
     let mut statements: Vec<(String, BankStatement)> = Vec::new();
     let mut reads = Vec::new();
+    let bar = progress(files.len() as u64, "reading");
     for path in files {
+        bar.inc(1);
         let bytes = std::fs::read(path).map_err(|err| Failure::environment(format!("{}: {err}", path.display())))?;
         let Some(detected) = cashpool_recon::detect(&bytes) else {
             return Err(Failure::invalid(format!(
@@ -95,6 +97,7 @@ fn import(dir: &Path, files: &[std::path::PathBuf], options: ReconOptions, forma
         });
         statements.extend(parsed.statements.into_iter().map(|st| (source.clone(), st)));
     }
+    bar.finish_and_clear();
     for read in &reads {
         for d in &read.diagnostics {
             let severity = if d.severity == Severity::Error { "error" } else { "warning" };
@@ -166,7 +169,8 @@ fn summary_json(report: &Report) -> serde_json::Value {
 }
 
 fn print_summary(report: &Report) {
-    println!(
+    let clean = report.is_clean() && report.matched == report.lines;
+    let line = format!(
         "reconciliation: {} statement(s) ({} intraday), {} line(s), {} matched ({}%), {} exception(s), {} break(s)",
         report.statements,
         report.intraday,
@@ -176,6 +180,7 @@ fn print_summary(report: &Report) {
         report.exceptions.len(),
         report.breaks.len()
     );
+    println!("{}", paint(&line, if clean { Paint::Good } else { Paint::Warn }));
 }
 
 fn print_report(report: &Report, format: Format) {
@@ -186,7 +191,7 @@ fn print_report(report: &Report, format: Format) {
         Format::Table => {
             print_summary(report);
             if !report.exceptions.is_empty() {
-                println!("\nexceptions:");
+                println!("\n{}", paint("exceptions:", Paint::Warn));
                 let mut table = Table::new(
                     &["id", "side", "account", "currency", "amount", "date", "reference", "reason", "detail"],
                     &["amount"],
@@ -207,7 +212,7 @@ fn print_report(report: &Report, format: Format) {
                 print!("{}", table.render());
             }
             if !report.breaks.is_empty() {
-                println!("\nbreaks:");
+                println!("\n{}", paint("breaks:", Paint::Warn));
                 let mut table = Table::new(
                     &["account", "currency", "kind", "expected", "found", "statement", "entry", "date"],
                     &["expected", "found", "entry"],

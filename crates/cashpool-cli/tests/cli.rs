@@ -545,7 +545,7 @@ fn every_rejection_reason_is_exit_2_with_its_code_and_nothing_written() {
             jsonl_tx("U-14", "fx", &fx_legs, Some(("USD", "CNY", "7.1025"))), "posting_limit", None, &["256"]),
         csv_rejection("id_conflict_amount",
             "T-0001,2026-11-02,EXT-OFFSHORE,HK-OPS,USD,250000.01,current_account,INV-88412,customer receipt",
-            "id_conflict", Some("postings"), &["`postings`"]),
+            "id_conflict", Some("amount"), &["`amount`", "stored 250000.00 USD", "given 250000.01 USD"]),
         csv_rejection("id_conflict_memo",
             "T-0001,2026-11-02,EXT-OFFSHORE,HK-OPS,USD,250000.00,current_account,INV-88412,customer receipt (edited)",
             "id_conflict", Some("memo"), &["`memo`"]),

@@ -1387,12 +1387,37 @@ pub(crate) fn same_content(
     if rate_given.as_ref().is_none_or(|rate| *rate != earlier.rate) {
         return conflict("rate", format!("{:?}", earlier.rate), format!("{:?}", request.rate));
     }
-    if normalized.is_none_or(|tx| tx.postings != earlier.postings) {
+    let Some(given) = normalized else {
         return conflict(
             "postings",
             format!("{} postings", earlier.postings.len()),
-            format!("{} postings", request.postings.len()),
+            format!("{} postings (not valid)", request.postings.len()),
         );
+    };
+    if given.postings.len() != earlier.postings.len() {
+        return conflict(
+            "postings",
+            format!("{} postings", earlier.postings.len()),
+            format!("{} postings", given.postings.len()),
+        );
+    }
+    let show = |posting: &crate::journal::Posting| {
+        format!(
+            "{} {} {}",
+            posting.account,
+            crate::money::format_amount(posting.amount, posting.currency),
+            posting.currency
+        )
+    };
+    if let Some((idx, (stored, new))) =
+        earlier.postings.iter().zip(&given.postings).enumerate().find(|(_, (stored, new))| stored != new)
+    {
+        let field = match (stored.account == new.account, stored.currency == new.currency) {
+            (false, _) => "account",
+            (true, false) => "currency",
+            (true, true) => "amount",
+        };
+        return conflict(&format!("postings[{idx}].{field}"), show(stored), show(new));
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod config;
 mod currency_table;
 pub mod cycle;
 pub mod eligibility;
+pub mod hledger;
 pub mod input;
 pub mod interest;
 pub mod journal;

@@ -94,6 +94,8 @@ impl Rejection {
     }
 }
 
+impl std::error::Error for Rejection {}
+
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -32,6 +32,7 @@
 pub mod bai2;
 pub mod camt;
 pub mod generate;
+pub mod guide;
 pub mod mt940;
 pub mod parse;
 pub mod recon;

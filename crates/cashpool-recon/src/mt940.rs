@@ -45,7 +45,7 @@
 //!   `:61:`, after `:62F:`) is statement information and not kept.
 //! - Lines of one `:86:` are joined with one space, except after a line of 65
 //!   or more characters (the field's width, tag not counted), which the bank
-//!   (or [`write`]) filled and broke, possibly within a word: the next line is
+//!   (or [`write()`]) filled and broke, possibly within a word: the next line is
 //!   joined to it without a separator. Several `:86:` fields join with a space.
 //! - German structured `:86:` (`166?00GUTSCHRIFT?20...?32Name`): the lines are
 //!   concatenated as they stand, the narrative is the remittance text
