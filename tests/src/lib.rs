@@ -2,6 +2,8 @@
 
 use cashpool_ledger::journal::Timestamp;
 
+pub mod faulty;
+
 /// The small test group: T-DMA (CNY overdraft 100.00, USD), T-IMA (USD, JPY, KWD), HK-OPS (USD, CNY), EXT (external).
 pub const SMALL_GROUP: &str = include_str!("../fixtures/small-group.toml");
 /// The bundled example group.

@@ -457,6 +457,7 @@ fn reimport_is_a_no_op_and_a_different_copy_is_a_conflict() {
     moved.lines[0].source_line = 77;
     let again = import(&ledger, vec![st.clone(), moved]);
     assert_eq!(again.iter().map(|r| r.status).collect::<Vec<_>>(), ["already_imported", "already_imported"]);
+    assert_eq!(again[0].account.as_deref(), Some("SZ-OPS"), "an already imported statement still names its account");
     assert_eq!(again[0].seq, first[0].seq);
     assert_eq!(ledger.head(), head, "nothing written");
 

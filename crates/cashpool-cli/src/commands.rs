@@ -175,9 +175,21 @@ pub fn open_ledger(dir: &Path, read_only: bool) -> Result<Ledger, Failure> {
 }
 
 pub fn read_file(path: &Path) -> Result<String, Failure> {
-    std::fs::read_to_string(path).map_err(|err| match err.kind() {
-        std::io::ErrorKind::InvalidData => Failure::invalid(format!("{}: not UTF-8 text", path.display())),
-        _ => Failure::environment(format!("{}: {err}", path.display())),
+    let bytes = std::fs::read(path).map_err(|err| Failure::environment(format!("{}: {err}", path.display())))?;
+    String::from_utf8(bytes).map_err(|err| {
+        let bytes = err.as_bytes();
+        if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+            return Failure::invalid(format!(
+                "{}: line 1: the file is UTF-16 text (as Excel's \"Unicode text\" saves it); save it as UTF-8 (CSV UTF-8) and try again",
+                path.display()
+            ));
+        }
+        let at = err.utf8_error().valid_up_to();
+        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        Failure::invalid(format!(
+            "{}: line {line}: not UTF-8 text (byte {at} is not valid UTF-8); save the file as UTF-8",
+            path.display()
+        ))
     })
 }
 
@@ -291,6 +303,11 @@ fn post(
         }
         let mut detail = serde_json::to_value(&rejection).unwrap_or_default();
         let mut message = rejection.to_string();
+        if let cashpool_ledger::Rejection::IdConflict { .. } = rejection {
+            if let Some(first) = rows[..rejected.index].iter().find(|row| row.request.id == rejected.id) {
+                message.push_str(&format!(" (the id is used first on line {} of this file)", first.line));
+            }
+        }
         if csv {
             message = csv_field_names(&message);
             if let Some(field) = detail.get_mut("field") {
@@ -495,8 +512,15 @@ fn print_verify(report: &VerifyReport, source: &str, format: Format) -> u8 {
     let value = if report.ok {
         json!({"ok": true, "entries": report.entries, "head": report.head.to_hex()})
     } else {
-        json!({"ok": false, "entries": report.entries, "head": report.head.to_hex(), "first_bad_seq": report.first_bad_seq, "reason": report.reason})
+        json!({"ok": false, "entries": report.entries, "head": report.head.to_hex(), "first_bad_seq": report.first_bad_seq, "reason": report.reason, "source": source})
     };
+    if !report.ok {
+        eprintln!(
+            "error: {source}: entry {}: {}",
+            report.first_bad_seq.unwrap_or_default(),
+            report.reason.as_deref().unwrap_or("")
+        );
+    }
     match format {
         Format::Json | Format::Csv => print_json(&value),
         Format::Table => {
@@ -556,7 +580,8 @@ fn audit_replay(dir: &Path, to: Option<u64>, journal: Option<&Path>, format: For
             if format != Format::Table {
                 print_json(&json!({"ok": false, "first_bad_seq": err.seq, "reason": err.reason}));
             }
-            return Err(Failure::integrity(format!("replay failed at entry {}: {}", err.seq, err.reason)));
+            let source = journal.map_or_else(|| dir.display().to_string(), |path| path.display().to_string());
+            return Err(Failure::integrity(format!("{source}: replay failed at entry {}: {}", err.seq, err.reason)));
         }
         Err(err) => return Err(Failure::environment(err.to_string())),
     };

@@ -88,6 +88,19 @@ fn import(dir: &Path, files: &[std::path::PathBuf], options: ReconOptions, forma
             )));
         };
         let parsed = cashpool_recon::parse(&bytes).unwrap_or_default();
+        if parsed.statements.is_empty() {
+            let first =
+                parsed.diagnostics.iter().find(|d| d.severity == Severity::Error).or(parsed.diagnostics.first());
+            let why = first.map_or_else(
+                || "no statement in it".to_string(),
+                |d| format!("line {}: {}: {}", d.line, d.field, d.message),
+            );
+            return Err(Failure::invalid(format!(
+                "{}: looks like {} but no statement could be read ({why}); nothing was written",
+                path.display(),
+                detected.as_str()
+            )));
+        }
         let source = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         reads.push(FileRead {
             path: path.display().to_string(),

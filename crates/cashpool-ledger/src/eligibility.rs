@@ -149,7 +149,8 @@ pub fn parse_figures_csv(text: &str, base: Currency) -> (Vec<MemberFigures>, Vec
                 errors.push(whole_row(
                     line,
                     format!(
-                        "wrong header: expected `{}`, found {}",
+                        "wrong header: {}; expected `{}`, found {}",
+                        crate::input::header_diff(&FIGURES_COLUMNS, &found),
                         FIGURES_COLUMNS.join(","),
                         shown(&found.join(","))
                     ),
@@ -171,9 +172,10 @@ pub fn parse_figures_csv(text: &str, base: Currency) -> (Vec<MemberFigures>, Vec
             errors.push(whole_row(
                 line,
                 format!(
-                    "expected {} fields as in the header, found {}; quote a field that contains a comma",
+                    "expected {} fields as in the header, found {}{}; quote a field that contains a comma",
                     FIGURES_COLUMNS.len(),
-                    record.len()
+                    record.len(),
+                    crate::input::width_diff(&FIGURES_COLUMNS, record.len())
                 ),
             ));
             continue;

@@ -208,7 +208,11 @@ fn parse_csv_limited(text: &str, rows_max: usize) -> ParsedBatch {
             batch.errors.push(InputError::new(
                 line,
                 None,
-                format!("expected {expected} fields as in the header, found {}{hint}", record.len()),
+                format!(
+                    "expected {expected} fields as in the header, found {}{}{hint}",
+                    record.len(),
+                    width_diff(&all_columns()[..expected], record.len())
+                ),
             ));
             continue;
         }
@@ -278,6 +282,11 @@ impl<'a> LineCounter<'a> {
     }
 }
 
+/// Every column a transactions CSV may have, in order (the foreign-debt ones last).
+fn all_columns() -> Vec<&'static str> {
+    CSV_COLUMNS.iter().chain(CSV_FOREIGN_DEBT_COLUMNS.iter()).copied().collect()
+}
+
 /// Checks the header record and returns how many columns it declares.
 fn check_header(record: &csv::StringRecord) -> Result<usize, String> {
     let found: Vec<&str> = record.iter().collect();
@@ -288,7 +297,12 @@ fn check_header(record: &csv::StringRecord) -> Result<usize, String> {
     } else if found == full {
         Ok(full.len())
     } else {
-        Err(format!("wrong header: expected {}, found {}", expected_header(), shown(&found.join(","))))
+        Err(format!(
+            "wrong header: {}; expected {}, found {}",
+            header_diff(base, &found),
+            expected_header(),
+            shown(&found.join(","))
+        ))
     }
 }
 
@@ -603,6 +617,43 @@ impl RowCheck {
 
 fn strip_bom(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// Names what differs between a CSV header and the expected columns:
+/// `missing column `amount``, `unknown column `x``, or their order.
+pub(crate) fn header_diff(expected: &[&str], found: &[&str]) -> String {
+    let trimmed: Vec<String> =
+        found.iter().map(|f| f.trim().trim_start_matches('\u{feff}').to_ascii_lowercase()).collect();
+    let missing: Vec<String> =
+        expected.iter().filter(|e| !trimmed.iter().any(|f| f == *e)).map(|e| format!("`{e}`")).collect();
+    let unknown: Vec<String> =
+        found.iter().zip(&trimmed).filter(|(_, t)| !expected.contains(&t.as_str())).map(|(f, _)| shown(f)).collect();
+    if missing.len() == expected.len() {
+        return "the first line holds no column name (a data row, or another file?); the file must start with the header"
+            .to_string();
+    }
+    let mut parts = Vec::new();
+    if !missing.is_empty() {
+        parts.push(format!("missing column{} {}", if missing.len() == 1 { "" } else { "s" }, missing.join(", ")));
+    }
+    if !unknown.is_empty() {
+        parts.push(format!("unknown column{} {}", if unknown.len() == 1 { "" } else { "s" }, unknown.join(", ")));
+    }
+    if parts.is_empty() {
+        parts.push("the columns are there but in another order, or in another case or spelling".to_string());
+    }
+    parts.join("; ")
+}
+
+/// Names the fields a short row lacks (`no `reference`, `memo``), or how
+/// many fields a long row has beyond the header.
+pub(crate) fn width_diff(expected: &[&str], found: usize) -> String {
+    if found < expected.len() {
+        let absent: Vec<String> = expected[found..].iter().map(|e| format!("`{e}`")).collect();
+        format!(" (no {})", absent.join(", "))
+    } else {
+        format!(" ({} more than the header)", found - expected.len())
+    }
 }
 
 /// A value quoted for an error message, cut short when long.

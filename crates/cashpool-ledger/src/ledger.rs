@@ -552,6 +552,7 @@ impl Ledger {
             if let Some((hash, earlier_seq)) = earlier {
                 if hash == content_hash {
                     receipt.seq = earlier_seq;
+                    receipt.account = inner.state.statement_account(&statement);
                     receipts.push(receipt);
                     continue;
                 }
@@ -1450,6 +1451,22 @@ pub(crate) fn normalize(request: &TransactionRequest, operator: &str) -> Result<
     }
     if request.postings.len() > POSTINGS_MAX {
         return Err(Rejection::PostingLimit { postings: request.postings.len(), max: POSTINGS_MAX });
+    }
+    // A transaction whose every leg is on one account in one currency moves
+    // nothing (a CSV row paying an account to itself): refused, so that it is
+    // not mistaken for a movement. An FX deal within one multi-currency
+    // account has legs in two currencies and is fine.
+    let first = &request.postings[0];
+    if request.postings.len() > 1
+        && request.postings.iter().all(|p| p.account == first.account && p.currency == first.currency)
+    {
+        return Err(invalid(
+            "postings[1].account",
+            format!(
+                "every leg is on account {} in {}: a transaction must move money between accounts",
+                first.account, first.currency
+            ),
+        ));
     }
     let mut postings = Vec::with_capacity(request.postings.len() + 2);
     for (posting_idx, posting) in request.postings.iter().enumerate() {

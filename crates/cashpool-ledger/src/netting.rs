@@ -553,7 +553,12 @@ fn parse_limited(text: &str, rows_max: usize) -> (Vec<Invoice>, Vec<InputError>)
             errors.push(error(
                 line,
                 None,
-                format!("wrong header: expected {}, found {}", expected_header(), shown(&found.join(","))),
+                format!(
+                    "wrong header: {}; expected {}, found {}",
+                    crate::input::header_diff(&INVOICES_CSV_COLUMNS, &found),
+                    expected_header(),
+                    shown(&found.join(","))
+                ),
             ));
             return (invoices, errors);
         }
@@ -579,10 +584,11 @@ fn parse_limited(text: &str, rows_max: usize) -> (Vec<Invoice>, Vec<InputError>)
                 line,
                 None,
                 format!(
-                    "expected {} fields as in the header {}, found {}{hint}",
+                    "expected {} fields as in the header {}, found {}{}{hint}",
                     INVOICES_CSV_COLUMNS.len(),
                     expected_header(),
-                    record.len()
+                    record.len(),
+                    crate::input::width_diff(&INVOICES_CSV_COLUMNS, record.len())
                 ),
             ));
             continue;

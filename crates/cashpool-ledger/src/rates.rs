@@ -302,7 +302,12 @@ fn parse_limited(text: &str, base: Currency, rows_max: usize) -> (Vec<RateRow>, 
             errors.push(error(
                 line,
                 None,
-                format!("wrong header: expected {}, found {}", expected_header(), shown(&found.join(","))),
+                format!(
+                    "wrong header: {}; expected {}, found {}",
+                    crate::input::header_diff(&RATES_CSV_COLUMNS, &found),
+                    expected_header(),
+                    shown(&found.join(","))
+                ),
             ));
             return (rows, errors);
         }
@@ -323,10 +328,11 @@ fn parse_limited(text: &str, base: Currency, rows_max: usize) -> (Vec<RateRow>, 
                 line,
                 None,
                 format!(
-                    "expected {} fields as in the header {}, found {}",
+                    "expected {} fields as in the header {}, found {}{}",
                     RATES_CSV_COLUMNS.len(),
                     expected_header(),
-                    record.len()
+                    record.len(),
+                    crate::input::width_diff(&RATES_CSV_COLUMNS, record.len())
                 ),
             ));
             continue;

@@ -385,6 +385,16 @@ impl State {
         Ok(())
     }
 
+    /// The ledger account whose `bank_id` (and BIC, where both name one) the statement names.
+    pub fn statement_account(&self, statement: &crate::bank::BankStatement) -> Option<String> {
+        crate::bank::candidate_ids(&statement.account_id, &statement.currency)
+            .into_iter()
+            .find_map(|id| self.bank_index.get(&id).copied())
+            .map(|idx| &self.accounts[idx as usize].spec)
+            .filter(|spec| crate::bank::bic_agrees(spec.bank_bic.as_deref(), statement.bic.as_deref()))
+            .map(|spec| spec.id.clone())
+    }
+
     /// The ledger account a statement belongs to and whether it is new or a
     /// conflicting copy; an exact copy of an imported statement is an error.
     pub fn classify_statement(
@@ -392,12 +402,7 @@ impl State {
         statement: &crate::bank::BankStatement,
         content_hash: EntryHash,
     ) -> Result<(Option<String>, crate::bank::ImportStatus), String> {
-        let account = crate::bank::candidate_ids(&statement.account_id, &statement.currency)
-            .into_iter()
-            .find_map(|id| self.bank_index.get(&id).copied())
-            .map(|idx| &self.accounts[idx as usize].spec)
-            .filter(|spec| crate::bank::bic_agrees(spec.bank_bic.as_deref(), statement.bic.as_deref()))
-            .map(|spec| spec.id.clone());
+        let account = self.statement_account(statement);
         let status = match self.bank_statements.get(&crate::bank::statement_key(statement)) {
             None => crate::bank::ImportStatus::New,
             Some((hash, seq)) if *hash == content_hash => {

@@ -263,7 +263,7 @@ fn malformed_rows_are_reported_with_line_and_field() {
         ("CNY", format!("{H}LGT-SH,onshore,0,0,0,\r\nLGT-SZ,onshore,0,0,-0.01,\r\n").replace(",major_violation_date\n", ",major_violation_date\r\n"), 3, Some("revenue"), "is negative"),
         ("CNY", format!("\u{feff}{H}LGT-SH,onshore,0,0,0,x\n"), 2, Some("major_violation_date"), "not an ISO date"),
         ("CNY", format!("\n{H}LGT-SH,onshore,0,0,0,x\n"), 3, Some("major_violation_date"), "not an ISO date"),
-        ("CNY", "entity,residence,receipts,payments,revenue,major_violation_date\nLGT-SH,onshore,0,0,0,\n".to_string(), 1, None, "wrong header: expected `entity,residence,cross_border_receipts"),
+        ("CNY", "entity,residence,receipts,payments,revenue,major_violation_date\nLGT-SH,onshore,0,0,0,\n".to_string(), 1, None, "wrong header: missing columns `cross_border_receipts`, `cross_border_payments`; unknown columns \"receipts\", \"payments\"; expected `entity,residence,cross_border_receipts"),
         ("CNY", "entity,residence,cross_border_receipts,cross_border_payments,revenue\n".to_string(), 1, None, "wrong header"),
         ("CNY", String::new(), 1, None, "the file is empty"),
         ("CNY", "\n\n".to_string(), 1, None, "the file is empty"),

@@ -266,7 +266,10 @@ fn the_header_is_required_exactly() {
     let cases: &[(&str, u64, &str)] = &[
         ("", 1, "the file is empty; a rates CSV starts with the header `date,currency,market,rate`"),
         ("\n\n", 1, "the file is empty"),
-        ("2026-11-02,USD,onshore,7.1\n", 1, "wrong header: expected `date,currency,market,rate`"),
+        ("2026-11-02,USD,onshore,7.1\n", 1, "wrong header: the first line holds no column name"),
+        ("2026-11-02,USD,onshore,7.1\n", 1, "expected `date,currency,market,rate`"),
+        ("date,currency,market\n", 1, "missing column `rate`"),
+        ("date,currency,market,rate,source\n", 1, "unknown column \"source\""),
         ("date,currency,rate,market\n", 1, "found \"date,currency,rate,market\""),
         ("date,currency,market\n", 1, "wrong header"),
         ("date,currency,market,rate,source\n", 1, "wrong header"),
