@@ -146,15 +146,8 @@ pub fn parse_figures_csv(text: &str, base: Currency) -> (Vec<MemberFigures>, Vec
         if !header_seen {
             let found: Vec<&str> = record.iter().collect();
             if found != FIGURES_COLUMNS {
-                errors.push(whole_row(
-                    line,
-                    format!(
-                        "wrong header: {}; expected `{}`, found {}",
-                        crate::input::header_diff(&FIGURES_COLUMNS, &found),
-                        FIGURES_COLUMNS.join(","),
-                        shown(&found.join(","))
-                    ),
-                ));
+                let expected = format!("`{}`", FIGURES_COLUMNS.join(","));
+                errors.push(whole_row(line, crate::input::wrong_header(&FIGURES_COLUMNS, &expected, record)));
                 return (rows, errors);
             }
             header_seen = true;

@@ -297,12 +297,7 @@ fn check_header(record: &csv::StringRecord) -> Result<usize, String> {
     } else if found == full {
         Ok(full.len())
     } else {
-        Err(format!(
-            "wrong header: {}; expected {}, found {}",
-            header_diff(base, &found),
-            expected_header(),
-            shown(&found.join(","))
-        ))
+        Err(wrong_header(base, &expected_header(), record))
     }
 }
 
@@ -617,6 +612,18 @@ impl RowCheck {
 
 fn strip_bom(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// The whole message for a CSV header that is not `expected`: what differs
+/// (see [`header_diff`]), the header expected (`shown_expected`, as the parser
+/// words it) and the one found.
+pub(crate) fn wrong_header(expected: &[&str], shown_expected: &str, found: &csv::StringRecord) -> String {
+    let found: Vec<&str> = found.iter().collect();
+    format!(
+        "wrong header: {}; expected {shown_expected}, found {}",
+        header_diff(expected, &found),
+        shown(&found.join(","))
+    )
 }
 
 /// Names what differs between a CSV header and the expected columns:

@@ -549,16 +549,10 @@ fn parse_limited(text: &str, rows_max: usize) -> (Vec<Invoice>, Vec<InputError>)
                 header_seen = true;
                 continue;
             }
-            let found: Vec<&str> = record.iter().collect();
             errors.push(error(
                 line,
                 None,
-                format!(
-                    "wrong header: {}; expected {}, found {}",
-                    crate::input::header_diff(&INVOICES_CSV_COLUMNS, &found),
-                    expected_header(),
-                    shown(&found.join(","))
-                ),
+                crate::input::wrong_header(&INVOICES_CSV_COLUMNS, &expected_header(), record),
             ));
             return (invoices, errors);
         }

@@ -298,17 +298,7 @@ fn parse_limited(text: &str, base: Currency, rows_max: usize) -> (Vec<RateRow>, 
                 header_seen = true;
                 continue;
             }
-            let found: Vec<&str> = record.iter().collect();
-            errors.push(error(
-                line,
-                None,
-                format!(
-                    "wrong header: {}; expected {}, found {}",
-                    crate::input::header_diff(&RATES_CSV_COLUMNS, &found),
-                    expected_header(),
-                    shown(&found.join(","))
-                ),
-            ));
+            errors.push(error(line, None, crate::input::wrong_header(&RATES_CSV_COLUMNS, &expected_header(), record)));
             return (rows, errors);
         }
         if count >= rows_max {
