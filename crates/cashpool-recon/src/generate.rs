@@ -92,11 +92,6 @@ impl StatementGenerator {
         }
     }
 
-    /// The ledger account ids that have a bank identifier, in opening order.
-    pub fn bank_accounts(&self) -> impl Iterator<Item = &str> {
-        self.accounts.iter().map(|a| a.id.as_str())
-    }
-
     /// The statements of value date `date`: one per bank account and currency
     /// with movements that day, each with the next sequence number of its
     /// account and currency. `format` picks each account's format (it is

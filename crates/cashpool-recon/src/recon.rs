@@ -236,11 +236,6 @@ impl Reconciler {
         }
     }
 
-    /// The statement journaled in entry `seq`, if any.
-    pub fn statement(&self, seq: u64) -> Option<&ImportedStatement> {
-        self.statements.iter().find(|(s, _)| *s == seq).map(|(_, st)| st)
-    }
-
     /// Matches, checks and reports.
     pub fn finish(self) -> Report {
         Run::new(self).run()
