@@ -129,3 +129,63 @@ fn replay_to_an_earlier_entry_gives_that_entry_s_digest() {
         assert_eq!(entry.hash(), hash);
     }
 }
+
+/// The export of [`three_commits`], one line per entry.
+fn exported_lines(storage: &MemoryStorage) -> Vec<String> {
+    let mut export = Vec::new();
+    audit::export_jsonl(storage, &mut export).unwrap();
+    String::from_utf8(export).unwrap().lines().map(str::to_string).collect()
+}
+
+fn verify_lines(lines: &[String]) -> audit::VerifyReport {
+    let text: String = lines.iter().map(|line| format!("{line}\n")).collect();
+    audit::verify_journal(&mut text.as_bytes()).unwrap()
+}
+
+#[test]
+fn an_export_has_one_text_per_entry_up_to_whitespace_and_key_order() {
+    let (storage, ledger) = three_commits();
+    let lines = exported_lines(&storage);
+    let receipt_line = lines.iter().position(|line| line.contains("\"R1a\"")).unwrap();
+    let seq = receipt_line as u64 + 1;
+
+    // Whitespace, the order of keys and CRLF line ends carry no meaning in JSON.
+    let mut relaxed = lines.clone();
+    let value: serde_json::Value = serde_json::from_str(&lines[receipt_line]).unwrap();
+    let mut reordered: Vec<(String, serde_json::Value)> = value.as_object().unwrap().clone().into_iter().collect();
+    reordered.reverse();
+    let body: Vec<String> = reordered.iter().map(|(key, value)| format!("\"{key}\" : {value}")).collect();
+    relaxed[receipt_line] = format!("{{ {} }}\r", body.join(" , "));
+    let report = verify_lines(&relaxed);
+    assert!(report.ok, "{report:?}");
+    assert_eq!((report.entries, report.head), ledger.head());
+
+    // An amount without its minor units decodes to the same entry (the hash
+    // matches) but is another text: refused, with the line and the field.
+    let mut short_amount = lines.clone();
+    assert!(lines[receipt_line].contains("\"amount\":\"1.01\""), "{}", lines[receipt_line]);
+    short_amount[receipt_line] = lines[receipt_line].replace("\"amount\":\"1.01\"", "\"amount\":\"1.010\"");
+    let report = verify_lines(&short_amount);
+    assert!(!report.ok);
+    assert_eq!(report.first_bad_seq, Some(seq));
+    let reason = report.reason.unwrap();
+    assert!(reason.contains(&format!("line {seq}: body.transaction.postings[")), "{reason}");
+    assert!(reason.contains(".amount: \"1.010\" is not the exporter's form \"1.01\""), "{reason}");
+
+    // A timestamp in another offset names the same instant.
+    let mut offset = lines.clone();
+    let recorded_at = serde_json::from_str::<serde_json::Value>(&lines[receipt_line]).unwrap()["recorded_at"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(recorded_at.ends_with(".000000Z"), "{recorded_at}");
+    offset[receipt_line] = lines[receipt_line].replace(&recorded_at, &recorded_at.replace(".000000Z", "+00:00"));
+    let report = verify_lines(&offset);
+    assert_eq!(report.first_bad_seq, Some(seq), "{report:?}");
+    assert!(report.reason.unwrap().contains(&format!("line {seq}: recorded_at: ")));
+
+    // Replaying refuses the same lines.
+    let text: String = short_amount.iter().map(|line| format!("{line}\n")).collect();
+    let err = audit::replay_journal(&mut text.as_bytes(), None).unwrap_err();
+    assert!(err.to_string().contains("is not the exporter's form"), "{err}");
+}

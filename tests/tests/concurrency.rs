@@ -167,10 +167,12 @@ fn posters_sweeps_imports_and_readers_together() {
     let ledger = Arc::new(Ledger::create(Box::new(SledStorage::open(dir.path()).unwrap()), GROUP, at()).unwrap());
     let days: Vec<NaiveDate> = (2..=6).map(|d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap()).collect();
     let done = Arc::new(AtomicBool::new(false));
+    let posters_done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    const POSTERS: usize = 3;
 
-    let posters: Vec<_> = (0..3u32)
+    let posters: Vec<_> = (0..POSTERS as u32)
         .map(|thread| {
-            let (ledger, days) = (Arc::clone(&ledger), days.clone());
+            let (ledger, days, posters_done) = (Arc::clone(&ledger), days.clone(), Arc::clone(&posters_done));
             std::thread::spawn(move || {
                 let mut posted = Vec::new();
                 for (d, date) in days.iter().enumerate() {
@@ -201,6 +203,7 @@ fn posters_sweeps_imports_and_readers_together() {
                         posted.extend(requests.into_iter().map(|r| r.id));
                     }
                 }
+                posters_done.fetch_add(1, Ordering::SeqCst);
                 posted
             })
         })
@@ -217,18 +220,27 @@ fn posters_sweeps_imports_and_readers_together() {
         })
     };
     let importer = {
-        let (ledger, days) = (Arc::clone(&ledger), days.clone());
+        let (ledger, days, posters_done) = (Arc::clone(&ledger), days.clone(), Arc::clone(&posters_done));
         std::thread::spawn(move || {
             let mut generator = StatementGenerator::new();
             let mut next = 1;
             let mut imported = 0;
             for date in &days {
-                for item in ledger.entries(next) {
-                    let (entry, _) = item.unwrap();
-                    next = entry.seq + 1;
-                    generator.push(&entry);
-                }
-                let statements = generator.statements_for(*date, |_| StatementFormat::Mt940);
+                // The day's statements once the posters have moved money that
+                // day (the importer may start before any of them).
+                let statements = loop {
+                    let finished = posters_done.load(Ordering::SeqCst) == POSTERS;
+                    for item in ledger.entries(next) {
+                        let (entry, _) = item.unwrap();
+                        next = entry.seq + 1;
+                        generator.push(&entry);
+                    }
+                    let statements = generator.statements_for(*date, |_| StatementFormat::Mt940);
+                    if !statements.is_empty() || finished {
+                        break statements;
+                    }
+                    std::thread::yield_now();
+                };
                 let named = statements.into_iter().map(|s| ("bank.sta".to_string(), s)).collect::<Vec<_>>();
                 imported += named.len();
                 ledger.import_statements(named, at()).unwrap().unwrap();

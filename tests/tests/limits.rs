@@ -21,7 +21,7 @@ use cashpool_ledger::journal::EntryBody;
 use cashpool_ledger::limits::{LimitsChange, LimitsView, PoolParameters};
 use cashpool_ledger::model::{Classification, Purpose};
 use cashpool_ledger::money::Currency;
-use cashpool_ledger::rates::{parse_rates_csv, Market};
+use cashpool_ledger::rates::{parse_rates_csv, parse_rates_csv_lines, Market};
 use cashpool_ledger::storage::MemoryStorage;
 use cashpool_ledger::tx::{PostingRequest, RateRequest, TransactionRequest};
 use cashpool_ledger::{BatchMode, Ledger, Rejection};
@@ -461,11 +461,15 @@ fn pool_movements_convert_at_the_onshore_rate_of_the_value_date_or_the_latest_be
     let again = ledger.import_rates(&rows, at()).unwrap().unwrap();
     assert_eq!((again.rows, again.new_rows, again.receipt, ledger.head()), (2, 0, None, head));
     // A row that would change an imported rate refuses the whole file, its new rows too.
-    let text = "date,currency,market,rate\n2026-03-02,USD,onshore,7.5\n2026-09-01,USD,onshore,9\n";
-    let (rows, errors) = parse_rates_csv(text, ccy("CNY"));
-    assert_eq!((rows.len(), errors.len()), (2, 0), "{errors:?}");
+    // The refusal names the row as given (rows already there are skipped
+    // before the check, so the index is mapped back), and through the parse, its line.
+    let text = "date,currency,market,rate\n2026-03-02,EUR,onshore,7.7\n2026-03-02,USD,offshore,7.1\n\n\
+                2026-03-02,USD,onshore,7.5\n2026-09-01,USD,onshore,9\n";
+    let (rows, lines, errors) = parse_rates_csv_lines(text, ccy("CNY"));
+    assert_eq!((rows.len(), lines, errors.len()), (4, vec![2, 3, 5, 6], 0), "{errors:?}");
     let digest = ledger.state_digest();
-    assert!(ledger.import_rates(&rows, at()).unwrap().is_err(), "changing an imported rate is refused");
+    let conflict = ledger.import_rates(&rows, at()).unwrap().expect_err("changing an imported rate is refused");
+    assert_eq!((conflict.row, conflict.existing, conflict.given), (2, dec("7"), dec("7.5")));
     assert_eq!((ledger.state_digest(), ledger.head()), (digest, head));
     assert_eq!(ledger.rate(ccy("USD"), Market::Onshore, d("2026-09-01")), Some((d("2026-08-03"), dec("7.25"))));
     #[rustfmt::skip]

@@ -6,7 +6,7 @@ use cashpool_ledger::eligibility::{check_eligibility, parse_figures_csv};
 use cashpool_ledger::input::InputError;
 use cashpool_ledger::limits::{LimitsChange, LimitsView, PoolParameters};
 use cashpool_ledger::money::{format_amount, format_grouped, parse_decimal};
-use cashpool_ledger::rates::parse_rates_csv;
+use cashpool_ledger::rates::parse_rates_csv_lines;
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -30,13 +30,16 @@ pub fn rates_import(dir: &Path, file: &Path, format: Format) -> Result<u8, Failu
     let text = read_file(file)?;
     let ledger = open_ledger(dir, false)?;
     let base = ledger.config().group.base_currency;
-    let (rows, errors) = parse_rates_csv(&text, base);
+    let (rows, lines, errors) = parse_rates_csv_lines(&text, base);
     if !errors.is_empty() {
         return Err(row_errors(file, &errors, true));
     }
     let outcome = match ledger.import_rates(&rows, now()?).map_err(ledger_failure)? {
         Ok(outcome) => outcome,
-        Err(conflict) => return Err(Failure::invalid(format!("{}: {conflict}; nothing was written", file.display()))),
+        Err(conflict) => {
+            let line = lines.get(conflict.row).map_or(String::new(), |line| format!(":line {line}"));
+            return Err(Failure::invalid(format!("{}{line}: rate: {conflict}; nothing was written", file.display())));
+        }
     };
     let (head_seq, head) = ledger.head();
     match format {

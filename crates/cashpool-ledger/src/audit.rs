@@ -156,6 +156,7 @@ fn walk_journal(
     let mut state = State::new(false);
     let mut cursor = ChainCursor::new();
     let mut line = String::new();
+    let mut canonical: Vec<u8> = Vec::new();
     let mut line_no: u64 = 0;
     loop {
         line.clear();
@@ -179,6 +180,10 @@ fn walk_journal(
         }
         let parsed: ExportLine =
             serde_json::from_str(&line).map_err(|err| bad(format!("not a journal entry: {err}")))?;
+        canonical.clear();
+        serde_json::to_writer(&mut canonical, &parsed).map_err(|err| bad(format!("cannot be rendered: {err}")))?;
+        let text = line.trim_end_matches(['\n', '\r']);
+        let is_canonical = canonical == text.as_bytes();
         let entry =
             Entry { seq: parsed.seq, prev_hash: parsed.prev_hash, recorded_at: parsed.recorded_at, body: parsed.body };
         let hash = entry.hash();
@@ -189,10 +194,92 @@ fn walk_journal(
                 parsed.hash
             )));
         }
+        if !is_canonical {
+            // The hash covers the canonical binary entry, which several texts
+            // could decode to (`1200.5` and `1200.50`); an export has one.
+            if let Some(reason) = non_canonical(text, &canonical) {
+                return Err(bad(reason));
+            }
+        }
         state.apply_entry(&entry, hash).map_err(bad)?;
         visit(&entry, &state);
     }
     Ok(state)
+}
+
+/// Why a line whose entry is valid is not written as the exporter writes it:
+/// the first value (in the exporter's order) whose text differs, or `None`
+/// when only whitespace or the order of keys differ (JSON gives them no meaning).
+fn non_canonical(text: &str, canonical: &[u8]) -> Option<String> {
+    let found: serde_json::Value = serde_json::from_str(text).ok()?;
+    let expected: serde_json::Value = serde_json::from_slice(canonical).ok()?;
+    let mut path = String::new();
+    first_difference(&expected, &found, &mut path).then(|| {
+        let at = |value: &serde_json::Value| pointer(value, &path).map_or("nothing".to_string(), |v| v.to_string());
+        format!(
+            "{path}: {} is not the exporter's form {} (an export has one text per entry: amounts with exactly \
+             the currency's minor units, timestamps with microseconds in UTC)",
+            at(&found),
+            at(&expected)
+        )
+    })
+}
+
+/// Whether `found` differs from `expected`; `path` is left at the first difference
+/// (`body.transaction.postings[0].amount`).
+fn first_difference(expected: &serde_json::Value, found: &serde_json::Value, path: &mut String) -> bool {
+    use serde_json::Value;
+    let len = path.len();
+    match (expected, found) {
+        (Value::Object(expected), Value::Object(found)) => {
+            for (key, value) in expected {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                match found.get(key) {
+                    Some(other) if !first_difference(value, other, path) => path.truncate(len),
+                    _ => return true,
+                }
+            }
+            if let Some(key) = found.keys().find(|key| !expected.contains_key(*key)) {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                return true;
+            }
+            false
+        }
+        (Value::Array(expected), Value::Array(found)) => {
+            for (i, value) in expected.iter().enumerate() {
+                path.push_str(&format!("[{i}]"));
+                match found.get(i) {
+                    Some(other) if !first_difference(value, other, path) => path.truncate(len),
+                    _ => return true,
+                }
+            }
+            if found.len() > expected.len() {
+                path.push_str(&format!("[{}]", expected.len()));
+                return true;
+            }
+            false
+        }
+        (expected, found) => expected != found,
+    }
+}
+
+/// The value at a path written by [`first_difference`].
+fn pointer<'v>(value: &'v serde_json::Value, path: &str) -> Option<&'v serde_json::Value> {
+    let mut value = value;
+    for part in path.split('.').filter(|part| !part.is_empty()) {
+        let (key, indices) = part.split_once('[').map_or((part, ""), |(key, rest)| (key, rest));
+        value = value.get(key)?;
+        for index in indices.split('[').filter(|index| !index.is_empty()) {
+            value = value.get(index.trim_end_matches(']').parse::<usize>().ok()?)?;
+        }
+    }
+    Some(value)
 }
 
 /// Verifies an exported journal alone. `Err` only for an unreadable file; a

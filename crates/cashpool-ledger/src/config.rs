@@ -737,7 +737,99 @@ fn structural_error(text: &str, error: &serde_path_to_error::Error<toml::de::Err
         message = format!("required key `{key}` is missing");
     }
     let line = inner.span().map(|span| line_of(text, span.start));
+    if path.is_empty() {
+        // A syntax error comes without a key path: read it from the text.
+        if let Some(line) = line {
+            path = path_of_line(text, line);
+        }
+    }
     ConfigError { path, line, message }
+}
+
+/// The key path of a line (`entity[1].name`), read from the TOML text alone
+/// for a syntax error, which the parser reports without one: the table from
+/// the headers above it (each `[[array]]` counted, nested arrays within
+/// their parent's element) and the key from the line's `key =`. It reads
+/// conservatively: on a line that is not `key = …` (a header, the inside of a
+/// multi-line value) only the table is named; headers inside multi-line
+/// strings are skipped.
+fn path_of_line(text: &str, line: usize) -> String {
+    // The current element of each array of tables seen, by its dotted name.
+    let mut elements: BTreeMap<String, usize> = BTreeMap::new();
+    let mut table = String::new();
+    let mut open_quotes: Option<&str> = None;
+    for (idx, raw) in text.lines().enumerate() {
+        let at_line = idx + 1 == line;
+        if let Some(quotes) = open_quotes {
+            if raw.matches(quotes).count() % 2 == 1 {
+                open_quotes = None;
+            }
+            if at_line {
+                return table;
+            }
+            continue;
+        }
+        let trimmed = raw.trim();
+        if at_line {
+            if trimmed.starts_with('[') {
+                return String::new(); // a header: the table above is not its path
+            }
+            return match toml_key(trimmed) {
+                Some(key) if table.is_empty() => key,
+                Some(key) => format!("{table}.{key}"),
+                None => table,
+            };
+        }
+        if let Some(name) = header(trimmed, "[[", "]]") {
+            let element = elements.get(&name).map_or(0, |n| n + 1);
+            // A new element of `name` starts its nested arrays afresh.
+            elements.retain(|other, _| !other.starts_with(&format!("{name}.")));
+            elements.insert(name.clone(), element);
+            table = indexed(&name, &elements);
+        } else if let Some(name) = header(trimmed, "[", "]") {
+            table = indexed(&name, &elements);
+        } else {
+            open_quotes = ["\"\"\"", "'''"].into_iter().find(|quotes| raw.matches(quotes).count() % 2 == 1);
+        }
+    }
+    String::new()
+}
+
+/// The dotted name of a table header line (`[[pool.limits]]` → `pool.limits`).
+fn header(line: &str, open: &str, close: &str) -> Option<String> {
+    let line = line.split_once('#').map_or(line, |(before, _)| before).trim_end();
+    let name = line.strip_prefix(open)?.strip_suffix(close)?;
+    let parts: Vec<&str> = name.split('.').map(str::trim).collect();
+    parts.iter().all(|part| is_bare_key(part)).then(|| parts.join("."))
+}
+
+/// `pool.limits` with the current element of every array on its way (`pool.limits[2]`).
+fn indexed(name: &str, elements: &BTreeMap<String, usize>) -> String {
+    let mut path = String::new();
+    let mut prefix = String::new();
+    for part in name.split('.') {
+        if !prefix.is_empty() {
+            prefix.push('.');
+            path.push('.');
+        }
+        prefix.push_str(part);
+        path.push_str(part);
+        if let Some(element) = elements.get(&prefix) {
+            path.push_str(&format!("[{element}]"));
+        }
+    }
+    path
+}
+
+/// The key of a `key = value` line (dotted keys joined), if the key is bare.
+fn toml_key(line: &str) -> Option<String> {
+    let (key, _) = line.split_once('=')?;
+    let parts: Vec<&str> = key.split('.').map(str::trim).collect();
+    parts.iter().all(|part| is_bare_key(part)).then(|| parts.join("."))
+}
+
+fn is_bare_key(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// `"unknown field `x`, expected …"` → `Some("x")`.

@@ -168,7 +168,7 @@ pub fn parse_figures_csv(text: &str, base: Currency) -> (Vec<MemberFigures>, Vec
                     "expected {} fields as in the header, found {}{}; quote a field that contains a comma",
                     FIGURES_COLUMNS.len(),
                     record.len(),
-                    crate::input::width_diff(&FIGURES_COLUMNS, record.len())
+                    crate::input::width_diff(&FIGURES_COLUMNS, record)
                 ),
             ));
             continue;

@@ -211,7 +211,7 @@ fn parse_csv_limited(text: &str, rows_max: usize) -> ParsedBatch {
                 format!(
                     "expected {expected} fields as in the header, found {}{}{hint}",
                     record.len(),
-                    width_diff(&all_columns()[..expected], record.len())
+                    width_diff(&all_columns()[..expected], record)
                 ),
             ));
             continue;
@@ -654,12 +654,23 @@ pub(crate) fn header_diff(expected: &[&str], found: &[&str]) -> String {
 
 /// Names the fields a short row lacks (`no `reference`, `memo``), or how
 /// many fields a long row has beyond the header.
-pub(crate) fn width_diff(expected: &[&str], found: usize) -> String {
+pub(crate) fn width_diff(expected: &[&str], record: &csv::StringRecord) -> String {
+    const EXTRA_SHOWN_MAX: usize = 3;
+    let found = record.len();
     if found < expected.len() {
         let absent: Vec<String> = expected[found..].iter().map(|e| format!("`{e}`")).collect();
         format!(" (no {})", absent.join(", "))
     } else {
-        format!(" ({} more than the header)", found - expected.len())
+        let extra: Vec<String> = record
+            .iter()
+            .enumerate()
+            .skip(expected.len())
+            .take(EXTRA_SHOWN_MAX)
+            .map(|(i, value)| format!("field {} ({})", i + 1, shown(value)))
+            .collect();
+        let more = if found - expected.len() > EXTRA_SHOWN_MAX { ", …" } else { "" };
+        let verb = if extra.len() == 1 { "has" } else { "have" };
+        format!(" ({} more than the header: {}{more} {verb} no column)", found - expected.len(), extra.join(", "))
     }
 }
 
@@ -848,6 +859,22 @@ mod tests {
 
     fn row(n: usize) -> String {
         format!("T-{n},2026-11-02,A,B,USD,1.00,current_account,,\n")
+    }
+
+    #[test]
+    fn a_row_of_the_wrong_width_names_the_missing_columns_or_the_extra_values() {
+        let columns = ["date", "currency", "market", "rate"];
+        let record = |fields: &[&str]| csv::StringRecord::from(fields.to_vec());
+        assert_eq!(width_diff(&columns, &record(&["2026-11-02", "USD"])), " (no `market`, `rate`)");
+        assert_eq!(
+            width_diff(&columns, &record(&["2026-11-02", "USD", "onshore", "7.1", "x"])),
+            " (1 more than the header: field 5 (\"x\") has no column)"
+        );
+        let wide = record(&["a", "b", "c", "d", "e", "f", "g", "h"]);
+        assert_eq!(
+            width_diff(&columns, &wide),
+            " (4 more than the header: field 5 (\"e\"), field 6 (\"f\"), field 7 (\"g\"), … have no column)"
+        );
     }
 
     #[test]

@@ -681,14 +681,16 @@ impl Ledger {
         let new_rows: Vec<RateRow> = {
             let inner = lock(&self.inner);
             let rates = &inner.state.rates;
-            let new_rows: Vec<RateRow> = rows
+            let (indices, new_rows): (Vec<usize>, Vec<RateRow>) = rows
                 .iter()
-                .filter(|row| rates.rate(row.currency, row.market, row.date) != Some((row.date, row.rate)))
-                .cloned()
-                .collect();
+                .enumerate()
+                .filter(|(_, row)| rates.rate(row.currency, row.market, row.date) != Some((row.date, row.rate)))
+                .map(|(index, row)| (index, row.clone()))
+                .unzip();
             let mut probe = rates.clone();
             if let Err(conflict) = probe.insert(&new_rows) {
-                return Ok(Err(conflict));
+                // Name the row as the caller gave it.
+                return Ok(Err(RateConflict { row: indices[conflict.row], ..conflict }));
             }
             new_rows
         };

@@ -582,7 +582,7 @@ fn parse_limited(text: &str, rows_max: usize) -> (Vec<Invoice>, Vec<InputError>)
                     INVOICES_CSV_COLUMNS.len(),
                     expected_header(),
                     record.len(),
-                    crate::input::width_diff(&INVOICES_CSV_COLUMNS, record.len())
+                    crate::input::width_diff(&INVOICES_CSV_COLUMNS, record)
                 ),
             ));
             continue;

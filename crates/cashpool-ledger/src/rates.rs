@@ -133,6 +133,9 @@ pub enum RateError {
      (an imported rate cannot be changed)"
 )]
 pub struct RateConflict {
+    /// The conflicting row's index in the rows given (0-based; with
+    /// [`parse_rates_csv_lines`], the index of its line).
+    pub row: usize,
     /// The currency of the conflicting row.
     pub currency: Currency,
     /// The market of the conflicting row.
@@ -169,7 +172,7 @@ impl RateBook {
     /// is added.
     pub fn insert(&mut self, rows: &[RateRow]) -> Result<(), RateConflict> {
         let mut staged: BTreeMap<(Currency, Market, NaiveDate), Decimal> = BTreeMap::new();
-        for row in rows {
+        for (index, row) in rows.iter().enumerate() {
             let held = self
                 .rates
                 .get(&(row.currency, row.market))
@@ -178,6 +181,7 @@ impl RateBook {
             match held {
                 Some(&existing) if existing != row.rate => {
                     return Err(RateConflict {
+                        row: index,
                         currency: row.currency,
                         market: row.market,
                         date: row.date,
@@ -272,6 +276,14 @@ fn exact_mul(a: Decimal, b: Decimal) -> Option<Decimal> {
 /// row (a row may report several fields), with 1-based physical line numbers
 /// (the header is line 1). Never panics, whatever the input.
 pub fn parse_rates_csv(text: &str, base: Currency) -> (Vec<RateRow>, Vec<InputError>) {
+    let (rows, _, errors) = parse_limited(text, base, ROWS_MAX);
+    (rows, errors)
+}
+
+/// [`parse_rates_csv`], with each good row's 1-based physical line (the
+/// second vector, as long as the first), so that a later refusal of a row
+/// (a [`RateConflict`]) can name its line.
+pub fn parse_rates_csv_lines(text: &str, base: Currency) -> (Vec<RateRow>, Vec<u64>, Vec<InputError>) {
     parse_limited(text, base, ROWS_MAX)
 }
 
@@ -283,9 +295,10 @@ fn expected_header() -> String {
     format!("`{}`", RATES_CSV_COLUMNS.join(","))
 }
 
-fn parse_limited(text: &str, base: Currency, rows_max: usize) -> (Vec<RateRow>, Vec<InputError>) {
+fn parse_limited(text: &str, base: Currency, rows_max: usize) -> (Vec<RateRow>, Vec<u64>, Vec<InputError>) {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rows = Vec::new();
+    let mut lines = Vec::new();
     let mut errors = Vec::new();
     let mut records = CsvRecords::new(text);
     let mut header_seen = false;
@@ -299,7 +312,7 @@ fn parse_limited(text: &str, base: Currency, rows_max: usize) -> (Vec<RateRow>, 
                 continue;
             }
             errors.push(error(line, None, crate::input::wrong_header(&RATES_CSV_COLUMNS, &expected_header(), record)));
-            return (rows, errors);
+            return (rows, lines, errors);
         }
         if count >= rows_max {
             errors.push(error(
@@ -322,7 +335,7 @@ fn parse_limited(text: &str, base: Currency, rows_max: usize) -> (Vec<RateRow>, 
                     RATES_CSV_COLUMNS.len(),
                     expected_header(),
                     record.len(),
-                    crate::input::width_diff(&RATES_CSV_COLUMNS, record.len())
+                    crate::input::width_diff(&RATES_CSV_COLUMNS, record)
                 ),
             ));
             continue;
@@ -332,6 +345,7 @@ fn parse_limited(text: &str, base: Currency, rows_max: usize) -> (Vec<RateRow>, 
         if let Some(row) = row.filter(|_| errors.len() == before) {
             seen.entry((row.currency, row.market)).or_default().insert(row.date, line);
             rows.push(row);
+            lines.push(line);
         }
     }
     if !header_seen && errors.is_empty() {
@@ -341,7 +355,7 @@ fn parse_limited(text: &str, base: Currency, rows_max: usize) -> (Vec<RateRow>, 
             format!("the file is empty; a rates CSV starts with the header {}", expected_header()),
         ));
     }
-    (rows, errors)
+    (rows, lines, errors)
 }
 
 /// Checks one data row of the right width; every field error goes to `errors`.
@@ -477,8 +491,9 @@ mod tests {
         let cny = Currency::from_code("CNY").unwrap();
         let text = "date,currency,market,rate\n2026-11-02,USD,onshore,7.1\n\n2026-11-03,USD,onshore,7.1\n\
                     2026-11-04,USD,onshore,7.1\n2026-11-05,USD,onshore,7.1\n";
-        let (rows, errors) = parse_limited(text, cny, 2);
+        let (rows, lines, errors) = parse_limited(text, cny, 2);
         assert_eq!(rows.len(), 2);
+        assert_eq!(lines, [2, 4]);
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, 5);
         assert!(errors[0].reason.contains("more than 2 rows"), "{}", errors[0].reason);

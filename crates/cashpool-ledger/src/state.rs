@@ -46,10 +46,12 @@ pub enum Rejection {
     ZeroAmount { field: String },
     /// The postings of a currency do not sum to zero.
     Unbalanced { currency: Currency, sum: String },
-    /// The quote amount is not the base amount times the rate (within half a minor unit).
-    FxRate { base: Currency, quote: Currency, rate: String, expected_quote: String, found_quote: String },
+    /// The quote amount is not the base amount times the rate (within half a
+    /// minor unit). `field`: the first quote-currency leg as given (`postings[1].amount`).
+    FxRate { field: String, base: Currency, quote: Currency, rate: String, expected_quote: String, found_quote: String },
     /// The transaction would take an account below minus its overdraft.
-    Overdraft { account: String, currency: Currency, balance: String, change: String, overdraft: String },
+    /// `field`: its first debit leg on that account in that currency (`postings[0].amount`).
+    Overdraft { field: String, account: String, currency: Currency, balance: String, change: String, overdraft: String },
     /// The id was posted before with different content.
     IdConflict { field: String, stored: String, given: String },
     /// A balance would leave the representable range.
@@ -119,17 +121,17 @@ impl fmt::Display for Rejection {
             Rejection::Unbalanced { currency, sum } => {
                 write!(f, "unbalanced: the {currency} postings sum to {sum}, not zero")
             }
-            Rejection::FxRate { base, quote, rate, expected_quote, found_quote } => write!(
+            Rejection::FxRate { field, base, quote, rate, expected_quote, found_quote } => write!(
                 f,
-                "fx_rate: at {rate} {quote} per {base} the {quote} leg should be {expected_quote} (within half a minor unit), found {found_quote}"
+                "fx_rate: field `{field}`: at {rate} {quote} per {base} the {quote} leg should be {expected_quote} (within half a minor unit), found {found_quote}"
             ),
-            Rejection::Overdraft { account, currency, balance, change, overdraft } => {
+            Rejection::Overdraft { field, account, currency, balance, change, overdraft } => {
                 let limit = if overdraft.trim_start_matches(['0', '.']).is_empty() {
                     "zero (it has no overdraft)".to_string()
                 } else {
                     format!("its overdraft limit of -{overdraft}")
                 };
-                write!(f, "overdraft: {account} holds {balance} {currency}; {change} would take it below {limit}")
+                write!(f, "overdraft: field `{field}`: {account} holds {balance} {currency}; {change} would take it below {limit}")
             }
             Rejection::IdConflict { field, stored, given } => write!(
                 f,
@@ -484,7 +486,16 @@ impl State {
                 .ok_or_else(|| Rejection::Overflow { account: account.spec.id.clone(), currency })?;
             if let Some(overdraft) = account.spec.overdraft(currency) {
                 if net.is_sign_negative() && after < -overdraft {
+                    // The net is negative, so some leg debits the account.
+                    let leg = tx
+                        .postings
+                        .iter()
+                        .position(|p| {
+                            p.account == account.spec.id && p.currency == currency && p.amount.is_sign_negative()
+                        })
+                        .unwrap_or_default();
                     return Err(Rejection::Overdraft {
+                        field: format!("postings[{leg}].amount"),
                         account: account.spec.id.clone(),
                         currency,
                         balance: format_amount(balance, currency),
@@ -512,7 +523,15 @@ impl State {
         if ok {
             return Ok(());
         }
+        // The leg to correct: the first quote-currency leg as given (the
+        // position legs are derived from the given legs).
+        let field = tx
+            .postings
+            .iter()
+            .position(|p| p.account != SYS_FX_POSITION && p.currency == rate.quote)
+            .map_or("rate.rate".to_string(), |leg| format!("postings[{leg}].amount"));
         Err(Rejection::FxRate {
+            field,
             base: rate.base,
             quote: rate.quote,
             rate: rate.rate.to_string(),

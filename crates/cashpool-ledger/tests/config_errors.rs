@@ -331,11 +331,17 @@ fn structural_mistakes() {
         (ex("id = \"LGT-POOL\"", "id = 7"), "pool.id", "invalid type"),
         (ex("currencies = [\"EUR\"]", "currencies = \"EUR\""), "account[7].currencies", "invalid type"),
         (ex("partial_allowed = true\npriority = 5", "partial_allowed = \"yes\"\npriority = 5"), "sweep[4].partial_allowed", "invalid type"),
-        (ex("name = \"Lingang Technology Group\"", "name = \"Lingang Technology Group"), "", "string"),
+        // Syntax errors: the key path is read from the text around the line.
+        (ex("name = \"Lingang Technology Group\"", "name = \"Lingang Technology Group"), "group.name", "string"),
         (ex("[[sweep]]\naccount = \"SZ-OPS\"", "[[sweep]\naccount = \"SZ-OPS\""), "", ""),
-        (ex("id = \"LGT-SH\"\nname", "id = \"LGT-SH\"\nid = \"LGT-SH2\"\nname"), "", "duplicate key"),
+        (ex("id = \"LGT-SH\"\nname", "id = \"LGT-SH\"\nid = \"LGT-SH2\"\nname"), "entity[0].id", "duplicate key"),
+        (ex("effective = \"2022-05-01\"\nusd_amount = \"10000000.00\"", "effective = \"2022-05-01\"\nusd_amount = \"10000000.00"),
+            "entity[2].facilitation_quota[1].usd_amount", "string"),
+        (ex("effective = \"2022-05-01\"\nusd_amount = \"10000000.00\"\n", "effective = \"2022-05-01\"\nusd_amount = \"10000000.00\"\n[[entity]]\nid = \"X\"\n[[entity.facilitation_quota]]\nusd_amount = 5 5\n"),
+            "entity[3].facilitation_quota[0].usd_amount", ""),
+        (format!("{EXAMPLE}\n[pool.eligibility]\nnote = \"\"\"\n[[sweep]]\n\"\"\"\nmembers_min = 3 3\n"), "pool.eligibility.members_min", ""),
         (format!("{EXAMPLE}\n[pool.eligibility]\nrevenue_min = \"1\"\n"), "pool.eligibility.revenue_min", "unknown key"),
-        (format!("{EXAMPLE}\n[pool.eligibility]\nmembers_min = 3\nmembers_min = 4\n"), "", "duplicate key"),
+        (format!("{EXAMPLE}\n[pool.eligibility]\nmembers_min = 3\nmembers_min = 4\n"), "pool.eligibility.members_min", "duplicate key"),
         (format!("{EXAMPLE}\n[[macro_prudential]]\neffective = \"2025-01-13\"\nparameter = \"1.75\"\nleverage = \"2\"\n"), "macro_prudential[0].leverage", "unknown key"),
         (format!("{EXAMPLE}\n[[macro_prudential]]\neffective = \"2025-01-13\"\n"), "macro_prudential[0].parameter", "required key `parameter` is missing"),
         (format!("macro_prudential = \"1.75\"\n{EXAMPLE}"), "macro_prudential", "invalid type"),
@@ -531,7 +537,8 @@ fn line_numbers_point_at_the_value() {
     let expected_line =
         text.lines().position(|l| l.starts_with("name = \"Lingang Technology Group")).expect("line") + 1;
     assert_eq!(errors[0].line, Some(expected_line));
-    assert!(errors[0].to_string().starts_with(&format!("line {expected_line}: ")), "{}", errors[0]);
+    // A syntax error has its key path too, read from the text.
+    assert_eq!(errors[0].to_string(), format!("group.name: invalid basic string (line {expected_line})"));
 }
 
 #[test]

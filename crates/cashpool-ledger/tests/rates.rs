@@ -445,6 +445,7 @@ fn insert_is_atomic_on_conflict() {
     assert_eq!(
         err,
         RateConflict {
+            row: 1,
             currency: ccy("USD"),
             market: Market::Offshore,
             date: date("2026-11-02"),
@@ -460,7 +461,7 @@ fn insert_is_atomic_on_conflict() {
 
     // Two different rates for one key in the same call conflict too.
     let err = book.insert(&[fresh.clone(), RateRow { rate: dec!(7.2), ..fresh.clone() }]).unwrap_err();
-    assert_eq!((err.existing, err.given), (dec!(7.1100), dec!(7.2)));
+    assert_eq!((err.row, err.existing, err.given), (1, dec!(7.1100), dec!(7.2)));
     assert_eq!(book, before);
 
     // The same rate again is accepted and changes nothing; the value counts, not the scale.
