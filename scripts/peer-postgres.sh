@@ -31,6 +31,7 @@
 #   pgbench single        1 client, one post_transfer per transaction: the latency of one
 #                         acknowledged transfer (median from pgbench's per-transaction log)
 #   cashpool bench post --n 8000 --json                  post_single right after it
+#   cashpool bench post --n 20000 --batch 1 --clients CLIENTS   CLIENTS threads posting one at a time
 #   pgbench hot           CLIENTS clients, one post_transfer per transaction, EXT-OFFSHORE -> HK-OPS
 #   pgbench spread        CLIENTS clients, one post_transfer per transaction, between 1,000 funded
 #                         accounts chosen at random (the best case for PostgreSQL's group commit)
@@ -112,8 +113,9 @@ cashpool_bench() {
 import json, sys
 f = json.load(open(sys.argv[1]))
 p, s = f["post"], f["post_single"]
-print(f"cashpool {sys.argv[2]:<9} bench post {sys.argv[5]}: {p['transactions']} transactions in batches of {p['batch']}: "
-      f"{p['transactions_per_second']:.0f} transactions/s ({p['seconds']:.2f} s); "
+print(f"cashpool {sys.argv[2]:<9} bench post {sys.argv[5]}: {p['transactions']} transactions in batches of {p['batch']} "
+      f"from {p.get('clients', 1)} client(s): {p['transactions_per_second']:.0f} transactions/s ({p['seconds']:.2f} s, "
+      f"{p.get('commits', '?')} durable commits, {p.get('transactions_per_commit', '?')} transactions each); "
       f"single transaction median {s['median_microseconds']} us, disk append+fdatasync median {s['fsync_median_microseconds']} us "
       f"({s['fsyncs_per_acknowledgement']} fsyncs), {1e6 / s['median_microseconds']:.0f} acknowledgements/s one at a time; "
       f"load before {sys.argv[3]}, after {sys.argv[4]}")
@@ -271,6 +273,7 @@ fsync_after=$(fsync_probe)
 say "postgres single       median latency of one acknowledged transfer: $median us ($(awk -v m="$median" 'BEGIN { printf "%.0f", 1e6 / m }') acknowledgements/s one at a time; disk append+fdatasync median $fsync_us before and $fsync_after us after the run: $(awk -v m="$median" -v a="$fsync_us" -v b="$fsync_after" 'BEGIN { printf "%.2f", 2 * m / (a + b) }') fsyncs)"
 quiesce
 cashpool_bench single --n 8000
+cashpool_bench clients --n 20000 --batch 1 --clients "$clients"
 pgbench_run hot "$clients" 2 1 hot.sql
 pgbench_run spread "$clients" 2 1 spread.sql
 

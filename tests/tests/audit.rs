@@ -189,3 +189,38 @@ fn an_export_has_one_text_per_entry_up_to_whitespace_and_key_order() {
     let err = audit::replay_journal(&mut text.as_bytes(), None).unwrap_err();
     assert!(err.to_string().contains("is not the exporter's form"), "{err}");
 }
+
+#[test]
+fn reading_from_inside_a_block_yields_its_entries_in_order_and_stops_at_a_bad_one() {
+    let storage = MemoryStorage::new();
+    let ledger = Ledger::create(Box::new(storage.clone()), SMALL_GROUP, at()).unwrap();
+    // One commit of 50 transactions: one block.
+    let batch: Vec<_> = (0..50).map(|k| receipt(&format!("B{k}"), 100 + k)).collect();
+    ledger.post_batch(&batch, BatchMode::Atomic, "audit", at()).unwrap();
+    let (head_seq, _) = ledger.head();
+    let first = head_seq - 49;
+    let from = first + 10;
+    let seqs: Vec<u64> = ledger.entries(from).map(|item| item.unwrap().0.seq).collect();
+    assert_eq!(seqs, (from..=head_seq).collect::<Vec<_>>());
+    // An entry read alone from the middle of the block.
+    let (entry, _) = ledger.entries(first + 20).next().unwrap().unwrap();
+    assert_eq!(entry.seq, first + 20);
+    drop(ledger);
+
+    // Damage entry first + 30.
+    storage.tamper_block(first, |block| {
+        let mut offset = 0;
+        for _ in 0..30 {
+            let len = block_entries(&block[offset..]).next().unwrap().unwrap().len();
+            offset += 4 + len;
+        }
+        block[offset + 4] = 0x7f; // an unknown format version: the entry cannot be decoded
+    });
+    let reopened = Ledger::open_read_only(Box::new(storage.clone()));
+    assert!(matches!(reopened, Err(LedgerError::Integrity { seq, .. }) if seq == first + 30));
+    // The export reads the journal entry by entry: every entry before the undecodable one, then the error.
+    let mut export = Vec::new();
+    let err = audit::export_jsonl(&storage, &mut export).unwrap_err();
+    assert!(matches!(&err, audit::AuditError::Integrity(e) if e.seq == first + 30), "{err:?}");
+    assert_eq!(export.iter().filter(|&&b| b == b'\n').count() as u64, first + 29);
+}

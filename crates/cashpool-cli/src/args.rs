@@ -216,7 +216,9 @@ pub enum Command {
         command: AuditCommand,
     },
     /// Re-measure the published performance figures (docs/PERFORMANCE.md).
-    #[command(after_help = "Examples:\n  cashpool bench post\n  cashpool bench all --json")]
+    #[command(
+        after_help = "Examples:\n  cashpool bench post\n  cashpool bench post --clients 8 --batch 1 --n 20000\n  cashpool bench all --json"
+    )]
     Bench {
         #[arg(value_enum, default_value_t = BenchWhat::All)]
         what: BenchWhat,
@@ -229,6 +231,11 @@ pub enum Command {
         /// Transactions per batch.
         #[arg(long, default_value_t = 8_000)]
         batch: usize,
+        /// Threads posting at once to the same accounts, each its share of
+        /// --n in batches of --batch (`--clients 8 --batch 1`: eight
+        /// one-at-a-time posters, the counterpart of a database's client connections).
+        #[arg(long, default_value_t = 1)]
+        clients: usize,
         /// Print the figures as JSON.
         #[arg(long)]
         json: bool,

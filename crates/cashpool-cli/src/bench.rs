@@ -1,13 +1,15 @@
 //! `cashpool bench`: re-measures the figures in docs/PERFORMANCE.md.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cashpool_ledger::audit;
 use cashpool_ledger::journal::Timestamp;
 use cashpool_ledger::model::Purpose;
 use cashpool_ledger::rates::parse_rates_csv;
-use cashpool_ledger::storage::{MemoryStorage, SledStorage};
+use cashpool_ledger::storage::{BlockIter, Checkpoint, Commit, MemoryStorage, SledStorage, Storage, StorageError};
 use cashpool_ledger::tx::TransactionRequest;
 use cashpool_ledger::{BatchMode, Ledger};
 use chrono::NaiveDate;
@@ -586,17 +588,96 @@ fn recon_hard_case(n: usize) -> Result<serde_json::Value, Failure> {
     }))
 }
 
+/// The size of a bench run (`cashpool bench --n --members --batch --clients`).
+pub struct Shape {
+    /// Transactions to post.
+    pub n: u64,
+    /// Member accounts of the sweep bench.
+    pub members: usize,
+    /// Transactions per batch.
+    pub batch: usize,
+    /// Threads posting at once.
+    pub clients: usize,
+}
+
+/// A store that counts its commits: each is one durable journal write (one
+/// `fdatasync`), so transactions per commit shows how group commit gathers
+/// concurrent posters.
+struct CountingStorage {
+    inner: SledStorage,
+    commits: Arc<AtomicU64>,
+}
+
+impl Storage for CountingStorage {
+    fn blocks(&self, from_seq: u64) -> BlockIter<'_> {
+        self.inner.blocks(from_seq)
+    }
+
+    fn commit(&self, commit: &Commit) -> Result<(), StorageError> {
+        self.inner.commit(commit)?;
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn checkpoint(&self) -> Result<Checkpoint, StorageError> {
+        self.inner.checkpoint()
+    }
+
+    fn write_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StorageError> {
+        self.inner.write_checkpoint(checkpoint)
+    }
+
+    fn is_empty(&self) -> Result<bool, StorageError> {
+        self.inner.is_empty()
+    }
+}
+
+/// Posts `n` transfers durably from `clients` threads at once, each its share
+/// in batches of `batch`, onto the same two accounts; returns the number posted.
+fn post_concurrently(ledger: &Ledger, n: u64, batch: usize, clients: usize) -> Result<u64, Failure> {
+    let share = n.div_ceil(clients as u64);
+    std::thread::scope(|scope| {
+        let posters: Vec<_> = (0..clients as u64)
+            .map(|client| {
+                scope.spawn(move || -> Result<u64, Failure> {
+                    let (first, end) = ((client * share).min(n), ((client + 1) * share).min(n));
+                    let mut rng = SplitMix64::new(1 + client);
+                    let mut next = first;
+                    while next < end {
+                        let size = (end - next).min(batch as u64);
+                        let txs = transfers(next, size, &mut rng);
+                        let outcome = ledger
+                            .post_batch(&txs, BatchMode::Atomic, "bench", Timestamp::EPOCH)
+                            .map_err(ledger_failure)?;
+                        if let Some(rejected) = outcome.rejected.first() {
+                            return Err(Failure::integrity(format!(
+                                "a bench transaction was rejected: {}",
+                                rejected.rejection
+                            )));
+                        }
+                        next += size;
+                    }
+                    Ok(end - first)
+                })
+            })
+            .collect();
+        posters
+            .into_iter()
+            .map(|poster| poster.join().unwrap_or_else(|_| Err(Failure::integrity("a bench poster panicked"))))
+            .sum()
+    })
+}
+
 pub fn run(
     what: BenchWhat,
-    n: u64,
-    members: usize,
-    batch: usize,
+    shape: Shape,
     json_out: bool,
     store: Option<&Path>,
     keep: Option<&Path>,
 ) -> Result<u8, Failure> {
-    if batch == 0 || n == 0 {
-        return Err(Failure::invalid("--n and --batch must be positive"));
+    let Shape { n, members, batch, clients } = shape;
+    if batch == 0 || n == 0 || clients == 0 {
+        return Err(Failure::invalid("--n, --batch and --clients must be positive"));
     }
     let mut figures = serde_json::Map::new();
     if what == BenchWhat::Net {
@@ -621,31 +702,29 @@ pub fn run(
     }
     let dir = std::env::temp_dir().join(format!("cashpool-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let storage = SledStorage::open(&dir).map_err(env_failure)?;
+    let commits = Arc::new(AtomicU64::new(0));
+    let storage =
+        CountingStorage { inner: SledStorage::open(&dir).map_err(env_failure)?, commits: Arc::clone(&commits) };
     let ledger = Ledger::create(Box::new(storage), EXAMPLE_GROUP, Timestamp::EPOCH).map_err(ledger_failure)?;
     let mut rng = SplitMix64::new(1);
     figures
         .insert("machine".into(), json!({"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)}));
 
-    // Durable posting in batches.
-    let mut posted = 0u64;
+    // Durable posting in batches, from one thread or several at once.
+    let commits_before = commits.load(Ordering::Relaxed);
     let start = Instant::now();
-    while posted < n {
-        let size = (n - posted).min(batch as u64);
-        let txs = transfers(posted, size, &mut rng);
-        let outcome = ledger.post_batch(&txs, BatchMode::Atomic, "bench", Timestamp::EPOCH).map_err(ledger_failure)?;
-        if !outcome.rejected.is_empty() {
-            return Err(Failure::integrity("a bench transaction was rejected"));
-        }
-        posted += size;
-    }
+    let posted = post_concurrently(&ledger, n, batch, clients)?;
     let elapsed = start.elapsed();
+    let n_commits = commits.load(Ordering::Relaxed) - commits_before;
     if matches!(what, BenchWhat::Post | BenchWhat::All) {
         figures.insert(
             "post".into(),
             json!({
-                "transactions": posted, "batch": batch, "seconds": elapsed.as_secs_f64(),
+                "transactions": posted, "batch": batch, "clients": clients, "seconds": elapsed.as_secs_f64(),
                 "transactions_per_second": (posted as f64 / elapsed.as_secs_f64()).round(),
+                // Durable journal writes (one fdatasync each): group commit gathers concurrent batches.
+                "commits": n_commits,
+                "transactions_per_commit": (posted as f64 / n_commits.max(1) as f64 * 10.0).round() / 10.0,
             }),
         );
         // The CPU cost of the pool rules: in memory, local receipts against cross-border pool movements.

@@ -97,8 +97,9 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
                 audit_export(&data_dir(&cli.data), format, output.as_deref(), from.as_deref(), to.as_deref())
             }
         },
-        Command::Bench { what, n, members, batch, json, store, keep_files } => {
-            crate::bench::run(what, n, members, batch, json, store.as_deref(), keep_files.as_deref())
+        Command::Bench { what, n, members, batch, clients, json, store, keep_files } => {
+            let shape = crate::bench::Shape { n, members, batch, clients };
+            crate::bench::run(what, shape, json, store.as_deref(), keep_files.as_deref())
         }
     }
 }
@@ -257,6 +258,7 @@ fn post(
         InputFormat::Csv => parse_transactions_csv(&text),
         InputFormat::Jsonl => parse_transactions_jsonl(&text),
     };
+    drop(text); // the rows own their text
     let mut problems: Vec<(u64, String, serde_json::Value)> = errors
         .iter()
         .map(|err| {
@@ -268,7 +270,8 @@ fn post(
         })
         .collect();
     let ledger = open_ledger(dir, false)?;
-    let requests: Vec<_> = rows.iter().map(|row| row.request.clone()).collect();
+    // Moved, not copied: a large file's requests are the bulk of the memory.
+    let (lines, requests): (Vec<u64>, Vec<_>) = rows.into_iter().map(|row| (row.line, row.request)).unzip();
     let operator = operator(operator_given);
     let mode = if partial { BatchMode::Partial } else { BatchMode::Atomic };
     let outcome = if problems.is_empty() || partial {
@@ -281,7 +284,7 @@ fn post(
     spinner.finish_and_clear();
     let csv = input_format == InputFormat::Csv;
     for rejected in &outcome.rejected {
-        let line = rows[rejected.index].line;
+        let line = lines[rejected.index];
         let mut rejection = rejected.rejection.clone();
         // A CSV row's amount is the positive amount moved; the ledger saw it as
         // the `from` leg's negative posting. Show it as the file wrote it.
@@ -304,8 +307,8 @@ fn post(
         let mut detail = serde_json::to_value(&rejection).unwrap_or_default();
         let mut message = rejection.to_string();
         if let cashpool_ledger::Rejection::IdConflict { .. } = rejection {
-            if let Some(first) = rows[..rejected.index].iter().find(|row| row.request.id == rejected.id) {
-                message.push_str(&format!(" (the id is used first on line {} of this file)", first.line));
+            if let Some(first) = requests[..rejected.index].iter().position(|request| request.id == rejected.id) {
+                message.push_str(&format!(" (the id is used first on line {} of this file)", lines[first]));
             }
         }
         if csv {

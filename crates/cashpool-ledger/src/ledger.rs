@@ -1103,37 +1103,66 @@ pub(crate) fn journal_entries(
 ) -> impl Iterator<Item = Result<(Entry, EntryHash), LedgerError>> + '_ {
     storage.blocks(from_seq).flat_map(
         move |block| -> Box<dyn Iterator<Item = Result<(Entry, EntryHash), LedgerError>>> {
-            let (first_seq, bytes) = match block {
-                Ok(block) => block,
-                Err(err) => return Box::new(std::iter::once(Err(err.into()))),
-            };
-            let mut decoded = Vec::new();
-            for (offset, part) in block_entries(&bytes).enumerate() {
-                let seq = first_seq + offset as u64;
-                let result = part
-                    .map_err(|err| err.to_string())
-                    .and_then(|part| {
-                        Entry::decode(part).map(|entry| (entry, hash_bytes(part))).map_err(|err| err.to_string())
-                    })
-                    .and_then(|(entry, hash)| {
-                        if entry.seq == seq {
-                            Ok((entry, hash))
-                        } else {
-                            Err(format!("block {first_seq} holds entry {} at position {offset}", entry.seq))
-                        }
-                    })
-                    .map_err(|reason| LedgerError::Integrity { seq, reason });
-                let failed = result.is_err();
-                if failed || seq >= from_seq {
-                    decoded.push(result);
+            match block {
+                Ok((first_seq, bytes)) => {
+                    Box::new(BlockEntries { bytes, pos: 0, first_seq, offset: 0, from_seq, done: false })
                 }
-                if failed {
-                    break;
-                }
+                Err(err) => Box::new(std::iter::once(Err(err.into()))),
             }
-            Box::new(decoded.into_iter())
         },
     )
+}
+
+/// The entries of one stored block, decoded one at a time: a block holds a
+/// whole commit, which may be a file of half a million transactions, and
+/// decoding it at once would hold them all (several times the block's bytes).
+/// Entries before `from_seq` are decoded and checked, but not yielded; the
+/// first bad entry is yielded as an error and ends the block.
+struct BlockEntries {
+    bytes: Vec<u8>,
+    pos: usize,
+    first_seq: u64,
+    offset: u64,
+    from_seq: u64,
+    done: bool,
+}
+
+impl Iterator for BlockEntries {
+    type Item = Result<(Entry, EntryHash), LedgerError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            let rest = self.bytes.get(self.pos..).unwrap_or_default();
+            let part = block_entries(rest).next()?;
+            let seq = self.first_seq + self.offset;
+            let (len, result) = match part {
+                Ok(part) => (
+                    4 + part.len(),
+                    Entry::decode(part).map(|entry| (entry, hash_bytes(part))).map_err(|err| err.to_string()),
+                ),
+                Err(err) => (rest.len(), Err(err.to_string())),
+            };
+            let result = result
+                .and_then(|(entry, hash)| {
+                    if entry.seq == seq {
+                        Ok((entry, hash))
+                    } else {
+                        Err(format!("block {} holds entry {} at position {}", self.first_seq, entry.seq, self.offset))
+                    }
+                })
+                .map_err(|reason| LedgerError::Integrity { seq, reason });
+            self.pos += len;
+            self.offset += 1;
+            if result.is_err() {
+                self.done = true;
+                return Some(result);
+            }
+            if seq >= self.from_seq {
+                return Some(result);
+            }
+        }
+        None
+    }
 }
 
 /// Folds the stored journal into a state, checking the chain and every rule.
