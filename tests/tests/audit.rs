@@ -224,3 +224,39 @@ fn reading_from_inside_a_block_yields_its_entries_in_order_and_stops_at_a_bad_on
     assert!(matches!(&err, audit::AuditError::Integrity(e) if e.seq == first + 30), "{err:?}");
     assert_eq!(export.iter().filter(|&&b| b == b'\n').count() as u64, first + 29);
 }
+
+#[test]
+fn a_held_store_can_be_read_through_a_snapshot_of_its_journal() {
+    use cashpool_ledger::storage::{JournalSnapshot, SledStorage, StorageError};
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::create(Box::new(SledStorage::open(dir.path()).unwrap()), SMALL_GROUP, at()).unwrap();
+    ledger.post_batch(&[receipt("S1", 100), receipt("S2", 200)], BatchMode::Atomic, "audit", at()).unwrap();
+    // The ledger keeps the store (and its lock); another reader takes a snapshot of the journal.
+    assert!(matches!(SledStorage::open(dir.path()), Err(StorageError::Locked { .. })));
+    let snapshot = JournalSnapshot::open(dir.path()).unwrap();
+    assert_eq!(snapshot.entries(), ledger.head().0);
+    assert!(!snapshot.keeps_checkpoint());
+
+    let report = audit::verify_storage(&snapshot).unwrap();
+    assert!(report.ok, "{report:?}");
+    assert_eq!((report.entries, report.head), ledger.head());
+    let replay = audit::replay_storage(&snapshot, None).unwrap();
+    assert_eq!((replay.state_digest, replay.matches_store), (ledger.state_digest(), None));
+
+    // Only a read-only ledger opens on it, and it writes nothing.
+    assert!(matches!(
+        Ledger::open(Box::new(JournalSnapshot::open(dir.path()).unwrap())),
+        Err(LedgerError::Storage(StorageError::ReadOnly))
+    ));
+    let reader = Ledger::open_read_only(Box::new(snapshot)).unwrap();
+    assert_eq!(reader.state_digest(), ledger.state_digest());
+    assert!(matches!(
+        reader.post_batch(&[receipt("S3", 300)], BatchMode::Atomic, "audit", at()),
+        Err(LedgerError::ReadOnly)
+    ));
+
+    // The snapshot is the journal as it stood: a later commit is not in it.
+    ledger.post_batch(&[receipt("S3", 300)], BatchMode::Atomic, "audit", at()).unwrap();
+    assert_eq!(reader.head().0 + 1, ledger.head().0);
+    assert_eq!(JournalSnapshot::open(dir.path()).unwrap().entries(), ledger.head().0);
+}

@@ -17,7 +17,8 @@ pub struct Cli {
     #[arg(long, global = true, env = "CASHPOOL_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
 
-    /// Open the store so that nothing can change it; writing commands fail with exit code 2.
+    /// Open the store so that nothing can change it; writing commands fail with exit code 2. A store held by
+    /// another process is read through its journal as it stands (without its lock and stored balances).
     #[arg(long, global = true)]
     pub read_only: bool,
 

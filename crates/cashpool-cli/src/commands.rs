@@ -9,7 +9,7 @@ use cashpool_ledger::config::parse_group_config;
 use cashpool_ledger::input::{parse_transactions_csv, parse_transactions_jsonl, ParsedBatch};
 use cashpool_ledger::journal::Timestamp;
 use cashpool_ledger::money::{format_amount, format_grouped, Currency};
-use cashpool_ledger::storage::{SledStorage, StorageError};
+use cashpool_ledger::storage::{JournalSnapshot, SledStorage, Storage, StorageError};
 use cashpool_ledger::{BatchMode, Ledger, LedgerError};
 use chrono::NaiveDate;
 use serde_json::json;
@@ -88,13 +88,14 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Recon { command } => crate::recon::run(&data_dir(&cli.data), read_only, command),
         Command::Audit { command } => match command {
             AuditCommand::Verify { journal, format } => {
-                audit_verify(&data_dir(&cli.data), journal.as_deref(), resolve(format.format))
+                audit_verify(&data_dir(&cli.data), read_only, journal.as_deref(), resolve(format.format))
             }
             AuditCommand::Replay { to, journal, format } => {
-                audit_replay(&data_dir(&cli.data), to, journal.as_deref(), resolve(format.format))
+                audit_replay(&data_dir(&cli.data), read_only, to, journal.as_deref(), resolve(format.format))
             }
             AuditCommand::Export { format, output, from, to } => {
-                audit_export(&data_dir(&cli.data), format, output.as_deref(), from.as_deref(), to.as_deref())
+                let dir = data_dir(&cli.data);
+                audit_export(&dir, read_only, format, output.as_deref(), from.as_deref(), to.as_deref())
             }
         },
         Command::Bench { what, n, members, batch, clients, json, store, keep_files } => {
@@ -155,22 +156,38 @@ fn storage_failure(err: StorageError) -> Failure {
     Failure::environment(err.to_string())
 }
 
-fn open_storage(dir: &Path) -> Result<SledStorage, Failure> {
+/// Opens the store in `dir`. Read-only, a store held by another process (the
+/// operator's, say) is read through its journal as it stands, without its
+/// lock and without its balance checkpoint (`JournalSnapshot`); a note says so.
+fn open_storage(dir: &Path, read_only: bool) -> Result<Box<dyn Storage>, Failure> {
     if !SledStorage::exists(dir) {
         return Err(Failure::environment(format!(
             "no store at {}: run `cashpool init --config FILE` (or pass --data DIR / set CASHPOOL_DATA)",
             dir.display()
         )));
     }
-    let storage = SledStorage::open(dir).map_err(storage_failure)?;
+    let storage = match SledStorage::open(dir) {
+        Ok(storage) => storage,
+        Err(StorageError::Locked { .. }) if read_only => {
+            let snapshot = JournalSnapshot::open(dir).map_err(storage_failure)?;
+            eprintln!(
+                "note: {} is held by another process; reading its journal as it stands (entries 1-{}), \
+                 without the store's lock and without its stored balances",
+                dir.display(),
+                snapshot.entries()
+            );
+            return Ok(Box::new(snapshot));
+        }
+        Err(err) => return Err(storage_failure(err)),
+    };
     if let Some(reason) = storage.rebuilt_checkpoint() {
         eprintln!("warning: the balance checkpoint could not be read ({reason}); it is rebuilt from the journal");
     }
-    Ok(storage)
+    Ok(Box::new(storage))
 }
 
 pub fn open_ledger(dir: &Path, read_only: bool) -> Result<Ledger, Failure> {
-    let storage = Box::new(open_storage(dir)?);
+    let storage = open_storage(dir, read_only)?;
     let ledger = if read_only { Ledger::open_read_only(storage) } else { Ledger::open(storage) };
     ledger.map_err(ledger_failure)
 }
@@ -551,7 +568,7 @@ fn print_verify(report: &VerifyReport, source: &str, format: Format) -> u8 {
     }
 }
 
-fn audit_verify(dir: &Path, journal: Option<&Path>, format: Format) -> Result<u8, Failure> {
+fn audit_verify(dir: &Path, read_only: bool, journal: Option<&Path>, format: Format) -> Result<u8, Failure> {
     let (report, source) = match journal {
         Some(path) => {
             let mut reader = open_journal(path)?;
@@ -560,9 +577,11 @@ fn audit_verify(dir: &Path, journal: Option<&Path>, format: Format) -> Result<u8
             (report, path.display().to_string())
         }
         None => {
-            let storage = open_storage(dir)?;
-            let spinner = crate::output::spinner("verifying the journal and every stored balance…");
-            let report = audit::verify_storage(&storage).map_err(storage_failure)?;
+            let storage = open_storage(dir, read_only)?;
+            let checked =
+                if storage.keeps_checkpoint() { "the journal and every stored balance" } else { "the journal" };
+            let spinner = crate::output::spinner(&format!("verifying {checked}…"));
+            let report = audit::verify_storage(storage.as_ref()).map_err(storage_failure)?;
             spinner.finish_and_clear();
             (report, dir.display().to_string())
         }
@@ -570,11 +589,17 @@ fn audit_verify(dir: &Path, journal: Option<&Path>, format: Format) -> Result<u8
     Ok(print_verify(&report, &source, format))
 }
 
-fn audit_replay(dir: &Path, to: Option<u64>, journal: Option<&Path>, format: Format) -> Result<u8, Failure> {
+fn audit_replay(
+    dir: &Path,
+    read_only: bool,
+    to: Option<u64>,
+    journal: Option<&Path>,
+    format: Format,
+) -> Result<u8, Failure> {
     let spinner = crate::output::spinner("replaying the journal…");
     let result = match journal {
         Some(path) => audit::replay_journal(&mut open_journal(path)?, to),
-        None => audit::replay_storage(&open_storage(dir)?, to),
+        None => audit::replay_storage(open_storage(dir, read_only)?.as_ref(), to),
     };
     spinner.finish_and_clear();
     let report = match result {
@@ -610,6 +635,7 @@ fn audit_replay(dir: &Path, to: Option<u64>, journal: Option<&Path>, format: For
 
 fn audit_export(
     dir: &Path,
+    read_only: bool,
     format: ExportFormat,
     output: Option<&Path>,
     from: Option<&str>,
@@ -627,10 +653,10 @@ fn audit_export(
             return Err(Failure::invalid(format!("--from {from} is after --to {to}")));
         }
     }
-    let storage = open_storage(dir)?;
+    let storage = open_storage(dir, read_only)?;
     let export = |out: &mut dyn std::io::Write| match format {
-        ExportFormat::Jsonl => audit::export_jsonl(&storage, out),
-        ExportFormat::Hledger => cashpool_ledger::hledger::export_hledger_range(&storage, from, to, out),
+        ExportFormat::Jsonl => audit::export_jsonl(storage.as_ref(), out),
+        ExportFormat::Hledger => cashpool_ledger::hledger::export_hledger_range(storage.as_ref(), from, to, out),
     };
     let result = match output {
         Some(path) => {

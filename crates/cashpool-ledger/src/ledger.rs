@@ -260,7 +260,13 @@ impl Ledger {
         if state.head_seq == 0 {
             return Err(LedgerError::NotInitialized);
         }
-        if reconcile_checkpoint(storage.as_ref(), &state)? == CheckpointStatus::Lagging && !read_only {
+        if !storage.keeps_checkpoint() {
+            // A view of the journal alone: nothing to check the balances
+            // against, and nothing can be written through it.
+            if !read_only {
+                return Err(LedgerError::Storage(StorageError::ReadOnly));
+            }
+        } else if reconcile_checkpoint(storage.as_ref(), &state)? == CheckpointStatus::Lagging && !read_only {
             // A crash left the stored balances behind the journal: they were
             // right at their own entry, so bring them up to date.
             storage.write_checkpoint(&checkpoint_of(&state))?;

@@ -67,7 +67,8 @@ struct Segment {
 
 struct Active {
     segments: Vec<Segment>,
-    file: File,
+    /// The last segment, open for appending; `None` in a read-only log.
+    file: Option<File>,
     next_seq: u64,
 }
 
@@ -93,25 +94,12 @@ impl JournalLog {
     /// Opens (creating if needed) the log in `dir`, truncating a torn last record.
     pub fn open(dir: &Path) -> Result<JournalLog, StorageError> {
         std::fs::create_dir_all(dir).map_err(io_error("creating", dir))?;
-        let mut segments = Vec::new();
-        for item in std::fs::read_dir(dir).map_err(io_error("listing", dir))? {
-            let item = item.map_err(io_error("listing", dir))?;
-            let name = item.file_name();
-            let Some(first_seq) = name.to_str().and_then(|n| n.strip_suffix(".log")).and_then(|n| n.parse().ok())
-            else {
-                continue;
-            };
-            segments.push(Segment { first_seq, path: item.path(), len: 0 });
-        }
-        segments.sort_by_key(|segment| segment.first_seq);
+        let mut segments = list_segments(dir)?;
         if segments.is_empty() {
             let path = segment_path(dir, 1);
             File::create(&path).map_err(io_error("creating", &path))?;
             sync_dir(dir)?;
             segments.push(Segment { first_seq: 1, path, len: 0 });
-        }
-        for segment in &mut segments {
-            segment.len = std::fs::metadata(&segment.path).map_err(io_error("reading", &segment.path))?.len();
         }
         let last = segments.last_mut().expect("at least one segment");
         let (valid_len, next_seq) = recover_segment(last)?;
@@ -121,7 +109,25 @@ impl JournalLog {
             file.sync_all().map_err(io_error("fsync", &last.path))?;
             last.len = valid_len;
         }
-        Ok(JournalLog { dir: dir.to_path_buf(), active: Mutex::new(Active { segments, file, next_seq }) })
+        Ok(JournalLog { dir: dir.to_path_buf(), active: Mutex::new(Active { segments, file: Some(file), next_seq }) })
+    }
+
+    /// Opens the log in `dir` for reading only, as it stands, and writes
+    /// nothing: no folder or segment is created, and a torn last record (which
+    /// may be a record another process is appending right now) is left in
+    /// place and not read. Records appended after this call are not seen; an
+    /// [`JournalLog::append`] fails with [`StorageError::ReadOnly`].
+    pub fn open_read_only(dir: &Path) -> Result<JournalLog, StorageError> {
+        let mut segments = list_segments(dir)?;
+        let next_seq = match segments.last_mut() {
+            None => 1,
+            Some(last) => {
+                let (valid_len, next_seq) = recover_segment(last)?;
+                last.len = valid_len;
+                next_seq
+            }
+        };
+        Ok(JournalLog { dir: dir.to_path_buf(), active: Mutex::new(Active { segments, file: None, next_seq }) })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Active> {
@@ -150,12 +156,15 @@ impl JournalLog {
                 active.next_seq
             )));
         }
+        let Some(file) = active.file.as_ref() else {
+            return Err(StorageError::ReadOnly);
+        };
         let mut record = Vec::with_capacity(HEADER_LEN + payload.len());
         record.extend_from_slice(&encode_header(payload, first_seq, n_entries));
         record.extend_from_slice(payload);
         let segment = active.segments.last().expect("at least one segment").clone();
-        active.file.write_all_at(&record, segment.len).map_err(io_error("writing", &segment.path))?;
-        active.file.sync_data().map_err(io_error("fdatasync", &segment.path))?;
+        file.write_all_at(&record, segment.len).map_err(io_error("writing", &segment.path))?;
+        file.sync_data().map_err(io_error("fdatasync", &segment.path))?;
         let segment_len = segment.len + record.len() as u64;
         active.segments.last_mut().expect("at least one segment").len = segment_len;
         active.next_seq += u64::from(n_entries);
@@ -166,7 +175,7 @@ impl JournalLog {
             sync_dir(&self.dir)?;
             let first_seq = active.next_seq;
             active.segments.push(Segment { first_seq, path, len: 0 });
-            active.file = file;
+            active.file = Some(file);
         }
         Ok(())
     }
@@ -184,6 +193,24 @@ impl JournalLog {
             from_seq,
         })
     }
+}
+
+/// The segment files of `dir` (`<first seq>.log`), in order, with their current lengths.
+fn list_segments(dir: &Path) -> Result<Vec<Segment>, StorageError> {
+    let mut segments = Vec::new();
+    for item in std::fs::read_dir(dir).map_err(io_error("listing", dir))? {
+        let item = item.map_err(io_error("listing", dir))?;
+        let name = item.file_name();
+        let Some(first_seq) = name.to_str().and_then(|n| n.strip_suffix(".log")).and_then(|n| n.parse().ok()) else {
+            continue;
+        };
+        segments.push(Segment { first_seq, path: item.path(), len: 0 });
+    }
+    segments.sort_by_key(|segment| segment.first_seq);
+    for segment in &mut segments {
+        segment.len = std::fs::metadata(&segment.path).map_err(io_error("reading", &segment.path))?.len();
+    }
+    Ok(segments)
 }
 
 /// Scans the last segment: returns the length of its complete records and the
@@ -367,6 +394,37 @@ mod tests {
         assert_eq!(std::fs::metadata(&path).unwrap().len(), len, "and it was cut");
         log.append(4, 1, b"third").unwrap();
         assert_eq!(collect(&log, 4), vec![(4, b"third".to_vec())]);
+    }
+
+    #[test]
+    fn a_read_only_log_reads_what_is_complete_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        // Nothing there: an error, and no folder is created.
+        let missing = dir.path().join("missing");
+        assert!(matches!(JournalLog::open_read_only(&missing), Err(StorageError::Io { .. })));
+        assert!(!missing.exists());
+
+        let writer = JournalLog::open(dir.path()).unwrap();
+        writer.append(1, 2, b"first").unwrap();
+        writer.append(3, 1, b"second").unwrap();
+        // The writer is half-way through its third record.
+        let path = segment_path(dir.path(), 1);
+        let len = std::fs::metadata(&path).unwrap().len();
+        let record = [&encode_header(b"third!", 4, 1)[..], b"thi"].concat();
+        OpenOptions::new().write(true).open(&path).unwrap().write_all_at(&record, len).unwrap();
+        let torn_len = std::fs::metadata(&path).unwrap().len();
+
+        let reader = JournalLog::open_read_only(dir.path()).unwrap();
+        assert_eq!(reader.next_seq(), 4);
+        assert_eq!(collect(&reader, 1), vec![(1, b"first".to_vec()), (3, b"second".to_vec())]);
+        assert!(matches!(reader.append(4, 1, b"third"), Err(StorageError::ReadOnly)));
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), torn_len, "the torn record is left in place");
+
+        // Records completed after the reader opened are not seen by it: a snapshot.
+        OpenOptions::new().write(true).open(&path).unwrap().set_len(len).unwrap();
+        writer.append(4, 1, b"third").unwrap();
+        assert_eq!(collect(&reader, 1).len(), 2);
+        assert_eq!(JournalLog::open_read_only(dir.path()).unwrap().next_seq(), 5);
     }
 
     #[test]

@@ -14,12 +14,14 @@
 mod log;
 mod memory;
 mod sled_store;
+mod snapshot;
 
 use rust_decimal::Decimal;
 
 pub use log::JournalLog;
 pub use memory::MemoryStorage;
 pub use sled_store::SledStorage;
+pub use snapshot::JournalSnapshot;
 
 use crate::journal::EntryHash;
 use crate::money::Currency;
@@ -83,13 +85,20 @@ pub trait Storage: Send + Sync {
 
     /// Whether the journal holds no entry.
     fn is_empty(&self) -> Result<bool, StorageError>;
+
+    /// Whether [`Storage::checkpoint`] is the store's own record of its
+    /// balances, worth checking against the journal. A view of the journal
+    /// alone ([`JournalSnapshot`]) has none: audits then check the journal only.
+    fn keeps_checkpoint(&self) -> bool {
+        true
+    }
 }
 
 /// Operating errors of a storage backend.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StorageError {
-    #[error("the store at {path} is held by another process (its lock file is taken); close that process or choose another --data folder")]
+    #[error("the store at {path} is held by another process (its lock file is taken); close that process, choose another --data folder, or read it with --read-only")]
     Locked { path: String },
     #[error("{op} {path}: {source}")]
     Io {
@@ -104,6 +113,8 @@ pub enum StorageError {
     Corrupt(String),
     #[error("injected fault: {0}")]
     Injected(String),
+    #[error("the store is open for reading only (a view of its journal); nothing can be written through it")]
+    ReadOnly,
 }
 
 /// Encodes a balance key: `B`, the account id, `0x00`, the currency code.

@@ -1,0 +1,61 @@
+//! A read-only view of a store's journal, opened without the store's lock.
+//!
+//! A regulator or an auditor may need to read a store while the operator's
+//! process holds it (a bank's service embedding the library keeps it open).
+//! [`SledStorage`](super::SledStorage) takes an exclusive lock, and sled
+//! cannot share its files between processes; the journal's segment files can
+//! be read by anyone, since records are only ever appended. This view reads
+//! the journal as it stands when opened, through
+//! [`JournalLog::open_read_only`]: it writes nothing, ignores a record being
+//! appended, and has no balance checkpoint (sled's files are not read), so
+//! opening a ledger on it folds the journal and checks every rule, but cannot
+//! compare the operator's stored balances.
+
+use std::path::Path;
+
+use super::log::JournalLog;
+use super::{BlockIter, Checkpoint, Commit, Storage, StorageError};
+
+/// The journal of the store in a folder, read-only, as of its opening.
+pub struct JournalSnapshot {
+    log: JournalLog,
+}
+
+impl JournalSnapshot {
+    /// Opens the journal of the store in `dir` (its `journal/` folder)
+    /// without taking the store's lock and without writing anything.
+    pub fn open(dir: &Path) -> Result<JournalSnapshot, StorageError> {
+        Ok(JournalSnapshot { log: JournalLog::open_read_only(&dir.join("journal"))? })
+    }
+
+    /// The number of entries the view holds (complete records only).
+    pub fn entries(&self) -> u64 {
+        self.log.next_seq() - 1
+    }
+}
+
+impl Storage for JournalSnapshot {
+    fn blocks(&self, from_seq: u64) -> BlockIter<'_> {
+        self.log.blocks(from_seq)
+    }
+
+    fn commit(&self, _commit: &Commit) -> Result<(), StorageError> {
+        Err(StorageError::ReadOnly)
+    }
+
+    fn checkpoint(&self) -> Result<Checkpoint, StorageError> {
+        Ok(Checkpoint::default())
+    }
+
+    fn write_checkpoint(&self, _checkpoint: &Checkpoint) -> Result<(), StorageError> {
+        Err(StorageError::ReadOnly)
+    }
+
+    fn is_empty(&self) -> Result<bool, StorageError> {
+        Ok(self.log.is_empty())
+    }
+
+    fn keeps_checkpoint(&self) -> bool {
+        false
+    }
+}
