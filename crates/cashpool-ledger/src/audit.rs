@@ -236,23 +236,23 @@ fn non_canonical(text: &str, canonical: &[u8]) -> Option<String> {
 fn first_difference(expected: &serde_json::Value, found: &serde_json::Value, path: &mut String) -> bool {
     use serde_json::Value;
     let len = path.len();
+    let push_key = |path: &mut String, key: &str| {
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
+    };
     match (expected, found) {
         (Value::Object(expected), Value::Object(found)) => {
             for (key, value) in expected {
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(key);
+                push_key(path, key);
                 match found.get(key) {
                     Some(other) if !first_difference(value, other, path) => path.truncate(len),
                     _ => return true,
                 }
             }
             if let Some(key) = found.keys().find(|key| !expected.contains_key(*key)) {
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(key);
+                push_key(path, key);
                 return true;
             }
             false

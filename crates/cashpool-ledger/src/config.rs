@@ -798,9 +798,7 @@ fn path_of_line(text: &str, line: usize) -> String {
 /// The dotted name of a table header line (`[[pool.limits]]` → `pool.limits`).
 fn header(line: &str, open: &str, close: &str) -> Option<String> {
     let line = line.split_once('#').map_or(line, |(before, _)| before).trim_end();
-    let name = line.strip_prefix(open)?.strip_suffix(close)?;
-    let parts: Vec<&str> = name.split('.').map(str::trim).collect();
-    parts.iter().all(|part| is_bare_key(part)).then(|| parts.join("."))
+    dotted_key(line.strip_prefix(open)?.strip_suffix(close)?)
 }
 
 /// `pool.limits` with the current element of every array on its way (`pool.limits[2]`).
@@ -823,13 +821,15 @@ fn indexed(name: &str, elements: &BTreeMap<String, usize>) -> String {
 
 /// The key of a `key = value` line (dotted keys joined), if the key is bare.
 fn toml_key(line: &str) -> Option<String> {
-    let (key, _) = line.split_once('=')?;
-    let parts: Vec<&str> = key.split('.').map(str::trim).collect();
-    parts.iter().all(|part| is_bare_key(part)).then(|| parts.join("."))
+    dotted_key(line.split_once('=')?.0)
 }
 
-fn is_bare_key(text: &str) -> bool {
-    !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+/// ` a . b ` → `a.b`, if every part is a bare TOML key (quoted keys are not read).
+fn dotted_key(text: &str) -> Option<String> {
+    let is_bare =
+        |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let parts: Vec<&str> = text.split('.').map(str::trim).collect();
+    parts.iter().all(|part| is_bare(part)).then(|| parts.join("."))
 }
 
 /// `"unknown field `x`, expected …"` → `Some("x")`.
