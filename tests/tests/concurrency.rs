@@ -290,3 +290,132 @@ fn posters_sweeps_imports_and_readers_together() {
     assert_eq!(replay.matches_store, Some(true));
     assert_eq!(replay.state_digest, ledger.state_digest());
 }
+
+/// One-at-a-time transfers EXT → T-IMA from `threads` posters at once; each
+/// poster returns the ids acknowledged and the first error it met (after which it stops).
+fn post_one_at_a_time(ledger: &Ledger, threads: u32, per_thread: u32) -> Vec<(Vec<String>, Option<String>)> {
+    std::thread::scope(|scope| {
+        let posters: Vec<_> = (0..threads)
+            .map(|thread| {
+                scope.spawn(move || {
+                    let mut acknowledged = Vec::new();
+                    for k in 0..per_thread {
+                        let id = format!("G{thread}-{k}");
+                        let request = TransactionRequest::transfer(
+                            id.clone(),
+                            NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+                            "EXT",
+                            "T-IMA",
+                            "USD",
+                            Decimal::new(100, 2),
+                            Purpose::CurrentAccount,
+                            "",
+                            "",
+                        );
+                        match ledger.post_batch(&[request], BatchMode::Atomic, "poster", at()) {
+                            Ok(outcome) => {
+                                assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
+                                acknowledged.push(id);
+                            }
+                            Err(err) => return (acknowledged, Some(err.to_string())),
+                        }
+                    }
+                    (acknowledged, None)
+                })
+            })
+            .collect();
+        posters.into_iter().map(|poster| poster.join().unwrap()).collect()
+    })
+}
+
+/// A failed group write wakes every waiting poster with an error (none waits
+/// for ever), and after a reopen exactly the acknowledged transactions are there.
+#[test]
+fn a_failed_group_write_fails_every_poster_waiting_for_it() {
+    use cashpool_ledger::journal::EntryBody;
+    use cashpool_ledger::storage::MemoryStorage;
+    use cashpool_tests::faulty::{Fault, Faults, FaultyStorage};
+
+    let inner = MemoryStorage::new();
+    let faults = Faults::new();
+    let ledger =
+        Ledger::create(Box::new(FaultyStorage::new(inner.clone(), faults.clone())), SMALL_GROUP, at()).unwrap();
+    faults.arm(40, Fault::Io);
+    let results = post_one_at_a_time(&ledger, 8, 50);
+    assert!(faults.injection().is_some(), "the fault was injected");
+    // Every poster met the failure (its own write, or the poisoned ledger after it).
+    for (acknowledged, error) in &results {
+        let error = error.as_deref().expect("no poster goes on after the failed write");
+        assert!(error.contains("injected") || error.contains("an earlier write failed"), "{error}");
+        assert!(acknowledged.len() < 50);
+    }
+    drop(ledger);
+    let reopened = Ledger::open(Box::new(inner)).unwrap();
+    let mut journaled = std::collections::HashSet::new();
+    for item in reopened.entries(1) {
+        if let EntryBody::Transaction(tx) = item.unwrap().0.body {
+            journaled.insert(tx.id);
+        }
+    }
+    let acknowledged: std::collections::HashSet<String> =
+        results.into_iter().flat_map(|(acknowledged, _)| acknowledged).collect();
+    assert_eq!(journaled, acknowledged, "exactly the acknowledged transactions are durable");
+    assert!(audit::verify_storage(reopened.storage()).unwrap().ok);
+}
+
+/// A storage whose `n`-th commit panics (a bug in a backend, say).
+struct PanicsAtCommit {
+    inner: cashpool_ledger::storage::MemoryStorage,
+    commits: std::sync::atomic::AtomicU64,
+    panic_at: u64,
+}
+
+impl cashpool_ledger::storage::Storage for PanicsAtCommit {
+    fn blocks(&self, from_seq: u64) -> cashpool_ledger::storage::BlockIter<'_> {
+        self.inner.blocks(from_seq)
+    }
+
+    fn commit(&self, commit: &cashpool_ledger::storage::Commit) -> Result<(), cashpool_ledger::storage::StorageError> {
+        let n = self.commits.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        assert!(n != self.panic_at, "the backend panics at commit {n}");
+        self.inner.commit(commit)
+    }
+
+    fn checkpoint(&self) -> Result<cashpool_ledger::storage::Checkpoint, cashpool_ledger::storage::StorageError> {
+        self.inner.checkpoint()
+    }
+
+    fn write_checkpoint(
+        &self,
+        checkpoint: &cashpool_ledger::storage::Checkpoint,
+    ) -> Result<(), cashpool_ledger::storage::StorageError> {
+        self.inner.write_checkpoint(checkpoint)
+    }
+
+    fn is_empty(&self) -> Result<bool, cashpool_ledger::storage::StorageError> {
+        self.inner.is_empty()
+    }
+}
+
+/// A write that panics poisons the ledger and wakes the waiting posters:
+/// the panicking poster unwinds, every other one gets an error, none hangs.
+#[test]
+fn a_panicking_group_write_leaves_no_poster_waiting() {
+    let storage = PanicsAtCommit {
+        inner: cashpool_ledger::storage::MemoryStorage::new(),
+        commits: std::sync::atomic::AtomicU64::new(0),
+        panic_at: 30,
+    };
+    let ledger = Ledger::create(Box::new(storage), SMALL_GROUP, at()).unwrap();
+    let outcomes: Vec<std::thread::Result<(Vec<String>, Option<String>)>> = std::thread::scope(|scope| {
+        let posters: Vec<_> =
+            (0..6).map(|_| scope.spawn(|| post_one_at_a_time(&ledger, 1, 40).pop().unwrap())).collect();
+        posters.into_iter().map(|poster| poster.join()).collect()
+    });
+    let panicked = outcomes.iter().filter(|outcome| outcome.is_err()).count();
+    assert_eq!(panicked, 1, "the poster that wrote the failing block unwinds");
+    for (_, error) in outcomes.into_iter().flatten() {
+        let error = error.expect("no poster goes on");
+        assert!(error.contains("an earlier write failed"), "{error}");
+    }
+}

@@ -1,7 +1,7 @@
 //! The ledger: validation, posting with group commit, queries.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -196,6 +196,8 @@ struct Inner {
 struct CommitState {
     durable_seq: u64,
     failed: bool,
+    /// A poster is writing a block now (without holding the lock).
+    writing: bool,
 }
 
 /// A cash pool ledger over a [`Storage`]. `Send + Sync`: share it with `Arc`;
@@ -204,12 +206,28 @@ struct CommitState {
 pub struct Ledger {
     inner: Mutex<Inner>,
     commit: Mutex<CommitState>,
+    /// Signalled when a write ends: every poster waiting for its entries wakes at once.
+    written: Condvar,
     storage: Box<dyn Storage>,
     read_only: bool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Poisons the ledger and wakes every waiting poster if a write unwinds.
+struct Unwinding<'l>(&'l Ledger);
+
+impl Drop for Unwinding<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.inner).poisoned = true;
+        let mut commit = lock(&self.0.commit);
+        commit.failed = true;
+        commit.writing = false;
+        drop(commit);
+        self.0.written.notify_all();
+    }
 }
 
 impl Ledger {
@@ -285,7 +303,8 @@ impl Ledger {
                 dirty: HashSet::new(),
                 poisoned: false,
             }),
-            commit: Mutex::new(CommitState { durable_seq, failed: false }),
+            commit: Mutex::new(CommitState { durable_seq, failed: false, writing: false }),
+            written: Condvar::new(),
             storage,
             read_only,
         }
@@ -917,17 +936,30 @@ impl Ledger {
         })
     }
 
-    /// Makes every entry up to `seq` durable: the first caller to get here
-    /// writes all pending entries in one block (group commit); the others find
-    /// their entries already durable.
+    /// Makes every entry up to `seq` durable (group commit). While one poster
+    /// writes, the others append to the pending block and wait; when the write
+    /// ends they all wake, those whose entries it carried return, and one of
+    /// the rest writes everything pending in one block. The write itself runs
+    /// without the lock, so waiting posters never queue behind it one by one.
     fn commit_until(&self, seq: u64) -> Result<(), LedgerError> {
         let mut commit = lock(&self.commit);
-        if commit.durable_seq >= seq {
-            return Ok(());
+        loop {
+            if commit.durable_seq >= seq {
+                return Ok(());
+            }
+            if commit.failed {
+                return Err(LedgerError::Poisoned);
+            }
+            if !commit.writing {
+                break;
+            }
+            commit = self.written.wait(commit).unwrap_or_else(|poisoned| poisoned.into_inner());
         }
-        if commit.failed {
-            return Err(LedgerError::Poisoned);
-        }
+        commit.writing = true;
+        let durable_seq = commit.durable_seq;
+        drop(commit);
+        // Should the write panic, the ledger is poisoned and the waiters are woken, not left waiting.
+        let unwinding = Unwinding(self);
         let batch = {
             let mut inner = lock(&self.inner);
             let block = Arc::new(std::mem::take(&mut inner.pending_block));
@@ -945,13 +977,13 @@ impl Ledger {
                 .collect();
             Commit { first_seq, last_seq, block, balances, head: inner.state.head_hash }
         };
-        assert!(
-            batch.last_seq >= seq && batch.first_seq == commit.durable_seq + 1,
-            "pending entries follow the durable ones"
-        );
+        assert!(batch.last_seq >= seq && batch.first_seq == durable_seq + 1, "pending entries follow the durable ones");
         let result = self.storage.commit(&batch);
+        std::mem::forget(unwinding);
         lock(&self.inner).in_flight = None;
-        match result {
+        let mut commit = lock(&self.commit);
+        commit.writing = false;
+        let outcome = match result {
             Ok(()) => {
                 commit.durable_seq = batch.last_seq;
                 Ok(())
@@ -961,7 +993,10 @@ impl Ledger {
                 lock(&self.inner).poisoned = true;
                 Err(err.into())
             }
-        }
+        };
+        drop(commit);
+        self.written.notify_all();
+        outcome
     }
 
     /// The group definition.
