@@ -160,17 +160,17 @@ fn an_export_has_one_text_per_entry_up_to_whitespace_and_key_order() {
     assert!(report.ok, "{report:?}");
     assert_eq!((report.entries, report.head), ledger.head());
 
-    // An amount without its minor units decodes to the same entry (the hash
-    // matches) but is another text: refused, with the line and the field.
+    // An amount written with a leading zero decodes to the same entry (the
+    // hash matches) but is another text: refused, with the line and the field.
     let mut short_amount = lines.clone();
-    assert!(lines[receipt_line].contains("\"amount\":\"1.01\""), "{}", lines[receipt_line]);
-    short_amount[receipt_line] = lines[receipt_line].replace("\"amount\":\"1.01\"", "\"amount\":\"1.010\"");
+    assert!(lines[receipt_line].contains("\"amount\":\"101\""), "{}", lines[receipt_line]);
+    short_amount[receipt_line] = lines[receipt_line].replace("\"amount\":\"101\"", "\"amount\":\"0101\"");
     let report = verify_lines(&short_amount);
     assert!(!report.ok);
     assert_eq!(report.first_bad_seq, Some(seq));
     let reason = report.reason.unwrap();
-    assert!(reason.contains(&format!("line {seq}: body.transaction.postings[")), "{reason}");
-    assert!(reason.contains(".amount: \"1.010\" is not the exporter's form \"1.01\""), "{reason}");
+    assert!(reason.contains(&format!("line {seq}: body.postings[")), "{reason}");
+    assert!(reason.contains(".amount: \"0101\" is not the exporter's form \"101\""), "{reason}");
 
     // A timestamp in another offset names the same instant.
     let mut offset = lines.clone();

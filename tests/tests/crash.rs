@@ -160,7 +160,7 @@ fn journal_ops(storage: &dyn Storage, cycle: u64) -> Vec<Op> {
         assert_eq!(entry.seq, seq + 1, "cycle {cycle}");
         seq = entry.seq;
         match entry.body {
-            EntryBody::GroupDefined { .. } if seq == 1 => {}
+            EntryBody::GroupDefined { .. } | EntryBody::GroupRecord(_) if seq == 1 => {}
             EntryBody::AccountOpened(_) if in_init => {}
             EntryBody::Transaction(tx) if tx.id.starts_with("SW") => {
                 in_init = false;

@@ -23,8 +23,7 @@ mod common;
 use common::{text, Run, Snapshot};
 use std::path::{Path, PathBuf};
 
-use cashpool_ledger::audit::ExportLine;
-use cashpool_ledger::journal::Entry;
+use cashpool_ledger::journal::v2::{entry_of_line, ExportLineV2};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -992,13 +991,8 @@ fn edited(lines: &[String], seq: usize, from: &str, to: &str) -> Vec<String> {
 
 /// The line with its `hash` field recomputed from its (edited) content.
 fn restate_hash(line: &str) -> String {
-    let mut parsed: ExportLine = serde_json::from_str(line).expect("an export line");
-    let entry = Entry {
-        seq: parsed.seq,
-        prev_hash: parsed.prev_hash,
-        recorded_at: parsed.recorded_at,
-        body: parsed.body.clone(),
-    };
+    let mut parsed: ExportLineV2 = serde_json::from_str(line).expect("an export line");
+    let entry = entry_of_line(&parsed).expect("an entry");
     parsed.hash = entry.hash();
     serde_json::to_string(&parsed).expect("serialize an export line")
 }
@@ -1012,7 +1006,7 @@ fn tampered_exports_fail_at_the_first_bad_entry() {
     // (what, tampering, first bad seq, why)
     #[rustfmt::skip]
     let cases: [(&str, Tamper, u64, &str); 11] = [
-        ("amount of entry 25", |l| joined(&edited(l, 25, "250000.00", "250001.00")), 25,
+        ("amount of entry 25", |l| joined(&edited(l, 25, r#""amount":"25000000""#, r#""amount":"25000100""#)), 25,
             "its content no longer matches its stated hash"),
         ("memo of entry 25", |l| joined(&edited(l, 25, "customer receipt", "customer refund")), 25,
             "its content no longer matches its stated hash"),

@@ -281,7 +281,7 @@ impl Session {
 fn transaction<'a>(journal: &'a [Value], id: &str) -> &'a Value {
     journal
         .iter()
-        .find(|line| line["body"]["transaction"]["id"] == id)
+        .find(|line| line["kind"] == "transaction" && line["body"]["id"] == id)
         .unwrap_or_else(|| panic!("no transaction {id} in the journal"))
 }
 
@@ -322,14 +322,15 @@ fn checks() -> Vec<(&'static str, Check)> {
             for (id, classification) in
                 [("T-1030-012", "first_line"), ("T-1030-005", "offshore"), ("T-1030-001", "domestic")]
             {
-                assert_eq!(transaction(&journal, id)["body"]["transaction"]["classification"], classification, "{id}");
+                assert_eq!(transaction(&journal, id)["body"]["classification"], classification, "{id}");
             }
-            let fx = &transaction(&journal, "FX-1030-01")["body"]["transaction"];
+            let fx = &transaction(&journal, "FX-1030-01")["body"];
             let legs: Vec<(String, String, String)> = items(fx, "postings")
                 .iter()
                 .map(|p| (string(p, "account"), string(p, "currency"), string(p, "amount")))
                 .collect();
-            for leg in [("SYS-FX-POSITION", "USD", "500000.00"), ("SYS-FX-POSITION", "CNY", "-3550500.00")] {
+            // The export holds amounts in minor units: USD 500,000.00 and CNY -3,550,500.00.
+            for leg in [("SYS-FX-POSITION", "USD", "50000000"), ("SYS-FX-POSITION", "CNY", "-355050000")] {
                 let leg = (leg.0.to_string(), leg.1.to_string(), leg.2.to_string());
                 assert!(legs.contains(&leg), "{leg:?} not in {legs:?}");
             }
@@ -483,7 +484,7 @@ fn checks() -> Vec<(&'static str, Check)> {
             let text = std::fs::read_to_string(s.path("journal.jsonl")).expect("read the export");
             let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
             assert!(lines[43].contains("\"id\":\"T-1030-002\""), "entry 44 is T-1030-002: {}", lines[43]);
-            lines[43] = lines[43].replace("1180500.00", "1180050.00");
+            lines[43] = lines[43].replace("\"118050000\"", "\"118005000\"");
             std::fs::write(s.path("tampered.jsonl"), lines.join("\n") + "\n").expect("write the tampered copy");
             for args in [
                 &["audit", "verify", "--journal", "tampered.jsonl", "--format", "json"][..],

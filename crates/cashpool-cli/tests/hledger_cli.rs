@@ -82,7 +82,7 @@ impl Demo {
             .lines()
             .filter_map(|line| {
                 let entry: Value = serde_json::from_str(line).expect("a JSON line");
-                let tx = entry["body"].get("transaction")?;
+                let tx = (entry["kind"] == "transaction").then(|| &entry["body"])?;
                 let seq = entry["seq"].as_u64().expect("a seq");
                 Some((seq, (string(tx, "id"), string(tx, "value_date"))))
             })

@@ -222,7 +222,8 @@ fn non_zero(nets: &BTreeMap<String, Decimal>) -> BTreeMap<String, Decimal> {
 fn netting_transactions(lines: &[Value]) -> Vec<(String, String, Value)> {
     lines
         .iter()
-        .filter_map(|line| line["body"].get("transaction"))
+        .filter(|line| line["kind"] == "transaction")
+        .map(|line| &line["body"])
         .filter(|tx| tx["id"].as_str().is_some_and(|id| id.starts_with("NET-")))
         .map(|tx| (string(tx, "id"), string(tx, "reference"), tx.clone()))
         .collect()
@@ -368,7 +369,8 @@ fn the_settlements_are_posted_with_short_unique_references_and_the_balances_move
         check_reference(reference);
         assert!(id.starts_with("NET-2026-11-M-"), "{id}");
     }
-    let cycles: Vec<&Value> = exported.iter().filter_map(|line| line["body"].get("netting_cycle")).collect();
+    let cycles: Vec<&Value> =
+        exported.iter().filter(|line| line["kind"] == "netting_cycle").map(|line| &line["body"]).collect();
     assert_eq!(cycles.len(), 1, "one NettingCycle entry");
 }
 

@@ -136,14 +136,19 @@ pub fn export_jsonl(storage: &dyn Storage, out: &mut dyn Write) -> Result<u64, A
     let mut n_entries = 0;
     for item in journal_entries(storage, 1) {
         let (entry, hash) = item.map_err(split)?;
-        let line = ExportLine {
-            seq: entry.seq,
-            prev_hash: entry.prev_hash,
-            hash,
-            recorded_at: entry.recorded_at,
-            body: entry.body,
-        };
-        serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;
+        if entry.format == crate::journal::FormatVersion::V2 {
+            let line = crate::journal::v2::export_line(&entry, hash);
+            serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;
+        } else {
+            let line = ExportLine {
+                seq: entry.seq,
+                prev_hash: entry.prev_hash,
+                hash,
+                recorded_at: entry.recorded_at,
+                body: entry.body,
+            };
+            serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;
+        }
         out.write_all(b"\n")?;
         n_entries += 1;
     }
@@ -184,21 +189,38 @@ fn walk_journal(
         if to_seq.is_some_and(|to| seq > to) {
             break;
         }
-        let parsed: ExportLine =
+        let value: serde_json::Value =
             serde_json::from_str(&line).map_err(|err| bad(format!("not a journal entry: {err}")))?;
-        canonical.clear();
-        serde_json::to_writer(&mut canonical, &parsed).map_err(|err| bad(format!("cannot be rendered: {err}")))?;
         let text = line.trim_end_matches(['\n', '\r']);
+        let (entry, stated, canonical) = if value.get("version").is_some() {
+            let parsed: crate::journal::v2::ExportLineV2 =
+                serde_json::from_value(value).map_err(|err| bad(format!("not a journal entry: {err}")))?;
+            let entry =
+                crate::journal::v2::entry_of_line(&parsed).map_err(|err| bad(format!("not a journal entry: {err}")))?;
+            canonical.clear();
+            let rendered = crate::journal::v2::export_line(&entry, parsed.hash);
+            serde_json::to_writer(&mut canonical, &rendered)
+                .map_err(|err| bad(format!("cannot be rendered: {err}")))?;
+            (entry, parsed.hash, canonical.clone())
+        } else {
+            let parsed: ExportLine =
+                serde_json::from_str(&line).map_err(|err| bad(format!("not a journal entry: {err}")))?;
+            canonical.clear();
+            serde_json::to_writer(&mut canonical, &parsed).map_err(|err| bad(format!("cannot be rendered: {err}")))?;
+            let entry = Entry {
+                format: crate::journal::FormatVersion::V1,
+                seq: parsed.seq,
+                prev_hash: parsed.prev_hash,
+                recorded_at: parsed.recorded_at,
+                body: parsed.body,
+            };
+            (entry, parsed.hash, canonical.clone())
+        };
         let is_canonical = canonical == text.as_bytes();
-        let entry =
-            Entry { seq: parsed.seq, prev_hash: parsed.prev_hash, recorded_at: parsed.recorded_at, body: parsed.body };
         let hash = entry.hash();
-        cursor.accept(&entry, parsed.hash).map_err(|err| bad(err.reason))?;
-        if hash != parsed.hash {
-            return Err(bad(format!(
-                "the content does not match its hash (recomputed {hash}, stated {})",
-                parsed.hash
-            )));
+        cursor.accept(&entry, stated).map_err(|err| bad(err.reason))?;
+        if hash != stated {
+            return Err(bad(format!("the content does not match its hash (recomputed {hash}, stated {stated})")));
         }
         if !is_canonical {
             // The hash covers the canonical binary entry, which several texts

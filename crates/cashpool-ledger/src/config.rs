@@ -2214,6 +2214,58 @@ fn parse_iso_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, month, day)
 }
 
+/// The references a folded state relies on, checked when a format-2 group
+/// definition record is replayed: the record was validated in full when it
+/// was created (by the rules of that day), so replay re-checks only what the
+/// ledger's code needs to hold (ids unique, every id it names defined), never
+/// the value rules, which a later version may tighten without breaking old journals.
+pub fn check_references(config: &GroupConfig) -> Result<(), String> {
+    let mut entities = HashSet::new();
+    for entity in &config.entities {
+        if !entities.insert(entity.id.as_str()) {
+            return Err(format!("entity {} is defined twice", entity.id));
+        }
+    }
+    for (what, id) in [("host", &config.pool.host)] {
+        if !entities.contains(id.as_str()) {
+            return Err(format!("pool.{what} {id} is not an entity"));
+        }
+    }
+    let mut accounts = HashSet::new();
+    for account in &config.accounts {
+        if !accounts.insert(account.id.as_str()) {
+            return Err(format!("account {} is defined twice", account.id));
+        }
+        if account.entity != EXTERNAL_ENTITY && !entities.contains(account.entity.as_str()) {
+            return Err(format!("account {}: entity {} is not defined", account.id, account.entity));
+        }
+        if account.id.starts_with(SYSTEM_ACCOUNT_PREFIX) {
+            return Err(format!("account {}: {SYSTEM_ACCOUNT_PREFIX} ids are the ledger's own", account.id));
+        }
+    }
+    for (what, id) in
+        [("domestic_master", &config.pool.domestic_master), ("international_master", &config.pool.international_master)]
+    {
+        if !accounts.contains(id.as_str()) {
+            return Err(format!("pool.{what} {id} is not an account"));
+        }
+    }
+    for (idx, rule) in config.sweeps.iter().enumerate() {
+        for id in [&rule.account, &rule.into] {
+            if !accounts.contains(id.as_str()) {
+                return Err(format!("sweep[{idx}]: account {id} is not defined"));
+            }
+        }
+    }
+    let mut currencies = HashSet::new();
+    for rule in &config.interest {
+        if !currencies.insert(rule.currency) {
+            return Err(format!("interest: two rules for {}", rule.currency));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

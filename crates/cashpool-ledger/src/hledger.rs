@@ -163,7 +163,7 @@ const KINDS: [&str; 9] = [
 
 fn kind(body: &EntryBody) -> usize {
     match body {
-        EntryBody::GroupDefined { .. } => 0,
+        EntryBody::GroupDefined { .. } | EntryBody::GroupRecord(_) => 0,
         EntryBody::AccountOpened(_) => 1,
         EntryBody::Transaction(_) => 2,
         EntryBody::RatesImported { .. } => 3,

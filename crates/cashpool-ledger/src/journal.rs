@@ -1,13 +1,20 @@
-//! The journal's entries and their canonical, versioned binary encoding.
+//! The journal's entries and their canonical, versioned encodings.
 //!
-//! An entry's bytes are one version byte ([`FORMAT_VERSION`]) followed by the
-//! [postcard](https://postcard.jamesmunns.com/wire-format) encoding of
-//! [`Entry`]; its hash is SHA-256 over those bytes. Because the entry carries
-//! the previous entry's hash, every entry commits to the whole history before
-//! it. The encoding is canonical: amounts are integers of minor units, dates
-//! are day numbers, decimals are normalised strings, and decoding re-encodes
-//! and rejects any byte string that is not exactly what the encoder writes.
-//! `docs/FORMATS.md` specifies every field.
+//! Entries are written in format 2 ([`v2`], docs/FORMATS.md "The journal
+//! (format version 2)"): a fixed header, a binary body for transactions and a
+//! canonical JSON body for the other kinds, written from record types that
+//! belong to the journal. Entries written before format 2 keep their format-1
+//! bytes (a version byte, then [postcard](https://postcard.jamesmunns.com/wire-format)
+//! of [`Entry`] through the serde derives of this module and the domain types
+//! it names: those derives *are* format 1 and must not change; the golden
+//! format-1 journal in `tests/golden/` would notice). An entry's hash is
+//! SHA-256 over its bytes; because each entry carries the previous entry's
+//! hash, every entry commits to the whole history before it. Decoding
+//! re-encodes and rejects any byte string that is not exactly what the
+//! encoder writes.
+
+pub mod v2;
+mod wire;
 
 use std::fmt;
 
@@ -19,8 +26,18 @@ use sha2::{Digest, Sha256};
 use crate::model::{AccountSpec, Classification, Purpose};
 use crate::money::Currency;
 
-/// The version byte that starts every encoded entry.
-pub const FORMAT_VERSION: u8 = 1;
+/// The version byte of the entries cashpool writes.
+pub const FORMAT_VERSION: u8 = 2;
+
+/// The encoding an entry's bytes are in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum FormatVersion {
+    /// Written before format 2: read, never written.
+    #[default]
+    V1,
+    /// The current format.
+    V2,
+}
 /// The largest encoded entry, in bytes (a long bank statement is the largest entry).
 pub const ENTRY_LEN_MAX: usize = 4 << 20;
 
@@ -170,6 +187,9 @@ pub(crate) mod date_format {
 /// One entry of the journal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
+    /// The encoding of its bytes (not itself encoded: the version byte says it).
+    #[serde(skip)]
+    pub format: FormatVersion,
     /// 1 for the first entry, then +1 each.
     pub seq: u64,
     /// The hash of entry `seq - 1`, or [`EntryHash::GENESIS`].
@@ -201,6 +221,9 @@ pub enum EntryBody {
     NettingCycle(crate::cycle::NettingRun),
     /// A bank statement received (`cashpool recon import`), mapped to its account.
     StatementImported(crate::bank::ImportedStatement),
+    /// The validated group definition (format 2; format 1 journaled the TOML text, [`EntryBody::GroupDefined`]).
+    #[serde(skip)]
+    GroupRecord(std::sync::Arc<crate::config::GroupConfig>),
 }
 
 /// A transaction as the ledger posted it: validated, amounts at their
@@ -222,6 +245,45 @@ pub struct PostedTransaction {
     pub classification: Classification,
     /// Who posted it. Not part of the idempotency comparison.
     pub operator: String,
+    /// Its effects on the pool's limits as the ledger derived them when it
+    /// posted (format 2; `None` for a format-1 entry, which did not record
+    /// them). Replay derives them again and refuses an entry whose recorded
+    /// effects differ.
+    #[serde(skip)]
+    pub effects: Option<TxEffects>,
+}
+
+/// What a transaction changed besides balances, as its format-2 entry records it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TxEffects {
+    /// Its use of the pool's cross-border caps in the base currency (+ inflow, − outflow).
+    pub pool_flow: Option<(Currency, Decimal)>,
+    /// The foreign-debt loan it opens (the loan's id is the transaction's id).
+    pub drawdown: Option<Drawdown>,
+    /// The loan it repays.
+    pub repayment: Option<Repayment>,
+}
+
+/// A foreign-debt loan opened by a transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drawdown {
+    pub entity: String,
+    pub currency: Currency,
+    pub principal: Decimal,
+    pub term_days: u32,
+    /// Base currency per unit of `currency` on the value date (1 for the base currency).
+    pub base_rate: Decimal,
+    /// Base currency per USD on the value date, when known.
+    pub usd_base_rate: Option<Decimal>,
+}
+
+/// A repayment of a foreign-debt loan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repayment {
+    /// The id of the loan's drawdown transaction.
+    pub loan: String,
+    pub currency: Currency,
+    pub amount: Decimal,
 }
 
 /// One leg of a posted transaction; `amount` has exactly the currency's minor units.
@@ -298,7 +360,7 @@ pub enum DecodeError {
 }
 
 impl Entry {
-    /// The canonical bytes: version byte, then postcard.
+    /// The canonical bytes in the entry's format.
     pub fn encode(&self) -> Vec<u8> {
         let mut bytes = Vec::with_capacity(256);
         self.encode_into(&mut bytes);
@@ -307,25 +369,34 @@ impl Entry {
 
     /// Appends the canonical bytes to `out`.
     pub fn encode_into(&self, out: &mut Vec<u8>) {
-        out.push(FORMAT_VERSION);
-        let encoded = postcard::to_extend(self, std::mem::take(out)).expect("encoding into a Vec cannot fail");
-        *out = encoded;
+        match self.format {
+            FormatVersion::V2 => v2::encode_into(self, out),
+            FormatVersion::V1 => {
+                out.push(1);
+                let encoded = postcard::to_extend(self, std::mem::take(out)).expect("encoding into a Vec cannot fail");
+                *out = encoded;
+            }
+        }
     }
 
-    /// Decodes canonical bytes; anything else is an error, never a panic.
+    /// Decodes canonical bytes of either format; anything else is an error, never a panic.
     pub fn decode(bytes: &[u8]) -> Result<Entry, DecodeError> {
         let (&version, payload) = bytes.split_first().ok_or(DecodeError::Empty)?;
-        if version != FORMAT_VERSION {
-            return Err(DecodeError::Version(version));
-        }
         if bytes.len() > ENTRY_LEN_MAX {
             return Err(DecodeError::TooLarge(bytes.len()));
         }
-        let (entry, rest): (Entry, &[u8]) =
-            postcard::take_from_bytes(payload).map_err(|err| DecodeError::Malformed(err.to_string()))?;
-        if !rest.is_empty() {
-            return Err(DecodeError::Malformed(format!("{} trailing bytes", rest.len())));
-        }
+        let entry = match version {
+            1 => {
+                let (entry, rest): (Entry, &[u8]) =
+                    postcard::take_from_bytes(payload).map_err(|err| DecodeError::Malformed(err.to_string()))?;
+                if !rest.is_empty() {
+                    return Err(DecodeError::Malformed(format!("{} trailing bytes", rest.len())));
+                }
+                entry
+            }
+            2 => v2::decode(bytes).map_err(DecodeError::Malformed)?,
+            other => return Err(DecodeError::Version(other)),
+        };
         if entry.encode() != bytes {
             return Err(DecodeError::NotCanonical);
         }
@@ -449,6 +520,7 @@ mod tests {
 
     fn sample() -> Entry {
         Entry {
+            format: FormatVersion::V1,
             seq: 7,
             prev_hash: EntryHash([3; 32]),
             recorded_at: Timestamp::from_unix_micros(1_793_000_000_000_000),
@@ -479,6 +551,7 @@ mod tests {
                 lender: None,
                 classification: Classification::Domestic,
                 operator: "ops".into(),
+                effects: None,
             }),
         }
     }
@@ -487,14 +560,14 @@ mod tests {
     fn encoding_round_trips_and_is_canonical() {
         let entry = sample();
         let bytes = entry.encode();
-        assert_eq!(bytes[0], FORMAT_VERSION);
+        assert_eq!(bytes[0], 1);
         assert_eq!(Entry::decode(&bytes).unwrap(), entry);
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(Entry::decode(&longer).is_err());
         let mut wrong_version = bytes.clone();
-        wrong_version[0] = 2;
-        assert_eq!(Entry::decode(&wrong_version), Err(DecodeError::Version(2)));
+        wrong_version[0] = 3;
+        assert_eq!(Entry::decode(&wrong_version), Err(DecodeError::Version(3)));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::config::{parse_group_config, ConfigErrors, GroupConfig};
 use crate::cycle::NettingRun;
 use crate::journal::{
-    block_entries, block_push, hash_bytes, ChainCursor, Entry, EntryBody, EntryHash, FxRate, PostedTransaction,
+    block_entries, hash_bytes, ChainCursor, Entry, EntryBody, EntryHash, FormatVersion, FxRate, PostedTransaction,
     Posting, Timestamp,
 };
 use crate::limits::{Effects, LimitState, LimitsChange, LimitsView};
@@ -190,6 +190,10 @@ struct Inner {
     in_flight: Option<(u64, Arc<Vec<u8>>)>,
     /// (account, currency) changed by the pending entries.
     dirty: HashSet<(u32, Currency)>,
+    /// Postings applied since the oldest open savepoint, to undo them.
+    undo: Vec<Applied>,
+    /// Transaction ids indexed since the oldest open savepoint.
+    ids_added: Vec<Box<str>>,
     poisoned: bool,
 }
 
@@ -232,32 +236,24 @@ impl Drop for Unwinding<'_> {
 
 impl Ledger {
     /// Creates a ledger in an empty storage from a group definition (TOML):
-    /// entry 1 records the definition verbatim, then one entry opens each
+    /// entry 1 records the validated definition, then one entry opens each
     /// account of the definition and each system account.
     pub fn create(storage: Box<dyn Storage>, config_toml: &str, at: Timestamp) -> Result<Ledger, LedgerError> {
         if !storage.is_empty()? {
             return Err(LedgerError::AlreadyInitialized);
         }
         let config = parse_group_config(config_toml)?;
-        let mut bodies = vec![EntryBody::GroupDefined { config_toml: config_toml.to_string() }];
+        let mut bodies = vec![EntryBody::GroupRecord(Arc::new(config.clone()))];
         bodies.extend(config.accounts.iter().cloned().map(EntryBody::AccountOpened));
         bodies.extend(system_accounts(&config).into_iter().map(EntryBody::AccountOpened));
         let ledger = Ledger::from_state(storage, State::new(true), false);
-        {
+        let head_seq = {
             let mut inner = lock(&ledger.inner);
             for body in bodies {
-                let entry =
-                    Entry { seq: inner.state.head_seq + 1, prev_hash: inner.state.head_hash, recorded_at: at, body };
-                let bytes = entry.encode();
-                let hash = hash_bytes(&bytes);
-                inner
-                    .state
-                    .apply_entry(&entry, hash)
-                    .map_err(|reason| LedgerError::Integrity { seq: entry.seq, reason })?;
-                inner.push_pending(entry.seq, &bytes);
+                inner.append(body, at, None).map_err(|(seq, reason)| LedgerError::Integrity { seq, reason })?;
             }
-        }
-        let head_seq = lock(&ledger.inner).state.head_seq;
+            inner.state.head_seq
+        };
         ledger.commit_until(head_seq)?;
         Ok(ledger)
     }
@@ -301,6 +297,8 @@ impl Ledger {
                 pending_first_seq: 0,
                 in_flight: None,
                 dirty: HashSet::new(),
+                undo: Vec::new(),
+                ids_added: Vec::new(),
                 poisoned: false,
             }),
             commit: Mutex::new(CommitState { durable_seq, failed: false, writing: false }),
@@ -331,12 +329,13 @@ impl Ledger {
         operator: &str,
         at: Timestamp,
     ) -> Result<BatchOutcome, LedgerError> {
-        self.post_batch_with(requests, mode, operator, at, None, false)
+        self.post_batch_with(requests, mode, operator, at, None, Staging { system: false, dry_run: false })
     }
 
     /// [`Ledger::post_batch`], plus a `trailer` entry journaled after the
     /// batch's transactions in the same durable commit (a sweep run's report),
-    /// when the batch is accepted.
+    /// when the batch is accepted. A dry run is the same plan, staged and
+    /// rolled back (without its trailer): it refuses what the run would.
     fn post_batch_with(
         &self,
         requests: &[TransactionRequest],
@@ -344,48 +343,40 @@ impl Ledger {
         operator: &str,
         at: Timestamp,
         trailer: Option<EntryBody>,
-        system: bool,
+        staging: Staging,
     ) -> Result<BatchOutcome, LedgerError> {
-        if self.read_only {
+        if self.read_only && !staging.dry_run {
             return Err(LedgerError::ReadOnly);
         }
         let mut inner = lock(&self.inner);
         if inner.poisoned {
             return Err(LedgerError::Poisoned);
         }
-        let Validated { applied, accepted, slots, rejected, limits_before } =
-            self.validate_batch(&mut inner, requests, operator, system)?;
+        let savepoint = inner.savepoint();
+        let staged = self.stage_batch(&mut inner, requests, operator, at, staging.system);
+        let Staged { receipts: accepted_receipts, slots, rejected } = match staged {
+            Ok(staged) => staged,
+            Err(err) => {
+                inner.rollback(savepoint);
+                return Err(err);
+            }
+        };
         if mode == BatchMode::Atomic && !rejected.is_empty() {
-            let n_accepted = u64::try_from(accepted.len()).expect("usize fits u64");
-            inner.state.undo(&applied, n_accepted, limits_before);
+            inner.rollback(savepoint);
             return Ok(BatchOutcome { receipts: Vec::new(), rejected });
         }
-        for posting in &applied {
-            inner.dirty.insert((posting.account_idx, posting.currency));
-        }
-        let mut accepted_receipts = Vec::with_capacity(accepted.len());
-        for (_, tx) in accepted {
-            assert_balanced(&tx);
-            let seq = inner.state.head_seq + 1;
-            let entry =
-                Entry { seq, prev_hash: inner.state.head_hash, recorded_at: at, body: EntryBody::Transaction(tx) };
-            let bytes = entry.encode();
-            let hash = hash_bytes(&bytes);
-            inner.push_pending(seq, &bytes);
-            let EntryBody::Transaction(tx) = &entry.body else { unreachable!("built above") };
-            inner.state.record_id(tx, seq, hash);
-            inner.state.head_hash = hash;
-            accepted_receipts.push(Receipt { id: tx.id.clone(), seq, head: hash, duplicate: false });
+        if staging.dry_run {
+            inner.rollback(savepoint);
+            return Ok(BatchOutcome { receipts: accepted_receipts, rejected });
         }
         let wrote = !accepted_receipts.is_empty() || trailer.is_some();
         if let Some(body) = trailer {
-            let seq = inner.state.head_seq + 1;
-            let entry = Entry { seq, prev_hash: inner.state.head_hash, recorded_at: at, body };
-            let bytes = entry.encode();
-            let hash = hash_bytes(&bytes);
-            inner.state.apply_entry(&entry, hash).map_err(|reason| LedgerError::Integrity { seq, reason })?;
-            inner.push_pending(seq, &bytes);
+            if let Err((seq, reason)) = inner.append(body, at, None) {
+                inner.rollback(savepoint);
+                return Err(LedgerError::Integrity { seq, reason });
+            }
         }
+        inner.keep(savepoint);
         let last_seq = if wrote { inner.state.head_seq } else { 0 };
         drop(inner);
         let receipts: Vec<Receipt> = slots
@@ -406,20 +397,19 @@ impl Ledger {
         Ok(BatchOutcome { receipts, rejected })
     }
 
-    /// Validates a batch against the state, applying each accepted
-    /// transaction so that the next one sees it. The caller either keeps the
-    /// result (and writes it) or undoes `applied`.
-    fn validate_batch<'r>(
+    /// Plans each request of a batch against the state and appends every
+    /// accepted one through [`Inner::append`], so that the next request sees
+    /// it. The caller keeps the result or rolls it back to its savepoint.
+    fn stage_batch<'r>(
         &self,
         inner: &mut Inner,
         requests: &'r [TransactionRequest],
         operator: &str,
+        at: Timestamp,
         system: bool,
-    ) -> Result<Validated, LedgerError> {
-        // Limits are restored as a whole if the batch is refused (they are small); postings one by one.
-        let limits_before = inner.state.limits.clone();
-        let mut applied: Vec<Applied> = Vec::new();
-        let mut accepted: Vec<(usize, PostedTransaction)> = Vec::new();
+    ) -> Result<Staged, LedgerError> {
+        let mut receipts: Vec<Receipt> = Vec::new();
+        let mut accepted_txs: Vec<PostedTransaction> = Vec::new();
         let mut slots: Vec<Slot> = Vec::with_capacity(requests.len());
         let mut rejected = Vec::new();
         let mut batch_ids: HashMap<&'r str, usize> = HashMap::new();
@@ -433,19 +423,11 @@ impl Ledger {
                     ),
                 })
             } else {
-                inner.state.validate(request, operator, &batch_ids, &accepted)
+                inner.state.validate(request, operator, &batch_ids, &accepted_txs)
             };
             let verdict = match verdict {
                 Verdict::Conflict(seq) => {
-                    let earlier = match self.find_transaction(inner, seq) {
-                        Ok(earlier) => earlier,
-                        Err(err) => {
-                            // Leave the state as it was before the batch.
-                            let n_accepted = u64::try_from(accepted.len()).expect("usize fits u64");
-                            inner.state.undo(&applied, n_accepted, limits_before);
-                            return Err(err);
-                        }
-                    };
+                    let earlier = self.find_transaction(inner, seq)?;
                     let normalized = normalize(request, operator).ok();
                     match same_content(request, normalized.as_ref(), &earlier) {
                         Err(rejection) => Verdict::Reject(rejection),
@@ -460,11 +442,17 @@ impl Ledger {
                 verdict => verdict,
             };
             match verdict {
-                Verdict::Post(tx, effects) => {
-                    inner.state.apply_transaction(&tx, &effects, |posting| applied.push(posting));
-                    batch_ids.insert(request.id.as_str(), accepted.len());
-                    slots.push(Slot::Accepted(accepted.len()));
-                    accepted.push((index, tx));
+                Verdict::Post(mut tx, effects) => {
+                    tx.effects = Some(inner.state.tx_effects(&effects));
+                    let id = tx.id.clone();
+                    let kept = tx.clone();
+                    let (seq, head) = inner
+                        .append(EntryBody::Transaction(tx), at, Some(effects))
+                        .map_err(|(seq, reason)| LedgerError::Integrity { seq, reason })?;
+                    batch_ids.insert(request.id.as_str(), accepted_txs.len());
+                    slots.push(Slot::Accepted(receipts.len()));
+                    accepted_txs.push(kept);
+                    receipts.push(Receipt { id, seq, head, duplicate: false });
                 }
                 Verdict::Duplicate(receipt) => slots.push(Slot::Duplicate(receipt)),
                 Verdict::DuplicateInBatch(accepted_idx) => slots.push(Slot::DuplicateInBatch(accepted_idx)),
@@ -475,18 +463,17 @@ impl Ledger {
                 Verdict::Conflict(_) => unreachable!("resolved above"),
             }
         }
-        Ok(Validated { applied, accepted, slots, rejected, limits_before })
+        Ok(Staged { receipts, slots, rejected })
     }
 
     /// What [`Ledger::post_batch`] would reject in `requests` as one atomic
-    /// batch, without writing anything.
+    /// batch, without writing anything: the same plan, rolled back.
     pub fn check_batch(&self, requests: &[TransactionRequest], operator: &str) -> Result<Vec<Rejected>, LedgerError> {
         let mut inner = lock(&self.inner);
-        let Validated { applied, accepted, rejected, limits_before, .. } =
-            self.validate_batch(&mut inner, requests, operator, false)?;
-        let n_accepted = u64::try_from(accepted.len()).expect("usize fits u64");
-        inner.state.undo(&applied, n_accepted, limits_before);
-        Ok(rejected)
+        let savepoint = inner.savepoint();
+        let staged = self.stage_batch(&mut inner, requests, operator, Timestamp::EPOCH, false);
+        inner.rollback(savepoint);
+        Ok(staged?.rejected)
     }
 
     /// The transaction of entry `seq`, from the pending block or from storage.
@@ -544,10 +531,9 @@ impl Ledger {
             return Err(LedgerError::NotInitialized);
         }
         let mut receipts = Vec::with_capacity(statements.len());
-        let mut entries: Vec<(Entry, Vec<u8>, EntryHash)> = Vec::new();
+        let mut bodies: Vec<EntryBody> = Vec::new();
         let mut probe_keys: HashMap<(String, String, String), (EntryHash, u64)> = HashMap::new();
         let mut seq = inner.state.head_seq;
-        let mut prev_hash = inner.state.head_hash;
         for (source, statement) in statements {
             if statement.lines.len() > STATEMENT_LINES_MAX {
                 return invalid(
@@ -592,32 +578,25 @@ impl Ledger {
                 status = ImportStatus::Conflict;
             }
             seq += 1;
-            let entry = Entry {
-                seq,
-                prev_hash,
-                recorded_at: at,
-                body: EntryBody::StatementImported(ImportedStatement {
-                    source,
-                    account: account.clone(),
-                    content_hash,
-                    status,
-                    statement,
-                }),
-            };
-            let bytes = entry.encode();
-            if bytes.len() > crate::journal::ENTRY_LEN_MAX {
+            let body = EntryBody::StatementImported(ImportedStatement {
+                source,
+                account: account.clone(),
+                content_hash,
+                status,
+                statement,
+            });
+            let encoded_len = inner.encoded_len(&body, at);
+            if encoded_len > crate::journal::ENTRY_LEN_MAX {
                 return invalid(
                     "lines",
                     format!(
                         "statement {:?} encodes to {} bytes, above the journal's entry limit of {} bytes; ask the bank for shorter statements",
                         receipt.statement_id,
-                        bytes.len(),
+                        encoded_len,
                         crate::journal::ENTRY_LEN_MAX
                     ),
                 );
             }
-            let hash = hash_bytes(&bytes);
-            prev_hash = hash;
             probe_keys.entry(key).or_insert((content_hash, seq));
             receipt.account = account;
             receipt.status = match status {
@@ -626,19 +605,21 @@ impl Ledger {
             };
             receipt.seq = seq;
             receipts.push(receipt);
-            entries.push((entry, bytes, hash));
+            bodies.push(body);
         }
-        let Some(last_seq) = entries.last().map(|(entry, _, _)| entry.seq) else {
+        if bodies.is_empty() {
             return Ok(Ok(receipts));
-        };
-        for (entry, bytes, hash) in &entries {
-            // Checked above with the same fold; a failure here is a bug, and nothing was changed for it.
-            inner
-                .state
-                .apply_entry(entry, *hash)
-                .map_err(|reason| LedgerError::Integrity { seq: entry.seq, reason })?;
-            inner.push_pending(entry.seq, bytes);
         }
+        let savepoint = inner.savepoint();
+        for body in bodies {
+            // Checked above with the same fold; a failure here is a bug, and is rolled back.
+            if let Err((seq, reason)) = inner.append(body, at, None) {
+                inner.rollback(savepoint);
+                return Err(LedgerError::Integrity { seq, reason });
+            }
+        }
+        inner.keep(savepoint);
+        let last_seq = inner.state.head_seq;
         drop(inner);
         self.commit_until(last_seq)?;
         Ok(Ok(receipts))
@@ -670,11 +651,11 @@ impl Ledger {
         if !stray.is_empty() {
             return Ok(BatchOutcome { receipts: Vec::new(), rejected: stray });
         }
-        self.post_batch_with(requests, BatchMode::Atomic, operator, at, None, true)
+        self.post_batch_with(requests, BatchMode::Atomic, operator, at, None, SYSTEM)
     }
 
-    /// Journals one entry that is not a transaction (rates, parameters):
-    /// applied like replay applies it, then made durable.
+    /// Journals one entry that is not a transaction (rates, parameters)
+    /// through [`Inner::append`], then makes it durable.
     fn append_entry(&self, body: EntryBody, at: Timestamp) -> Result<Receipt, LedgerError> {
         if self.read_only {
             return Err(LedgerError::ReadOnly);
@@ -683,16 +664,12 @@ impl Ledger {
         if inner.poisoned {
             return Err(LedgerError::Poisoned);
         }
-        let seq = inner.state.head_seq + 1;
-        let entry = Entry { seq, prev_hash: inner.state.head_hash, recorded_at: at, body };
-        let bytes = entry.encode();
-        let hash = hash_bytes(&bytes);
         // Validated by the caller, so applying cannot fail; if it did, nothing was changed.
-        inner.state.apply_entry(&entry, hash).map_err(|reason| LedgerError::Integrity { seq, reason })?;
-        inner.push_pending(seq, &bytes);
+        let (seq, head) =
+            inner.append(body, at, None).map_err(|(seq, reason)| LedgerError::Integrity { seq, reason })?;
         drop(inner);
         self.commit_until(seq)?;
-        Ok(Receipt { id: String::new(), seq, head: hash, duplicate: false })
+        Ok(Receipt { id: String::new(), seq, head, duplicate: false })
     }
 
     /// Imports FX rates. Rows already present with the same rate are skipped
@@ -770,14 +747,12 @@ impl Ledger {
             }
             inner.state.plan_sweeps(date)
         };
-        if dry_run {
-            return Ok(SweepOutcome { run: plan.run, already_run: false, dry_run });
-        }
-        if self.read_only {
+        if self.read_only && !dry_run {
             return Err(LedgerError::ReadOnly);
         }
         let trailer = EntryBody::SweepRun(plan.run.clone());
-        let outcome = self.post_batch_with(&plan.requests, BatchMode::Atomic, "sweep", at, Some(trailer), true)?;
+        let staging = Staging { system: true, dry_run };
+        let outcome = self.post_batch_with(&plan.requests, BatchMode::Atomic, "sweep", at, Some(trailer), staging)?;
         if let Some(rejected) = outcome.rejected.first() {
             // The plan used the same rules as posting: a refusal means the state moved under it.
             return Err(LedgerError::Integrity {
@@ -827,7 +802,7 @@ impl Ledger {
             return Err(LedgerError::ReadOnly);
         }
         let trailer = EntryBody::InterestSettled(run.clone());
-        let outcome = self.post_batch_with(&requests, BatchMode::Atomic, "interest", at, Some(trailer), true)?;
+        let outcome = self.post_batch_with(&requests, BatchMode::Atomic, "interest", at, Some(trailer), SYSTEM)?;
         if let Some(rejected) = outcome.rejected.first() {
             return Err(LedgerError::Integrity {
                 seq: self.head().0,
@@ -892,7 +867,7 @@ impl Ledger {
             return Err(LedgerError::ReadOnly);
         }
         let trailer = EntryBody::NettingCycle(run.clone());
-        let outcome = self.post_batch_with(&requests, BatchMode::Atomic, "netting", at, Some(trailer), true)?;
+        let outcome = self.post_batch_with(&requests, BatchMode::Atomic, "netting", at, Some(trailer), SYSTEM)?;
         if let Some(rejected) = outcome.rejected.first() {
             return Ok(Err(format!(
                 "settlement {} was refused: {}; nothing was written",
@@ -1348,11 +1323,21 @@ fn system_accounts(config: &GroupConfig) -> Vec<AccountSpec> {
         .collect()
 }
 
-/// A validated batch, applied to the state but not yet written.
-struct Validated {
-    limits_before: LimitState,
-    applied: Vec<Applied>,
-    accepted: Vec<(usize, PostedTransaction)>,
+/// Who stages a batch, and whether it is kept.
+#[derive(Debug, Clone, Copy)]
+struct Staging {
+    /// The ledger's own transactions (sweeps, interest, netting, adoptions) may use reserved ids.
+    system: bool,
+    /// Plan and roll back.
+    dry_run: bool,
+}
+
+const SYSTEM: Staging = Staging { system: true, dry_run: false };
+
+/// A batch staged through [`Inner::append`]: the receipts of the accepted
+/// transactions, where each request ended up, and the refusals.
+struct Staged {
+    receipts: Vec<Receipt>,
     slots: Vec<Slot>,
     rejected: Vec<Rejected>,
 }
@@ -1365,13 +1350,151 @@ enum Slot {
     Rejected,
 }
 
+/// What [`Inner::rollback`] restores: everything the appends after it changed.
+struct Savepoint {
+    head_seq: u64,
+    head_hash: EntryHash,
+    block_len: usize,
+    pending_first_seq: u64,
+    n_transactions: u64,
+    limits: LimitState,
+    transactions_part: sha2::Sha256,
+    /// Where this savepoint's postings start in the undo log.
+    undo_from: usize,
+    ids_from: usize,
+}
+
 impl Inner {
-    fn push_pending(&mut self, seq: u64, bytes: &[u8]) {
+    /// The one place that writes to the journal: builds the next entry,
+    /// encodes it into the pending block, hashes it, applies it through the
+    /// same fold that replay uses ([`State::apply_entry`], or for a
+    /// transaction the plan has just checked, its checked effects), asserts
+    /// the ledger's invariants and leaves it staged for the group commit.
+    /// On an error nothing of the entry remains.
+    fn append(
+        &mut self,
+        body: EntryBody,
+        at: Timestamp,
+        checked: Option<crate::limits::Effects>,
+    ) -> Result<(u64, EntryHash), (u64, String)> {
+        let seq = self.state.head_seq + 1;
+        let entry = Entry { format: FormatVersion::V2, seq, prev_hash: self.state.head_hash, recorded_at: at, body };
+        if let EntryBody::Transaction(tx) = &entry.body {
+            assert_balanced(tx);
+        }
+        let block_len = self.pending_block.len();
         if self.pending_block.is_empty() {
             self.pending_first_seq = seq;
         }
-        block_push(&mut self.pending_block, bytes);
-        self.state.head_seq = seq;
+        // Frame: a little-endian u32 length, then the bytes (see `journal::block_entries`).
+        self.pending_block.extend_from_slice(&[0; 4]);
+        entry.encode_into(&mut self.pending_block);
+        let entry_len = self.pending_block.len() - block_len - 4;
+        let frame = u32::try_from(entry_len).expect("an entry is at most ENTRY_LEN_MAX bytes");
+        self.pending_block[block_len..block_len + 4].copy_from_slice(&frame.to_le_bytes());
+        let hash = hash_bytes(&self.pending_block[block_len + 4..]);
+        let undo = &mut self.undo;
+        let dirty = &mut self.dirty;
+        let applied = match (&entry.body, checked) {
+            (EntryBody::Transaction(tx), Some(effects)) => {
+                self.state.apply_transaction(tx, &effects, |posting| {
+                    dirty.insert((posting.account_idx, posting.currency));
+                    undo.push(posting);
+                });
+                self.state.record_id(tx, seq, hash);
+                self.ids_added.push(tx.id.as_str().into());
+                self.state.head_seq = seq;
+                self.state.head_hash = hash;
+                Ok(())
+            }
+            (_, _) => {
+                let result = self.state.apply_entry_with(&entry, hash, |posting| {
+                    dirty.insert((posting.account_idx, posting.currency));
+                    undo.push(posting);
+                });
+                if let (Ok(()), EntryBody::Transaction(tx)) = (&result, &entry.body) {
+                    self.ids_added.push(tx.id.as_str().into());
+                }
+                result
+            }
+        };
+        if let Err(reason) = applied {
+            self.pending_block.truncate(block_len);
+            return Err((seq, reason));
+        }
+        // Head and sequence number move together, once, here.
+        assert_eq!(self.state.head_seq, seq, "the head advances by one entry");
+        assert_eq!(self.state.head_hash, hash, "the head is the hash of the entry just appended");
+        Ok((seq, hash))
+    }
+
+    /// The length an entry would have, without appending it.
+    fn encoded_len(&self, body: &EntryBody, at: Timestamp) -> usize {
+        let entry = Entry {
+            format: FormatVersion::V2,
+            seq: self.state.head_seq + 1,
+            prev_hash: self.state.head_hash,
+            recorded_at: at,
+            body: body.clone(),
+        };
+        entry.encode().len()
+    }
+
+    /// Marks where a plan's appends start.
+    fn savepoint(&self) -> Savepoint {
+        Savepoint {
+            head_seq: self.state.head_seq,
+            head_hash: self.state.head_hash,
+            block_len: self.pending_block.len(),
+            pending_first_seq: self.pending_first_seq,
+            n_transactions: self.state.n_transactions,
+            limits: self.state.limits.clone(),
+            transactions_part: self.state.transactions_part.clone(),
+            undo_from: self.undo.len(),
+            ids_from: self.ids_added.len(),
+        }
+    }
+
+    /// Keeps what was appended since the savepoint.
+    fn keep(&mut self, savepoint: Savepoint) {
+        self.undo.truncate(savepoint.undo_from);
+        self.ids_added.truncate(savepoint.ids_from);
+    }
+
+    /// Undoes every append since the savepoint (a refused atomic batch, a dry
+    /// run), then asserts that the state is exactly what it was.
+    fn rollback(&mut self, savepoint: Savepoint) {
+        let postings: Vec<Applied> = self.undo.drain(savepoint.undo_from..).collect();
+        // What each touched balance must be once the postings are undone.
+        let mut expected: Vec<(u32, Currency, Decimal)> = Vec::new();
+        for posting in &postings {
+            if !expected.iter().any(|(idx, ccy, _)| *idx == posting.account_idx && *ccy == posting.currency) {
+                let total = self.state.total(posting.account_idx, posting.currency);
+                let net: Decimal = postings
+                    .iter()
+                    .filter(|p| p.account_idx == posting.account_idx && p.currency == posting.currency)
+                    .map(|p| p.amount)
+                    .sum();
+                expected.push((posting.account_idx, posting.currency, total - net));
+            }
+        }
+        let n_transactions = self.state.n_transactions - savepoint.n_transactions;
+        self.state.undo(&postings, n_transactions, savepoint.limits.clone());
+        for id in self.ids_added.drain(savepoint.ids_from..) {
+            self.state.forget_id(&id);
+        }
+        self.state.transactions_part = savepoint.transactions_part;
+        self.state.head_seq = savepoint.head_seq;
+        self.state.head_hash = savepoint.head_hash;
+        self.pending_block.truncate(savepoint.block_len);
+        self.pending_first_seq = savepoint.pending_first_seq;
+        // The state is exactly what it was: head, counts, limits, and every balance the plan touched.
+        assert_eq!(self.state.n_transactions, savepoint.n_transactions, "rollback restores the transaction count");
+        assert!(self.state.limits == savepoint.limits, "rollback restores the limit state");
+        assert_eq!(self.pending_block.len(), savepoint.block_len, "rollback restores the pending block");
+        for (idx, currency, total) in expected {
+            assert_eq!(self.state.total(idx, currency), total, "rollback restores every touched balance");
+        }
     }
 }
 
@@ -1394,11 +1517,11 @@ impl State {
         request: &TransactionRequest,
         operator: &str,
         batch_ids: &HashMap<&str, usize>,
-        accepted: &[(usize, PostedTransaction)],
+        accepted: &[PostedTransaction],
     ) -> Verdict {
         let normalized = normalize(request, operator);
         if let Some(&accepted_idx) = batch_ids.get(request.id.as_str()) {
-            let earlier = &accepted[accepted_idx].1;
+            let earlier = &accepted[accepted_idx];
             return match same_content(request, normalized.as_ref().ok(), earlier) {
                 Ok(()) => Verdict::DuplicateInBatch(accepted_idx),
                 Err(rejection) => Verdict::Reject(rejection),
@@ -1583,6 +1706,7 @@ pub(crate) fn normalize(request: &TransactionRequest, operator: &str) -> Result<
         // Set from the accounts' zones once the ledger's accounts are at hand.
         classification: Classification::Internal,
         operator: operator.to_string(),
+        effects: None,
     })
 }
 

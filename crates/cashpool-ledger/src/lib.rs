@@ -14,6 +14,7 @@ pub mod bank;
 pub mod config;
 mod currency_table;
 pub mod cycle;
+mod digest;
 pub mod eligibility;
 pub mod hledger;
 pub mod input;

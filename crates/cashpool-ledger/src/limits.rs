@@ -643,45 +643,6 @@ impl State {
             loan.repayments.push((tx.value_date, *amount));
         }
     }
-
-    /// Feeds rates, parameters, the pool's flows and the loans to the state digest.
-    pub(crate) fn digest_limits(&self, hasher: &mut sha2::Sha256) {
-        use sha2::Digest;
-        hasher.update(b"rates\0");
-        for row in self.rates.rows() {
-            hasher.update(format!("{}|{}|{}|{}\n", row.date, row.currency, row.market.as_str(), row.rate.normalize()));
-        }
-        hasher.update(b"params\0");
-        for row in &self.params.pool {
-            hasher.update(format!(
-                "{}|{}|{}|{}|{}\n",
-                row.effective, row.owners_equity, row.inflow_leverage, row.inflow_parameter, row.outflow_coefficient
-            ));
-        }
-        for (effective, parameter) in &self.params.macro_prudential {
-            hasher.update(format!("{effective}|{}\n", parameter.normalize()));
-        }
-        hasher.update(b"pool\0");
-        for (date, flow) in &self.limits.pool_flows {
-            hasher.update(format!("{date}|{}\n", flow.normalize()));
-        }
-        hasher.update(b"loans\0");
-        for (id, loan) in &self.limits.loans {
-            hasher.update(format!(
-                "{id}|{}|{}|{}|{}|{}|{}|{:?}\n",
-                loan.entity,
-                loan.drawn,
-                loan.currency,
-                loan.principal.normalize(),
-                loan.term_days,
-                loan.base_rate.normalize(),
-                loan.usd_base_rate.map(|r| r.normalize())
-            ));
-            for (date, amount) in &loan.repayments {
-                hasher.update(format!("{date}|{}\n", amount.normalize()));
-            }
-        }
-    }
 }
 
 /// Use, cap and headroom of one direction of the pool's caps (base currency).

@@ -63,6 +63,7 @@ impl State {
             }
         }
         let mut rounding = Vec::new();
+        let mut carry_after = Vec::new();
         let mut currencies: Vec<Currency> = accruals.iter().map(|a| a.currency).collect();
         currencies.sort();
         currencies.dedup();
@@ -73,8 +74,9 @@ impl State {
             if !whole.is_zero() {
                 rounding.push((currency, crate::money::format_amount(whole, currency)));
             }
+            carry_after.push((currency, carry - whole));
         }
-        Ok(InterestRun { from, to, accruals, rounding })
+        Ok(InterestRun { from, to, accruals, rounding, carry: carry_after })
     }
 
     /// The transactions that settle a run.
@@ -130,7 +132,8 @@ impl State {
     }
 
     /// Applies a settled run: its residues join the carry, minus what it booked.
-    pub(crate) fn apply_interest_run(&mut self, run: &InterestRun) -> Result<(), String> {
+    /// `recorded`: the entry records the carry after it (format 2), which must be what the fold gives.
+    pub(crate) fn apply_interest_run(&mut self, run: &InterestRun, recorded: bool) -> Result<(), String> {
         if let Some(settled) = self.interest_runs.iter().find(|(from, to)| run.from < *to && *from < run.to) {
             return Err(format!(
                 "interest [{}, {}) overlaps the settled period [{}, {})",
@@ -143,6 +146,23 @@ impl State {
         for (currency, amount) in &run.rounding {
             let amount = crate::money::parse_amount(amount, *currency).map_err(|err| err.to_string())?;
             *self.interest_carry.entry(*currency).or_default() -= amount;
+        }
+        if recorded {
+            let mut currencies: Vec<Currency> = run.accruals.iter().map(|a| a.currency).collect();
+            currencies.sort();
+            currencies.dedup();
+            let folded: Vec<(Currency, Decimal)> = currencies
+                .into_iter()
+                .map(|ccy| (ccy, self.interest_carry.get(&ccy).copied().unwrap_or_default()))
+                .collect();
+            let same = folded.len() == run.carry.len()
+                && folded.iter().zip(&run.carry).all(|((a, x), (b, y))| a == b && x.normalize() == y.normalize());
+            if !same {
+                return Err(format!(
+                    "interest [{}, {}): the recorded carry {:?} is not the fold's {:?}",
+                    run.from, run.to, run.carry, folded
+                ));
+            }
         }
         self.interest_runs.push((run.from, run.to));
         self.interest_reports.push(run.clone());

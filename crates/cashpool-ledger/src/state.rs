@@ -248,6 +248,12 @@ pub(crate) struct State {
     /// Posted netting cycles by id, and every invoice they netted.
     pub netting_cycles: std::collections::BTreeMap<String, crate::cycle::NettingRun>,
     pub settled_invoices: std::collections::HashSet<String>,
+    /// The entry of each sweep run, interest settlement and netting cycle (for the state digest).
+    pub sweep_entries: BTreeMap<NaiveDate, (u64, EntryHash)>,
+    pub interest_entries: Vec<(NaiveDate, NaiveDate, u64, EntryHash)>,
+    pub netting_entries: BTreeMap<String, (u64, EntryHash)>,
+    /// The running digest of the `transactions` part (docs/FORMATS.md, "The state digest").
+    pub transactions_part: Sha256,
     /// Accounts by normalised `bank_id` (see [`crate::bank::normalise_bank_id`]).
     pub bank_index: HashMap<String, u32>,
     /// Imported bank statements by (bank account, statement id, sequence): the
@@ -274,6 +280,10 @@ impl State {
             interest_carry: std::collections::BTreeMap::new(),
             netting_cycles: std::collections::BTreeMap::new(),
             settled_invoices: std::collections::HashSet::new(),
+            sweep_entries: BTreeMap::new(),
+            interest_entries: Vec::new(),
+            netting_entries: BTreeMap::new(),
+            transactions_part: Sha256::new(),
             bank_index: HashMap::new(),
             bank_statements: HashMap::new(),
         }
@@ -289,6 +299,17 @@ impl State {
 
     /// Applies a journal entry read back (replay, open): every check of the live path runs again.
     pub fn apply_entry(&mut self, entry: &Entry, hash: EntryHash) -> Result<(), String> {
+        self.apply_entry_with(entry, hash, |_| {})
+    }
+
+    /// [`State::apply_entry`], with `on_posting` seeing each posting a transaction applies.
+    /// Nothing is changed when it fails.
+    pub fn apply_entry_with(
+        &mut self,
+        entry: &Entry,
+        hash: EntryHash,
+        on_posting: impl FnMut(Applied),
+    ) -> Result<(), String> {
         match &entry.body {
             EntryBody::GroupDefined { config_toml } => {
                 if self.config.is_some() || entry.seq != 1 {
@@ -297,6 +318,14 @@ impl State {
                 let config = parse_group_config(config_toml).map_err(|err| format!("group definition: {err}"))?;
                 self.params = Parameters::from_config(&config);
                 self.config = Some(Arc::new(config));
+            }
+            EntryBody::GroupRecord(config) => {
+                if self.config.is_some() || entry.seq != 1 {
+                    return Err("a group definition may only be entry 1".into());
+                }
+                crate::config::check_references(config).map_err(|reason| format!("group definition: {reason}"))?;
+                self.params = Parameters::from_config(config);
+                self.config = Some(Arc::clone(config));
             }
             EntryBody::AccountOpened(spec) => {
                 self.check_account(spec)?;
@@ -308,7 +337,16 @@ impl State {
                 }
                 let effects =
                     self.check_transaction(tx).map_err(|rejection| format!("transaction {}: {rejection}", tx.id))?;
-                self.apply_transaction(tx, &effects, |_| {});
+                if let Some(recorded) = &tx.effects {
+                    let derived = self.tx_effects(&effects);
+                    if *recorded != derived {
+                        return Err(format!(
+                            "transaction {}: the recorded effects on the pool's limits {recorded:?} are not the rules' {derived:?}",
+                            tx.id
+                        ));
+                    }
+                }
+                self.apply_transaction(tx, &effects, on_posting);
                 self.record_id(tx, entry.seq, hash);
             }
             EntryBody::RatesImported { rows } => {
@@ -334,8 +372,14 @@ impl State {
                 crate::limits::check_change_values(change)?;
                 self.params.apply(change)?;
             }
-            EntryBody::InterestSettled(run) => self.apply_interest_run(run)?,
-            EntryBody::NettingCycle(run) => self.apply_netting_run(run)?,
+            EntryBody::InterestSettled(run) => {
+                self.apply_interest_run(run, entry.format == crate::journal::FormatVersion::V2)?;
+                self.interest_entries.push((run.from, run.to, entry.seq, hash));
+            }
+            EntryBody::NettingCycle(run) => {
+                self.apply_netting_run(run)?;
+                self.netting_entries.insert(run.result.cycle.clone(), (entry.seq, hash));
+            }
             EntryBody::StatementImported(imported) => {
                 if self.config.is_none() {
                     return Err("a statement is imported before the group definition".into());
@@ -363,6 +407,7 @@ impl State {
                     return Err(format!("a second sweep run for {}", run.date));
                 }
                 self.sweep_runs.insert(run.date, run.clone());
+                self.sweep_entries.insert(run.date, (entry.seq, hash));
             }
         }
         self.head_seq = entry.seq;
@@ -583,8 +628,42 @@ impl State {
     }
 
     pub fn record_id(&mut self, tx: &PostedTransaction, seq: u64, hash: EntryHash) {
+        crate::digest::transactions_line(&mut self.transactions_part, seq, &tx.id, hash);
         if let Some(ids) = &mut self.ids {
             ids.insert(tx.id.as_str().into(), IdRecord { seq, hash, fingerprint: fingerprint(tx) });
+        }
+    }
+
+    /// Removes an id a rolled-back plan indexed.
+    pub fn forget_id(&mut self, id: &str) {
+        if let Some(ids) = &mut self.ids {
+            ids.remove(id);
+        }
+    }
+
+    /// The total balance of an account in a currency (zero when it never held it).
+    pub fn total(&self, account_idx: u32, currency: Currency) -> Decimal {
+        self.account(account_idx).balance(currency).map_or(Decimal::ZERO, |balance| balance.total)
+    }
+
+    /// A transaction's effects as its format-2 entry records them.
+    pub fn tx_effects(&self, effects: &Effects) -> crate::journal::TxEffects {
+        let base = self.base_currency();
+        crate::journal::TxEffects {
+            pool_flow: effects.pool_flow.map(|flow| (base, flow)),
+            drawdown: effects.drawdown.as_ref().map(|loan| crate::journal::Drawdown {
+                entity: loan.entity.clone(),
+                currency: loan.currency,
+                principal: loan.principal,
+                term_days: loan.term_days,
+                base_rate: loan.base_rate,
+                usd_base_rate: loan.usd_base_rate,
+            }),
+            repayment: effects.repayment.as_ref().map(|(loan, amount)| crate::journal::Repayment {
+                loan: loan.clone(),
+                currency: self.limits.loans.get(loan).map_or(base, |loan| loan.currency),
+                amount: *amount,
+            }),
         }
     }
 
@@ -602,57 +681,9 @@ impl State {
         value
     }
 
-    /// The state digest: head, then every account's balances by value date, in id order.
+    /// The state digest (docs/FORMATS.md, "The state digest"): the hash of the parts' digests.
     pub fn digest(&self) -> StateDigest {
-        let mut hasher = Sha256::new();
-        hasher.update(b"cashpool-state-v1\0");
-        hasher.update(self.head_seq.to_be_bytes());
-        hasher.update(self.head_hash.0);
-        hasher.update(self.n_transactions.to_be_bytes());
-        let mut order: Vec<&AccountState> = self.accounts.iter().collect();
-        order.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
-        for account in order {
-            hasher.update(account.spec.id.as_bytes());
-            hasher.update([0]);
-            for (currency, balance) in &account.balances {
-                if balance.by_date.is_empty() {
-                    continue;
-                }
-                hasher.update(currency.code().as_bytes());
-                hasher.update(balance.total.mantissa().to_be_bytes());
-                hasher.update((balance.by_date.len() as u64).to_be_bytes());
-                for (date, change) in &balance.by_date {
-                    hasher.update(date.to_string().as_bytes());
-                    hasher.update(change.mantissa().to_be_bytes());
-                }
-            }
-            hasher.update([0xff]);
-        }
-        self.digest_limits(&mut hasher);
-        hasher.update(b"interest\0");
-        for run in &self.interest_reports {
-            hasher.update(format!("{}|{}|{}\n", run.from, run.to, run.accruals.len()));
-        }
-        for (currency, carry) in &self.interest_carry {
-            hasher.update(format!("{currency}|{}\n", carry.normalize()));
-        }
-        hasher.update(b"netting\0");
-        for (cycle, run) in &self.netting_cycles {
-            hasher.update(format!("{cycle}|{}|{}\n", run.invoices.len(), run.result.settlements.len()));
-        }
-        hasher.update(b"sweeps\0");
-        for (date, run) in &self.sweep_runs {
-            hasher.update(format!("{date}|{}|{}\n", run.sweeps.len(), run.skipped.len()));
-        }
-        if !self.bank_statements.is_empty() {
-            hasher.update(b"statements\0");
-            let mut keys: Vec<_> = self.bank_statements.iter().collect();
-            keys.sort();
-            for ((account, id, sequence), (hash, seq)) in keys {
-                hasher.update(format!("{account}|{id}|{sequence}|{hash}|{seq}\n"));
-            }
-        }
-        StateDigest(EntryHash(hasher.finalize().into()))
+        crate::digest::state_digest(self)
     }
 
     /// Every (account, currency) with a balance record, with the balance.

@@ -260,6 +260,7 @@ impl Planner<'_> {
             lender: None,
             classification: crate::model::Classification::Internal,
             operator: String::new(),
+            effects: None,
         };
         tx.classification = self.state.classify(&tx);
         self.state.pool_flow(&tx, tx.classification, self.state.base_currency())

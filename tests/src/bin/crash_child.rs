@@ -153,7 +153,7 @@ fn scan(ledger: &Ledger, generator: &mut StatementGenerator) -> (Progress, Optio
         progress.fed_seq = entry.seq;
         generator.push(&entry);
         match entry.body {
-            EntryBody::GroupDefined { .. } | EntryBody::AccountOpened(_) => {}
+            EntryBody::GroupDefined { .. } | EntryBody::GroupRecord(_) | EntryBody::AccountOpened(_) => {}
             EntryBody::Transaction(tx) if tx.id.starts_with("SW") => open_sweep += 1,
             EntryBody::Transaction(tx) => {
                 let (k, i, n) = parse_tag(&tx.id, "B", "").unwrap_or_else(|| panic!("unexpected id {}", tx.id));

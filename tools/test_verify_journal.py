@@ -1,0 +1,376 @@
+"""Tests of tools/verify-journal.py, with journals built by hand from docs/FORMATS.md.
+
+Run from the repository root: python3 -m unittest discover -s tools -p 'test_*.py'
+"""
+import copy
+import hashlib
+import importlib.util
+import json
+import subprocess
+import sys
+import tempfile
+import unittest
+from datetime import datetime, timezone
+from pathlib import Path
+
+TOOLS = Path(__file__).resolve().parent
+SCRIPT = TOOLS / "verify-journal.py"
+GOLDEN = TOOLS.parent / "tests" / "golden"
+_spec = importlib.util.spec_from_file_location("verify_journal", SCRIPT)
+V = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(V)
+
+ZEROS = "0" * 64
+KIND_CODES = {"group_defined": 0, "account_opened": 1, "transaction": 2, "rates_imported": 3, "limits_set": 4,
+              "sweep_run": 5, "interest_settled": 6, "netting_cycle": 7, "statement_imported": 8}
+
+
+def micros(recorded_at):
+    """RFC 3339 '...Z' -> microseconds since the epoch, independently of the verifier's parser."""
+    dt = datetime.strptime(recorded_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    delta = dt - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def entry_bytes(e):
+    """The entry's bytes as the spec lays them out: 50-byte header, then the body."""
+    kind = KIND_CODES[e["kind"]]
+    body = V.transaction_bytes(e["body"]) if kind == 2 else json.dumps(
+        e["body"], sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    header = (bytes([2, kind]) + e["seq"].to_bytes(8, "little") + bytes.fromhex(e["prev_hash"])
+              + micros(e["recorded_at"]).to_bytes(8, "little", signed=True))
+    assert len(header) == 50
+    return header + body
+
+
+def rehash(e):
+    e["hash"] = hashlib.sha256(entry_bytes(e)).hexdigest()
+    return e
+
+
+def chain(kinds_bodies, at="2026-11-02T10:00:00.000000Z"):
+    entries, prev = [], ZEROS
+    for seq, (kind, body) in enumerate(kinds_bodies, 1):
+        e = rehash({"version": 2, "seq": seq, "kind": kind, "recorded_at": at, "prev_hash": prev,
+                    "body": copy.deepcopy(body)})
+        entries.append(e)
+        prev = e["hash"]
+    return entries
+
+
+def run(entries, raw_lines=None):
+    lines = raw_lines if raw_lines is not None else [json.dumps(e).encode() + b"\n" for e in entries]
+    return V.verify(lines)[0]
+
+
+def account(id_, entity, kind, zone, currencies):
+    return {"id": id_, "entity": entity, "kind": kind, "zone": zone, "bank_bic": None, "bank_id": None,
+            "currencies": currencies, "overdrafts": []}
+
+
+SH = account("SH-DMA", "LGT-SH", "domestic-master", "onshore", ["CNY", "USD"])
+HK = account("HK-OPS", "LGT-HK", "osa", "offshore", ["USD"])
+GROUP = {
+    "group": {"id": "LGT", "name": "Lingang Trading", "base_currency": "CNY"},
+    "pool": {"id": "P1", "host": "LGT-SH", "domestic_master": "SH-DMA", "international_master": "SH-DMA",
+             "netting_currency": "CNY",
+             "limits": [{"effective": "2026-01-01", "owners_equity": "100000000", "inflow_leverage": "1",
+                         "inflow_parameter": "0.5", "outflow_coefficient": "0.5"}],
+             "eligibility": {"onshore_cross_border_min": "0", "onshore_revenue_min": "0", "offshore_revenue_min": "0",
+                             "members_min": 3, "violation_free_years": 2}},
+    "entities": [], "accounts": [SH, HK], "sweeps": [], "interest": [],
+    "macro_prudential": [{"effective": "2026-01-01", "parameter": "1.25"}]}
+
+
+def tx(id_="T-0001", postings=(("SH-DMA", "USD", "-1250"), ("HK-OPS", "USD", "1250")), **extra):
+    body = {"id": id_, "value_date": "2026-11-02", "purpose": "current_account", "classification": "cross_border",
+            "reference": "INV-1", "memo": "", "operator": "demo",
+            "postings": [{"account": a, "currency": c, "amount": m} for a, c, m in postings],
+            "rate": None, "foreign_debt": None, "pool_flow": {"currency": "CNY", "amount": "-8875"}, "drawdown": None, "repayment": None}
+    body.update(extra)
+    return body
+
+
+RATES = {"rows": [{"date": "2026-11-02", "currency": "USD", "market": "onshore", "rate": "7.1025"}]}
+
+
+def basic():
+    return chain([("group_defined", GROUP), ("account_opened", SH), ("account_opened", HK), ("transaction", tx())])
+
+
+def lines_digest(rows):
+    return hashlib.sha256(b"".join(json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+                                   + b"\n" for r in rows)).hexdigest()
+
+
+class Varints(unittest.TestCase):
+    def test_uvarint(self):
+        self.assertEqual(V.uvarint(0), b"\x00")
+        self.assertEqual(V.uvarint(127), b"\x7f")
+        self.assertEqual(V.uvarint(128), b"\x80\x01")
+        self.assertEqual(V.uvarint(300), b"\xac\x02")
+        self.assertEqual(V.uvarint(2 ** 63), b"\x80" * 9 + b"\x01")
+        self.assertEqual(V.uvarint(2 ** 64 - 1), b"\xff" * 9 + b"\x01")
+        self.assertRaises(V.Bad, V.uvarint, 2 ** 64)
+        self.assertRaises(V.Bad, V.uvarint, -1)
+
+    def test_svarint_zigzag(self):
+        self.assertEqual(V.svarint(0), b"\x00")
+        self.assertEqual(V.svarint(-1), b"\x01")
+        self.assertEqual(V.svarint(1), b"\x02")
+        self.assertEqual(V.svarint(-64), b"\x7f")
+        self.assertEqual(V.svarint(64), b"\x80\x01")
+        self.assertEqual(V.svarint(-100), b"\xc7\x01")
+        self.assertEqual(V.svarint(2 ** 63), b"\x80" * 9 + b"\x02")
+        # i128 extremes: zig-zag gives 2^128 - 1 and 2^128 - 2, 19 bytes (18 x 7 bits, then 2 bits)
+        self.assertEqual(V.svarint(-(2 ** 127)), b"\xff" * 18 + b"\x03")
+        self.assertEqual(V.svarint(2 ** 127 - 1), b"\xfe" + b"\xff" * 17 + b"\x03")
+        self.assertEqual(V.svarint(-(2 ** 127) + 1), b"\xfd" + b"\xff" * 17 + b"\x03")
+        self.assertRaises(V.Bad, V.svarint, 2 ** 127)
+        self.assertRaises(V.Bad, V.svarint, -(2 ** 127) - 1)
+
+    def test_dec_and_date(self):
+        self.assertEqual(V.enc_dec("7.1025"), b"\xe2\xd5\x08\x04")  # 71025 -> zig-zag 142050
+        self.assertEqual(V.enc_dec("1"), b"\x02\x00")
+        self.assertEqual(V.enc_dec("0"), b"\x00\x00")
+        self.assertEqual(V.enc_dec("-0.5"), b"\x09\x01")
+        for bad in ("0.50", "1.0", "-0", "01", "1e3", ".5", "5.", "+1", "1." + "1" * 29):
+            self.assertRaises(V.Bad, V.parse_dec, bad, "x")
+        self.assertEqual(V.enc_date("0001-01-01"), b"\x01")
+        self.assertEqual(V.enc_date("1970-01-01"), b"\xbb\xf2\x2b")  # day 719163
+        for bad in ("2026-13-01", "2026-02-30", "26-11-02", "2026-11-2", "20261102"):
+            self.assertRaises(V.Bad, V.parse_date, bad, "x")
+
+    def test_amount_forms(self):
+        self.assertEqual(V.parse_amount("-130000", "x"), -130000)
+        self.assertEqual(V.parse_amount("0", "x"), 0)
+        for bad in ("12.50", "-0", "007", "+5", "", " 5", str(2 ** 127)):
+            self.assertRaises(V.Bad, V.parse_amount, bad, "x")
+
+    def test_transaction_body_by_hand(self):
+        body = tx(id_="T1", reference="", operator="op", purpose="fx", classification="internal", pool_flow=None,
+                  postings=(("A", "USD", "-100"), ("B", "USD", "100")),
+                  rate={"base": "USD", "quote": "CNY", "rate": "7.1"})
+        body["value_date"] = "0001-01-02"
+        want = (b"\x02T1" + b"\x02" + b"\x06\x00" + b"\x00" + b"\x00" + b"\x02op" + b"\x02"
+                + b"\x01AUSD\xc7\x01" + b"\x01BUSD\xc8\x01"
+                + b"\x01USDCNY\x8e\x01\x01" + b"\x00" + b"\x00" + b"\x00" + b"\x00")
+        self.assertEqual(V.transaction_bytes(body), want)
+        body.update(purpose="foreign_debt", foreign_debt={"term_days": 365, "lender": "L"},
+                    pool_flow={"currency": "CNY", "amount": "5"},
+                    drawdown={"entity": "E", "currency": "USD", "principal": "100", "term_days": 365,
+                              "base_rate": "7.1", "usd_base_rate": None},
+                    repayment={"loan": "T0", "currency": "USD", "amount": "-1"}, rate=None)
+        want = (b"\x02T1\x02\x04\x00\x00\x00\x02op\x02\x01AUSD\xc7\x01\x01BUSD\xc8\x01" + b"\x00"
+                + b"\x01\xed\x02\x01L" + b"\x01CNY\x0a" + b"\x01\x01EUSD\xc8\x01\xed\x02\x8e\x01\x01\x00"
+                + b"\x01\x02T0USD\x01")
+        self.assertEqual(V.transaction_bytes(body), want)
+
+    def test_header_time(self):
+        self.assertEqual(V.parse_time("1970-01-01T00:00:01.000002Z", "t"), 1_000_002)
+        self.assertEqual(V.parse_time("1969-12-31T23:59:59.999999Z", "t"), -1)
+        for bad in ("2026-11-02T10:00:00Z", "2026-11-02T10:00:00.000Z", "2026-11-02T10:00:00.000000+00:00",
+                    "2026-11-02 10:00:00.000000Z", "2026-11-02T24:00:00.000000Z"):
+            self.assertRaises(V.Bad, V.parse_time, bad, "t")
+
+
+class Journals(unittest.TestCase):
+    def assertBad(self, result, seq, *words):
+        self.assertFalse(result["ok"], result)
+        self.assertEqual(result["first_bad_seq"], seq, result)
+        for w in words:
+            self.assertIn(w, result["reason"])
+
+    def test_valid_journal_and_state_digest(self):
+        entries = basic()
+        r = run(entries)
+        self.assertEqual((r["ok"], r["entries"], r["head"]), (True, 4, entries[-1]["hash"]))
+        parts = {
+            "definition": [["group", GROUP], ["account", SH], ["account", HK]],
+            "balances": [["HK-OPS", "USD", "1250", [["2026-11-02", "1250"]]],
+                         ["SH-DMA", "USD", "-1250", [["2026-11-02", "-1250"]]]],
+            "transactions": [[4, "T-0001", entries[3]["hash"]]],
+            "rates": [],
+            "limits": [["pool", "2026-01-01", "100000000", "1", "0.5", "0.5"],
+                       ["macro_prudential", "2026-01-01", "1.25"], ["flow", "2026-11-02", "-8875"]],
+            "sweeps": [], "interest": [], "netting": [], "statements": []}
+        want = lines_digest([["cashpool-state", 2, 4, entries[-1]["hash"]]]
+                            + [[name, lines_digest(rows)] for name, rows in parts.items()])
+        self.assertEqual(r["state_digest"], want)
+
+    def test_empty_journal(self):
+        r = run([])
+        self.assertEqual((r["ok"], r["entries"], r["head"]), (True, 0, ZEROS))
+        names = ["definition", "balances", "transactions", "rates", "limits", "sweeps", "interest", "netting",
+                 "statements"]
+        self.assertEqual(r["state_digest"], lines_digest([["cashpool-state", 2, 0, ZEROS]]
+                                                         + [[n, hashlib.sha256(b"").hexdigest()] for n in names]))
+
+    def test_whitespace_key_order_and_crlf_accepted(self):
+        entries = basic()
+        lines = [json.dumps(dict(reversed(list(e.items()))), indent=None, separators=(" , ", " : ")).encode()
+                 + b"\r\n" for e in entries]
+        self.assertTrue(run(entries, lines)["ok"])
+
+    def test_tampered_amount_without_rehash(self):
+        entries = basic()
+        entries[3]["body"]["postings"][0]["amount"] = "-1251"
+        self.assertBad(run(entries), 4, "line 4:", "hash")
+
+    def test_rehashed_tamper_breaks_next_prev_hash(self):
+        entries = chain([("group_defined", GROUP), ("account_opened", SH), ("account_opened", HK),
+                         ("transaction", tx()), ("rates_imported", RATES)])
+        entries[3]["body"]["postings"][0]["amount"] = "-1300"
+        entries[3]["body"]["postings"][1]["amount"] = "1300"
+        rehash(entries[3])
+        self.assertBad(run(entries), 5, "line 5:", "prev_hash")
+
+    def test_wrong_seq(self):
+        entries = basic()
+        entries[2]["seq"] = 4
+        rehash(entries[2])
+        self.assertBad(run(entries), 3, "line 3:", "seq")
+
+    def test_non_canonical_amount(self):
+        entries = basic()
+        entries[3]["body"]["postings"][0]["amount"] = "-12.50"
+        entries[3]["body"]["postings"][1]["amount"] = "12.50"
+        self.assertBad(run(entries), 4, "line 4:", "postings[0].amount", "12.50")
+
+    def test_unbalanced_transaction(self):
+        entries = chain([("group_defined", GROUP), ("account_opened", SH), ("account_opened", HK),
+                         ("transaction", tx(postings=(("SH-DMA", "USD", "-1250"), ("HK-OPS", "USD", "1200"))))])
+        self.assertBad(run(entries), 4, "line 4:", "unbalanced", "USD sums to -50")
+
+    def test_posting_to_unopened_account(self):
+        entries = chain([("group_defined", GROUP), ("account_opened", SH), ("transaction", tx())])
+        self.assertBad(run(entries), 3, "line 3:", "HK-OPS", "never opened")
+
+    def test_duplicate_ids(self):
+        entries = chain([("group_defined", GROUP), ("account_opened", SH), ("account_opened", HK),
+                         ("transaction", tx()), ("transaction", tx())])
+        self.assertBad(run(entries), 5, "line 5:", "T-0001")
+        entries = chain([("group_defined", GROUP), ("account_opened", SH), ("account_opened", SH)])
+        self.assertBad(run(entries), 3, "line 3:", "already open")
+
+    def test_format_1_line(self):
+        v1 = {"seq": 2, "prev_hash": ZEROS, "hash": ZEROS, "recorded_at": "2026-11-02T10:00:00.000000Z",
+              "body": {"account_opened": {"id": "X"}}}
+        lines = [json.dumps(e).encode() for e in basic()]
+        lines.insert(1, json.dumps(v1).encode())
+        self.assertBad(run(None, lines), 2, "line 2:", "format-1", "not supported")
+        self.assertBad(run(None, lines[1:]), 1, "line 1:", "format-1")
+
+    def test_other_form_errors(self):
+        cases = [
+            (lambda es: es[1].update(recorded_at="2026-11-02T10:00:00Z"), 2, "recorded_at"),
+            (lambda es: es[3]["body"].update(purpose="trade"), 4, "body.purpose"),
+            (lambda es: es[3]["body"]["postings"][0].update(currency="usd"), 4, "currency"),
+            (lambda es: es[3]["body"].update(extra=1), 4, "unexpected keys ['extra']"),
+            (lambda es: es[1].update(hash=es[1]["hash"].upper()), 2, "hash"),
+            (lambda es: es[2]["body"].update(zone="mars"), 3, "body.zone"),
+            (lambda es: es[0]["body"]["pool"]["limits"][0].update(inflow_parameter="0.50"), 1, "inflow_parameter"),
+            (lambda es: es[0].update(version=1), 1, "version"),
+        ]
+        for change, seq, word in cases:
+            entries = basic()
+            change(entries)
+            self.assertBad(run(entries), seq, word)
+        lines = [json.dumps(e).encode() for e in basic()]
+        lines[2] = b'{"version": 2, "version": 2}'
+        self.assertBad(run(None, lines), 3, "line 3:", "duplicate")
+        lines[2] = b"not json"
+        self.assertBad(run(None, lines), 3, "line 3:", "JSON")
+        lines[0] = lines[0].replace(b'"members_min": 3', b'"members_min": -0')
+        self.assertBad(run(None, lines), 1, "line 1:", "-0")
+        lines[0] = lines[0].replace(b'"members_min": -0', b'"members_min": 3.0')
+        self.assertBad(run(None, lines), 1, "line 1:", "members_min")
+        self.assertBad(run(None, [json.dumps(e).encode() for e in basic()] + [b"\n"]), 5, "line 5:", "JSON")
+
+    def test_group_defined_only_first(self):
+        entries = chain([("account_opened", SH)])
+        self.assertBad(run(entries), 1, "group_defined")
+
+    def test_every_kind(self):
+        fx = tx(id_="FX-1", purpose="fx", classification="internal", pool_flow=None,
+                postings=(("SH-DMA", "USD", "-10000"), ("SYS-FX-POSITION", "USD", "10000"),
+                          ("SYS-FX-POSITION", "CNY", "-71025"), ("SH-DMA", "CNY", "71025")),
+                rate={"base": "USD", "quote": "CNY", "rate": "7.1025"})
+        loan = tx(id_="FD-1", purpose="foreign_debt", foreign_debt={"term_days": 365, "lender": "BANK"},
+                  drawdown={"entity": "LGT-SH", "currency": "USD", "principal": "1250", "term_days": 365,
+                            "base_rate": "7.1025", "usd_base_rate": "7.1025"})
+        repay = tx(id_="FD-1-R", repayment={"loan": "FD-1", "currency": "USD", "amount": "1250"},
+                   postings=(("SH-DMA", "USD", "1250"), ("HK-OPS", "USD", "-1250")))
+        statement = {"format": "mt940", "statement_id": "S1", "sequence": None, "account_id": "1234", "bic": None,
+                     "currency": "USD", "date": "2026-11-02", "opening": None, "closing_available": None,
+                     "closing": {"date": "2026-11-02", "currency": "USD", "amount": "1250.00"},
+                     "lines": [{"source_line": 4, "booking_date": None, "value_date": "2026-11-02",
+                                "amount": "1250.00", "currency": "USD", "reversal": False, "end_to_end_id": None,
+                                "uetr": None, "owner_reference": None, "bank_reference": None, "type_code": "NTRF",
+                                "narrative": "x"}]}
+        imported = {"source": "s.sta", "account": "SH-DMA", "key": ["1234/USD", "S1", ""], "content_hash": "ab" * 32,
+                    "status": "new", "statement": statement}
+        entries = chain([
+            ("group_defined", GROUP), ("account_opened", SH), ("account_opened", HK),
+            ("account_opened", account("SYS-FX-POSITION", "LGT-SH", "system", None, [])),
+            ("transaction", fx), ("transaction", loan), ("transaction", repay), ("rates_imported", RATES),
+            ("limits_set", {"effective": "2026-12-01", "pool": None, "macro_prudential": "1.5"}),
+            ("sweep_run", {"date": "2026-11-02", "sweeps": [], "skipped": []}),
+            ("interest_settled", {"from": "2026-10-01", "to": "2026-11-01", "accruals": [], "rounding": [],
+                                  "carry": [{"currency": "USD", "carry": "0.25"}, {"currency": "CNY", "carry": "0"}]}),
+            ("netting_cycle", {"cycle": "N-1", "date": "2026-11-02", "currency": "CNY", "mode": "centre",
+                               "positions": [], "settlements": [], "excluded": [], "gross": "0",
+                               "invoices_netted": 0, "rates": [], "invoices": []}),
+            ("statement_imported", imported),
+            ("statement_imported", dict(imported, content_hash="cd" * 32, status="conflict"))])
+        r = run(entries)
+        self.assertTrue(r["ok"], r)
+        state = V.State()
+        for e in entries:
+            state.line(json.dumps(e).encode())
+        p = dict(zip(V.PARTS, state.parts()))
+        self.assertIn(["loan", "FD-1", "LGT-SH", "USD", "1250", "2026-11-02", 365, "7.1025", "7.1025",
+                       [["2026-11-02", "1250"]]], p["limits"])
+        self.assertIn(["macro_prudential", "2026-12-01", "1.5"], p["limits"])
+        self.assertIn(["flow", "2026-11-02", "-17750"], p["limits"])
+        self.assertEqual(p["interest"][1:], [["carry", "USD", "0.25"]])
+        self.assertEqual(p["statements"], [["1234/USD", "S1", "", "ab" * 32, 13]])
+        self.assertEqual(p["rates"], [["USD", "onshore", "2026-11-02", "7.1025"]])
+        self.assertEqual(r["state_digest"], state.state_digest())
+
+
+class CommandLine(unittest.TestCase):
+    def cli(self, *args):
+        return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True)
+
+    def test_exit_codes(self):
+        with tempfile.TemporaryDirectory() as d:
+            good, bad = Path(d, "good.jsonl"), Path(d, "bad.jsonl")
+            entries = basic()
+            good.write_text("".join(json.dumps(e) + "\n" for e in entries))
+            entries[3]["body"]["memo"] = "changed"
+            bad.write_text("".join(json.dumps(e) + "\n" for e in entries))
+            p = self.cli(str(good))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(json.loads(p.stdout)["head"], basic()[-1]["hash"])
+            p = self.cli(str(bad))
+            self.assertEqual((p.returncode, json.loads(p.stdout)["first_bad_seq"]), (3, 4))
+            for args in ([str(Path(d, "missing"))], [str(good), "--checkpoint", "c.json"], [str(good), "--proof", "p"], []):
+                p = self.cli(*args)
+                self.assertEqual(p.returncode, 2, args)
+            self.assertIn("not supported yet (see docs/FORMATS.md)", self.cli(str(good), "--proof", "p").stderr)
+
+
+@unittest.skipUnless((GOLDEN / "journal-v2.jsonl").exists(), "no golden format-2 journal yet")
+class Golden(unittest.TestCase):
+    def test_golden_v2(self):
+        expected = json.loads((GOLDEN / "journal-v2.expected.json").read_text())
+        with open(GOLDEN / "journal-v2.jsonl", "rb") as f:
+            r = V.verify(f)[0]
+        self.assertTrue(r["ok"], r)
+        for key in ("entries", "head", "state_digest"):
+            self.assertEqual(r[key], expected[key], key)
+
+
+if __name__ == "__main__":
+    unittest.main()

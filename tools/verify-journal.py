@@ -1,0 +1,398 @@
+#!/usr/bin/env python3
+"""Independent verifier of a cashpool journal export (JSON Lines, format 2): `verify-journal.py EXPORT`.
+
+Written from the published specification alone (docs/FORMATS.md, "The journal (format version 2)", and
+docs/currencies.csv), not from cashpool's code; Python 3, standard library only. For each line in order it
+checks: one JSON object of a format-2 entry (format 1 is reported as unsupported), exactly the keys the
+spec defines, no duplicate key; the exporter's value forms (amounts as integer strings, normalised `dec`,
+YYYY-MM-DD dates, recorded_at with six fractional digits and Z, lower-case hex hashes, currency codes,
+enumeration names, unsigned integers); seq and prev_hash chaining; the SHA-256 of the rebuilt bytes (50-byte
+header + canonical JSON, or the binary transaction body: shortest varints, zig-zag, normalised `dec`,
+ordinal dates) against `hash`; group_defined is entry 1 only; unique account and transaction ids; each
+transaction balances per currency and posts to accounts opened earlier; repayments name earlier drawdowns.
+It folds the entries into the nine parts of "The state digest". Prints one JSON line: {"ok": true, "entries",
+"head", "state_digest"} (exit 0) or {"ok": false, "first_bad_seq", "reason"} (exit 3); usage errors exit 2.
+"""
+import argparse, csv, hashlib, json, re, sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+CURRENCIES_CSV = Path(__file__).resolve().parent.parent / "docs" / "currencies.csv"
+CURRENCIES = {}  # code -> minor units, loaded on first use
+ZERO_HASH = "0" * 64
+I128 = 1 << 127
+KINDS = ["group_defined", "account_opened", "transaction", "rates_imported", "limits_set", "sweep_run",
+         "interest_settled", "netting_cycle", "statement_imported"]
+PURPOSES = ["current_account", "pool_funding", "loan_repayment", "real_investment", "foreign_debt",
+            "overseas_lending", "fx", "interest", "fee", "other"]
+CLASSES = ["internal", "domestic", "offshore", "first_line", "cross_border", "second_line"]
+PARTS = ["definition", "balances", "transactions", "rates", "limits", "sweeps", "interest", "netting", "statements"]
+
+class Bad(Exception):  # a line fails a check; the message names the field and what is wrong
+    pass
+
+# ---- primitive encodings of the binary body ----
+def leb128(n):
+    out = b""
+    while n > 0x7F:  # 7 bits a byte, least significant first, high bit on every byte but the last
+        out, n = out + bytes([n & 0x7F | 0x80]), n >> 7
+    return out + bytes([n])
+
+def uvarint(n):
+    if not 0 <= n < 1 << 64:
+        raise Bad(f"uvarint out of range: {n}")
+    return leb128(n)
+
+def svarint(n):
+    if not -I128 <= n < I128:
+        raise Bad(f"svarint out of range: {n}")
+    return leb128(2 * n if n >= 0 else -2 * n - 1)  # zig-zag
+
+def enc_str(s): return uvarint(len(s.encode())) + s.encode()
+def enc_date(s): return uvarint(date.fromisoformat(s).toordinal())  # 0001-01-01 is day 1
+def enc_dec(s): return (lambda m, scale: svarint(m) + bytes([scale]))(*parse_dec(s, "dec"))
+def enc_opt(v, enc): return b"\x00" if v is None else b"\x01" + enc(v)
+
+def canon(v):  # canonical JSON, exactly as FORMATS.md gives it in Python
+    return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+# ---- value forms ----
+AMOUNT_RE = re.compile(r"-?(0|[1-9][0-9]*)")
+DEC_RE = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?")
+TIME_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})\.([0-9]{6})Z")
+
+def parse_amount(s, path):
+    if not AMOUNT_RE.fullmatch(s) or s == "-0" or not -I128 <= int(s) < I128:
+        raise Bad(f"{path}: {json.dumps(s)} is not an amount (a 128-bit integer count of minor units)")
+    return int(s)
+
+def parse_dec(s, path):
+    whole, _, frac = s.partition(".")
+    if not DEC_RE.fullmatch(s) or s == "-0" or len(frac) > 28 or not -I128 <= int(whole + frac) < I128:
+        raise Bad(f"{path}: {json.dumps(s)} is not a normalised decimal (scale 0 to 28, 128-bit mantissa)")
+    return int(whole + frac), len(frac)
+
+def parse_date(s, path):
+    try:
+        return date.fromisoformat(re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", s)[0])  # type: ignore[index]
+    except (TypeError, ValueError):
+        raise Bad(f"{path}: {json.dumps(s)} is not a date YYYY-MM-DD") from None
+
+def parse_time(s, path):  # recorded_at -> microseconds since 1970-01-01T00:00:00Z
+    m = TIME_RE.fullmatch(s) if isinstance(s, str) else None
+    try:
+        d = datetime(*(int(x) for x in m.groups()))  # type: ignore[union-attr]
+    except (AttributeError, ValueError):
+        raise Bad(f"{path}: {json.dumps(s)} is not RFC 3339 UTC with six fractional digits and Z") from None
+    return (d - datetime(1970, 1, 1)) // timedelta(microseconds=1)
+
+def parse_ccy(s, path):
+    if s not in CURRENCIES:
+        raise Bad(f"{path}: {json.dumps(s)} is not a currency code of docs/currencies.csv")
+
+def parse_hash(s, path):
+    if not re.fullmatch(r"[0-9a-f]{64}", s):
+        raise Bad(f"{path}: {json.dumps(s)} is not 64 lower-case hex digits")
+
+# ---- the bodies' shapes (FORMATS.md "Canonical JSON" and the export of a transaction) ----
+# A schema is a type name, a frozenset (enumeration), [T] (array of T), {key: T} (object with exactly
+# these keys), ("?", T) (T or null) or ("tuple", T, ...) (array of fixed length).
+def E(*names): return frozenset(names)  # an enumeration
+def N(t): return ("?", t)  # T or null
+
+FORMS = {"amount": parse_amount, "dec": parse_dec, "date": parse_date, "ccy": parse_ccy, "hash": parse_hash,
+         "str": lambda s, path: s.encode()}  # an unpaired surrogate fails here
+ZONE, RESIDENCE, FLOW = E("onshore", "ft", "offshore"), E("onshore", "offshore"), E("up", "down")
+ACCOUNT = {"id": "str", "entity": "str", "zone": N(ZONE), "bank_bic": N("str"), "bank_id": N("str"),
+           "kind": E("domestic-master", "international-master", "settlement", "fte", "ftn", "ftu", "nra", "osa",
+                     "external", "system"), "currencies": ["ccy"], "overdrafts": [{"currency": "ccy", "limit": "amount"}]}
+POOL_ROW = {"effective": "date", "owners_equity": "amount", "inflow_leverage": "dec", "inflow_parameter": "dec",
+            "outflow_coefficient": "dec"}
+GROUP = {
+    "group": {"id": "str", "name": "str", "base_currency": "ccy"},
+    "pool": {"id": "str", "host": "str", "domestic_master": "str", "international_master": "str",
+             "netting_currency": "ccy", "limits": [POOL_ROW],
+             "eligibility": {"onshore_cross_border_min": "amount", "onshore_revenue_min": "amount",
+                             "offshore_revenue_min": "amount", "members_min": "int", "violation_free_years": "int"}},
+    "entities": [{"id": "str", "name": "str", "residence": RESIDENCE, "net_assets": N("amount"),
+                  "withholding_tax_rate": N("dec"), "facilitation_quota": [{"effective": "date", "usd_amount": "amount"}]}],
+    "accounts": [ACCOUNT],
+    "sweeps": [{"account": "str", "currency": "ccy", "into": "str", "direction": E("up", "down", "both"),
+                "method": {"kind": E("zero", "target", "threshold", "range"), "target": N("amount"),
+                           "threshold": N("amount"), "min": N("amount"), "max": N("amount")},
+                "min_transfer": N("amount"), "max_transfer": N("amount"), "rounding": N("amount"), "priority": "int",
+                "partial_allowed": "bool"}],
+    "interest": [{"currency": "ccy", "day_count": E("ACT/360", "ACT/365F", "30/360", "30E/360"), "credit_rate": "dec",
+                  "debit_rate": "dec", "tiers": [{"from": "amount", "credit_rate": "dec", "debit_rate": "dec"}]}],
+    "macro_prudential": [{"effective": "date", "parameter": "dec"}]}
+TRANSACTION = {
+    "id": "str", "value_date": "date", "purpose": E(*PURPOSES), "classification": E(*CLASSES), "reference": "str",
+    "memo": "str", "operator": "str", "postings": [{"account": "str", "currency": "ccy", "amount": "amount"}],
+    "rate": N({"base": "ccy", "quote": "ccy", "rate": "dec"}), "foreign_debt": N({"term_days": "int", "lender": "str"}),
+    "pool_flow": N({"currency": "ccy", "amount": "amount"}), "repayment": N({"loan": "str", "currency": "ccy", "amount": "amount"}),
+    "drawdown": N({"entity": "str", "currency": "ccy", "principal": "amount", "term_days": "int", "base_rate": "dec",
+                   "usd_base_rate": N("dec")})}
+BALANCE = N({"date": N("date"), "currency": "str", "amount": "str"})  # a bank decimal, as the bank wrote it
+STATEMENT = {
+    "format": E("mt940", "mt942", "camt052", "camt053", "camt054", "bai2"), "statement_id": "str", "sequence": N("str"),
+    "account_id": "str", "bic": N("str"), "currency": "str", "date": N("date"), "opening": BALANCE, "closing": BALANCE,
+    "closing_available": BALANCE,
+    "lines": [{"source_line": "int", "booking_date": N("date"), "value_date": N("date"), "amount": "str",
+               "currency": "str", "reversal": "bool", "end_to_end_id": N("str"), "uetr": N("str"),
+               "owner_reference": N("str"), "bank_reference": N("str"), "type_code": "str", "narrative": "str"}]}
+SCHEMAS = [  # by kind
+    GROUP, ACCOUNT, TRANSACTION, {"rows": [{"date": "date", "currency": "ccy", "market": RESIDENCE, "rate": "dec"}]},
+    {"effective": "date", "pool": N(POOL_ROW), "macro_prudential": N("dec")},
+    {"date": "date", "sweeps": [{"account": "str", "into": "str", "reference": "str", "currency": "ccy",
+                                 "amount": "amount", "direction": FLOW, "capped": "bool"}],
+     "skipped": [{"account": "str", "currency": "ccy", "direction": FLOW, "wanted": "amount", "reason": "str",
+                  "capped": "bool"}]},
+    {"from": "date", "to": "date", "rounding": [{"currency": "ccy", "amount": "amount"}],
+     "accruals": [{"entity": "str", "currency": "ccy", "interest": "amount", "withholding_tax": "amount",
+                   "net": "amount", "residue": "dec"}], "carry": [{"currency": "ccy", "carry": "dec"}]},
+    {"cycle": "str", "date": "date", "currency": "ccy", "mode": E("centre", "direct"), "gross": "amount",
+     "positions": [{"entity": "str", "net": "amount"}], "settlements": [{"from": "str", "to": "str", "amount": "amount"}],
+     "excluded": [{"invoice": "str", "reason": E("capital_item", "unknown_entity", "same_entity", "outside_window",
+                                                  "duplicate_invoice", "already_settled")}],
+     "invoices_netted": "int", "rates": [{"currency": "ccy", "rate": "dec"}], "invoices": ["str"]},
+    {"source": "str", "account": N("str"), "key": ("tuple", "str", "str", "str"), "content_hash": "hash",
+     "status": E("new", "conflict"), "statement": STATEMENT}]
+
+def check_keys(v, keys, path):
+    if not isinstance(v, dict):
+        raise Bad(f"{path}: expected an object")
+    if set(v) != set(keys):
+        raise Bad(f"{path}: missing keys {sorted(set(keys) - set(v))}, unexpected keys {sorted(set(v) - set(keys))}")
+
+def check(v, t, path):
+    """Check value v against schema t; raise Bad naming the path of the first wrong value."""
+    if isinstance(t, dict):
+        check_keys(v, t, path)
+        for k, sub in t.items():
+            check(v[k], sub, f"{path}.{k}")
+    elif isinstance(t, list) or (isinstance(t, tuple) and t[0] == "tuple"):
+        items = t * len(v) if isinstance(t, list) and isinstance(v, list) else list(t[1:])
+        if not isinstance(v, list) or len(v) != len(items):
+            raise Bad(f"{path}: expected an array" + ("" if isinstance(t, list) else f" of {len(items)}"))
+        for i, (x, sub) in enumerate(zip(v, items)):
+            check(x, sub, f"{path}[{i}]")
+    elif isinstance(t, tuple):  # ("?", T)
+        if v is not None:
+            check(v, t[1], path)
+    elif isinstance(t, frozenset):
+        if not (isinstance(v, str) and v in t):
+            raise Bad(f"{path}: {json.dumps(v)[:80]} is not one of {', '.join(sorted(t))}")
+    elif t in ("int", "bool"):
+        if not (type(v) is bool if t == "bool" else type(v) is int and v >= 0):
+            raise Bad(f"{path}: {json.dumps(v)[:80]} is not {'true or false' if t == 'bool' else 'an unsigned integer'}")
+    elif isinstance(v, str):
+        FORMS[t](v, path)
+    else:
+        raise Bad(f"{path}: {json.dumps(v)[:80]} is not a string ({t})")
+
+# ---- the transaction body (kind 2) ----
+def transaction_bytes(b):
+    """The binary body of a transaction, from its checked export object."""
+    ccy = str.encode
+    out = [enc_str(b["id"]), enc_date(b["value_date"]),
+           bytes([PURPOSES.index(b["purpose"]), CLASSES.index(b["classification"])]),
+           enc_str(b["reference"]), enc_str(b["memo"]), enc_str(b["operator"]), uvarint(len(b["postings"]))]
+    for p in b["postings"]:
+        out += [enc_str(p["account"]), ccy(p["currency"]), svarint(int(p["amount"]))]
+    out.append(enc_opt(b["rate"], lambda r: ccy(r["base"]) + ccy(r["quote"]) + enc_dec(r["rate"])))
+    out.append(enc_opt(b["foreign_debt"], lambda f: uvarint(f["term_days"]) + enc_str(f["lender"])))
+    out.append(enc_opt(b["pool_flow"], lambda f: ccy(f["currency"]) + svarint(int(f["amount"]))))
+    out.append(enc_opt(b["drawdown"], lambda d: enc_str(d["entity"]) + ccy(d["currency"]) + svarint(int(d["principal"]))
+                       + uvarint(d["term_days"]) + enc_dec(d["base_rate"]) + enc_opt(d["usd_base_rate"], enc_dec)))
+    out.append(enc_opt(b["repayment"], lambda r: enc_str(r["loan"]) + ccy(r["currency"]) + svarint(int(r["amount"]))))
+    return b"".join(out)
+
+def check_transaction(b):
+    """The body's own constraints from FORMATS.md (not the pool's rules)."""
+    if not 1 <= len(b["id"].encode()) <= 64 or any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in b["id"]):
+        raise Bad(f"body.id: {json.dumps(b['id'])} is not 1 to 64 bytes without control characters")
+    if not 1 <= len(b["postings"]) <= 1000:
+        raise Bad(f"body.postings: {len(b['postings'])} postings (1 to 1,000 allowed)")
+    if any(p["amount"] == "0" for p in b["postings"]):
+        raise Bad("body.postings: a posting's amount is never 0")
+    sums = {}
+    for p in b["postings"]:
+        sums[p["currency"]] = sums.get(p["currency"], 0) + int(p["amount"])
+    if any(sums.values()):
+        raise Bad("body.postings: unbalanced: " + ", ".join(f"{c} sums to {s}" for c, s in sorted(sums.items()) if s))
+    if b["rate"] is not None and parse_dec(b["rate"]["rate"], "")[0] <= 0:
+        raise Bad("body.rate.rate: must be above 0")
+    fd = b["foreign_debt"]
+    if (fd is not None) != (b["purpose"] == "foreign_debt") or fd is not None and not (fd["term_days"] and fd["lender"]):
+        raise Bad("body.foreign_debt: present exactly when purpose is foreign_debt, term_days above 0, lender not empty")
+
+# ---- reading lines, folding, the state digest ----
+def no_duplicates(pairs):
+    if len({k for k, _ in pairs}) != len(pairs):
+        raise Bad("duplicate key in an object")
+    return dict(pairs)
+
+def no_minus_zero(literal):  # JSON numbers in bodies are unsigned; "-0" would pass as 0 (floats fail the schema)
+    if literal == "-0":
+        raise Bad("-0 is not a number the exporter writes")
+    return int(literal)
+
+def lines_digest(rows):
+    """SHA-256 over the canonical JSON of each row, each followed by a line feed."""
+    return hashlib.sha256(b"".join(canon(row) + b"\n" for row in rows)).hexdigest()
+
+class State:
+    def __init__(self):
+        self.seq, self.head, self.accounts, self.tx_ids = 0, ZERO_HASH, set(), set()
+        self.balances = {}  # (account, currency) -> {value date: net change}
+        self.definition, self.transactions, self.sweeps, self.periods, self.netting = [], [], [], [], []
+        self.rates, self.pool, self.macro, self.flows, self.loans, self.carry, self.statements = {}, {}, {}, {}, {}, {}, {}
+
+    def line(self, raw):  # check one export line (bytes); on success fold it and advance the head
+        seq = self.seq + 1  # JSON white space includes the CR and LF of the line end
+        try:
+            obj = json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicates, parse_int=no_minus_zero)
+        except (UnicodeDecodeError, ValueError, RecursionError) as e:
+            raise Bad(f"not valid JSON: {e}") from None
+        if not isinstance(obj, dict):
+            raise Bad("not a JSON object")
+        if "version" not in obj:
+            raise Bad('a format-1 entry (no "version" key): format 1 is not supported by this verifier')
+        if type(obj["version"]) is not int or obj["version"] != 2:
+            raise Bad(f"version: {json.dumps(obj['version'])} is not 2, not a format-2 entry")
+        check_keys(obj, ["version", "seq", "kind", "recorded_at", "prev_hash", "hash", "body"], "entry")
+        if type(obj["seq"]) is not int or obj["seq"] != seq:
+            raise Bad(f"seq: {json.dumps(obj['seq'])} where {seq} was expected")
+        check(obj["kind"], E(*KINDS), "kind")
+        kind, recorded_at = KINDS.index(obj["kind"]), parse_time(obj["recorded_at"], "recorded_at")
+        check(obj["prev_hash"], "hash", "prev_hash")
+        check(obj["hash"], "hash", "hash")
+        if obj["prev_hash"] != self.head:
+            raise Bad(f"prev_hash: {obj['prev_hash']} is not the previous entry's hash {self.head}")
+        body = obj["body"]
+        check(body, SCHEMAS[kind], "body")
+        entry = (bytes([2, kind]) + seq.to_bytes(8, "little") + bytes.fromhex(self.head)
+                 + recorded_at.to_bytes(8, "little", signed=True)
+                 + (transaction_bytes(body) if kind == 2 else canon(body)))
+        if len(entry) > 4 * 1024 * 1024:
+            raise Bad(f"the entry is {len(entry)} bytes, above 4 MiB")
+        digest = hashlib.sha256(entry).hexdigest()
+        if digest != obj["hash"]:
+            raise Bad(f"hash: the entry's bytes hash to {digest}, not {obj['hash']}")
+        if (kind == 0) != (seq == 1):
+            raise Bad("kind: group_defined is entry 1, and only entry 1")
+        self.fold(KINDS[kind], body, seq, digest)
+        self.seq, self.head = seq, digest
+
+    def fold(self, kind, b, seq, h):  # a checked entry; the checks that need the state raise Bad
+        if kind == "group_defined":
+            self.definition.append(["group", b])
+            self.pool.update((r["effective"], r) for r in b["pool"]["limits"])
+            self.macro.update((r["effective"], r["parameter"]) for r in b["macro_prudential"])
+        elif kind == "account_opened":
+            if b["id"] in self.accounts:
+                raise Bad(f"body.id: account {json.dumps(b['id'])} is already open")
+            self.accounts.add(b["id"])
+            self.definition.append(["account", b])
+        elif kind == "transaction":
+            self.fold_transaction(b, seq, h)
+        elif kind == "rates_imported":
+            self.rates.update(((r["currency"], r["market"], r["date"]), r["rate"]) for r in b["rows"])
+        elif kind == "limits_set":
+            if b["pool"] is None and b["macro_prudential"] is None:
+                raise Bad("body: neither pool nor macro_prudential is set")
+            if b["pool"] is not None:
+                if b["pool"]["effective"] != b["effective"]:
+                    raise Bad("body.pool.effective: differs from body.effective")
+                self.pool[b["effective"]] = b["pool"]
+            if b["macro_prudential"] is not None:
+                self.macro[b["effective"]] = b["macro_prudential"]
+        elif kind == "sweep_run":
+            self.sweeps.append([b["date"], seq, h])
+        elif kind == "interest_settled":
+            self.periods.append(["period", b["from"], b["to"], seq, h])
+            self.carry.update((c["currency"], c["carry"]) for c in b["carry"])
+        elif kind == "netting_cycle":
+            self.netting.append([b["cycle"], seq, h])
+        else:  # statement_imported: the first entry of each key is the statement
+            self.statements.setdefault(tuple(b["key"]), [*b["key"], b["content_hash"], seq])
+
+    def fold_transaction(self, b, seq, h):
+        check_transaction(b)
+        if b["id"] in self.tx_ids:
+            raise Bad(f"body.id: transaction id {json.dumps(b['id'])} is already in the journal")
+        for i, p in enumerate(b["postings"]):
+            if p["account"] not in self.accounts:
+                raise Bad(f"body.postings[{i}].account: {json.dumps(p['account'])} was never opened")
+        vd, rp, dd = b["value_date"], b["repayment"], b["drawdown"]
+        if rp is not None and rp["loan"] not in self.loans:
+            raise Bad(f"body.repayment.loan: {json.dumps(rp['loan'])} is not an earlier drawdown")
+        self.tx_ids.add(b["id"])
+        for p in b["postings"]:
+            by_date = self.balances.setdefault((p["account"], p["currency"]), {})
+            by_date[vd] = by_date.get(vd, 0) + int(p["amount"])
+        self.transactions.append([seq, b["id"], h])
+        if b["pool_flow"] is not None:
+            self.flows[vd] = self.flows.get(vd, 0) + int(b["pool_flow"]["amount"])
+        if dd is not None:
+            self.loans[b["id"]] = ["loan", b["id"], dd["entity"], dd["currency"], dd["principal"], vd,
+                                   dd["term_days"], dd["base_rate"], dd["usd_base_rate"], []]
+        if rp is not None:
+            self.loans[rp["loan"]][9].append([vd, rp["amount"]])
+
+    def parts(self):
+        """The nine parts' lines (str order is code-point order, which is UTF-8 byte order)."""
+        balances = []
+        for (account, currency), by_date in sorted(self.balances.items()):
+            changes = [[d, str(c)] for d, c in sorted(by_date.items()) if c]
+            if changes:
+                balances.append([account, currency, str(sum(by_date.values())), changes])
+        limits = [["pool", e, r["owners_equity"], r["inflow_leverage"], r["inflow_parameter"],
+                   r["outflow_coefficient"]] for e, r in sorted(self.pool.items())]
+        limits += [["macro_prudential", e, p] for e, p in sorted(self.macro.items())]
+        limits += [["flow", d, str(s)] for d, s in sorted(self.flows.items()) if s]
+        limits += [loan for _, loan in sorted(self.loans.items())]
+        interest = self.periods + [["carry", c, v] for c, v in sorted(self.carry.items()) if v != "0"]
+        return [self.definition, balances, self.transactions, [[*k, v] for k, v in sorted(self.rates.items())],
+                limits, sorted(self.sweeps, key=lambda r: r[0]), interest, sorted(self.netting, key=lambda r: r[0]),
+                [v for _, v in sorted(self.statements.items())]]
+
+    def part_digests(self):
+        return dict(zip(PARTS, map(lines_digest, self.parts())))
+
+    def state_digest(self):
+        return lines_digest([["cashpool-state", 2, self.seq, self.head], *map(list, self.part_digests().items())])
+
+def verify(lines):
+    """Verify an iterable of export lines (bytes); return (result, exit code, state)."""
+    if not CURRENCIES:
+        with open(CURRENCIES_CSV, newline="", encoding="utf-8") as f:  # code,minor_units,numeric,name
+            CURRENCIES.update((row["code"], int(row["minor_units"])) for row in csv.DictReader(f))
+    state = State()
+    for number, raw in enumerate(lines, 1):
+        try:
+            state.line(raw)
+        except (Bad, UnicodeEncodeError) as e:  # UnicodeEncodeError: a string with an unpaired surrogate
+            return {"ok": False, "first_bad_seq": state.seq + 1, "reason": f"line {number}: {e}"}, 3, state
+    return {"ok": True, "entries": state.seq, "head": state.head, "state_digest": state.state_digest()}, 0, state
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Verify a cashpool journal export (format 2).")
+    parser.add_argument("export", help="the JSON Lines export (cashpool audit export --format jsonl)")
+    for option in ("--checkpoint", "--proof"):
+        parser.add_argument(option, metavar="FILE", help="not supported yet")
+    args = parser.parse_args(argv)
+    if args.checkpoint is not None or args.proof is not None:
+        print("verify-journal.py: --checkpoint and --proof: not supported yet (see docs/FORMATS.md)", file=sys.stderr)
+        return 2
+    try:
+        with open(args.export, "rb") as f:
+            result, code, _ = verify(f)
+    except OSError as e:
+        print(f"verify-journal.py: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(result))
+    return code
+
+if __name__ == "__main__":
+    sys.exit(main())
