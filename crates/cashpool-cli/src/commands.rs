@@ -4,9 +4,9 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
+use cashpool_files::transactions::{parse_transactions_csv, parse_transactions_jsonl, ParsedBatch};
 use cashpool_ledger::audit::{self, VerifyReport};
 use cashpool_ledger::config::parse_group_config;
-use cashpool_ledger::input::{parse_transactions_csv, parse_transactions_jsonl, ParsedBatch};
 use cashpool_ledger::journal::Timestamp;
 use cashpool_ledger::money::{format_amount, format_grouped, Currency};
 use cashpool_ledger::storage::{JournalSnapshot, SledStorage, Storage, StorageError};
@@ -212,7 +212,7 @@ pub fn read_file(path: &Path) -> Result<String, Failure> {
 }
 
 pub fn parse_date(text: &str, flag: &str) -> Result<NaiveDate, Failure> {
-    cashpool_ledger::input::parse_iso_date(text).map_err(|reason| Failure::invalid(format!("{flag}: {reason}")))
+    cashpool_files::cell::date(text).map_err(|reason| Failure::invalid(format!("{flag}: {reason}")))
 }
 
 fn parse_currency(text: &str) -> Result<Currency, Failure> {
@@ -656,7 +656,7 @@ fn audit_export(
     let storage = open_storage(dir, read_only)?;
     let export = |out: &mut dyn std::io::Write| match format {
         ExportFormat::Jsonl => audit::export_jsonl(storage.as_ref(), out),
-        ExportFormat::Hledger => cashpool_ledger::hledger::export_hledger_range(storage.as_ref(), from, to, out),
+        ExportFormat::Hledger => cashpool_files::hledger::export_hledger_range(storage.as_ref(), from, to, out),
     };
     let result = match output {
         Some(path) => {
