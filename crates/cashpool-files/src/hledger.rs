@@ -26,19 +26,16 @@
 //! and the `account` declarations come from the accounts opened.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
-
-use chrono::NaiveDate;
-use rust_decimal::Decimal;
-
-use std::collections::HashMap;
 
 use cashpool_ledger::audit::{read_storage, AuditError, IntegrityError, StoredJournal};
 use cashpool_ledger::journal::{block_entries, ChainCursor, Entry, EntryBody, PostedTransaction};
 use cashpool_ledger::model::AccountSpec;
 use cashpool_ledger::money::{format_amount, Currency};
 use cashpool_ledger::storage::Storage;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
 
 /// Writes the store's whole journal as a plain-text hledger journal; returns the number of entries read.
 pub fn export_hledger(storage: &dyn Storage, out: &mut dyn Write) -> Result<u64, AuditError> {

@@ -22,6 +22,7 @@
 //! panics, whatever the input.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 use std::fmt;
 
