@@ -7,7 +7,7 @@
 //! through its public API. This crate turns files into those types and the
 //! journal into text, one module a format:
 //!
-//! - [`transactions`]: transactions CSV and JSON Lines, and [`transactions::column`],
+//! - [`transactions`]: transactions CSV and JSON Lines, and [`transactions::column()`],
 //!   which names a refusal's field as the file wrote it;
 //! - [`rates`]: the rates CSV;
 //! - [`invoices`]: the invoices CSV (netting);

@@ -14,7 +14,7 @@
 //! panic, whatever the input.
 //!
 //! A refusal of the ledger names a field of the request it saw
-//! (`postings[0].amount`); [`column`] and [`as_written`] name it as the file
+//! (`postings[0].amount`); [`column()`] and [`as_written`] name it as the file
 //! wrote it (`amount` in a CSV row).
 
 use std::fmt;
@@ -542,7 +542,7 @@ pub fn column(format: TransactionFormat, field: &str) -> &str {
 }
 
 /// `rejection` as the file wrote the transaction: its field named by
-/// [`column`], and for a CSV row, whose amount is the positive amount moved
+/// [`column()`], and for a CSV row, whose amount is the positive amount moved
 /// while the ledger saw the `from` leg's negative posting, the amounts of a
 /// `too_many_decimals` or `id_conflict` on that leg without their minus sign
 /// (`id_conflict` shows the row's amount and currency, not the leg's account).
