@@ -1,4 +1,4 @@
-//! `eligibility::parse_figures_csv` (base CNY) on any UTF-8 text: it must return,
+//! `cashpool_files::figures::parse_figures_csv` (base CNY) on any UTF-8 text: it must return,
 //! never panic. The rows it returns must keep the parser's promises, and
 //! `eligibility::check_eligibility` on them (with the example group) must not
 //! panic either and must agree with its own criteria.
@@ -7,8 +7,9 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
+use cashpool_files::figures::parse_figures_csv;
 use cashpool_ledger::config::{parse_group_config, GroupConfig};
-use cashpool_ledger::eligibility::{check_eligibility, parse_figures_csv};
+use cashpool_ledger::eligibility::check_eligibility;
 use chrono::NaiveDate;
 use libfuzzer_sys::fuzz_target;
 use rust_decimal::Decimal;

@@ -1,11 +1,12 @@
-//! `netting::parse_invoices_csv` on any UTF-8 text, then a netting cycle over
+//! `cashpool_files::invoices::parse_invoices_csv` on any UTF-8 text, then a netting cycle over
 //! what it returns: neither may panic, and the nets must sum to zero.
 #![no_main]
 
 use std::collections::{BTreeMap, HashSet};
 
+use cashpool_files::invoices::parse_invoices_csv;
 use cashpool_ledger::money::Currency;
-use cashpool_ledger::netting::{net_cycle, parse_invoices_csv, CycleInput, Mode};
+use cashpool_ledger::netting::{net_cycle, CycleInput, Mode};
 use chrono::NaiveDate;
 use libfuzzer_sys::fuzz_target;
 use rust_decimal::Decimal;
@@ -23,7 +24,8 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(invoice.amount.scale(), invoice.currency.minor_units(), "at the currency's minor units");
     }
     let usd = Currency::from_code("USD").expect("USD");
-    let entities: Vec<String> = invoices.iter().flat_map(|i| [i.payer.clone(), i.payee.clone()]).chain(["C".to_string()]).collect();
+    let entities: Vec<String> =
+        invoices.iter().flat_map(|i| [i.payer.clone(), i.payee.clone()]).chain(["C".to_string()]).collect();
     let rates: BTreeMap<Currency, Decimal> = invoices.iter().map(|i| (i.currency, Decimal::new(7, 1))).collect();
     let settled = HashSet::new();
     for mode in [Mode::Centre, Mode::Direct] {

@@ -1,12 +1,13 @@
-//! `rates::parse_rates_csv` (base CNY) on any UTF-8 text: it must return, never panic.
+//! `cashpool_files::rates::parse_rates_csv` (base CNY) on any UTF-8 text: it must return, never panic.
 //! Besides, the rows it returns must keep the parser's promises, and feeding
 //! them to a `RateBook` (insert, look up, convert) must not panic either.
 #![no_main]
 
 use std::collections::BTreeMap;
 
+use cashpool_files::rates::parse_rates_csv;
 use cashpool_ledger::money::Currency;
-use cashpool_ledger::rates::{parse_rates_csv, RateBook, RATE_DECIMALS_MAX};
+use cashpool_ledger::rates::{RateBook, RATE_DECIMALS_MAX};
 use libfuzzer_sys::fuzz_target;
 use rust_decimal::Decimal;
 

@@ -1,4 +1,4 @@
-//! `input::parse_transactions_csv` on any UTF-8 text: it must return, never panic.
+//! `cashpool_files::transactions::parse_transactions_csv` on any UTF-8 text: it must return, never panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -7,7 +7,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let batch = cashpool_ledger::input::parse_transactions_csv(text);
+    let batch = cashpool_files::transactions::parse_transactions_csv(text);
     for error in &batch.errors {
         let _ = error.to_string();
     }

@@ -42,12 +42,13 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use cashpool_files::invoices::parse_invoices_csv;
+use cashpool_files::rates::parse_rates_csv;
 use cashpool_ledger::audit;
 use cashpool_ledger::bank::{BankBalance, BankLine, BankStatement, StatementFormat};
 use cashpool_ledger::model::Purpose;
 use cashpool_ledger::money::Currency;
-use cashpool_ledger::netting::{parse_invoices_csv, Mode};
-use cashpool_ledger::rates::parse_rates_csv;
+use cashpool_ledger::netting::Mode;
 use cashpool_ledger::storage::{Commit, MemoryStorage, SledStorage, Storage, StorageError};
 use cashpool_ledger::tx::{PostingRequest, RateRequest, TransactionRequest};
 use cashpool_ledger::{BatchMode, Ledger, LedgerError};

@@ -16,12 +16,13 @@
 
 use std::str::FromStr;
 
+use cashpool_files::rates::{parse_rates_csv, parse_rates_csv_lines};
 use cashpool_ledger::audit;
 use cashpool_ledger::journal::EntryBody;
 use cashpool_ledger::limits::{LimitsChange, LimitsView, PoolParameters};
 use cashpool_ledger::model::{Classification, Purpose};
 use cashpool_ledger::money::Currency;
-use cashpool_ledger::rates::{parse_rates_csv, parse_rates_csv_lines, Market};
+use cashpool_ledger::rates::Market;
 use cashpool_ledger::storage::MemoryStorage;
 use cashpool_ledger::tx::{PostingRequest, RateRequest, TransactionRequest};
 use cashpool_ledger::{BatchMode, Ledger, Rejection};

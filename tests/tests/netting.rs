@@ -42,13 +42,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
+use cashpool_files::invoices::parse_invoices_csv;
+use cashpool_files::rates::parse_rates_csv;
 use cashpool_ledger::audit;
 use cashpool_ledger::cycle::NettingRun;
 use cashpool_ledger::journal::{EntryBody, PostedTransaction};
 use cashpool_ledger::model::Purpose;
 use cashpool_ledger::money::Currency;
-use cashpool_ledger::netting::{parse_invoices_csv, Exclusion, Invoice, Mode};
-use cashpool_ledger::rates::parse_rates_csv;
+use cashpool_ledger::netting::{Exclusion, Invoice, Mode};
 use cashpool_ledger::storage::MemoryStorage;
 use cashpool_ledger::tx::TransactionRequest;
 use cashpool_ledger::{BatchMode, Ledger, NettingOutcome};

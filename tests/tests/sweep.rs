@@ -15,10 +15,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
+use cashpool_files::rates::parse_rates_csv;
 use cashpool_ledger::journal::{EntryBody, PostedTransaction};
 use cashpool_ledger::model::{AccountKind, Purpose};
 use cashpool_ledger::money::Currency;
-use cashpool_ledger::rates::parse_rates_csv;
 use cashpool_ledger::storage::MemoryStorage;
 use cashpool_ledger::sweep::{Flow, SweepRun};
 use cashpool_ledger::tx::TransactionRequest;

@@ -5,10 +5,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cashpool_files::rates::parse_rates_csv;
 use cashpool_ledger::audit;
 use cashpool_ledger::journal::Timestamp;
 use cashpool_ledger::model::Purpose;
-use cashpool_ledger::rates::parse_rates_csv;
 use cashpool_ledger::storage::{BlockIter, Checkpoint, Commit, MemoryStorage, SledStorage, Storage, StorageError};
 use cashpool_ledger::tx::TransactionRequest;
 use cashpool_ledger::{BatchMode, Ledger};
@@ -334,7 +334,7 @@ fn netting_figures(entities: usize, invoices: usize) -> Result<serde_json::Value
         ));
     }
     let start = Instant::now();
-    let (parsed, errors) = cashpool_ledger::netting::parse_invoices_csv(&csv);
+    let (parsed, errors) = cashpool_files::invoices::parse_invoices_csv(&csv);
     let parse_elapsed = start.elapsed();
     if !errors.is_empty() || parsed.len() != list.len() {
         return Err(Failure::integrity("the bench invoices did not parse"));

@@ -4,9 +4,9 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
+use cashpool_files::transactions::{as_written, parse_transactions, ParsedBatch, TransactionFormat};
 use cashpool_ledger::audit::{self, VerifyReport};
 use cashpool_ledger::config::parse_group_config;
-use cashpool_ledger::input::{parse_transactions_csv, parse_transactions_jsonl, ParsedBatch};
 use cashpool_ledger::journal::Timestamp;
 use cashpool_ledger::money::{format_amount, format_grouped, Currency};
 use cashpool_ledger::storage::{JournalSnapshot, SledStorage, Storage, StorageError};
@@ -212,7 +212,7 @@ pub fn read_file(path: &Path) -> Result<String, Failure> {
 }
 
 pub fn parse_date(text: &str, flag: &str) -> Result<NaiveDate, Failure> {
-    cashpool_ledger::input::parse_iso_date(text).map_err(|reason| Failure::invalid(format!("{flag}: {reason}")))
+    cashpool_files::cell::date(text).map_err(|reason| Failure::invalid(format!("{flag}: {reason}")))
 }
 
 fn parse_currency(text: &str) -> Result<Currency, Failure> {
@@ -271,10 +271,11 @@ fn post(
     };
     let spinner = crate::output::spinner(&format!("posting {}…", file.display()));
     let text = read_file(file)?;
-    let ParsedBatch { rows, errors } = match input_format {
-        InputFormat::Csv => parse_transactions_csv(&text),
-        InputFormat::Jsonl => parse_transactions_jsonl(&text),
+    let file_format = match input_format {
+        InputFormat::Csv => TransactionFormat::Csv,
+        InputFormat::Jsonl => TransactionFormat::Jsonl,
     };
+    let ParsedBatch { rows, errors } = parse_transactions(file_format, &text);
     drop(text); // the rows own their text
     let mut problems: Vec<(u64, String, serde_json::Value)> = errors
         .iter()
@@ -299,39 +300,15 @@ fn post(
         cashpool_ledger::BatchOutcome { receipts: Vec::new(), rejected }
     };
     spinner.finish_and_clear();
-    let csv = input_format == InputFormat::Csv;
     for rejected in &outcome.rejected {
         let line = lines[rejected.index];
-        let mut rejection = rejected.rejection.clone();
-        // A CSV row's amount is the positive amount moved; the ledger saw it as
-        // the `from` leg's negative posting. Show it as the file wrote it.
-        if csv {
-            match &mut rejection {
-                cashpool_ledger::Rejection::TooManyDecimals { field, amount, .. } if field == "postings[0].amount" => {
-                    *amount = amount.trim_start_matches('-').to_string();
-                }
-                // `ACCOUNT -AMOUNT CCY` of the from leg: the row's amount and currency.
-                cashpool_ledger::Rejection::IdConflict { field, stored, given } if field == "postings[0].amount" => {
-                    for shown in [stored, given] {
-                        if let Some((_, rest)) = shown.split_once(' ') {
-                            *shown = rest.trim_start_matches('-').to_string();
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        let mut detail = serde_json::to_value(&rejection).unwrap_or_default();
+        // Named as the file wrote the transaction: a CSV row's columns, its positive amount.
+        let rejection = as_written(file_format, &rejected.rejection);
+        let detail = serde_json::to_value(&rejection).unwrap_or_default();
         let mut message = rejection.to_string();
         if let cashpool_ledger::Rejection::IdConflict { .. } = rejection {
             if let Some(first) = requests[..rejected.index].iter().position(|request| request.id == rejected.id) {
                 message.push_str(&format!(" (the id is used first on line {} of this file)", lines[first]));
-            }
-        }
-        if csv {
-            message = csv_field_names(&message);
-            if let Some(field) = detail.get_mut("field") {
-                *field = json!(csv_field_names(field.as_str().unwrap_or_default()));
             }
         }
         problems.push((
@@ -368,16 +345,6 @@ fn post(
         }
     }
     Ok(if problems.is_empty() { exit::OK } else { exit::INVALID })
-}
-
-/// A CSV row is a two-posting transaction: name its columns, not the postings.
-fn csv_field_names(text: &str) -> String {
-    text.replace("postings[0].account", "from")
-        .replace("postings[1].account", "to")
-        .replace("postings[0].currency", "currency")
-        .replace("postings[1].currency", "currency")
-        .replace("postings[0].amount", "amount")
-        .replace("postings[1].amount", "amount")
 }
 
 fn report_rejection(file: &Path, problems: &[(u64, String, serde_json::Value)], report: Format) -> Result<u8, Failure> {
@@ -656,7 +623,7 @@ fn audit_export(
     let storage = open_storage(dir, read_only)?;
     let export = |out: &mut dyn std::io::Write| match format {
         ExportFormat::Jsonl => audit::export_jsonl(storage.as_ref(), out),
-        ExportFormat::Hledger => cashpool_ledger::hledger::export_hledger_range(storage.as_ref(), from, to, out),
+        ExportFormat::Hledger => cashpool_files::hledger::export_hledger_range(storage.as_ref(), from, to, out),
     };
     let result = match output {
         Some(path) => {

@@ -602,7 +602,7 @@ pub fn simulate(dir: &Path, n_days: u32, seed: u64) -> Result<(Ledger, DemoRun),
     };
     let ledger = Ledger::create(Box::new(storage), EXAMPLE_GROUP, at(start, 0)).map_err(ledger_failure)?;
     let base = ledger.config().group.base_currency;
-    let (rates, errors) = cashpool_ledger::rates::parse_rates_csv(EXAMPLE_RATES, base);
+    let (rates, errors) = cashpool_files::rates::parse_rates_csv(EXAMPLE_RATES, base);
     if let Some(err) = errors.first() {
         return Err(Failure::integrity(format!("the demo's rates: {err}")));
     }

@@ -2,11 +2,12 @@
 
 use std::path::Path;
 
-use cashpool_ledger::eligibility::{check_eligibility, parse_figures_csv};
-use cashpool_ledger::input::InputError;
+use cashpool_files::figures::parse_figures_csv;
+use cashpool_files::rates::parse_rates_csv_lines;
+use cashpool_files::InputError;
+use cashpool_ledger::eligibility::check_eligibility;
 use cashpool_ledger::limits::{LimitsChange, LimitsView, PoolParameters};
 use cashpool_ledger::money::{format_amount, format_grouped, parse_decimal};
-use cashpool_ledger::rates::parse_rates_csv_lines;
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -537,7 +538,8 @@ pub fn net(
     cycle: Option<String>,
     format: Format,
 ) -> Result<u8, Failure> {
-    use cashpool_ledger::netting::{parse_invoices_csv, Mode};
+    use cashpool_files::invoices::parse_invoices_csv;
+    use cashpool_ledger::netting::Mode;
     let date = parse_date(&window.date, "--date")?;
     let window_from = window.from.as_deref().map(|text| parse_date(text, "--window-from")).transpose()?;
     let cycle = cycle.unwrap_or_else(|| date.to_string());

@@ -874,7 +874,7 @@ fn bad_dates_in_flags_are_invalid_input() {
 
 #[test]
 fn dates_in_flags_are_strict_iso_like_dates_in_files() {
-    // Transaction files reject these (input.rs `check_date`); the flags should too.
+    // Transaction files reject these (`cashpool_files::cell::date`); the flags should too.
     let pool = Pool::seeded();
     assert_bad_date_flags(
         &pool,

@@ -40,9 +40,9 @@ use tempfile::TempDir;
 
 const EXAMPLE_GROUP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/lingang-group.toml");
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/limits");
-const RATES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../cashpool-ledger/tests/fixtures/rates/november.csv");
+const RATES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../cashpool-files/tests/fixtures/rates/november.csv");
 const FIGURES: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../cashpool-ledger/tests/fixtures/eligibility/lingang-figures.csv");
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../cashpool-files/tests/fixtures/eligibility/lingang-figures.csv");
 
 /// Entries `init` writes for the example group: the definition, 11 accounts, 5 system accounts, 7 intercompany accounts.
 const INIT_ENTRIES: u64 = 24;

@@ -15,7 +15,7 @@ const EXAMPLE_GROUP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples
 const EXAMPLE_RATES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/rates-2026-11.csv");
 const RECON: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/recon");
 const FIGURES: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../cashpool-ledger/tests/fixtures/eligibility/lingang-figures.csv");
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../cashpool-files/tests/fixtures/eligibility/lingang-figures.csv");
 
 const COMMANDS: &[&[&str]] = &[
     &["init"],

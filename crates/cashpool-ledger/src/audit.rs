@@ -7,9 +7,11 @@
 //! value dates.
 
 use std::io::{BufRead, Write};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::GroupConfig;
 use crate::journal::{ChainCursor, Entry, EntryBody, EntryHash, Timestamp};
 use crate::ledger::{fold_storage, fold_storage_partial, journal_entries, reconcile_checkpoint, LedgerError};
 use crate::state::{State, StateDigest};
@@ -117,6 +119,43 @@ pub fn replay_storage(storage: &dyn Storage, to_seq: Option<u64>) -> Result<Repl
         None
     };
     Ok(ReplayReport { entries: state.head_seq, head: state.head_hash, state_digest: state.digest(), matches_store })
+}
+
+/// What [`read_storage`] read: how far the journal goes, and the group
+/// definition it holds.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct StoredJournal {
+    /// The entries read: the sequence number of the last one (0 for an empty journal).
+    pub entries: u64,
+    /// The chain head: the hash of the last entry ([`EntryHash::GENESIS`] for an empty journal).
+    pub head: EntryHash,
+    /// The group definition in force at the head (`None` for an empty journal).
+    pub config: Option<Arc<GroupConfig>>,
+}
+
+/// Reads the stored journal, checking it as [`replay_storage`] does (each
+/// entry decoded, its place in the hash chain and every ledger rule checked),
+/// and hands each good entry to `visit`, oldest first. Stops at the first bad
+/// entry with its error ([`AuditError::Integrity`] naming its sequence
+/// number), after `visit` saw every entry before it.
+///
+/// The stored counterpart of [`read_journal`]: for readers that render the
+/// journal in another form (the hledger export of `cashpool-files`) and must
+/// not render a journal that a replay would refuse. It keeps no per-entry
+/// state, and does not compare the store's balance checkpoint ([`verify_storage`] does).
+pub fn read_storage(storage: &dyn Storage, mut visit: impl FnMut(&Entry)) -> Result<StoredJournal, AuditError> {
+    let mut state = State::new(false);
+    let mut cursor = ChainCursor::new();
+    for item in journal_entries(storage, 1) {
+        let (entry, hash) = item.map_err(split)?;
+        cursor.accept(&entry, hash).map_err(|err| IntegrityError { seq: err.seq, reason: err.reason })?;
+        state.apply_entry(&entry, hash).map_err(|reason| IntegrityError { seq: entry.seq, reason })?;
+        debug_assert_eq!(state.head_seq, entry.seq, "the state's head follows the entries applied");
+        visit(&entry);
+    }
+    debug_assert_eq!(state.head_hash, cursor.head(), "the fold and the chain agree on the head");
+    Ok(StoredJournal { entries: state.head_seq, head: state.head_hash, config: state.config.clone() })
 }
 
 /// One line of a JSON Lines export.

@@ -46,8 +46,9 @@
 //! members on the trade list.
 //!
 //! The figures file is a CSV with the header
-//! `entity,residence,cross_border_receipts,cross_border_payments,revenue,major_violation_date`
-//! (see [`parse_figures_csv`]).
+//! `entity,residence,cross_border_receipts,cross_border_payments,revenue,major_violation_date`,
+//! read outside the core by `cashpool-files` (`cashpool_files::figures::parse_figures_csv`)
+//! into [`MemberFigures`].
 
 use std::collections::HashMap;
 
@@ -55,16 +56,11 @@ use chrono::{Months, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{GroupConfig, Residence, ID_LEN_MAX};
-use crate::input::{parse_iso_date, InputError, ROWS_MAX};
-use crate::input::{shown, CsvRecords};
-use crate::money::{format_amount, parse_amount, Currency, MoneyError};
+use crate::config::{GroupConfig, Residence};
+use crate::money::format_amount;
 
-/// The header of a figures CSV, exactly these columns in this order.
-pub const FIGURES_COLUMNS: [&str; 6] =
-    ["entity", "residence", "cross_border_receipts", "cross_border_payments", "revenue", "major_violation_date"];
-
-/// One member's previous-year figures: one good row of a figures CSV.
+/// One member's previous-year figures: one good row of a figures CSV
+/// (`cashpool_files::figures::parse_figures_csv`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberFigures {
     /// The 1-based physical line of the row.
@@ -113,202 +109,6 @@ pub struct EligibilityReport {
     /// totals, `no_major_violation` per entity in group order, and
     /// `management_system`.
     pub criteria: Vec<Criterion>,
-}
-
-// ---------------------------------------------------------------------------------------------
-// The figures CSV
-// ---------------------------------------------------------------------------------------------
-
-/// Parses a figures CSV: the header
-/// `entity,residence,cross_border_receipts,cross_border_payments,revenue,major_violation_date`,
-/// then one row per member.
-///
-/// - `entity`: the entity id (1 to 64 printable ASCII characters), one row per entity;
-/// - `residence`: `onshore` or `offshore`;
-/// - the three amounts: strict decimal strings (no sign, no separators, no
-///   exponent) of 0 or more with at most `base`'s minor units, returned at
-///   exactly its minor units;
-/// - `major_violation_date`: empty, or an ISO date `YYYY-MM-DD`.
-///
-/// Returns the good rows and an error for every bad field of every bad row
-/// (with its 1-based physical line), both in file order. A byte-order mark
-/// and blank lines are tolerated; a wrong header stops the parse. Never panics.
-pub fn parse_figures_csv(text: &str, base: Currency) -> (Vec<MemberFigures>, Vec<InputError>) {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rows: Vec<MemberFigures> = Vec::new();
-    let mut errors: Vec<InputError> = Vec::new();
-    let mut records = CsvRecords::new(text);
-    let mut header_seen = false;
-    let mut count = 0usize;
-    // Entity → the line of its first row.
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    while let Some((line, record)) = records.next_record(&mut errors) {
-        if !header_seen {
-            let found: Vec<&str> = record.iter().collect();
-            if found != FIGURES_COLUMNS {
-                let expected = format!("`{}`", FIGURES_COLUMNS.join(","));
-                errors.push(whole_row(line, crate::input::wrong_header(&FIGURES_COLUMNS, &expected, record)));
-                return (rows, errors);
-            }
-            header_seen = true;
-            continue;
-        }
-        if count >= ROWS_MAX {
-            errors.push(whole_row(
-                line,
-                format!("more than {ROWS_MAX} rows in one file (this row and the rest of the file were not read)"),
-            ));
-            break;
-        }
-        count += 1;
-        if record.len() != FIGURES_COLUMNS.len() {
-            errors.push(whole_row(
-                line,
-                format!(
-                    "expected {} fields as in the header, found {}{}; quote a field that contains a comma",
-                    FIGURES_COLUMNS.len(),
-                    record.len(),
-                    crate::input::width_diff(&FIGURES_COLUMNS, record)
-                ),
-            ));
-            continue;
-        }
-        let field = |idx: usize| record.get(idx).unwrap_or_default();
-        let mut row = RowErrors { line, errors: Vec::new() };
-        let entity = row.take("entity", check_entity(field(0)));
-        let residence = row.take("residence", check_residence(field(1)));
-        let receipts = row.take("cross_border_receipts", check_amount(field(2), base));
-        let payments = row.take("cross_border_payments", check_amount(field(3), base));
-        let revenue = row.take("revenue", check_amount(field(4), base));
-        let violation = row.take("major_violation_date", check_optional_date(field(5)));
-        let entity = entity.and_then(|entity| match seen.get(&entity) {
-            Some(first) => {
-                row.errors.push(InputError {
-                    line,
-                    field: Some("entity".to_string()),
-                    reason: format!("{} already has figures on line {first}; give one row per entity", shown(&entity)),
-                });
-                None
-            }
-            None => {
-                seen.insert(entity.clone(), line);
-                Some(entity)
-            }
-        });
-        if let (Some(entity), Some(residence), Some(receipts), Some(payments), Some(revenue), Some(violation)) =
-            (entity, residence, receipts, payments, revenue, violation)
-        {
-            if row.errors.is_empty() {
-                rows.push(MemberFigures {
-                    line,
-                    entity,
-                    residence,
-                    cross_border_receipts: receipts,
-                    cross_border_payments: payments,
-                    revenue,
-                    major_violation_date: violation,
-                });
-            }
-        }
-        errors.append(&mut row.errors);
-    }
-    if !header_seen && errors.is_empty() {
-        errors.push(whole_row(
-            1,
-            format!("the file is empty; a figures CSV starts with the header `{}`", FIGURES_COLUMNS.join(",")),
-        ));
-    }
-    (rows, errors)
-}
-
-/// The errors of one row, each naming its field.
-struct RowErrors {
-    line: u64,
-    errors: Vec<InputError>,
-}
-
-impl RowErrors {
-    fn take<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
-        match result {
-            Ok(value) => Some(value),
-            Err(reason) => {
-                self.errors.push(InputError { line: self.line, field: Some(field.to_string()), reason });
-                None
-            }
-        }
-    }
-}
-
-fn whole_row(line: u64, reason: String) -> InputError {
-    InputError { line, field: None, reason }
-}
-
-fn check_entity(text: &str) -> Result<String, String> {
-    if text.is_empty() {
-        return Err("is empty; name the entity id of the group definition".to_string());
-    }
-    if text.trim() != text {
-        return Err(format!("{} has leading or trailing spaces; remove them", shown(text)));
-    }
-    if text.len() > ID_LEN_MAX {
-        return Err(format!("is {} bytes long; an entity id has at most {ID_LEN_MAX}", text.len()));
-    }
-    if let Some(bad) = text.chars().find(|c| !c.is_ascii_graphic()) {
-        return Err(format!("{} contains {bad:?}; an entity id is printable ASCII without spaces", shown(text)));
-    }
-    Ok(text.to_string())
-}
-
-fn check_residence(text: &str) -> Result<Residence, String> {
-    match text {
-        "onshore" => Ok(Residence::Onshore),
-        "offshore" => Ok(Residence::Offshore),
-        other => Err(format!("unknown residence {}; expected onshore or offshore", shown(other))),
-    }
-}
-
-/// A previous-year figure: strict decimal, 0 or more, at most `base`'s minor units.
-fn check_amount(text: &str, base: Currency) -> Result<Decimal, String> {
-    if text.is_empty() {
-        return Err(format!("is empty; write the amount in {base}, 0 when there is none"));
-    }
-    let amount = parse_amount(text, base).map_err(|err| {
-        let detail = match err {
-            MoneyError::Invalid { reason, .. } => format!("{} is not a decimal: {reason}", shown(text)),
-            MoneyError::TooManyDecimals { minor_units, .. } => format!(
-                "{} has more decimals than {base} allows: expected at most {minor_units} decimal place(s)",
-                shown(text)
-            ),
-            MoneyError::Overflow => format!("{} is too large; an amount is at most 10^18", shown(text)),
-            other => other.to_string(),
-        };
-        let hint = if text.contains([',', '_', '\'']) {
-            "; remove the thousands separators"
-        } else if text.contains(['e', 'E']) {
-            "; exponent notation is not allowed: write the digits out"
-        } else if text.starts_with('+') {
-            "; drop the leading '+'"
-        } else if text.contains(char::is_whitespace) {
-            "; remove the spaces"
-        } else {
-            ""
-        };
-        format!("{detail}{hint}")
-    })?;
-    if amount.is_sign_negative() && !amount.is_zero() {
-        return Err(format!("{} is negative; previous-year figures are 0 or more", shown(text)));
-    }
-    // `-0` parses as zero: store it without its sign.
-    Ok(amount.abs())
-}
-
-fn check_optional_date(text: &str) -> Result<Option<NaiveDate>, String> {
-    if text.is_empty() {
-        return Ok(None);
-    }
-    parse_iso_date(text)
-        .map(Some)
-        .map_err(|reason| format!("{reason}; leave it empty when there was no major violation"))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,12 @@
 //!
 //! The core does no IO of its own beyond the [`storage::Storage`] it is given:
 //! no clock, no randomness. Time comes from the caller as a [`journal::Timestamp`].
+//!
+//! The core knows no file format, except for now the group definition TOML
+//! ([`config`]) and the journal's own JSON Lines export ([`audit`], the
+//! regulator's copy of the chain): the readers of the input files
+//! (transactions, rates, invoices, figures) and the hledger export are in the
+//! `cashpool-files` crate, which uses only this crate's public API.
 
 pub mod audit;
 pub mod bank;
@@ -16,8 +22,6 @@ mod currency_table;
 pub mod cycle;
 mod digest;
 pub mod eligibility;
-pub mod hledger;
-pub mod input;
 pub mod interest;
 pub mod journal;
 mod ledger;

@@ -1,4 +1,4 @@
-//! Multilateral netting: the invoices CSV, and one netting cycle.
+//! Multilateral netting: one netting cycle over intercompany invoices.
 //!
 //! A netting cycle takes the group's intercompany invoices, keeps the
 //! current-account items between two different members that fall due inside
@@ -12,9 +12,10 @@
 //! between members ([`Mode::Direct`]: exact pairs first, then greedy largest
 //! payer to largest receiver, at most n − 1 payments).
 //!
-//! The module is pure: no ledger state, no IO, no clock. [`parse_invoices_csv`]
-//! reads the invoices file the way the other parsers of the crate do (every bad
-//! row reported, never a panic); [`net_cycle`] runs a cycle.
+//! The module is pure: no ledger state, no IO, no clock. The invoices CSV is
+//! read outside the core, by `cashpool-files`
+//! (`cashpool_files::invoices::parse_invoices_csv`), into [`Invoice`]s;
+//! [`net_cycle`] runs a cycle.
 //!
 //! Arithmetic is exact until the one rounding of each net: every converted
 //! amount (`amount × rate`) is held as an `i128` at the largest scale any of
@@ -30,16 +31,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::input::{parse_iso_date, shown, CsvRecords, InputError};
 use crate::model::Purpose;
-use crate::money::{parse_decimal, to_currency_scale, Currency, MoneyError};
-use crate::tx::ID_LEN_MAX;
-
-/// Most invoice rows one file may hold.
-pub const INVOICES_MAX: usize = 1_000_000;
-
-/// The columns of an invoices CSV, exactly and in this order.
-pub const INVOICES_CSV_COLUMNS: [&str; 7] = ["id", "payer", "payee", "currency", "amount", "due_date", "purpose"];
+use crate::money::Currency;
 
 // ---------------------------------------------------------------------------
 // Data types
@@ -505,254 +498,9 @@ fn settle_directly<'a>(positions: &[(&'a str, i128)]) -> Vec<(&'a str, &'a str, 
     settlements
 }
 
-// ---------------------------------------------------------------------------
-// CSV
-// ---------------------------------------------------------------------------
-
-/// Parses the invoices CSV: the header `id,payer,payee,currency,amount,due_date,purpose`
-/// (exactly those columns, in that order), then one invoice a row: an id (1
-/// to 64 printable ASCII characters without spaces, commas or double quotes),
-/// payer and payee entity ids (1 to 64 printable ASCII characters without
-/// spaces), an active ISO 4217 currency, a strict decimal amount greater than
-/// zero with at most the currency's minor units, an ISO due date and a purpose
-/// (`current_account`, `pool_funding`, …). A UTF-8 byte-order mark and blank
-/// lines are tolerated; at most [`INVOICES_MAX`] rows.
-///
-/// Returns every good row, in file order (amounts at exactly the currency's
-/// minor units), and an [`InputError`] for every bad row (a row may report
-/// several fields), with 1-based physical line numbers (the header is line 1).
-/// Rows that parse are returned even when others are bad. Whether the ids are
-/// unique and the entities exist is [`net_cycle`]'s business. Never panics,
-/// whatever the input.
-pub fn parse_invoices_csv(text: &str) -> (Vec<Invoice>, Vec<InputError>) {
-    parse_limited(text, INVOICES_MAX)
-}
-
-fn error(line: u64, field: Option<&str>, reason: impl Into<String>) -> InputError {
-    InputError { line, field: field.map(str::to_string), reason: reason.into() }
-}
-
-fn expected_header() -> String {
-    format!("`{}`", INVOICES_CSV_COLUMNS.join(","))
-}
-
-fn parse_limited(text: &str, rows_max: usize) -> (Vec<Invoice>, Vec<InputError>) {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut invoices = Vec::new();
-    let mut errors = Vec::new();
-    let mut records = CsvRecords::new(text);
-    let mut header_seen = false;
-    let mut count = 0usize;
-    while let Some((line, record)) = records.next_record(&mut errors) {
-        if !header_seen {
-            if record.iter().eq(INVOICES_CSV_COLUMNS) {
-                header_seen = true;
-                continue;
-            }
-            errors.push(error(
-                line,
-                None,
-                crate::input::wrong_header(&INVOICES_CSV_COLUMNS, &expected_header(), record),
-            ));
-            return (invoices, errors);
-        }
-        if count >= rows_max {
-            errors.push(error(
-                line,
-                None,
-                format!(
-                    "more than {rows_max} invoices in one file; split the file into cycles \
-                     (this row and the rest of the file were not read)"
-                ),
-            ));
-            break;
-        }
-        count += 1;
-        if record.len() != INVOICES_CSV_COLUMNS.len() {
-            let hint = if record.iter().any(|f| f.contains(['\n', '\r'])) {
-                "; close the quoted field that runs on past the end of its line"
-            } else {
-                "; quote a field that contains a comma"
-            };
-            errors.push(error(
-                line,
-                None,
-                format!(
-                    "expected {} fields as in the header {}, found {}{}{hint}",
-                    INVOICES_CSV_COLUMNS.len(),
-                    expected_header(),
-                    record.len(),
-                    crate::input::width_diff(&INVOICES_CSV_COLUMNS, record)
-                ),
-            ));
-            continue;
-        }
-        let before = errors.len();
-        if let Some(invoice) = csv_row(record, line, &mut errors).filter(|_| errors.len() == before) {
-            invoices.push(invoice);
-        }
-    }
-    if !header_seen && errors.is_empty() {
-        errors.push(error(
-            1,
-            None,
-            format!("the file is empty; an invoices CSV starts with the header {}", expected_header()),
-        ));
-    }
-    (invoices, errors)
-}
-
-/// Checks one data row of the right width; every field error goes to `errors`.
-fn csv_row(record: &csv::StringRecord, line: u64, errors: &mut Vec<InputError>) -> Option<Invoice> {
-    let field = |idx: usize| record.get(idx).unwrap_or_default();
-    let id = take(errors, line, "id", check_invoice_id(field(0)));
-    let payer = take(errors, line, "payer", check_entity(field(1)));
-    let payee = take(errors, line, "payee", check_entity(field(2)));
-    let currency = take(errors, line, "currency", check_currency(field(3)));
-    let amount = take(errors, line, "amount", check_amount(field(4), currency));
-    let due_date = take(errors, line, "due_date", parse_iso_date(field(5)));
-    let purpose = take(errors, line, "purpose", check_purpose(field(6)));
-    Some(Invoice {
-        line,
-        id: id?,
-        payer: payer?,
-        payee: payee?,
-        currency: currency?,
-        amount: amount?,
-        due_date: due_date?,
-        purpose: purpose?,
-    })
-}
-
-/// `result`'s value, or `None` after recording its error against `field`.
-fn take<T>(errors: &mut Vec<InputError>, line: u64, field: &str, result: Result<T, String>) -> Option<T> {
-    result.map_err(|reason| errors.push(error(line, Some(field), reason))).ok()
-}
-
-fn check_invoice_id(text: &str) -> Result<String, String> {
-    if text.is_empty() {
-        return Err("is empty; every invoice needs an id".to_string());
-    }
-    if text.len() > ID_LEN_MAX {
-        return Err(format!("is {} bytes long; an invoice id may have at most {ID_LEN_MAX}", text.len()));
-    }
-    if let Some(bad) = text.chars().find(|&c| !c.is_ascii_graphic() || c == ',' || c == '"') {
-        return Err(format!(
-            "{} contains {bad:?}; an invoice id may hold printable ASCII only, without spaces, commas or double quotes",
-            shown(text)
-        ));
-    }
-    Ok(text.to_string())
-}
-
-fn check_entity(text: &str) -> Result<String, String> {
-    if text.is_empty() {
-        return Err("is empty; name the entity id, such as LGT-SH".to_string());
-    }
-    if text.len() > ID_LEN_MAX {
-        return Err(format!("is {} bytes long; an entity id may have at most {ID_LEN_MAX}", text.len()));
-    }
-    if let Some(bad) = text.chars().find(|c| !c.is_ascii_graphic()) {
-        return Err(format!(
-            "{} contains {bad:?}; an entity id is printable ASCII without spaces, such as LGT-SH",
-            shown(text)
-        ));
-    }
-    Ok(text.to_string())
-}
-
-fn check_currency(text: &str) -> Result<Currency, String> {
-    if text.is_empty() {
-        return Err("is empty; name the currency, such as USD".to_string());
-    }
-    if !(text.len() == 3 && text.bytes().all(|b| b.is_ascii_uppercase())) {
-        let hint = if text.len() == 3 && text.bytes().all(|b| b.is_ascii_alphabetic()) {
-            format!(" (write it in upper case: {})", text.to_ascii_uppercase())
-        } else {
-            String::new()
-        };
-        return Err(format!(
-            "{} is not a currency code; expected three upper-case letters of ISO 4217 such as USD{hint}",
-            shown(text)
-        ));
-    }
-    Currency::from_code(text).ok_or_else(|| format!("{} is not an active ISO 4217 currency", shown(text)))
-}
-
-/// A strict decimal greater than zero; with a known currency, at most its minor units.
-fn check_amount(text: &str, currency: Option<Currency>) -> Result<Decimal, String> {
-    if text.is_empty() {
-        return Err("is empty; write the amount as a decimal such as 1000.50".to_string());
-    }
-    let amount = parse_decimal(text).map_err(|err| {
-        let detail = match err {
-            MoneyError::Invalid { reason, .. } => format!("{} is not a decimal: {reason}", shown(text)),
-            other => other.to_string(),
-        };
-        let hint = if text.contains([',', '_', '\'']) {
-            "; remove the thousands separators"
-        } else if text.contains(['e', 'E']) {
-            "; exponent notation is not allowed: write the digits out"
-        } else if text.starts_with('+') {
-            "; drop the leading '+'"
-        } else if text.contains(char::is_whitespace) {
-            "; remove the spaces"
-        } else {
-            ""
-        };
-        format!("{detail}{hint}")
-    })?;
-    if amount.is_zero() {
-        return Err(format!("{} is zero; an invoice amount must be greater than zero", shown(text)));
-    }
-    if amount.is_sign_negative() {
-        return Err(format!(
-            "{} is negative; an invoice amount is what the payer owes the payee and must be greater than zero \
-             (for a credit note, swap payer and payee)",
-            shown(text)
-        ));
-    }
-    match currency {
-        Some(currency) => to_currency_scale(amount, currency).map_err(|err| match err {
-            MoneyError::TooManyDecimals { .. } => format!(
-                "{} has more decimals than {currency} allows ({}); write it in whole minor units",
-                shown(text),
-                currency.minor_units()
-            ),
-            MoneyError::Overflow => {
-                format!("{} is too large; an amount may be at most {}", shown(text), crate::money::amount_max())
-            }
-            other => format!("{}: {other}", shown(text)),
-        }),
-        // The currency's own error is reported; the scale cannot be checked without it.
-        None => Ok(amount),
-    }
-}
-
-fn check_purpose(text: &str) -> Result<Purpose, String> {
-    Purpose::parse(text).ok_or_else(|| {
-        let known: Vec<&str> = Purpose::ALL.iter().map(|p| p.as_str()).collect();
-        let what = if text.is_empty() { "is empty".to_string() } else { format!("unknown purpose {}", shown(text)) };
-        format!("{what}; expected one of: {} (only current_account invoices are netted)", known.join(", "))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stops_at_the_first_excess_row() {
-        let text = "id,payer,payee,currency,amount,due_date,purpose\n\
-                    I-1,A,B,USD,1.00,2026-11-02,current_account\n\n\
-                    I-2,A,B,USD,1.00,2026-11-02,current_account\n\
-                    I-3,A,B,USD,1.00,2026-11-02,current_account\n";
-        let (rows, errors) = parse_limited(text, 2);
-        assert_eq!(rows.len(), 2);
-        assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].line, 5);
-        assert!(errors[0].reason.contains("more than 2 invoices"), "{}", errors[0].reason);
-    }
 
     #[test]
     fn half_even_on_wide_scales() {

@@ -1,8 +1,8 @@
 //! The transaction file parsers: the contract's examples, a table of bad
 //! inputs in both formats, whole-file error collection, and fuzzing.
 
-use cashpool_ledger::input::POSTINGS_PARSE_MAX;
-use cashpool_ledger::input::*;
+use cashpool_files::transactions::POSTINGS_PARSE_MAX;
+use cashpool_files::transactions::*;
 use cashpool_ledger::model::Purpose;
 use cashpool_ledger::tx::{PostingRequest, RateRequest, TransactionRequest, POSTINGS_MAX};
 use chrono::NaiveDate;

@@ -2,12 +2,16 @@
 //! `hledger balance` on the export gives the balances `cashpool balances` gives,
 //! per account and currency (docs/HLEDGER.md).
 //!
-//! The export reads the store twice and keeps no per-entry state:
+//! The export reads the store twice, through the core's public API only, and
+//! keeps no per-entry state:
 //!
-//! 1. It folds the whole journal as `audit replay` does (each entry decoded,
-//!    its place in the hash chain checked, every ledger rule applied) into a
-//!    [`State`]: accounts, currencies, balances by value date, the head. It also
-//!    counts, per value date, the transactions the export will write.
+//! 1. It reads the whole journal as `audit replay` does
+//!    ([`cashpool_ledger::audit::read_storage`]: each entry decoded, its place
+//!    in the hash chain checked, every ledger rule applied), and keeps what the
+//!    file declares: the accounts opened, in order, and per account the
+//!    currencies it was ever posted in, with the sum of its postings
+//!    value-dated before `from` (the opening balances). It also counts, per
+//!    value date, the transactions the export will write.
 //! 2. It writes the header (what the file is, `commodity` and `account`
 //!    declarations), the opening balances when `from` is given, then reads the
 //!    journal again, checking the chain again up to the head of step 1, and
@@ -22,19 +26,16 @@
 //! and the `account` declarations come from the accounts opened.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
+use cashpool_ledger::audit::{read_storage, AuditError, IntegrityError, StoredJournal};
+use cashpool_ledger::journal::{block_entries, ChainCursor, Entry, EntryBody, PostedTransaction};
+use cashpool_ledger::model::AccountSpec;
+use cashpool_ledger::money::{format_amount, Currency};
+use cashpool_ledger::storage::Storage;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-
-use crate::audit::{AuditError, IntegrityError};
-use crate::journal::{ChainCursor, EntryBody, PostedTransaction};
-use crate::ledger::{journal_entries, LedgerError};
-use crate::model::AccountSpec;
-use crate::money::{format_amount, Currency};
-use crate::state::State;
-use crate::storage::Storage;
 
 /// Writes the store's whole journal as a plain-text hledger journal; returns the number of entries read.
 pub fn export_hledger(storage: &dyn Storage, out: &mut dyn Write) -> Result<u64, AuditError> {
@@ -70,11 +71,11 @@ pub fn export_hledger_range(
     let scan = scan(storage, range)?;
     write_header(out, &scan, range)?;
     if let Some(from) = from {
-        write_opening(out, &scan.state, from)?;
+        write_opening(out, &scan, from)?;
     }
     write_transactions(storage, &scan, range, out)?;
     out.flush()?;
-    Ok(scan.state.head_seq)
+    Ok(scan.journal.entries)
 }
 
 /// The hledger account name of an account id: the id itself when it is made
@@ -141,12 +142,22 @@ impl Range {
 
 /// What the first pass learns.
 struct Scan {
-    /// The whole journal folded: accounts, balances by value date, head.
-    state: State,
+    /// The journal read: its head and its group definition.
+    journal: StoredJournal,
+    /// Every account opened, in opening order.
+    accounts: Vec<AccountRead>,
     /// Per value date in the range, the transactions to write.
     dates: BTreeMap<NaiveDate, u64>,
     /// Entries per kind, in [`kind`] order.
     kinds: [u64; KINDS.len()],
+}
+
+/// One account as the first pass reads it.
+struct AccountRead {
+    spec: AccountSpec,
+    /// Every currency the account was ever posted in, with the sum of its
+    /// postings value-dated before the range's `from` (zero without `from`).
+    before: BTreeMap<Currency, Decimal>,
 }
 
 const KINDS: [&str; 9] = [
@@ -179,45 +190,65 @@ fn integrity(seq: u64, reason: impl Into<String>) -> AuditError {
     AuditError::Integrity(IntegrityError { seq, reason: reason.into() })
 }
 
-fn ledger_error(err: LedgerError) -> AuditError {
-    match err {
-        LedgerError::Storage(err) => AuditError::Storage(err),
-        LedgerError::Integrity { seq, reason } => integrity(seq, reason),
-        other => integrity(0, other.to_string()),
-    }
-}
-
-/// Pass 1: folds the journal, checking the chain and every rule, and counts the transactions to write.
+/// Pass 1: reads the journal, checking the chain and every rule, and keeps
+/// the accounts, their currencies and opening balances, and the transactions to write.
 fn scan(storage: &dyn Storage, range: Range) -> Result<Scan, AuditError> {
-    let mut state = State::new(false);
-    let mut cursor = ChainCursor::new();
+    let mut accounts: Vec<AccountRead> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
     let mut dates = BTreeMap::new();
     let mut kinds = [0; KINDS.len()];
-    for item in journal_entries(storage, 1) {
-        let (entry, hash) = item.map_err(ledger_error)?;
-        cursor.accept(&entry, hash).map_err(|err| integrity(err.seq, err.reason))?;
-        state.apply_entry(&entry, hash).map_err(|reason| integrity(entry.seq, reason))?;
+    // The first sum that left the decimal range (the rules keep every balance in it).
+    let mut overflow: Option<(u64, String)> = None;
+    let journal = read_storage(storage, |entry: &Entry| {
         kinds[kind(&entry.body)] += 1;
-        if let EntryBody::Transaction(tx) = &entry.body {
-            if range.holds(tx.value_date) {
-                *dates.entry(tx.value_date).or_insert(0) += 1;
+        match &entry.body {
+            EntryBody::AccountOpened(spec) => {
+                index.insert(spec.id.clone(), accounts.len());
+                accounts.push(AccountRead { spec: spec.clone(), before: BTreeMap::new() });
             }
+            EntryBody::Transaction(tx) => {
+                if range.holds(tx.value_date) {
+                    *dates.entry(tx.value_date).or_insert(0) += 1;
+                }
+                let counts = range.from.is_some_and(|from| tx.value_date < from);
+                for posting in &tx.postings {
+                    // The rules refuse a posting on an account never opened, so every one is found.
+                    let Some(&idx) = index.get(&posting.account) else { continue };
+                    let sum = accounts[idx].before.entry(posting.currency).or_insert(Decimal::ZERO);
+                    if counts {
+                        match sum.checked_add(posting.amount) {
+                            Some(total) => *sum = total,
+                            None => {
+                                overflow.get_or_insert((
+                                    entry.seq,
+                                    format!("the balance of {} overflows", posting.account),
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
         }
+    })?;
+    if let Some((seq, reason)) = overflow {
+        return Err(integrity(seq, reason));
     }
-    Ok(Scan { state, dates, kinds })
+    debug_assert_eq!(accounts.len(), index.len(), "account ids are unique");
+    Ok(Scan { journal, accounts, dates, kinds })
 }
 
 fn write_header(out: &mut dyn Write, scan: &Scan, range: Range) -> Result<(), AuditError> {
-    let state = &scan.state;
+    let journal = &scan.journal;
     writeln!(out, "; cashpool journal, exported for hledger (https://hledger.org); see docs/HLEDGER.md")?;
-    match &state.config {
+    match &journal.config {
         Some(config) => writeln!(out, "; group: {} ({})", config.group.id, description_text(&config.group.name))?,
         None => writeln!(out, "; group: none (the journal is empty)")?,
     }
     writeln!(
         out,
         "; journal: {} entries, head {} (the hash of entry {})",
-        state.head_seq, state.head_hash, state.head_seq
+        journal.entries, journal.head, journal.entries
     )?;
     let counts: Vec<String> =
         KINDS.iter().zip(scan.kinds).filter(|(_, n)| *n > 0).map(|(name, n)| format!("{name} {n}")).collect();
@@ -247,10 +278,10 @@ fn write_header(out: &mut dyn Write, scan: &Scan, range: Range) -> Result<(), Au
     writeln!(out)?;
 
     // Every currency an account holds or has ever had a posting in, with its minor units.
-    let mut currencies: Vec<Currency> = state
+    let mut currencies: Vec<Currency> = scan
         .accounts
         .iter()
-        .flat_map(|account| account.spec.currencies.iter().copied().chain(account.balances.iter().map(|(c, _)| *c)))
+        .flat_map(|account| account.spec.currencies.iter().copied().chain(account.before.keys().copied()))
         .collect();
     currencies.sort();
     currencies.dedup();
@@ -258,10 +289,10 @@ fn write_header(out: &mut dyn Write, scan: &Scan, range: Range) -> Result<(), Au
         // hledger wants a decimal mark in the directive: `1000.` is zero decimals.
         writeln!(out, "commodity 1000.{} {}", "0".repeat(currency.minor_units() as usize), currency.code())?;
     }
-    if !state.accounts.is_empty() {
+    if !scan.accounts.is_empty() {
         writeln!(out)?;
     }
-    for account in &state.accounts {
+    for account in &scan.accounts {
         write_account(out, &account.spec)?;
     }
     Ok(())
@@ -277,26 +308,26 @@ fn write_account(out: &mut dyn Write, spec: &AccountSpec) -> Result<(), AuditErr
 }
 
 /// The opening transaction: per account and currency, the balance value-dated before `from`.
-fn write_opening(out: &mut dyn Write, state: &State, from: NaiveDate) -> Result<(), AuditError> {
-    let before = from.pred_opt();
+fn write_opening(out: &mut dyn Write, scan: &Scan, from: NaiveDate) -> Result<(), AuditError> {
     let mut postings = Vec::new();
     let mut sums: BTreeMap<Currency, Decimal> = BTreeMap::new();
-    for (idx, account) in state.accounts.iter().enumerate() {
-        let idx = u32::try_from(idx).expect("account index fits u32");
-        for (currency, _) in &account.balances {
-            let balance = match before {
-                Some(day) => state.balance(idx, *currency, Some(day)),
-                None => Decimal::ZERO,
-            };
+    for account in &scan.accounts {
+        for (currency, sum) in &account.before {
+            // Every balance carries exactly its currency's minor units.
+            let mut balance = *sum;
+            balance.rescale(currency.minor_units());
             if !balance.is_zero() {
-                *sums.entry(*currency).or_default() += balance;
+                let total = sums.entry(*currency).or_default();
+                *total = total.checked_add(balance).ok_or_else(|| {
+                    integrity(scan.journal.entries, format!("the balances before {from} overflow in {currency}"))
+                })?;
                 postings.push((account_name(&account.spec.id), *currency, balance));
             }
         }
     }
     if let Some((currency, sum)) = sums.iter().find(|(_, sum)| !sum.is_zero()) {
         return Err(integrity(
-            state.head_seq,
+            scan.journal.entries,
             format!("the balances before {from} sum to {} in {currency}, not zero", format_amount(*sum, *currency)),
         ));
     }
@@ -402,27 +433,35 @@ impl Reorder {
     }
 }
 
-/// Pass 2: reads the journal again up to the head of pass 1 and writes the transactions in the range.
+/// Pass 2: reads the journal again up to the head of pass 1, checking the
+/// chain (the rules were checked by pass 1), and writes the transactions in the range.
 fn write_transactions(storage: &dyn Storage, scan: &Scan, range: Range, out: &mut dyn Write) -> Result<(), AuditError> {
-    let head_seq = scan.state.head_seq;
+    let head_seq = scan.journal.entries;
     let changed = |seq: u64| integrity(seq, "the journal changed while it was exported");
     let mut reorder = Reorder { remaining: scan.dates.clone(), waiting: BTreeMap::new() };
     let mut cursor = ChainCursor::new();
     if head_seq > 0 {
-        for item in journal_entries(storage, 1) {
-            let (entry, hash) = item.map_err(ledger_error)?;
-            cursor.accept(&entry, hash).map_err(|err| integrity(err.seq, err.reason))?;
-            if let EntryBody::Transaction(tx) = &entry.body {
-                if range.holds(tx.value_date) {
-                    reorder.push(out, entry.seq, tx)?;
-                }
+        'blocks: for block in storage.blocks(1) {
+            let (first_seq, bytes) = block?;
+            if first_seq != cursor.next_seq() {
+                return Err(integrity(cursor.next_seq(), format!("the next stored block starts at entry {first_seq}")));
             }
-            if entry.seq == head_seq {
-                break;
+            // One entry decoded at a time: a block holds a whole commit.
+            for part in block_entries(&bytes) {
+                let part = part.map_err(|err| integrity(cursor.next_seq(), err.to_string()))?;
+                let (entry, _) = cursor.accept_bytes(part).map_err(|err| integrity(err.seq, err.reason))?;
+                if let EntryBody::Transaction(tx) = &entry.body {
+                    if range.holds(tx.value_date) {
+                        reorder.push(out, entry.seq, tx)?;
+                    }
+                }
+                if entry.seq == head_seq {
+                    break 'blocks;
+                }
             }
         }
     }
-    if cursor.next_seq() != head_seq + 1 || cursor.head() != scan.state.head_hash {
+    if cursor.next_seq() != head_seq + 1 || cursor.head() != scan.journal.head {
         return Err(changed(cursor.next_seq()));
     }
     if !reorder.remaining.is_empty() || !reorder.waiting.is_empty() {
@@ -436,11 +475,11 @@ mod tests {
     use std::str::FromStr;
 
     use super::*;
-    use crate::journal::Timestamp;
-    use crate::model::Purpose;
-    use crate::storage::MemoryStorage;
-    use crate::tx::{PostingRequest, RateRequest, TransactionRequest};
-    use crate::Ledger;
+    use cashpool_ledger::journal::Timestamp;
+    use cashpool_ledger::model::Purpose;
+    use cashpool_ledger::storage::MemoryStorage;
+    use cashpool_ledger::tx::{PostingRequest, RateRequest, TransactionRequest};
+    use cashpool_ledger::Ledger;
 
     const GROUP_TOML: &str = r#"
 [group]

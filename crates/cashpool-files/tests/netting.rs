@@ -5,7 +5,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use cashpool_ledger::input::InputError;
+use cashpool_files::invoices::*;
+use cashpool_files::InputError;
 use cashpool_ledger::model::Purpose;
 use cashpool_ledger::money::{round_half_even, Currency};
 use cashpool_ledger::netting::*;

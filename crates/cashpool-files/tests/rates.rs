@@ -2,7 +2,8 @@
 //! fixture), the rate book's lookups, insert atomicity, exact conversion, and
 //! fuzzing of the parser.
 
-use cashpool_ledger::input::InputError;
+use cashpool_files::rates::*;
+use cashpool_files::InputError;
 use cashpool_ledger::model::Zone;
 use cashpool_ledger::money::Currency;
 use cashpool_ledger::rates::*;

@@ -1,8 +1,9 @@
 //! The pool's eligibility check: the figures CSV parser and the criteria,
 //! through the public API only.
 
+use cashpool_files::figures::parse_figures_csv;
 use cashpool_ledger::config::{parse_group_config, GroupConfig, Residence};
-use cashpool_ledger::eligibility::{check_eligibility, parse_figures_csv, Criterion, EligibilityReport, MemberFigures};
+use cashpool_ledger::eligibility::{check_eligibility, Criterion, EligibilityReport, MemberFigures};
 use cashpool_ledger::money::Currency;
 use chrono::NaiveDate;
 
