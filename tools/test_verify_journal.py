@@ -285,7 +285,11 @@ class Journals(unittest.TestCase):
         self.assertBad(run(None, lines), 1, "line 1:", "-0")
         lines[0] = lines[0].replace(b'"members_min": -0', b'"members_min": 3.0')
         self.assertBad(run(None, lines), 1, "line 1:", "members_min")
-        self.assertBad(run(None, [json.dumps(e).encode() for e in basic()] + [b"\n"]), 5, "line 5:", "JSON")
+        # Blank lines are skipped (docs/FORMATS.md): the same entries and head as without them.
+        plain = run(None, [json.dumps(e).encode() for e in basic()])
+        blank = run(None, [b"\n"] + [json.dumps(e).encode() for e in basic()] + [b"  \r\n"])
+        self.assertTrue(blank["ok"], blank)
+        self.assertEqual((blank["entries"], blank["head"]), (plain["entries"], plain["head"]))
 
     def test_group_defined_only_first(self):
         entries = chain([("account_opened", SH)])

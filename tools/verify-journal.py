@@ -370,6 +370,7 @@ def verify(lines):
             CURRENCIES.update((row["code"], int(row["minor_units"])) for row in csv.DictReader(f))
     state = State()
     for number, raw in enumerate(lines, 1):
+        if not raw.strip(): continue  # blank lines are skipped (docs/FORMATS.md)
         try:
             state.line(raw)
         except (Bad, UnicodeEncodeError) as e:  # UnicodeEncodeError: a string with an unpaired surrogate

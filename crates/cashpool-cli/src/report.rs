@@ -22,10 +22,10 @@ use std::path::Path;
 
 use cashpool_ledger::journal::EntryBody;
 use cashpool_ledger::limits::{CapUse, LimitsView};
-use cashpool_ledger::model::AccountKind;
 use cashpool_ledger::money::{format_grouped, group_thousands, Currency};
+use cashpool_ledger::totals::{balance_totals, position_totals};
 use cashpool_ledger::{BalanceRow, Ledger, PositionRow};
-use cashpool_recon::{ReconOptions, Reconciler, Report};
+use cashpool_recon::{DayMatch, ReconOptions, Reconciler, Report};
 use chrono::NaiveDate;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -88,21 +88,6 @@ struct PositionSeries {
     values: Vec<Decimal>,
 }
 
-/// A bank statement the journal holds, for the match rate by statement date.
-struct StatementInfo {
-    seq: u64,
-    date: Option<NaiveDate>,
-    lines: usize,
-    end_of_day: bool,
-}
-
-/// The match rate of the end-of-day statements of one statement date.
-struct DayMatch {
-    date: NaiveDate,
-    lines: usize,
-    matched: usize,
-}
-
 struct ReportData {
     group_id: String,
     group_name: String,
@@ -135,19 +120,16 @@ struct ReportData {
     match_by_date: Vec<DayMatch>,
 }
 
-fn is_own(id: &str, kind: AccountKind) -> bool {
-    !id.starts_with("EXT-") && !id.starts_with("SYS-") && !matches!(kind, AccountKind::External | AccountKind::System)
-}
-
-/// Reads the journal once (balances, value dates, statements, reconciliation)
-/// and asks the ledger for positions and limits at each chart date.
+/// Reads the journal once (value dates, reconciliation) and asks the ledger
+/// for balances, positions and limits at each chart date: every figure is the
+/// ledger's or the reconciliation's.
 fn collect(ledger: &Ledger, generated: String) -> Result<ReportData, Failure> {
     let config = ledger.config();
     let (head_seq, head_hash) = ledger.head();
     let accounts: Vec<OwnAccount> = ledger
         .accounts()
         .into_iter()
-        .filter(|spec| is_own(&spec.id, spec.kind))
+        .filter(|spec| spec.kind.is_own())
         .enumerate()
         .map(|(idx, spec)| OwnAccount {
             zone: spec.zone.map_or("", |zone| zone.as_str()),
@@ -159,49 +141,37 @@ fn collect(ledger: &Ledger, generated: String) -> Result<ReportData, Failure> {
         .collect();
     let index: HashMap<&str, usize> = accounts.iter().enumerate().map(|(idx, a)| (a.id.as_str(), idx)).collect();
 
-    // One pass over the journal: value dates, own accounts' flows by value date, statements, reconciliation.
+    // One pass over the journal: value dates, reconciliation (with the match rate per statement date).
     let mut value_dates = BTreeSet::new();
-    let mut flows: BTreeMap<(usize, Currency), BTreeMap<NaiveDate, Decimal>> = BTreeMap::new();
-    let mut statements = Vec::new();
     let mut reconciler = Reconciler::new(ReconOptions::default());
     for item in ledger.entries(1) {
         let (entry, _) = item.map_err(ledger_failure)?;
-        match &entry.body {
-            EntryBody::Transaction(tx) => {
-                value_dates.insert(tx.value_date);
-                for posting in &tx.postings {
-                    if let Some(&idx) = index.get(posting.account.as_str()) {
-                        *flows.entry((idx, posting.currency)).or_default().entry(tx.value_date).or_default() +=
-                            posting.amount;
-                    }
-                }
-            }
-            EntryBody::StatementImported(imported) => statements.push(StatementInfo {
-                seq: entry.seq,
-                date: imported.statement.date,
-                lines: imported.statement.lines.len(),
-                end_of_day: imported.statement.format.is_end_of_day(),
-            }),
-            _ => {}
+        if let EntryBody::Transaction(tx) = &entry.body {
+            value_dates.insert(tx.value_date);
         }
         reconciler.push(&entry);
     }
-    let recon = reconciler.finish();
+    let (recon, match_by_date) = reconciler.finish_by_date();
     let value_dates: Vec<NaiveDate> = value_dates.into_iter().collect();
     let dates = sample_dates(&value_dates, MAX_POINTS);
 
-    let latest: Vec<BalanceRow> = ledger
-        .balances(None, None, None)
-        .map_err(ledger_failure)?
-        .into_iter()
-        .filter(|row| index.contains_key(row.account.as_str()))
-        .collect();
+    let own_rows = |as_of: Option<NaiveDate>| -> Result<Vec<BalanceRow>, Failure> {
+        Ok(ledger
+            .balances(as_of, None, None)
+            .map_err(ledger_failure)?
+            .into_iter()
+            .filter(|row| index.contains_key(row.account.as_str()))
+            .collect())
+    };
+    let latest = own_rows(None)?;
+    // The own accounts' balances at the end of each chart date.
+    let dated: Vec<Vec<BalanceRow>> = dates.iter().map(|date| own_rows(Some(*date))).collect::<Result<_, _>>()?;
     let base = config.group.base_currency;
     let mut currencies: Vec<Currency> = latest.iter().map(|row| row.currency).collect();
-    currencies.extend(flows.keys().map(|(_, currency)| *currency));
     currencies.sort_by_key(|currency| (*currency != base, *currency));
     currencies.dedup();
 
+    let totals: Vec<_> = dated.iter().map(balance_totals).collect();
     let balances = currencies
         .iter()
         .map(|&currency| {
@@ -210,15 +180,25 @@ fn collect(ledger: &Ledger, generated: String) -> Result<ReportData, Failure> {
                 .filter(|row| row.currency == currency)
                 .filter_map(|row| index.get(row.account.as_str()).copied())
                 .collect();
-            holders.extend(flows.keys().filter(|(_, ccy)| *ccy == currency).map(|(idx, _)| *idx));
             holders.sort_unstable();
             holders.dedup();
-            let empty = BTreeMap::new();
             let series: Vec<(usize, Vec<Decimal>)> = holders
                 .into_iter()
-                .map(|idx| (idx, balances_at(flows.get(&(idx, currency)).unwrap_or(&empty), &dates)))
+                .map(|idx| {
+                    let id = accounts[idx].id.as_str();
+                    let at_dates = dated
+                        .iter()
+                        .map(|rows| {
+                            rows.iter()
+                                .find(|row| row.account == id && row.currency == currency)
+                                .map_or(Decimal::ZERO, |row| row.balance)
+                        })
+                        .collect();
+                    (idx, at_dates)
+                })
                 .collect();
-            let total = (0..dates.len()).map(|i| series.iter().map(|(_, values)| values[i]).sum()).collect();
+            let total =
+                totals.iter().map(|per_currency| per_currency.get(&currency).copied().unwrap_or_default()).collect();
             CurrencyBalances { currency, accounts: series, total }
         })
         .collect();
@@ -254,7 +234,6 @@ fn collect(ledger: &Ledger, generated: String) -> Result<ReportData, Failure> {
 
     let limits = dates.iter().map(|date| ledger.limits(Some(*date))).collect();
     let latest_limits = ledger.limits(None);
-    let match_by_date = match_rate_by_date(&statements, &recon);
 
     Ok(ReportData {
         group_id: config.group.id.clone(),
@@ -297,45 +276,7 @@ fn sample_dates(dates: &[NaiveDate], max: usize) -> Vec<NaiveDate> {
     picked
 }
 
-/// The balance at the end of each of `dates` (sorted): the sum of the flows value-dated on or before it.
-fn balances_at(flows: &BTreeMap<NaiveDate, Decimal>, dates: &[NaiveDate]) -> Vec<Decimal> {
-    let mut running = Decimal::ZERO;
-    let mut pending = flows.iter().peekable();
-    dates
-        .iter()
-        .map(|date| {
-            while let Some((_, amount)) = pending.next_if(|(value_date, _)| *value_date <= date) {
-                running += *amount;
-            }
-            running
-        })
-        .collect()
-}
-
-/// Lines and matched lines of the end-of-day statements per statement date.
-fn match_rate_by_date(statements: &[StatementInfo], report: &Report) -> Vec<DayMatch> {
-    let mut matched_per_statement: HashMap<u64, BTreeSet<usize>> = HashMap::new();
-    for row in &report.matches {
-        for line in &row.lines {
-            if let Some((seq, n)) = cashpool_recon::recon::parse_line_id(line) {
-                matched_per_statement.entry(seq).or_default().insert(n);
-            }
-        }
-    }
-    let mut days: BTreeMap<NaiveDate, (usize, usize)> = BTreeMap::new();
-    for st in statements.iter().filter(|st| st.end_of_day) {
-        let Some(date) = st.date else { continue };
-        let day = days.entry(date).or_default();
-        day.0 += st.lines;
-        day.1 += matched_per_statement.get(&st.seq).map_or(0, BTreeSet::len);
-    }
-    days.into_iter()
-        .filter(|(_, (lines, _))| *lines > 0)
-        .map(|(date, (lines, matched))| DayMatch { date, lines, matched })
-        .collect()
-}
-
-/// `part` of `whole` in percent, cut (not rounded) to `dp` decimals, as the reconciliation report does.
+/// The share of a cap used, in percent, cut (not rounded) to `dp` decimals.
 fn percent(part: Decimal, whole: Decimal, dp: u32) -> Option<String> {
     if whole.is_zero() {
         return None;
@@ -1038,7 +979,7 @@ fn render_balances(out: &mut String, r: &ReportData) {
         let _ = write!(out, "<th class=\"num\">{ccy}</th>");
     }
     out.push_str("</tr></thead><tbody>");
-    let mut totals: BTreeMap<Currency, Decimal> = BTreeMap::new();
+    let totals = balance_totals(&r.latest);
     for account in &r.accounts {
         let _ = write!(
             out,
@@ -1051,7 +992,6 @@ fn render_balances(out: &mut String, r: &ReportData) {
         for ccy in &r.currencies {
             match r.latest.iter().find(|row| row.account == account.id && row.currency == *ccy) {
                 Some(row) => {
-                    *totals.entry(*ccy).or_default() += row.balance;
                     let attrs = format!(r#" data-account="{}" data-currency="{ccy}""#, esc(&account.id));
                     out.push_str(&amount_cell(row.balance, *ccy, &attrs));
                 }
@@ -1083,7 +1023,7 @@ fn render_positions(out: &mut String, r: &ReportData) {
     }
     out.push_str("<div class=\"grid\">");
     for (ccy, members) in &r.positions {
-        let net: Decimal = r.latest_positions.iter().filter(|row| row.currency == *ccy).map(|row| row.position).sum();
+        let net = position_totals(&r.latest_positions).get(ccy).copied().unwrap_or_default();
         let _ = write!(
             out,
             r#"<div class="card" id="positions-{ccy}"><div class="card-head"><h3>{ccy}</h3><div class="figure">{} {}<small>net of {} member(s), latest</small></div></div>"#,
@@ -1301,22 +1241,13 @@ fn render_recon(out: &mut String, r: &ReportData) {
         let dates = sample_dates(&dates, MAX_POINTS);
         let days: Vec<&DayMatch> =
             r.match_by_date.iter().filter(|day| dates.binary_search(&day.date).is_ok()).collect();
-        let rates: Vec<Option<f64>> =
-            days.iter().map(|day| Some(day.matched as f64 * 100.0 / day.lines as f64)).collect();
+        let rates: Vec<Option<f64>> = days.iter().map(|day| Some(day.percent())).collect();
         let mut series = Series::new("Match rate", ACCENT, Stroke::Main, rates);
         series.notes = days
             .iter()
-            .map(|day| {
-                format!(
-                    "{}: {} of {} lines matched ({}%)",
-                    day.date,
-                    day.matched,
-                    day.lines,
-                    percent(Decimal::from(day.matched), Decimal::from(day.lines), 2).unwrap_or_default()
-                )
-            })
+            .map(|day| format!("{}: {} of {} lines matched ({}%)", day.date, day.matched, day.lines, day.match_rate))
             .collect();
-        let low = days.iter().map(|day| day.matched as f64 * 100.0 / day.lines as f64).fold(100.0f64, f64::min);
+        let low = days.iter().map(|day| day.percent()).fold(100.0f64, f64::min);
         out.push_str("<div class=\"split\" style=\"margin-top:0\"><div class=\"card\" id=\"match-rate\"><div class=\"card-head\"><h3>Match rate by statement date</h3><div class=\"figure\">");
         let _ = write!(out, "{}%<small>overall</small></div></div>", esc(&report.match_rate));
         out.push_str(&line_chart(&Chart {
@@ -1529,18 +1460,45 @@ mod tests {
 
     #[test]
     fn balances_fold_the_flows_up_to_each_date() {
-        let flows: BTreeMap<NaiveDate, Decimal> = [
-            (d("2026-11-02"), Decimal::new(10000, 2)),
-            (d("2026-11-03"), Decimal::new(-2550, 2)),
-            (d("2026-11-05"), Decimal::new(1, 2)),
-        ]
-        .into_iter()
-        .collect();
+        // The report charts the ledger's balance at the end of each chart date.
+        use cashpool_ledger::journal::Timestamp;
+        use cashpool_ledger::model::Purpose;
+        use cashpool_ledger::storage::MemoryStorage;
+        use cashpool_ledger::tx::TransactionRequest;
+        use cashpool_ledger::BatchMode;
+        let ledger = Ledger::create(Box::new(MemoryStorage::new()), cashpool_sim::EXAMPLE_GROUP, Timestamp::EPOCH)
+            .expect("create");
+        let flows = [
+            ("2026-11-02", "EXT-OFFSHORE", "HK-OPS", Decimal::new(10000, 2)),
+            ("2026-11-03", "HK-OPS", "EXT-OFFSHORE", Decimal::new(2550, 2)),
+            ("2026-11-05", "EXT-OFFSHORE", "HK-OPS", Decimal::new(1, 2)),
+        ];
+        let requests: Vec<TransactionRequest> = flows
+            .iter()
+            .enumerate()
+            .map(|(idx, (date, from, to, amount))| {
+                TransactionRequest::transfer(
+                    format!("T{idx}"),
+                    d(date),
+                    *from,
+                    *to,
+                    "USD",
+                    *amount,
+                    Purpose::CurrentAccount,
+                    "",
+                    "",
+                )
+            })
+            .collect();
+        let outcome = ledger.post_batch(&requests, BatchMode::Atomic, "test", Timestamp::EPOCH).expect("post");
+        assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
+        let usd = Currency::from_code("USD").expect("USD");
         let dates = [d("2026-11-01"), d("2026-11-03"), d("2026-11-04"), d("2026-11-06")];
-        assert_eq!(
-            balances_at(&flows, &dates),
-            vec![Decimal::ZERO, Decimal::new(7450, 2), Decimal::new(7450, 2), Decimal::new(7451, 2)]
-        );
+        let at_dates: Vec<Decimal> = dates
+            .iter()
+            .map(|date| ledger.balances(Some(*date), Some("HK-OPS"), Some(usd)).expect("balances")[0].balance)
+            .collect();
+        assert_eq!(at_dates, vec![Decimal::ZERO, Decimal::new(7450, 2), Decimal::new(7450, 2), Decimal::new(7451, 2)]);
     }
 
     #[test]

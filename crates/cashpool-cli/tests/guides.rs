@@ -66,7 +66,7 @@ const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 const GUIDES: [&str; 2] = ["docs/TREASURY-DAY.md", "docs/REGULATOR.md"];
 
 /// Programs other than `cashpool` a guide may use; their lines run only where installed.
-const OTHER_PROGRAMS: [&str; 1] = ["hledger"];
+const OTHER_PROGRAMS: [&str; 2] = ["hledger", "python3"];
 
 /// The variables a guide may `export`.
 const VARIABLES: [&str; 3] = ["CASHPOOL_DATA", "CASHPOOL_OPERATOR", "CASHPOOL_NOW"];
@@ -211,6 +211,11 @@ impl Session {
     fn new() -> Session {
         let work = tempfile::tempdir().expect("tempdir");
         copy_dir(&Path::new(REPO).join("examples"), &work.path().join("examples"));
+        // `python3 tools/verify-journal.py …` (REGULATOR.md) reads docs/currencies.csv beside it.
+        copy_dir(&Path::new(REPO).join("tools"), &work.path().join("tools"));
+        std::fs::create_dir_all(work.path().join("docs")).expect("create docs/");
+        std::fs::copy(Path::new(REPO).join("docs/currencies.csv"), work.path().join("docs/currencies.csv"))
+            .expect("copy docs/currencies.csv");
         let env = BTreeMap::from([("CASHPOOL_NOW".to_string(), common::NOW.to_string())]);
         Session { work, env }
     }

@@ -34,6 +34,7 @@ mod settle;
 mod state;
 pub mod storage;
 pub mod sweep;
+pub mod totals;
 pub mod tx;
 
 pub use ledger::{

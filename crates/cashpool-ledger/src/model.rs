@@ -100,6 +100,22 @@ impl AccountKind {
     pub fn is_unbounded(self) -> bool {
         matches!(self, AccountKind::External | AccountKind::System)
     }
+
+    /// An account of the group itself: neither an external counterparty
+    /// (`external`) nor an account the ledger keeps for itself (`system`,
+    /// the `SYS-…` ids). Reports and summaries show these, by kind, whatever
+    /// the group's ids look like.
+    ///
+    /// ```
+    /// use cashpool_ledger::model::AccountKind;
+    /// assert!(AccountKind::DomesticMaster.is_own());
+    /// assert!(AccountKind::Settlement.is_own());
+    /// assert!(!AccountKind::External.is_own());
+    /// assert!(!AccountKind::System.is_own());
+    /// ```
+    pub fn is_own(self) -> bool {
+        !matches!(self, AccountKind::External | AccountKind::System)
+    }
 }
 
 /// Why money moves; drives the regulatory classification.

@@ -38,4 +38,4 @@ pub mod parse;
 pub mod recon;
 
 pub use parse::{detect, parse, Diagnostic, Parsed, Severity};
-pub use recon::{Break, Exception, MatchRow, ReconOptions, Reconciler, Report};
+pub use recon::{Break, DayMatch, Exception, MatchRow, ReconOptions, Reconciler, Report};

@@ -240,6 +240,79 @@ impl Reconciler {
     pub fn finish(self) -> Report {
         Run::new(self).run()
     }
+
+    /// Matches, checks and reports ([`Reconciler::finish`]), and gives the
+    /// match rate of the end-of-day statements per statement date: the dates
+    /// that have lines, in order. Statements without a date are left out of
+    /// the days (they count in the report's overall rate).
+    pub fn finish_by_date(self) -> (Report, Vec<DayMatch>) {
+        let statements: Vec<(u64, NaiveDate, usize)> = self
+            .statements
+            .iter()
+            .filter(|(_, imported)| imported.statement.format.is_end_of_day())
+            .filter_map(|(seq, imported)| Some((*seq, imported.statement.date?, imported.statement.lines.len())))
+            .collect();
+        let report = self.finish();
+        let days = match_rate_by_date(&statements, &report);
+        (report, days)
+    }
+}
+
+/// The match rate of the end-of-day statements of one statement date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayMatch {
+    /// The statement date.
+    pub date: NaiveDate,
+    /// Lines of the end-of-day statements of that date (more than zero).
+    pub lines: usize,
+    /// Of which matched (any rule).
+    pub matched: usize,
+    /// matched / lines in percent, cut to two decimals, as [`Report::match_rate`].
+    pub match_rate: String,
+}
+
+impl DayMatch {
+    /// matched / lines in percent, as a float: for plotting only; the exact
+    /// figure is [`DayMatch::match_rate`].
+    pub fn percent(&self) -> f64 {
+        assert!(self.lines > 0, "a day of the match rate has lines");
+        self.matched as f64 * 100.0 / self.lines as f64
+    }
+}
+
+/// `matched` of `lines` in percent, cut (not rounded) to two decimals; `"0.00"` without lines.
+fn match_rate_text(matched: usize, lines: usize) -> String {
+    debug_assert!(matched <= lines, "{matched} of {lines} lines matched");
+    if lines == 0 {
+        return "0.00".to_string();
+    }
+    let mut rate = Decimal::from(matched) * Decimal::from(100) / Decimal::from(lines);
+    rate = rate.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero);
+    rate.rescale(2);
+    rate.to_string()
+}
+
+/// Lines and matched lines per statement date, from the end-of-day
+/// statements `(entry seq, date, lines)` and the matches of `report`.
+fn match_rate_by_date(statements: &[(u64, NaiveDate, usize)], report: &Report) -> Vec<DayMatch> {
+    let mut matched_per_statement: HashMap<u64, std::collections::BTreeSet<usize>> = HashMap::new();
+    for row in &report.matches {
+        for line in &row.lines {
+            if let Some((seq, n)) = parse_line_id(line) {
+                matched_per_statement.entry(seq).or_default().insert(n);
+            }
+        }
+    }
+    let mut days: BTreeMap<NaiveDate, (usize, usize)> = BTreeMap::new();
+    for &(seq, date, lines) in statements {
+        let day = days.entry(date).or_default();
+        day.0 += lines;
+        day.1 += matched_per_statement.get(&seq).map_or(0, std::collections::BTreeSet::len);
+    }
+    days.into_iter()
+        .filter(|(_, (lines, _))| *lines > 0)
+        .map(|(date, (lines, matched))| DayMatch { date, lines, matched, match_rate: match_rate_text(matched, lines) })
+        .collect()
 }
 
 struct Run {
@@ -376,14 +449,7 @@ impl Run {
                 ledger_matched += usize::from(item.matched);
             }
         }
-        let match_rate = if self.n_lines == 0 {
-            "0.00".to_string()
-        } else {
-            let mut rate = Decimal::from(matched) * Decimal::from(100) / Decimal::from(self.n_lines);
-            rate = rate.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero);
-            rate.rescale(2);
-            rate.to_string()
-        };
+        let match_rate = match_rate_text(matched, self.n_lines);
         Report {
             statements: self.statements.len(),
             intraday: self.intraday,
@@ -1309,6 +1375,44 @@ mod tests {
         assert_eq!(parse_line_id("S0-L1"), None);
         assert_eq!(parse_line_id("S1-X1"), None);
         assert_eq!(parse_line_id("12-3"), None);
+    }
+
+    #[test]
+    fn the_match_rate_is_cut_to_two_decimals() {
+        assert_eq!(match_rate_text(0, 0), "0.00");
+        assert_eq!(match_rate_text(2, 3), "66.66");
+        assert_eq!(match_rate_text(3, 3), "100.00");
+    }
+
+    #[test]
+    fn days_count_the_lines_and_matches_of_their_statements() {
+        let d1 = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+        let d2 = NaiveDate::from_ymd_opt(2026, 11, 3).unwrap();
+        let row = |lines: &[&str]| MatchRow {
+            rule: "reference",
+            account: "A".into(),
+            currency: "USD".into(),
+            lines: lines.iter().map(|l| l.to_string()).collect(),
+            ledger: Vec::new(),
+        };
+        let report = Report {
+            statements: 3,
+            intraday: 0,
+            lines: 6,
+            matched: 3,
+            match_rate: match_rate_text(3, 6),
+            ledger_items: 0,
+            ledger_matched: 0,
+            // Line 1 of entry 5 twice (counted once), line 2 of entry 5, line 1 of entry 9.
+            matches: vec![row(&["S5-L1", "S5-L2"]), row(&["S5-L1"]), row(&["BNK-9-1"])],
+            exceptions: Vec::new(),
+            breaks: Vec::new(),
+        };
+        let days = match_rate_by_date(&[(5, d1, 3), (9, d2, 2), (11, d2, 1), (12, d1, 0)], &report);
+        assert_eq!(days.len(), 2);
+        assert_eq!((days[0].date, days[0].lines, days[0].matched, days[0].match_rate.as_str()), (d1, 3, 2, "66.66"));
+        assert_eq!((days[1].date, days[1].lines, days[1].matched, days[1].match_rate.as_str()), (d2, 3, 1, "33.33"));
+        assert!((days[1].percent() - 100.0 / 3.0).abs() < 1e-9);
     }
 
     #[test]

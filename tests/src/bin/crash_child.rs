@@ -3,7 +3,9 @@
 //!
 //! Operation `k` (0, 1, 2, … in journal order) is one atomic commit, chosen
 //! and built from `k` and the journal alone, so that a child restarted after
-//! a kill plans exactly the operation that was in flight and submits it again:
+//! a kill plans exactly the operation that was in flight and submits it again
+//! (the operations are `cashpool_sim::crash`; this binary is their process
+//! protocol: reading the journal back, redoing, saying what it does):
 //! - a batch of transfers into (and back out of) the members' bank accounts on
 //!   the open value date, ids `B<k>-<i>of<n>`;
 //! - the sweep of the open value date (its transactions and the `SweepRun`
@@ -20,96 +22,14 @@
 use std::io::Write;
 
 use cashpool_ledger::bank::{BankStatement, ImportReceipt, StatementFormat};
-use cashpool_ledger::journal::{EntryBody, Timestamp};
-use cashpool_ledger::model::Purpose;
-use cashpool_ledger::money::Currency;
+use cashpool_ledger::journal::EntryBody;
 use cashpool_ledger::storage::{SledStorage, Storage};
 use cashpool_ledger::tx::TransactionRequest;
 use cashpool_ledger::{BatchMode, Ledger};
 use cashpool_recon::generate::StatementGenerator;
-use cashpool_tests::EXAMPLE_GROUP;
+use cashpool_sim::crash::{at, batch_requests, import_source, op_kind, parse_tag, start_date, OpKind};
+use cashpool_sim::EXAMPLE_GROUP;
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
-
-/// The first value date.
-fn start_date() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 2).expect("valid date")
-}
-
-/// When an operation on value date `date` is recorded: that day, 18:00 UTC.
-fn at(date: NaiveDate) -> Timestamp {
-    Timestamp::parse_rfc3339(&format!("{date}T18:00:00Z")).expect("valid timestamp")
-}
-
-/// splitmix64: the operations' choices are a pure function of their number.
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
-/// Members' bank accounts a batch moves money into (and partly back out of),
-/// with the external counterparty on the same side of the border.
-const TARGETS: [(&str, &str, &str); 6] = [
-    ("HK-OPS", "USD", "EXT-OFFSHORE"),
-    ("SZ-OPS", "CNY", "EXT-ONSHORE"),
-    ("JP-OPS", "JPY", "EXT-OFFSHORE"),
-    ("DE-OPS", "EUR", "EXT-OFFSHORE"),
-    ("SG-OPS", "USD", "EXT-OFFSHORE"),
-    ("HK-OPS", "CNY", "EXT-OFFSHORE"),
-];
-
-/// The id of transaction `i` of the `n` of batch operation `k`.
-fn batch_id(k: u64, i: usize, n: usize) -> String {
-    format!("B{k}-{i}of{n}")
-}
-
-/// The source name of statement `i` of the `n` of import operation `k`.
-fn import_source(k: u64, i: usize, n: usize) -> String {
-    format!("I{k}-{i}of{n}.sta")
-}
-
-/// Parses `<prefix><k>-<i>of<n><suffix>`.
-fn parse_tag(text: &str, prefix: &str, suffix: &str) -> Option<(u64, usize, usize)> {
-    let rest = text.strip_prefix(prefix)?.strip_suffix(suffix)?;
-    let (k, rest) = rest.split_once('-')?;
-    let (i, n) = rest.split_once("of")?;
-    Some((k.parse().ok()?, i.parse().ok()?, n.parse().ok()?))
-}
-
-/// Batch operation `k` on `date`: 1 to 24 transactions; an even one moves
-/// money in, the odd one after it moves less of it back out, so that no
-/// member's balance falls below what it was before the batch.
-fn batch_requests(k: u64, date: NaiveDate) -> Vec<TransactionRequest> {
-    let n = 1 + (mix(k) % 24) as usize;
-    let mut requests = Vec::with_capacity(n);
-    let mut last_in = 0i64;
-    for i in 0..n {
-        let r = mix(k.wrapping_mul(1_000_003).wrapping_add(i as u64 + 1));
-        let pair = if i % 2 == 0 { r } else { mix(k.wrapping_mul(1_000_003).wrapping_add(i as u64)) };
-        let (account, code, external) = TARGETS[(pair % TARGETS.len() as u64) as usize];
-        let scale = Currency::from_code(code).expect("active currency").minor_units();
-        let (from, to, minor) = if i % 2 == 0 {
-            last_in = 100_000 + (r >> 8) as i64 % 20_000_000;
-            (external, account, last_in)
-        } else {
-            (account, external, (last_in * ((r >> 8) % 90 + 1) as i64 / 100).max(1))
-        };
-        requests.push(TransactionRequest::transfer(
-            batch_id(k, i, n),
-            date,
-            from,
-            to,
-            code,
-            Decimal::new(minor, scale),
-            Purpose::CurrentAccount,
-            "",
-            format!("crash op {k}"),
-        ));
-    }
-    requests
-}
 
 /// What operation `k` does, planned before it starts.
 enum Planned {
@@ -261,12 +181,12 @@ fn plan(
     progress: &mut Progress,
     say: &mut impl FnMut(String),
 ) -> Planned {
-    match mix(k ^ 0xC0FF_EE00) % 8 {
-        4 | 5 => {
+    match op_kind(k) {
+        OpKind::Sweep => {
             say(format!("BEGIN {k} sweep"));
             return Planned::Sweep;
         }
-        6 | 7 => {
+        OpKind::Import => {
             let first = progress.swept.partition_point(|date| Some(*date) <= progress.imported_through);
             if first < progress.swept.len() {
                 say(format!("BEGIN {k} import"));
@@ -283,7 +203,7 @@ fn plan(
                 }
             }
         }
-        _ => {}
+        OpKind::Batch => {}
     }
     say(format!("BEGIN {k} batch"));
     Planned::Batch(batch_requests(k, progress.date))
