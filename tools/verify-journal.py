@@ -1,17 +1,12 @@
 #!/usr/bin/env python3
 """Independent verifier of a cashpool journal export (JSON Lines, format 2): `verify-journal.py EXPORT`.
 
-Written from the published specification alone (docs/FORMATS.md, "The journal (format version 2)", and
-docs/currencies.csv), not from cashpool's code; Python 3, standard library only. For each line in order it
-checks: one JSON object of a format-2 entry (format 1 is reported as unsupported), exactly the keys the
-spec defines, no duplicate key; the exporter's value forms (amounts as integer strings, normalised `dec`,
-YYYY-MM-DD dates, recorded_at with six fractional digits and Z, lower-case hex hashes, currency codes,
-enumeration names, unsigned integers); seq and prev_hash chaining; the SHA-256 of the rebuilt bytes (50-byte
-header + canonical JSON, or the binary transaction body: shortest varints, zig-zag, normalised `dec`,
-ordinal dates) against `hash`; group_defined is entry 1 only; unique account and transaction ids; each
-transaction balances per currency and posts to accounts opened earlier; repayments name earlier drawdowns.
-It folds the entries into the nine parts of "The state digest". Prints one JSON line: {"ok": true, "entries",
-"head", "state_digest"} (exit 0) or {"ok": false, "first_bad_seq", "reason"} (exit 3); usage errors exit 2.
+Written from docs/FORMATS.md ("The journal (format version 2)") and docs/currencies.csv alone, not from
+cashpool's code; Python 3, standard library only. Per line: a format-2 entry with exactly the specified keys and
+value forms; seq and prev_hash chaining; SHA-256 of the rebuilt bytes (header + canonical JSON, or the binary
+transaction and statement bodies) against `hash`; unique ids; balanced transactions on opened accounts. It folds
+the nine parts of "The state digest" and prints {"ok": true, "entries", "head", "state_digest"} (exit 0) or
+{"ok": false, "first_bad_seq", "reason"} (exit 3); usage errors exit 2.
 """
 import argparse, csv, hashlib, json, re, sys
 from datetime import date, datetime, timedelta
@@ -28,8 +23,11 @@ PURPOSES = ["current_account", "pool_funding", "loan_repayment", "real_investmen
 CLASSES = ["internal", "domestic", "offshore", "first_line", "cross_border", "second_line"]
 PARTS = ["definition", "balances", "transactions", "rates", "limits", "sweeps", "interest", "netting", "statements"]
 
-class Bad(Exception):  # a line fails a check; the message names the field and what is wrong
-    pass
+class Bad(Exception): pass  # a line fails a check; the message names the field and what is wrong
+
+def need(ok, message):
+    if not ok:
+        raise Bad(message)
 
 # ---- primitive encodings of the binary body ----
 def leb128(n):
@@ -39,19 +37,22 @@ def leb128(n):
     return out + bytes([n])
 
 def uvarint(n):
-    if not 0 <= n < 1 << 64:
-        raise Bad(f"uvarint out of range: {n}")
+    need(0 <= n < 1 << 64, f"uvarint out of range: {n}")
     return leb128(n)
 
 def svarint(n):
-    if not -I128 <= n < I128:
-        raise Bad(f"svarint out of range: {n}")
+    need(-I128 <= n < I128, f"svarint out of range: {n}")
     return leb128(2 * n if n >= 0 else -2 * n - 1)  # zig-zag
 
 def enc_str(s): return uvarint(len(s.encode())) + s.encode()
 def enc_date(s): return uvarint(date.fromisoformat(s).toordinal())  # 0001-01-01 is day 1
 def enc_dec(s): return (lambda m, scale: svarint(m) + bytes([scale]))(*parse_dec(s, "dec"))
 def enc_opt(v, enc): return b"\x00" if v is None else b"\x01" + enc(v)
+
+def parse_bank(s, path):  # a bank decimal: mantissa and the scale the bank wrote (not normalised)
+    if not re.fullmatch(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?", s) or len(s.partition(".")[2]) > 28 or s.startswith("-0") and not s.strip("-0."):
+        raise Bad(f"{path}: {json.dumps(s)} is not a bank decimal")
+    return int(s.replace(".", "")), len(s.partition(".")[2])
 
 def canon(v):  # canonical JSON, exactly as FORMATS.md gives it in Python
     return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
@@ -86,13 +87,8 @@ def parse_time(s, path):  # recorded_at -> microseconds since 1970-01-01T00:00:0
         raise Bad(f"{path}: {json.dumps(s)} is not RFC 3339 UTC with six fractional digits and Z") from None
     return (d - datetime(1970, 1, 1)) // timedelta(microseconds=1)
 
-def parse_ccy(s, path):
-    if s not in CURRENCIES:
-        raise Bad(f"{path}: {json.dumps(s)} is not a currency code of docs/currencies.csv")
-
-def parse_hash(s, path):
-    if not re.fullmatch(r"[0-9a-f]{64}", s):
-        raise Bad(f"{path}: {json.dumps(s)} is not 64 lower-case hex digits")
+def parse_ccy(s, path): need(s in CURRENCIES, f"{path}: {json.dumps(s)} is not a currency code of docs/currencies.csv")
+def parse_hash(s, path): need(re.fullmatch(r"[0-9a-f]{64}", s), f"{path}: {json.dumps(s)} is not 64 lower-case hex digits")
 
 # ---- the bodies' shapes (FORMATS.md "Canonical JSON" and the export of a transaction) ----
 # A schema is a type name, a frozenset (enumeration), [T] (array of T), {key: T} (object with exactly
@@ -100,13 +96,13 @@ def parse_hash(s, path):
 def E(*names): return frozenset(names)  # an enumeration
 def N(t): return ("?", t)  # T or null
 
-FORMS = {"amount": parse_amount, "dec": parse_dec, "date": parse_date, "ccy": parse_ccy, "hash": parse_hash,
+FORMS = {"bank": parse_bank, "amount": parse_amount, "dec": parse_dec, "date": parse_date, "ccy": parse_ccy, "hash": parse_hash,
          "str": lambda s, path: s.encode()}  # an unpaired surrogate fails here
 ZONE, RESIDENCE, FLOW = E("onshore", "ft", "offshore"), E("onshore", "offshore"), E("up", "down")
 ACCOUNT = {"id": "str", "entity": "str", "zone": N(ZONE), "bank_bic": N("str"), "bank_id": N("str"),
            "kind": E("domestic-master", "international-master", "settlement", "fte", "ftn", "ftu", "nra", "osa",
                      "external", "system"), "currencies": ["ccy"], "overdrafts": [{"currency": "ccy", "limit": "amount"}]}
-POOL_ROW = {"effective": "date", "owners_equity": "amount", "inflow_leverage": "dec", "inflow_parameter": "dec",
+POOL_ROW = {"effective": "date", "owners_equity": "dec", "inflow_leverage": "dec", "inflow_parameter": "dec",
             "outflow_coefficient": "dec"}
 GROUP = {
     "group": {"id": "str", "name": "str", "base_currency": "ccy"},
@@ -132,12 +128,13 @@ TRANSACTION = {
     "pool_flow": N({"currency": "ccy", "amount": "amount"}), "repayment": N({"loan": "str", "currency": "ccy", "amount": "amount"}),
     "drawdown": N({"entity": "str", "currency": "ccy", "principal": "amount", "term_days": "int", "base_rate": "dec",
                    "usd_base_rate": N("dec")})}
-BALANCE = N({"date": N("date"), "currency": "str", "amount": "str"})  # a bank decimal, as the bank wrote it
+BALANCE = N({"date": N("date"), "currency": "str", "amount": "bank"})  # a bank decimal, as the bank wrote it
+FORMATS = ["mt940", "mt942", "camt052", "camt053", "camt054", "bai2"]
 STATEMENT = {
-    "format": E("mt940", "mt942", "camt052", "camt053", "camt054", "bai2"), "statement_id": "str", "sequence": N("str"),
+    "format": E(*FORMATS), "statement_id": "str", "sequence": N("str"),
     "account_id": "str", "bic": N("str"), "currency": "str", "date": N("date"), "opening": BALANCE, "closing": BALANCE,
     "closing_available": BALANCE,
-    "lines": [{"source_line": "int", "booking_date": N("date"), "value_date": N("date"), "amount": "str",
+    "lines": [{"source_line": "int", "booking_date": N("date"), "value_date": N("date"), "amount": "bank",
                "currency": "str", "reversal": "bool", "end_to_end_id": N("str"), "uetr": N("str"),
                "owner_reference": N("str"), "bank_reference": N("str"), "type_code": "str", "narrative": "str"}]}
 SCHEMAS = [  # by kind
@@ -159,8 +156,7 @@ SCHEMAS = [  # by kind
      "status": E("new", "conflict"), "statement": STATEMENT}]
 
 def check_keys(v, keys, path):
-    if not isinstance(v, dict):
-        raise Bad(f"{path}: expected an object")
+    need(isinstance(v, dict), f"{path}: expected an object")
     if set(v) != set(keys):
         raise Bad(f"{path}: missing keys {sorted(set(keys) - set(v))}, unexpected keys {sorted(set(v) - set(keys))}")
 
@@ -190,7 +186,7 @@ def check(v, t, path):
     else:
         raise Bad(f"{path}: {json.dumps(v)[:80]} is not a string ({t})")
 
-# ---- the transaction body (kind 2) ----
+# ---- the binary bodies (transaction, kind 2; statement, kind 8) ----
 def transaction_bytes(b):
     """The binary body of a transaction, from its checked export object."""
     ccy = str.encode
@@ -207,34 +203,46 @@ def transaction_bytes(b):
     out.append(enc_opt(b["repayment"], lambda r: enc_str(r["loan"]) + ccy(r["currency"]) + svarint(int(r["amount"]))))
     return b"".join(out)
 
+def statement_bytes(b):
+    """The binary body of a statement, from its checked export object."""
+    ods, bank = (lambda v: enc_opt(v, enc_str)), (lambda v: (lambda m, sc: svarint(m) + bytes([sc]))(*parse_bank(v, "amount")))
+    bal = lambda v: enc_opt(v, lambda x: enc_opt(x["date"], enc_date) + enc_str(x["currency"]) + bank(x["amount"]))
+    st = b["statement"]
+    out = [enc_str(b["source"]), ods(b["account"]), *map(enc_str, b["key"]), bytes.fromhex(b["content_hash"]),
+           bytes([["new", "conflict"].index(b["status"]), FORMATS.index(st["format"])]), enc_str(st["statement_id"]),
+           ods(st["sequence"]), enc_str(st["account_id"]), ods(st["bic"]), enc_str(st["currency"]),
+           enc_opt(st["date"], enc_date), bal(st["opening"]), bal(st["closing"]), bal(st["closing_available"]),
+           uvarint(len(st["lines"]))]
+    for l in st["lines"]:
+        out += [uvarint(l["source_line"]), enc_opt(l["booking_date"], enc_date), enc_opt(l["value_date"], enc_date),
+                bank(l["amount"]), enc_str(l["currency"]), bytes([l["reversal"]])]
+        out += [ods(l[k]) for k in ("end_to_end_id", "uetr", "owner_reference", "bank_reference")]
+        out += [enc_str(l["type_code"]), enc_str(l["narrative"])]
+    return b"".join(out)
+
 def check_transaction(b):
     """The body's own constraints from FORMATS.md (not the pool's rules)."""
     if not 1 <= len(b["id"].encode()) <= 64 or any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in b["id"]):
         raise Bad(f"body.id: {json.dumps(b['id'])} is not 1 to 64 bytes without control characters")
-    if not 1 <= len(b["postings"]) <= 1000:
-        raise Bad(f"body.postings: {len(b['postings'])} postings (1 to 1,000 allowed)")
-    if any(p["amount"] == "0" for p in b["postings"]):
-        raise Bad("body.postings: a posting's amount is never 0")
+    need(1 <= len(b["postings"]) <= 1000, f"body.postings: {len(b['postings'])} postings (1 to 1,000 allowed)")
+    need(all(p["amount"] != "0" for p in b["postings"]), "body.postings: a posting's amount is never 0")
     sums = {}
     for p in b["postings"]:
         sums[p["currency"]] = sums.get(p["currency"], 0) + int(p["amount"])
     if any(sums.values()):
         raise Bad("body.postings: unbalanced: " + ", ".join(f"{c} sums to {s}" for c, s in sorted(sums.items()) if s))
-    if b["rate"] is not None and parse_dec(b["rate"]["rate"], "")[0] <= 0:
-        raise Bad("body.rate.rate: must be above 0")
+    need(b["rate"] is None or parse_dec(b["rate"]["rate"], "")[0] > 0, "body.rate.rate: must be above 0")
     fd = b["foreign_debt"]
     if (fd is not None) != (b["purpose"] == "foreign_debt") or fd is not None and not (fd["term_days"] and fd["lender"]):
         raise Bad("body.foreign_debt: present exactly when purpose is foreign_debt, term_days above 0, lender not empty")
 
 # ---- reading lines, folding, the state digest ----
 def no_duplicates(pairs):
-    if len({k for k, _ in pairs}) != len(pairs):
-        raise Bad("duplicate key in an object")
+    need(len({k for k, _ in pairs}) == len(pairs), "duplicate key in an object")
     return dict(pairs)
 
 def no_minus_zero(literal):  # JSON numbers in bodies are unsigned; "-0" would pass as 0 (floats fail the schema)
-    if literal == "-0":
-        raise Bad("-0 is not a number the exporter writes")
+    need(literal != "-0", "-0 is not a number the exporter writes")
     return int(literal)
 
 def lines_digest(rows):
@@ -254,10 +262,8 @@ class State:
             obj = json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicates, parse_int=no_minus_zero)
         except (UnicodeDecodeError, ValueError, RecursionError) as e:
             raise Bad(f"not valid JSON: {e}") from None
-        if not isinstance(obj, dict):
-            raise Bad("not a JSON object")
-        if "version" not in obj:
-            raise Bad('a format-1 entry (no "version" key): format 1 is not supported by this verifier')
+        need(isinstance(obj, dict), "not a JSON object")
+        need("version" in obj, 'a format-1 entry (no "version" key): format 1 is not supported by this verifier')
         if type(obj["version"]) is not int or obj["version"] != 2:
             raise Bad(f"version: {json.dumps(obj['version'])} is not 2, not a format-2 entry")
         check_keys(obj, ["version", "seq", "kind", "recorded_at", "prev_hash", "hash", "body"], "entry")
@@ -273,14 +279,11 @@ class State:
         check(body, SCHEMAS[kind], "body")
         entry = (bytes([2, kind]) + seq.to_bytes(8, "little") + bytes.fromhex(self.head)
                  + recorded_at.to_bytes(8, "little", signed=True)
-                 + (transaction_bytes(body) if kind == 2 else canon(body)))
-        if len(entry) > 4 * 1024 * 1024:
-            raise Bad(f"the entry is {len(entry)} bytes, above 4 MiB")
+                 + (transaction_bytes(body) if kind == 2 else statement_bytes(body) if kind == 8 else canon(body)))
+        need(len(entry) <= 4 * 1024 * 1024, f"the entry is {len(entry)} bytes, above 4 MiB")
         digest = hashlib.sha256(entry).hexdigest()
-        if digest != obj["hash"]:
-            raise Bad(f"hash: the entry's bytes hash to {digest}, not {obj['hash']}")
-        if (kind == 0) != (seq == 1):
-            raise Bad("kind: group_defined is entry 1, and only entry 1")
+        need(digest == obj["hash"], f"hash: the entry's bytes hash to {digest}, not {obj['hash']}")
+        need((kind == 0) == (seq == 1), "kind: group_defined is entry 1, and only entry 1")
         self.fold(KINDS[kind], body, seq, digest)
         self.seq, self.head = seq, digest
 
@@ -290,8 +293,7 @@ class State:
             self.pool.update((r["effective"], r) for r in b["pool"]["limits"])
             self.macro.update((r["effective"], r["parameter"]) for r in b["macro_prudential"])
         elif kind == "account_opened":
-            if b["id"] in self.accounts:
-                raise Bad(f"body.id: account {json.dumps(b['id'])} is already open")
+            need(b["id"] not in self.accounts, f"body.id: account {json.dumps(b['id'])} is already open")
             self.accounts.add(b["id"])
             self.definition.append(["account", b])
         elif kind == "transaction":
@@ -302,8 +304,7 @@ class State:
             if b["pool"] is None and b["macro_prudential"] is None:
                 raise Bad("body: neither pool nor macro_prudential is set")
             if b["pool"] is not None:
-                if b["pool"]["effective"] != b["effective"]:
-                    raise Bad("body.pool.effective: differs from body.effective")
+                need(b["pool"]["effective"] == b["effective"], "body.pool.effective: differs from body.effective")
                 self.pool[b["effective"]] = b["pool"]
             if b["macro_prudential"] is not None:
                 self.macro[b["effective"]] = b["macro_prudential"]
@@ -319,8 +320,7 @@ class State:
 
     def fold_transaction(self, b, seq, h):
         check_transaction(b)
-        if b["id"] in self.tx_ids:
-            raise Bad(f"body.id: transaction id {json.dumps(b['id'])} is already in the journal")
+        need(b["id"] not in self.tx_ids, f"body.id: transaction id {json.dumps(b['id'])} is already in the journal")
         for i, p in enumerate(b["postings"]):
             if p["account"] not in self.accounts:
                 raise Bad(f"body.postings[{i}].account: {json.dumps(p['account'])} was never opened")

@@ -4,14 +4,15 @@
 //! A mutated entry almost never carries the right SHA-256 hash, so on raw
 //! input the walk stops at the hash check before the ledger rules see the
 //! entry. The second pass therefore re-chains every line that parses as an
-//! export line (fresh `seq`, `prev_hash` and `hash`), so that mutated bodies
-//! reach `State::apply_entry` too.
+//! export line of either format (fresh `seq`, `prev_hash` and `hash`), so that
+//! mutated bodies reach `State::apply_entry` too.
 #![no_main]
 
 use std::io::Cursor;
 
 use cashpool_ledger::audit::{replay_journal, verify_journal, AuditError, ExportLine};
-use cashpool_ledger::journal::{Entry, EntryHash};
+use cashpool_ledger::journal::v2::{entry_of_line, export_line, ExportLineV2};
+use cashpool_ledger::journal::{Entry, EntryHash, FormatVersion};
 use libfuzzer_sys::fuzz_target;
 
 fn check(journal: &[u8]) {
@@ -32,17 +33,27 @@ fn rechain(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let mut prev_hash = EntryHash::GENESIS;
     let mut seq = 0;
-    for line in text.lines() {
-        let Ok(line) = serde_json::from_str::<ExportLine>(line) else {
+    for text in text.lines() {
+        if let Ok(line) = serde_json::from_str::<ExportLineV2>(text) {
+            let Ok(mut entry) = entry_of_line(&line) else { continue };
+            seq += 1;
+            entry.seq = seq;
+            entry.prev_hash = prev_hash;
+            let hash = entry.hash();
+            serde_json::to_writer(&mut out, &export_line(&entry, hash)).ok()?;
+            prev_hash = hash;
+        } else if let Ok(line) = serde_json::from_str::<ExportLine>(text) {
+            seq += 1;
+            let entry =
+                Entry { format: FormatVersion::V1, seq, prev_hash, recorded_at: line.recorded_at, body: line.body };
+            let hash = entry.hash();
+            let line = ExportLine { seq, prev_hash, hash, recorded_at: entry.recorded_at, body: entry.body };
+            serde_json::to_writer(&mut out, &line).ok()?;
+            prev_hash = hash;
+        } else {
             continue;
-        };
-        seq += 1;
-        let entry = Entry { seq, prev_hash, recorded_at: line.recorded_at, body: line.body };
-        let hash = entry.hash();
-        let line = ExportLine { seq, prev_hash, hash, recorded_at: entry.recorded_at, body: entry.body };
-        serde_json::to_writer(&mut out, &line).ok()?;
+        }
         out.push(b'\n');
-        prev_hash = hash;
     }
     (seq > 0).then_some(out)
 }

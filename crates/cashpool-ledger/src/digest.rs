@@ -3,8 +3,6 @@
 //! the SHA-256 of the head and the parts' digests. The specification is the
 //! document; `tools/verify-journal.py` computes the same from an export.
 
-use std::fmt::Write as _;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
@@ -45,19 +43,46 @@ fn line(hasher: &mut Sha256, fields: &[String]) {
     hasher.update(b"]\n");
 }
 
-/// Adds one transaction's line to the running `transactions` part.
+/// Adds one transaction's line to the running `transactions` part:
+/// `[seq,"id","hash"]\n`. On the hot path of posting and replay, so it
+/// writes into a stack buffer instead of allocating.
 pub(crate) fn transactions_line(hasher: &mut Sha256, seq: u64, id: &str, hash: EntryHash) {
-    let mut text = String::with_capacity(id.len() + 96);
-    let _ = write!(text, "[{seq},");
-    if id.bytes().all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\') {
-        text.push('"');
-        text.push_str(id);
-        text.push('"');
-    } else {
-        text.push_str(&string(id));
+    let mut head = [0u8; 24];
+    head[0] = b'[';
+    let mut digits = [0u8; 20];
+    let mut n = seq;
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
-    let _ = writeln!(text, ",\"{hash}\"]");
-    hasher.update(text.as_bytes());
+    for idx in 0..len {
+        head[1 + idx] = digits[len - 1 - idx];
+    }
+    head[1 + len] = b',';
+    hasher.update(&head[..len + 2]);
+    if id.bytes().all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\') {
+        hasher.update(b"\"");
+        hasher.update(id.as_bytes());
+        hasher.update(b"\"");
+    } else {
+        hasher.update(string(id).as_bytes());
+    }
+    let mut tail = [0u8; 69];
+    tail[0] = b',';
+    tail[1] = b'"';
+    for (idx, byte) in hash.0.iter().enumerate() {
+        tail[2 + 2 * idx] = b"0123456789abcdef"[usize::from(byte >> 4)];
+        tail[3 + 2 * idx] = b"0123456789abcdef"[usize::from(byte & 0xf)];
+    }
+    tail[66] = b'"';
+    tail[67] = b']';
+    tail[68] = b'\n';
+    hasher.update(tail);
 }
 
 fn finish(hasher: Sha256) -> EntryHash {
@@ -227,4 +252,21 @@ fn statements(state: &State) -> EntryHash {
         line(&mut hasher, &[string(k0), string(k1), string(k2), format!("\"{content_hash}\""), seq.to_string()]);
     }
     finish(hasher)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_transactions_line_is_canonical_json() {
+        for (seq, id) in [(0u64, "T-1"), (7, "a\"b"), (u64::MAX, "\u{1}x"), (123_456, "中文")] {
+            let hash = EntryHash([0xab; 32]);
+            let mut fast = Sha256::new();
+            transactions_line(&mut fast, seq, id, hash);
+            let mut plain = Sha256::new();
+            line(&mut plain, &[seq.to_string(), string(id), format!("\"{hash}\"")]);
+            assert_eq!(fast.finalize(), plain.finalize(), "{seq} {id:?}");
+        }
+    }
 }

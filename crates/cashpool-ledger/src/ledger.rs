@@ -250,7 +250,7 @@ impl Ledger {
         let head_seq = {
             let mut inner = lock(&ledger.inner);
             for body in bodies {
-                inner.append(body, at, None).map_err(|(seq, reason)| LedgerError::Integrity { seq, reason })?;
+                inner.append(body, at, None).map_err(LedgerError::from)?;
             }
             inner.state.head_seq
         };
@@ -371,9 +371,9 @@ impl Ledger {
         }
         let wrote = !accepted_receipts.is_empty() || trailer.is_some();
         if let Some(body) = trailer {
-            if let Err((seq, reason)) = inner.append(body, at, None) {
+            if let Err(err) = inner.append(body, at, None) {
                 inner.rollback(savepoint);
-                return Err(LedgerError::Integrity { seq, reason });
+                return Err(err.into());
             }
         }
         inner.keep(savepoint);
@@ -383,7 +383,6 @@ impl Ledger {
             .into_iter()
             .filter_map(|slot| match slot {
                 Slot::Accepted(idx) => Some(accepted_receipts[idx].clone()),
-                Slot::DuplicateInBatch(idx) => Some(Receipt { duplicate: true, ..accepted_receipts[idx].clone() }),
                 Slot::Duplicate(receipt) => Some(receipt),
                 Slot::Rejected => None,
             })
@@ -400,19 +399,17 @@ impl Ledger {
     /// Plans each request of a batch against the state and appends every
     /// accepted one through [`Inner::append`], so that the next request sees
     /// it. The caller keeps the result or rolls it back to its savepoint.
-    fn stage_batch<'r>(
+    fn stage_batch(
         &self,
         inner: &mut Inner,
-        requests: &'r [TransactionRequest],
+        requests: &[TransactionRequest],
         operator: &str,
         at: Timestamp,
         system: bool,
     ) -> Result<Staged, LedgerError> {
         let mut receipts: Vec<Receipt> = Vec::new();
-        let mut accepted_txs: Vec<PostedTransaction> = Vec::new();
         let mut slots: Vec<Slot> = Vec::with_capacity(requests.len());
         let mut rejected = Vec::new();
-        let mut batch_ids: HashMap<&'r str, usize> = HashMap::new();
         for (index, request) in requests.iter().enumerate() {
             let verdict = if !system && crate::sweep::is_reserved_id(&request.id) {
                 Verdict::Reject(Rejection::Invalid {
@@ -423,7 +420,9 @@ impl Ledger {
                     ),
                 })
             } else {
-                inner.state.validate(request, operator, &batch_ids, &accepted_txs)
+                // A request whose id an earlier request of this batch took is found in the
+                // id index too: every staged transaction is indexed by `Inner::append`.
+                inner.state.validate(request, operator)
             };
             let verdict = match verdict {
                 Verdict::Conflict(seq) => {
@@ -444,18 +443,12 @@ impl Ledger {
             match verdict {
                 Verdict::Post(mut tx, effects) => {
                     tx.effects = Some(inner.state.tx_effects(&effects));
-                    let id = tx.id.clone();
-                    let kept = tx.clone();
-                    let (seq, head) = inner
-                        .append(EntryBody::Transaction(tx), at, Some(effects))
-                        .map_err(|(seq, reason)| LedgerError::Integrity { seq, reason })?;
-                    batch_ids.insert(request.id.as_str(), accepted_txs.len());
+                    let (seq, head) =
+                        inner.append(EntryBody::Transaction(tx), at, Some(effects)).map_err(LedgerError::from)?;
                     slots.push(Slot::Accepted(receipts.len()));
-                    accepted_txs.push(kept);
-                    receipts.push(Receipt { id, seq, head, duplicate: false });
+                    receipts.push(Receipt { id: request.id.clone(), seq, head, duplicate: false });
                 }
                 Verdict::Duplicate(receipt) => slots.push(Slot::Duplicate(receipt)),
-                Verdict::DuplicateInBatch(accepted_idx) => slots.push(Slot::DuplicateInBatch(accepted_idx)),
                 Verdict::Reject(rejection) => {
                     slots.push(Slot::Rejected);
                     rejected.push(Rejected { index, id: request.id.clone(), rejection });
@@ -531,7 +524,7 @@ impl Ledger {
             return Err(LedgerError::NotInitialized);
         }
         let mut receipts = Vec::with_capacity(statements.len());
-        let mut bodies: Vec<EntryBody> = Vec::new();
+        let mut bodies: Vec<(EntryBody, String)> = Vec::new();
         let mut probe_keys: HashMap<(String, String, String), (EntryHash, u64)> = HashMap::new();
         let mut seq = inner.state.head_seq;
         for (source, statement) in statements {
@@ -585,18 +578,6 @@ impl Ledger {
                 status,
                 statement,
             });
-            let encoded_len = inner.encoded_len(&body, at);
-            if encoded_len > crate::journal::ENTRY_LEN_MAX {
-                return invalid(
-                    "lines",
-                    format!(
-                        "statement {:?} encodes to {} bytes, above the journal's entry limit of {} bytes; ask the bank for shorter statements",
-                        receipt.statement_id,
-                        encoded_len,
-                        crate::journal::ENTRY_LEN_MAX
-                    ),
-                );
-            }
             probe_keys.entry(key).or_insert((content_hash, seq));
             receipt.account = account;
             receipt.status = match status {
@@ -604,18 +585,31 @@ impl Ledger {
                 ImportStatus::Conflict => "conflict",
             };
             receipt.seq = seq;
+            bodies.push((body, receipt.statement_id.clone()));
             receipts.push(receipt);
-            bodies.push(body);
         }
         if bodies.is_empty() {
             return Ok(Ok(receipts));
         }
         let savepoint = inner.savepoint();
-        for body in bodies {
-            // Checked above with the same fold; a failure here is a bug, and is rolled back.
-            if let Err((seq, reason)) = inner.append(body, at, None) {
-                inner.rollback(savepoint);
-                return Err(LedgerError::Integrity { seq, reason });
+        for (body, statement_id) in bodies {
+            // Classified above with the same fold; a refusal here is a bug, and is rolled back.
+            match inner.append(body, at, None) {
+                Ok(_) => {}
+                Err(AppendError::TooLarge { len, .. }) => {
+                    inner.rollback(savepoint);
+                    return invalid(
+                        "lines",
+                        format!(
+                            "statement {statement_id:?} encodes to {len} bytes, above the journal's entry limit of {} bytes; ask the bank for shorter statements",
+                            crate::journal::ENTRY_LEN_MAX
+                        ),
+                    );
+                }
+                Err(err) => {
+                    inner.rollback(savepoint);
+                    return Err(err.into());
+                }
             }
         }
         inner.keep(savepoint);
@@ -665,8 +659,7 @@ impl Ledger {
             return Err(LedgerError::Poisoned);
         }
         // Validated by the caller, so applying cannot fail; if it did, nothing was changed.
-        let (seq, head) =
-            inner.append(body, at, None).map_err(|(seq, reason)| LedgerError::Integrity { seq, reason })?;
+        let (seq, head) = inner.append(body, at, None).map_err(LedgerError::from)?;
         drop(inner);
         self.commit_until(seq)?;
         Ok(Receipt { id: String::new(), seq, head, duplicate: false })
@@ -1346,8 +1339,31 @@ struct Staged {
 enum Slot {
     Accepted(usize),
     Duplicate(Receipt),
-    DuplicateInBatch(usize),
     Rejected,
+}
+
+/// Why [`Inner::append`] appended nothing.
+#[derive(Debug)]
+enum AppendError {
+    /// The entry would exceed [`crate::journal::ENTRY_LEN_MAX`].
+    TooLarge { seq: u64, len: usize },
+    /// The fold refused it: the plan that built it was wrong (a bug), nothing of it remains.
+    Refused { seq: u64, reason: String },
+}
+
+impl From<AppendError> for LedgerError {
+    fn from(err: AppendError) -> LedgerError {
+        match err {
+            AppendError::TooLarge { seq, len } => LedgerError::Integrity {
+                seq,
+                reason: format!(
+                    "the entry encodes to {len} bytes, above the limit of {}",
+                    crate::journal::ENTRY_LEN_MAX
+                ),
+            },
+            AppendError::Refused { seq, reason } => LedgerError::Integrity { seq, reason },
+        }
+    }
 }
 
 /// What [`Inner::rollback`] restores: everything the appends after it changed.
@@ -1376,7 +1392,7 @@ impl Inner {
         body: EntryBody,
         at: Timestamp,
         checked: Option<crate::limits::Effects>,
-    ) -> Result<(u64, EntryHash), (u64, String)> {
+    ) -> Result<(u64, EntryHash), AppendError> {
         let seq = self.state.head_seq + 1;
         let entry = Entry { format: FormatVersion::V2, seq, prev_hash: self.state.head_hash, recorded_at: at, body };
         if let EntryBody::Transaction(tx) = &entry.body {
@@ -1390,6 +1406,10 @@ impl Inner {
         self.pending_block.extend_from_slice(&[0; 4]);
         entry.encode_into(&mut self.pending_block);
         let entry_len = self.pending_block.len() - block_len - 4;
+        if entry_len > crate::journal::ENTRY_LEN_MAX {
+            self.pending_block.truncate(block_len);
+            return Err(AppendError::TooLarge { seq, len: entry_len });
+        }
         let frame = u32::try_from(entry_len).expect("an entry is at most ENTRY_LEN_MAX bytes");
         self.pending_block[block_len..block_len + 4].copy_from_slice(&frame.to_le_bytes());
         let hash = hash_bytes(&self.pending_block[block_len + 4..]);
@@ -1420,24 +1440,12 @@ impl Inner {
         };
         if let Err(reason) = applied {
             self.pending_block.truncate(block_len);
-            return Err((seq, reason));
+            return Err(AppendError::Refused { seq, reason });
         }
         // Head and sequence number move together, once, here.
         assert_eq!(self.state.head_seq, seq, "the head advances by one entry");
         assert_eq!(self.state.head_hash, hash, "the head is the hash of the entry just appended");
         Ok((seq, hash))
-    }
-
-    /// The length an entry would have, without appending it.
-    fn encoded_len(&self, body: &EntryBody, at: Timestamp) -> usize {
-        let entry = Entry {
-            format: FormatVersion::V2,
-            seq: self.state.head_seq + 1,
-            prev_hash: self.state.head_hash,
-            recorded_at: at,
-            body: body.clone(),
-        };
-        entry.encode().len()
     }
 
     /// Marks where a plan's appends start.
@@ -1504,7 +1512,6 @@ impl Inner {
 enum Verdict {
     Post(PostedTransaction, Effects),
     Duplicate(Receipt),
-    DuplicateInBatch(usize),
     /// The id was posted before (entry `seq`) with a different fingerprint.
     Conflict(u64),
     Reject(Rejection),
@@ -1512,21 +1519,8 @@ enum Verdict {
 
 impl State {
     /// Turns a request into a transaction to post, or decides it is a duplicate or rejected.
-    fn validate(
-        &self,
-        request: &TransactionRequest,
-        operator: &str,
-        batch_ids: &HashMap<&str, usize>,
-        accepted: &[PostedTransaction],
-    ) -> Verdict {
+    fn validate(&self, request: &TransactionRequest, operator: &str) -> Verdict {
         let normalized = normalize(request, operator);
-        if let Some(&accepted_idx) = batch_ids.get(request.id.as_str()) {
-            let earlier = &accepted[accepted_idx];
-            return match same_content(request, normalized.as_ref().ok(), earlier) {
-                Ok(()) => Verdict::DuplicateInBatch(accepted_idx),
-                Err(rejection) => Verdict::Reject(rejection),
-            };
-        }
         if let Some(record) = self.ids.as_ref().and_then(|ids| ids.get(request.id.as_str())) {
             if let Ok(tx) = &normalized {
                 if fingerprint(tx) == record.fingerprint {

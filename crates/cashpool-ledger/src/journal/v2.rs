@@ -9,6 +9,7 @@
 //! Every record struct declares its fields in sorted order, which makes
 //! `serde_json`'s output the canonical encoding (a test checks the order).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -74,6 +75,7 @@ pub(crate) fn encode_into(entry: &Entry, out: &mut Vec<u8>) {
     out.extend_from_slice(&entry.recorded_at.unix_micros().to_le_bytes());
     match &entry.body {
         EntryBody::Transaction(tx) => encode_transaction(tx, out),
+        EntryBody::StatementImported(imported) => encode_statement(imported, out),
         body => {
             let record = JsonRecord::of(body);
             serde_json::to_writer(&mut *out, &record).expect("a record always renders as JSON");
@@ -93,7 +95,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Entry, String> {
     let body_bytes = &bytes[HEADER_LEN..];
     let body = match kind {
         2 => EntryBody::Transaction(decode_transaction(body_bytes)?),
-        0..=8 => body_of_json(kind, body_bytes)?,
+        8 => EntryBody::StatementImported(decode_statement(body_bytes)?),
+        0..=7 => body_of_json(kind, body_bytes)?,
         other => return Err(format!("unknown kind {other}")),
     };
     Ok(Entry { format: FormatVersion::V2, seq, prev_hash, recorded_at, body })
@@ -199,11 +202,10 @@ fn decode_transaction(bytes: &[u8]) -> Result<PostedTransaction, String> {
         return Err(format!("postings: {n_postings}, expected 1 to {}", crate::tx::POSTINGS_MAX));
     }
     let mut postings = Vec::with_capacity(n_postings as usize);
-    for idx in 0..n_postings {
-        let what = format!("postings[{idx}]");
-        let account = r.str(&what)?.to_string();
-        let currency = r.ccy(&what)?;
-        let amount = r.amount(currency, &what)?;
+    for _ in 0..n_postings {
+        let account = r.str("postings.account")?.to_string();
+        let currency = r.ccy("postings.currency")?;
+        let amount = r.amount(currency, "postings.amount")?;
         postings.push(Posting { account, currency, amount });
     }
     let rate = if r.flag("rate")? {
@@ -259,6 +261,183 @@ fn decode_transaction(bytes: &[u8]) -> Result<PostedTransaction, String> {
         operator,
         effects: Some(TxEffects { pool_flow, drawdown, repayment }),
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The statement body (binary: a statement may hold tens of thousands of lines)
+// ---------------------------------------------------------------------------------------------
+
+const FORMATS: [StatementFormat; 6] = [
+    StatementFormat::Mt940,
+    StatementFormat::Mt942,
+    StatementFormat::Camt052,
+    StatementFormat::Camt053,
+    StatementFormat::Camt054,
+    StatementFormat::Bai2,
+];
+
+fn put_opt_str(out: &mut Vec<u8>, text: &Option<String>) {
+    wire::put_flag(out, text.is_some());
+    if let Some(text) = text {
+        wire::put_str(out, text);
+    }
+}
+
+fn put_opt_date(out: &mut Vec<u8>, date: Option<NaiveDate>) {
+    wire::put_flag(out, date.is_some());
+    if let Some(date) = date {
+        wire::put_date(out, date);
+    }
+}
+
+/// A bank's figure with the scale the bank wrote: mantissa, then scale.
+fn put_bank_dec(out: &mut Vec<u8>, value: Decimal) {
+    wire::put_svarint(out, value.mantissa());
+    out.push(u8::try_from(value.scale()).expect("a decimal's scale is at most 28"));
+}
+
+fn put_balance(out: &mut Vec<u8>, balance: &Option<BankBalance>) {
+    wire::put_flag(out, balance.is_some());
+    if let Some(balance) = balance {
+        put_opt_date(out, balance.date);
+        wire::put_str(out, &balance.currency);
+        put_bank_dec(out, balance.amount);
+    }
+}
+
+fn encode_statement(imported: &ImportedStatement, out: &mut Vec<u8>) {
+    let statement = &imported.statement;
+    let (k0, k1, k2) = crate::bank::statement_key(statement);
+    wire::put_str(out, &imported.source);
+    put_opt_str(out, &imported.account);
+    for part in [&k0, &k1, &k2] {
+        wire::put_str(out, part);
+    }
+    out.extend_from_slice(&imported.content_hash.0);
+    out.push(match imported.status {
+        ImportStatus::New => 0,
+        ImportStatus::Conflict => 1,
+    });
+    out.push(code_of(&FORMATS, statement.format));
+    wire::put_str(out, &statement.statement_id);
+    put_opt_str(out, &statement.sequence);
+    wire::put_str(out, &statement.account_id);
+    put_opt_str(out, &statement.bic);
+    wire::put_str(out, &statement.currency);
+    put_opt_date(out, statement.date);
+    put_balance(out, &statement.opening);
+    put_balance(out, &statement.closing);
+    put_balance(out, &statement.closing_available);
+    wire::put_uvarint(out, statement.lines.len() as u64);
+    for line in &statement.lines {
+        wire::put_uvarint(out, u64::from(line.source_line));
+        put_opt_date(out, line.booking_date);
+        put_opt_date(out, line.value_date);
+        put_bank_dec(out, line.amount);
+        wire::put_str(out, &line.currency);
+        wire::put_flag(out, line.reversal);
+        put_opt_str(out, &line.end_to_end_id);
+        put_opt_str(out, &line.uetr);
+        put_opt_str(out, &line.owner_reference);
+        put_opt_str(out, &line.bank_reference);
+        wire::put_str(out, &line.type_code);
+        wire::put_str(out, &line.narrative);
+    }
+}
+
+fn opt_str(r: &mut Reader<'_>, what: &str) -> Result<Option<String>, String> {
+    Ok(if r.flag(what)? { Some(r.str(what)?.to_string()) } else { None })
+}
+
+fn opt_date(r: &mut Reader<'_>, what: &str) -> Result<Option<NaiveDate>, String> {
+    Ok(if r.flag(what)? { Some(r.date(what)?) } else { None })
+}
+
+fn bank_dec(r: &mut Reader<'_>, what: &str) -> Result<Decimal, String> {
+    let mantissa = r.svarint(what)?;
+    let scale = u32::from(r.u8(what)?);
+    if scale > 28 {
+        return Err(format!("{what}: scale {scale} above 28"));
+    }
+    Decimal::try_from_i128_with_scale(mantissa, scale).map_err(|_| format!("{what}: decimal out of range"))
+}
+
+fn balance(r: &mut Reader<'_>, what: &str) -> Result<Option<BankBalance>, String> {
+    if !r.flag(what)? {
+        return Ok(None);
+    }
+    let date = opt_date(r, what)?;
+    let currency = r.str(what)?.to_string();
+    Ok(Some(BankBalance { date, currency, amount: bank_dec(r, what)? }))
+}
+
+fn decode_statement(bytes: &[u8]) -> Result<ImportedStatement, String> {
+    let mut r = Reader::new(bytes);
+    let source = r.str("source")?.to_string();
+    let account = opt_str(&mut r, "account")?;
+    let key = [r.str("key")?.to_string(), r.str("key")?.to_string(), r.str("key")?.to_string()];
+    let mut hash = [0u8; 32];
+    for byte in &mut hash {
+        *byte = r.u8("content_hash")?;
+    }
+    let status = match r.u8("status")? {
+        0 => ImportStatus::New,
+        1 => ImportStatus::Conflict,
+        other => return Err(format!("status: code {other}")),
+    };
+    let format_code = r.u8("format")?;
+    let format = *FORMATS.get(usize::from(format_code)).ok_or_else(|| format!("format: code {format_code}"))?;
+    let statement_id = r.str("statement_id")?.to_string();
+    let sequence = opt_str(&mut r, "sequence")?;
+    let account_id = r.str("account_id")?.to_string();
+    let bic = opt_str(&mut r, "bic")?;
+    let currency = r.str("currency")?.to_string();
+    let date = opt_date(&mut r, "date")?;
+    let opening = balance(&mut r, "opening")?;
+    let closing = balance(&mut r, "closing")?;
+    let closing_available = balance(&mut r, "closing_available")?;
+    let n_lines = r.uvarint("lines")?;
+    if n_lines > crate::bank::STATEMENT_LINES_MAX as u64 {
+        return Err(format!("lines: {n_lines}, above {}", crate::bank::STATEMENT_LINES_MAX));
+    }
+    let mut lines = Vec::with_capacity(n_lines as usize);
+    for _ in 0..n_lines {
+        lines.push(BankLine {
+            source_line: u32::try_from(r.uvarint("lines.source_line")?).map_err(|_| "source_line above 2^32")?,
+            booking_date: opt_date(&mut r, "lines.booking_date")?,
+            value_date: opt_date(&mut r, "lines.value_date")?,
+            amount: bank_dec(&mut r, "lines.amount")?,
+            currency: r.str("lines.currency")?.to_string(),
+            reversal: r.flag("lines.reversal")?,
+            end_to_end_id: opt_str(&mut r, "lines.end_to_end_id")?,
+            uetr: opt_str(&mut r, "lines.uetr")?,
+            owner_reference: opt_str(&mut r, "lines.owner_reference")?,
+            bank_reference: opt_str(&mut r, "lines.bank_reference")?,
+            type_code: r.str("lines.type_code")?.to_string(),
+            narrative: r.str("lines.narrative")?.to_string(),
+        });
+    }
+    if !r.is_at_end() {
+        return Err(format!("{} bytes after the last field", bytes.len() - r.pos()));
+    }
+    let statement = BankStatement {
+        format,
+        statement_id,
+        sequence,
+        account_id,
+        bic,
+        currency,
+        opening,
+        closing,
+        closing_available,
+        date,
+        lines,
+    };
+    let (k0, k1, k2) = crate::bank::statement_key(&statement);
+    if key != [k0, k1, k2] {
+        return Err("key: does not match the statement's bank account, id and sequence".into());
+    }
+    Ok(ImportedStatement { source, account, content_hash: EntryHash(hash), status, statement })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -420,9 +599,9 @@ fn ccy(code: &str) -> Result<Currency, String> {
 }
 
 /// The JSON body of one kind. Fields of every struct are declared in sorted order.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
-pub(crate) enum JsonRecord {
+pub(crate) enum JsonRecord<'a> {
     Group(GroupRec),
     Account(AccountRec),
     Rates(RatesRec),
@@ -430,7 +609,7 @@ pub(crate) enum JsonRecord {
     Sweep(SweepRec),
     Interest(InterestRec),
     Netting(NettingRec),
-    Statement(StatementRec),
+    Statement(StatementRec<'a>),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -718,64 +897,82 @@ struct SettlementRec {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct StatementRec {
-    account: Option<String>,
-    content_hash: String,
-    key: [String; 3],
-    source: String,
-    statement: BankStatementRec,
-    status: String,
+pub(crate) struct StatementRec<'a> {
+    #[serde(borrow)]
+    account: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    content_hash: Cow<'a, str>,
+    key: [Cow<'a, str>; 3],
+    #[serde(borrow)]
+    source: Cow<'a, str>,
+    statement: BankStatementRec<'a>,
+    #[serde(borrow)]
+    status: Cow<'a, str>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct BankStatementRec {
-    account_id: String,
-    bic: Option<String>,
-    closing: Option<BankBalanceRec>,
-    closing_available: Option<BankBalanceRec>,
-    currency: String,
+struct BankStatementRec<'a> {
+    #[serde(borrow)]
+    account_id: Cow<'a, str>,
+    #[serde(borrow)]
+    bic: Option<Cow<'a, str>>,
+    closing: Option<BankBalanceRec<'a>>,
+    closing_available: Option<BankBalanceRec<'a>>,
+    #[serde(borrow)]
+    currency: Cow<'a, str>,
     #[serde(with = "opt_iso_date")]
     date: Option<NaiveDate>,
-    format: String,
-    lines: Vec<BankLineRec>,
-    opening: Option<BankBalanceRec>,
-    sequence: Option<String>,
-    statement_id: String,
+    #[serde(borrow)]
+    format: Cow<'a, str>,
+    lines: Vec<BankLineRec<'a>>,
+    opening: Option<BankBalanceRec<'a>>,
+    #[serde(borrow)]
+    sequence: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    statement_id: Cow<'a, str>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct BankBalanceRec {
+struct BankBalanceRec<'a> {
     amount: BankDec,
-    currency: String,
+    #[serde(borrow)]
+    currency: Cow<'a, str>,
     #[serde(with = "opt_iso_date")]
     date: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct BankLineRec {
+struct BankLineRec<'a> {
     amount: BankDec,
-    bank_reference: Option<String>,
+    #[serde(borrow)]
+    bank_reference: Option<Cow<'a, str>>,
     #[serde(with = "opt_iso_date")]
     booking_date: Option<NaiveDate>,
-    currency: String,
-    end_to_end_id: Option<String>,
-    narrative: String,
-    owner_reference: Option<String>,
+    #[serde(borrow)]
+    currency: Cow<'a, str>,
+    #[serde(borrow)]
+    end_to_end_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    narrative: Cow<'a, str>,
+    #[serde(borrow)]
+    owner_reference: Option<Cow<'a, str>>,
     reversal: bool,
     source_line: u32,
-    type_code: String,
-    uetr: Option<String>,
+    #[serde(borrow)]
+    type_code: Cow<'a, str>,
+    #[serde(borrow)]
+    uetr: Option<Cow<'a, str>>,
     #[serde(with = "opt_iso_date")]
     value_date: Option<NaiveDate>,
 }
 
 // --- domain → record -------------------------------------------------------------------------
 
-impl JsonRecord {
-    fn of(body: &EntryBody) -> JsonRecord {
+impl JsonRecord<'_> {
+    fn of(body: &EntryBody) -> JsonRecord<'_> {
         match body {
             EntryBody::GroupRecord(config) => JsonRecord::Group(group_rec(config)),
             EntryBody::GroupDefined { .. } => unreachable!("a format-2 entry holds the validated definition"),
@@ -800,6 +997,7 @@ impl JsonRecord {
             EntryBody::SweepRun(run) => JsonRecord::Sweep(sweep_rec(run)),
             EntryBody::InterestSettled(run) => JsonRecord::Interest(interest_rec(run)),
             EntryBody::NettingCycle(run) => JsonRecord::Netting(netting_rec(run)),
+            // Binary in the entry; this JSON is its export form.
             EntryBody::StatementImported(imported) => JsonRecord::Statement(statement_rec(imported)),
         }
     }
@@ -1049,55 +1247,59 @@ fn netting_rec(run: &NettingRun) -> NettingRec {
     }
 }
 
-fn balance_rec(balance: &BankBalance) -> BankBalanceRec {
-    BankBalanceRec { amount: BankDec(balance.amount), currency: balance.currency.clone(), date: balance.date }
+fn balance_rec(balance: &BankBalance) -> BankBalanceRec<'_> {
+    BankBalanceRec { amount: BankDec(balance.amount), currency: Cow::Borrowed(&balance.currency), date: balance.date }
 }
 
-fn statement_rec(imported: &ImportedStatement) -> StatementRec {
+fn borrowed(text: &Option<String>) -> Option<Cow<'_, str>> {
+    text.as_deref().map(Cow::Borrowed)
+}
+
+fn statement_rec(imported: &ImportedStatement) -> StatementRec<'_> {
     let statement = &imported.statement;
     let (k0, k1, k2) = crate::bank::statement_key(statement);
     StatementRec {
-        account: imported.account.clone(),
-        content_hash: imported.content_hash.to_hex(),
-        key: [k0, k1, k2],
-        source: imported.source.clone(),
+        account: borrowed(&imported.account),
+        content_hash: Cow::Owned(imported.content_hash.to_hex()),
+        key: [Cow::Owned(k0), Cow::Owned(k1), Cow::Owned(k2)],
+        source: Cow::Borrowed(&imported.source),
         statement: BankStatementRec {
-            account_id: statement.account_id.clone(),
-            bic: statement.bic.clone(),
+            account_id: Cow::Borrowed(&statement.account_id),
+            bic: borrowed(&statement.bic),
             closing: statement.closing.as_ref().map(balance_rec),
             closing_available: statement.closing_available.as_ref().map(balance_rec),
-            currency: statement.currency.clone(),
+            currency: Cow::Borrowed(&statement.currency),
             date: statement.date,
-            format: format_name(statement.format),
+            format: Cow::Owned(format_name(statement.format)),
             lines: statement
                 .lines
                 .iter()
                 .map(|line| BankLineRec {
                     amount: BankDec(line.amount),
-                    bank_reference: line.bank_reference.clone(),
+                    bank_reference: borrowed(&line.bank_reference),
                     booking_date: line.booking_date,
-                    currency: line.currency.clone(),
-                    end_to_end_id: line.end_to_end_id.clone(),
-                    narrative: line.narrative.clone(),
-                    owner_reference: line.owner_reference.clone(),
+                    currency: Cow::Borrowed(&line.currency),
+                    end_to_end_id: borrowed(&line.end_to_end_id),
+                    narrative: Cow::Borrowed(&line.narrative),
+                    owner_reference: borrowed(&line.owner_reference),
                     reversal: line.reversal,
                     source_line: line.source_line,
-                    type_code: line.type_code.clone(),
-                    uetr: line.uetr.clone(),
+                    type_code: Cow::Borrowed(&line.type_code),
+                    uetr: borrowed(&line.uetr),
                     value_date: line.value_date,
                 })
                 .collect(),
             opening: statement.opening.as_ref().map(balance_rec),
-            sequence: statement.sequence.clone(),
-            statement_id: statement.statement_id.clone(),
+            sequence: borrowed(&statement.sequence),
+            statement_id: Cow::Borrowed(&statement.statement_id),
         },
-        status: status_name(imported.status),
+        status: Cow::Owned(status_name(imported.status)),
     }
 }
 
 // --- record → domain -------------------------------------------------------------------------
 
-fn parse_json<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, String> {
+fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
     serde_json::from_slice(bytes).map_err(|err| format!("body: {err}"))
 }
 
@@ -1138,7 +1340,6 @@ fn body_of_json(kind: u8, bytes: &[u8]) -> Result<EntryBody, String> {
         5 => EntryBody::SweepRun(sweep_of(parse_json(bytes)?)?),
         6 => EntryBody::InterestSettled(interest_of(parse_json(bytes)?)?),
         7 => EntryBody::NettingCycle(netting_of(parse_json(bytes)?)?),
-        8 => EntryBody::StatementImported(statement_of(parse_json(bytes)?)?),
         other => return Err(format!("unknown kind {other}")),
     })
 }
@@ -1385,21 +1586,25 @@ fn netting_of(rec: NettingRec) -> Result<NettingRun, String> {
     })
 }
 
-fn bank_balance_of(rec: BankBalanceRec) -> BankBalance {
-    BankBalance { date: rec.date, currency: rec.currency, amount: rec.amount.0 }
+fn bank_balance_of(rec: BankBalanceRec<'_>) -> BankBalance {
+    BankBalance { date: rec.date, currency: rec.currency.into_owned(), amount: rec.amount.0 }
 }
 
-fn statement_of(rec: StatementRec) -> Result<ImportedStatement, String> {
+fn owned(text: Option<Cow<'_, str>>) -> Option<String> {
+    text.map(Cow::into_owned)
+}
+
+fn statement_of(rec: StatementRec<'_>) -> Result<ImportedStatement, String> {
     let content_hash =
         EntryHash::from_hex(&rec.content_hash).ok_or_else(|| "content_hash: expected 64 hex digits".to_string())?;
     let s = rec.statement;
     let statement = BankStatement {
         format: parse_format(&s.format)?,
-        statement_id: s.statement_id,
-        sequence: s.sequence,
-        account_id: s.account_id,
-        bic: s.bic,
-        currency: s.currency,
+        statement_id: s.statement_id.into_owned(),
+        sequence: owned(s.sequence),
+        account_id: s.account_id.into_owned(),
+        bic: owned(s.bic),
+        currency: s.currency.into_owned(),
         opening: s.opening.map(bank_balance_of),
         closing: s.closing.map(bank_balance_of),
         closing_available: s.closing_available.map(bank_balance_of),
@@ -1412,24 +1617,24 @@ fn statement_of(rec: StatementRec) -> Result<ImportedStatement, String> {
                 booking_date: line.booking_date,
                 value_date: line.value_date,
                 amount: line.amount.0,
-                currency: line.currency,
+                currency: line.currency.into_owned(),
                 reversal: line.reversal,
-                end_to_end_id: line.end_to_end_id,
-                uetr: line.uetr,
-                owner_reference: line.owner_reference,
-                bank_reference: line.bank_reference,
-                type_code: line.type_code,
-                narrative: line.narrative,
+                end_to_end_id: owned(line.end_to_end_id),
+                uetr: owned(line.uetr),
+                owner_reference: owned(line.owner_reference),
+                bank_reference: owned(line.bank_reference),
+                type_code: line.type_code.into_owned(),
+                narrative: line.narrative.into_owned(),
             })
             .collect(),
     };
     let (k0, k1, k2) = crate::bank::statement_key(&statement);
-    if rec.key != [k0, k1, k2] {
+    if rec.key[0] != k0 || rec.key[1] != k1 || rec.key[2] != k2 {
         return Err("key: does not match the statement's bank account, id and sequence".into());
     }
     Ok(ImportedStatement {
-        source: rec.source,
-        account: rec.account,
+        source: rec.source.into_owned(),
+        account: owned(rec.account),
         content_hash,
         status: parse_status(&rec.status)?,
         statement,
@@ -1680,6 +1885,9 @@ pub fn entry_of_line(line: &ExportLineV2) -> Result<Entry, String> {
     let body = if kind == 2 {
         let rec: TxRec = serde_json::from_value(line.body.clone()).map_err(|err| format!("body: {err}"))?;
         EntryBody::Transaction(tx_of(rec)?)
+    } else if kind == 8 {
+        let text = serde_json::to_vec(&line.body).map_err(|err| format!("body: {err}"))?;
+        EntryBody::StatementImported(statement_of(parse_json(&text)?)?)
     } else {
         let bytes = serde_json::to_vec(&line.body).map_err(|err| format!("body: {err}"))?;
         body_of_json(kind, &bytes)?
