@@ -53,6 +53,7 @@ fn main() -> ExitCode {
     // failed write. Rust ignores SIGPIPE by default; restore the default action.
     // SAFETY: setting a signal disposition to SIG_DFL at startup, before any
     // thread exists, has no preconditions.
+    #[allow(unsafe_code)]
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }

@@ -15,6 +15,8 @@
 //! (transactions, rates, invoices, figures) and the hledger export are in the
 //! `cashpool-files` crate, which uses only this crate's public API.
 
+#![forbid(unsafe_code)]
+
 pub mod audit;
 pub mod bank;
 pub mod config;

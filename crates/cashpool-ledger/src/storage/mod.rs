@@ -111,8 +111,6 @@ pub enum StorageError {
     Engine(String),
     #[error("corrupt store: {0}")]
     Corrupt(String),
-    #[error("injected fault: {0}")]
-    Injected(String),
     #[error("the store is open for reading only (a view of its journal); nothing can be written through it")]
     ReadOnly,
 }
