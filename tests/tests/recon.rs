@@ -616,3 +616,26 @@ fn round_trip_through_mt940_and_camt053_text_reconciles_fully() {
     let replay = audit::replay_storage(&storage, None).unwrap();
     assert_eq!(replay.state_digest, ledger.state_digest());
 }
+
+#[test]
+fn a_negated_zero_from_a_bank_is_journaled_as_zero_and_replays() {
+    let (storage, ledger) = ledger();
+    let mut zero = line("2026-11-02", "0.00", "NOTHING", "NTRF");
+    zero.amount = -zero.amount;
+    assert!(zero.amount.is_sign_negative(), "the test needs a negated zero: {}", zero.amount);
+    let mut negated = statement("ZERO-1", "1", "0.00", vec![zero]);
+    negated.closing.as_mut().unwrap().amount = -Decimal::new(0, 2);
+    let receipts = import(&ledger, vec![negated.clone()]);
+    assert_eq!(receipts[0].status, "new");
+    // The same statement again, with its zeros negated or not, is the statement already imported.
+    assert_eq!(import(&ledger, vec![negated])[0].status, "already_imported");
+    let verified = audit::verify_storage(&storage).unwrap();
+    assert!(verified.ok, "{verified:?}");
+    let replayed = audit::replay_storage(&storage, None).unwrap();
+    assert_eq!(replayed.state_digest, ledger.state_digest());
+    let mut export = Vec::new();
+    audit::export_jsonl(&storage, &mut export).unwrap();
+    let export = String::from_utf8(export).unwrap();
+    assert!(!export.contains("\"-0.00\""), "a zero is written unsigned");
+    assert!(audit::verify_journal(&mut export.as_bytes()).unwrap().ok);
+}

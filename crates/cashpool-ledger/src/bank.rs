@@ -182,6 +182,21 @@ pub struct ImportedStatement {
     pub statement: BankStatement,
 }
 
+/// Gives every zero amount of a statement a positive sign (a negated zero
+/// such as `-0.00` is the same figure), keeping the decimals the bank wrote.
+pub fn unsign_zeros(statement: &mut BankStatement) {
+    let amounts = statement.lines.iter_mut().map(|line| &mut line.amount).chain(
+        [&mut statement.opening, &mut statement.closing, &mut statement.closing_available]
+            .into_iter()
+            .flat_map(|balance| balance.as_mut().map(|balance| &mut balance.amount)),
+    );
+    for amount in amounts {
+        if amount.is_zero() {
+            *amount = amount.abs();
+        }
+    }
+}
+
 /// A bank account identifier without spaces, upper case: `DE89 3704 0044` and
 /// `de8937040044` name the same account.
 pub fn normalise_bank_id(id: &str) -> String {
