@@ -1,71 +1,52 @@
-//! The state a journal folds into: accounts, balances (total and by value
-//! date) and the idempotency index; the checks every transaction must pass;
-//! the state digest.
+//! The state a journal folds into, in parts (docs/FORMATS.md, "The state
+//! digest"): the group definition and accounts, balances, transactions,
+//! rates, limits, sweeps, interest, netting and the bank inbox, each a module
+//! here with private fields, its own `apply` and its own digest; and the head
+//! of the chain. [`State::apply_entry_with`] hands each entry to the part(s)
+//! it concerns; the rules that read several parts (classification and the
+//! pool rules in `limits.rs`, sweep planning, interest accrual, netting
+//! cycles) are `impl State` blocks in their own files and read the parts
+//! through their methods.
 //!
 //! The live path and replay share one fold: [`State::check_transaction`] then
 //! [`State::apply_transaction`]. A journal entry that fails the check on
 //! replay is an integrity failure, so a regulator's replay re-proves every
 //! rule the operator's ledger enforced when it posted.
 
-use std::collections::{BTreeMap, HashMap};
+mod balances;
+mod definition;
+mod interest;
+mod limits;
+mod netting;
+mod rates;
+mod rejection;
+mod statements;
+mod sweeps;
+mod transactions;
+
 use std::fmt;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
-use crate::config::{parse_group_config, GroupConfig};
+use crate::config::GroupConfig;
 use crate::journal::{Entry, EntryBody, EntryHash, PostedTransaction};
-use crate::limits::{Effects, LimitState, Parameters};
-use crate::model::{AccountKind, AccountSpec, SYSTEM_ACCOUNT_PREFIX, SYS_FX_POSITION};
+use crate::limits::Effects;
+use crate::model::{AccountSpec, SYS_FX_POSITION};
 use crate::money::{format_amount, Currency};
-use crate::rates::RateBook;
 
-mod rejection;
-
+pub(crate) use balances::Balances;
+pub(crate) use definition::Definition;
+pub(crate) use interest::Interest;
+pub(crate) use limits::{LimitState, Limits};
+pub(crate) use netting::Netting;
+pub(crate) use rates::Rates;
 pub use rejection::Rejection;
-
-/// The balance of one currency of one account.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct CurrencyBalance {
-    pub total: Decimal,
-    /// Net change per value date; never holds a zero.
-    pub by_date: BTreeMap<NaiveDate, Decimal>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct AccountState {
-    pub spec: AccountSpec,
-    /// Sorted by currency.
-    pub balances: Vec<(Currency, CurrencyBalance)>,
-}
-
-impl AccountState {
-    pub fn balance(&self, currency: Currency) -> Option<&CurrencyBalance> {
-        self.balances.iter().find(|(ccy, _)| *ccy == currency).map(|(_, balance)| balance)
-    }
-
-    fn balance_mut(&mut self, currency: Currency) -> &mut CurrencyBalance {
-        let idx = match self.balances.binary_search_by(|(ccy, _)| ccy.cmp(&currency)) {
-            Ok(idx) => idx,
-            Err(idx) => {
-                self.balances.insert(idx, (currency, CurrencyBalance::default()));
-                idx
-            }
-        };
-        &mut self.balances[idx].1
-    }
-}
-
-/// What the idempotency index keeps per transaction id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct IdRecord {
-    pub seq: u64,
-    pub hash: EntryHash,
-    pub fingerprint: [u8; 16],
-}
+pub(crate) use statements::Statements;
+pub(crate) use sweeps::Sweeps;
+pub(crate) use transactions::{fingerprint, Transactions};
 
 /// One applied posting, to undo it.
 #[derive(Debug, Clone, Copy)]
@@ -92,80 +73,119 @@ impl fmt::Debug for StateDigest {
     }
 }
 
-/// The folded journal.
+/// The folded journal: its parts, in the order of the state digest, and the head.
 #[derive(Debug, Clone)]
 pub(crate) struct State {
-    pub config: Option<Arc<GroupConfig>>,
-    pub accounts: Vec<AccountState>,
-    pub account_index: HashMap<String, u32>,
-    /// `None` in a flat-memory replay, which does not need it.
-    pub ids: Option<HashMap<Box<str>, IdRecord>>,
-    pub head_seq: u64,
-    pub head_hash: EntryHash,
-    pub n_transactions: u64,
-    /// Imported FX rates.
-    pub rates: RateBook,
-    /// Dated regulatory parameters.
-    pub params: Parameters,
-    /// The pool position and the entities' loans.
-    pub limits: LimitState,
-    /// Sweep runs by value date.
-    pub sweep_runs: std::collections::BTreeMap<NaiveDate, crate::sweep::SweepRun>,
-    /// Settled interest periods [from, to), in settlement order, and their reports.
-    pub interest_runs: Vec<(NaiveDate, NaiveDate)>,
-    pub interest_reports: Vec<crate::interest::InterestRun>,
-    /// Interest rounding residues not yet booked, per currency (below one minor unit).
-    pub interest_carry: std::collections::BTreeMap<Currency, Decimal>,
-    /// Posted netting cycles by id, and every invoice they netted.
-    pub netting_cycles: std::collections::BTreeMap<String, crate::cycle::NettingRun>,
-    pub settled_invoices: std::collections::HashSet<String>,
-    /// The entry of each sweep run, interest settlement and netting cycle (for the state digest).
-    pub sweep_entries: BTreeMap<NaiveDate, (u64, EntryHash)>,
-    pub interest_entries: Vec<(NaiveDate, NaiveDate, u64, EntryHash)>,
-    pub netting_entries: BTreeMap<String, (u64, EntryHash)>,
-    /// The running digest of the `transactions` part (docs/FORMATS.md, "The state digest").
-    pub transactions_part: Sha256,
-    /// Accounts by normalised `bank_id` (see [`crate::bank::normalise_bank_id`]).
-    pub bank_index: HashMap<String, u32>,
-    /// Imported bank statements by (bank account, statement id, sequence): the
-    /// first one's content hash and journal entry.
-    pub bank_statements: HashMap<(String, String, String), (EntryHash, u64)>,
+    definition: Definition,
+    balances: Balances,
+    transactions: Transactions,
+    rates: Rates,
+    limits: Limits,
+    sweeps: Sweeps,
+    interest: Interest,
+    netting: Netting,
+    statements: Statements,
+    /// The last entry applied (0 and [`EntryHash::GENESIS`] before the first).
+    head_seq: u64,
+    head_hash: EntryHash,
 }
 
 impl State {
+    /// An empty state; `with_id_index`: keep the idempotency index (a flat-memory replay does not).
     pub fn new(with_id_index: bool) -> State {
         State {
-            config: None,
-            accounts: Vec::new(),
-            account_index: HashMap::new(),
-            ids: with_id_index.then(HashMap::new),
+            definition: Definition::default(),
+            balances: Balances::default(),
+            transactions: Transactions::new(with_id_index),
+            rates: Rates::default(),
+            limits: Limits::default(),
+            sweeps: Sweeps::default(),
+            interest: Interest::default(),
+            netting: Netting::default(),
+            statements: Statements::default(),
             head_seq: 0,
             head_hash: EntryHash::GENESIS,
-            n_transactions: 0,
-            rates: RateBook::new(),
-            params: Parameters::default(),
-            limits: LimitState::default(),
-            sweep_runs: std::collections::BTreeMap::new(),
-            interest_runs: Vec::new(),
-            interest_reports: Vec::new(),
-            interest_carry: std::collections::BTreeMap::new(),
-            netting_cycles: std::collections::BTreeMap::new(),
-            settled_invoices: std::collections::HashSet::new(),
-            sweep_entries: BTreeMap::new(),
-            interest_entries: Vec::new(),
-            netting_entries: BTreeMap::new(),
-            transactions_part: Sha256::new(),
-            bank_index: HashMap::new(),
-            bank_statements: HashMap::new(),
         }
     }
 
-    pub fn account_idx(&self, id: &str) -> Option<u32> {
-        self.account_index.get(id).copied()
+    /// The group definition and the accounts.
+    pub fn definition(&self) -> &Definition {
+        &self.definition
     }
 
-    pub fn account(&self, idx: u32) -> &AccountState {
-        &self.accounts[idx as usize]
+    /// The balances.
+    pub fn balances(&self) -> &Balances {
+        &self.balances
+    }
+
+    /// The transactions (count, idempotency index).
+    pub fn transactions(&self) -> &Transactions {
+        &self.transactions
+    }
+
+    /// The imported FX rates.
+    pub fn rates(&self) -> &Rates {
+        &self.rates
+    }
+
+    /// The parameters, the pool flows and the loans.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The sweep runs.
+    pub fn sweeps(&self) -> &Sweeps {
+        &self.sweeps
+    }
+
+    /// The settled interest periods and the rounding carry.
+    pub fn interest(&self) -> &Interest {
+        &self.interest
+    }
+
+    /// The netting cycles and the netted invoices.
+    pub fn netting(&self) -> &Netting {
+        &self.netting
+    }
+
+    /// The bank inbox.
+    pub fn statements(&self) -> &Statements {
+        &self.statements
+    }
+
+    /// The sequence number of the last entry applied (0 for none).
+    pub fn head_seq(&self) -> u64 {
+        self.head_seq
+    }
+
+    /// The hash of the last entry applied ([`EntryHash::GENESIS`] for none).
+    pub fn head_hash(&self) -> EntryHash {
+        self.head_hash
+    }
+
+    /// The group definition (`None` before entry 1).
+    pub fn config(&self) -> Option<&Arc<GroupConfig>> {
+        self.definition.config()
+    }
+
+    /// The group's base currency (CNY before the group is defined).
+    pub(crate) fn base_currency(&self) -> Currency {
+        self.definition.base_currency()
+    }
+
+    /// The index of the account `id`.
+    pub fn account_idx(&self, id: &str) -> Option<u32> {
+        self.definition.account_idx(id)
+    }
+
+    /// The account at `idx`.
+    pub fn spec(&self, idx: u32) -> &AccountSpec {
+        self.definition.spec(idx)
+    }
+
+    /// The number of transactions posted.
+    pub fn n_transactions(&self) -> u64 {
+        self.transactions.n_transactions()
     }
 
     /// Applies a journal entry read back (replay, open): every check of the live path runs again.
@@ -174,7 +194,7 @@ impl State {
     }
 
     /// [`State::apply_entry`], with `on_posting` seeing each posting a transaction applies.
-    /// Nothing is changed when it fails.
+    /// Hands the entry to the part(s) it concerns; nothing is changed when it fails.
     pub fn apply_entry_with(
         &mut self,
         entry: &Entry,
@@ -183,27 +203,20 @@ impl State {
     ) -> Result<(), String> {
         match &entry.body {
             EntryBody::GroupDefined { config_toml } => {
-                if self.config.is_some() || entry.seq != 1 {
-                    return Err("a group definition may only be entry 1".into());
-                }
-                let config = parse_group_config(config_toml).map_err(|err| format!("group definition: {err}"))?;
-                self.params = Parameters::from_config(&config);
-                self.config = Some(Arc::new(config));
+                self.definition.apply_group_toml(entry.seq, config_toml)?;
+                self.limits.apply_group(self.definition.config().expect("the group was just defined"));
             }
             EntryBody::GroupRecord(config) => {
-                if self.config.is_some() || entry.seq != 1 {
-                    return Err("a group definition may only be entry 1".into());
-                }
-                crate::config::check_references(config).map_err(|reason| format!("group definition: {reason}"))?;
-                self.params = Parameters::from_config(config);
-                self.config = Some(Arc::clone(config));
+                self.definition.apply_group(entry.seq, config)?;
+                self.limits.apply_group(config);
             }
             EntryBody::AccountOpened(spec) => {
-                self.check_account(spec)?;
-                self.open_account(spec.clone());
+                let idx = self.definition.apply_account(spec)?;
+                let balances_idx = self.balances.apply_account(&spec.id);
+                assert_eq!(idx, balances_idx, "the definition and the balances index accounts alike");
             }
             EntryBody::Transaction(tx) => {
-                if self.ids.as_ref().is_some_and(|ids| ids.contains_key(tx.id.as_str())) {
+                if self.transactions.contains(&tx.id) {
                     return Err(format!("transaction id {:?} appears twice", tx.id));
                 }
                 let effects =
@@ -221,96 +234,55 @@ impl State {
                 self.record_id(tx, entry.seq, hash);
             }
             EntryBody::RatesImported { rows } => {
-                if self.config.is_none() {
+                if !self.definition.is_defined() {
                     return Err("rates are imported before the group definition".into());
                 }
-                let base = self.config.as_ref().map(|config| config.group.base_currency);
-                if let Some(row) = rows.iter().find(|row| row.rate <= Decimal::ZERO || Some(row.currency) == base) {
-                    return Err(format!(
-                        "rate row {} {} {} {} is not a positive rate of a foreign currency",
-                        row.date,
-                        row.currency,
-                        row.market.as_str(),
-                        row.rate
-                    ));
-                }
-                self.rates.insert(rows).map_err(|conflict| conflict.to_string())?;
+                self.rates.apply(rows, self.definition.base_currency())?;
             }
             EntryBody::LimitsSet(change) => {
-                if self.config.is_none() {
+                if !self.definition.is_defined() {
                     return Err("limits are set before the group definition".into());
                 }
-                crate::limits::check_change_values(change)?;
-                self.params.apply(change)?;
+                self.limits.apply_change(change)?;
             }
             EntryBody::InterestSettled(run) => {
-                self.apply_interest_run(run, entry.format == crate::journal::FormatVersion::V2)?;
-                self.interest_entries.push((run.from, run.to, entry.seq, hash));
+                let recorded = entry.format == crate::journal::FormatVersion::V2;
+                self.interest.apply(run, recorded, entry.seq, hash)?;
             }
             EntryBody::NettingCycle(run) => {
-                self.apply_netting_run(run)?;
-                self.netting_entries.insert(run.result.cycle.clone(), (entry.seq, hash));
+                self.netting.apply(run, entry.seq, hash)?;
             }
             EntryBody::StatementImported(imported) => {
-                if self.config.is_none() {
+                if !self.definition.is_defined() {
                     return Err("a statement is imported before the group definition".into());
                 }
-                let statement = &imported.statement;
-                if imported.content_hash != statement.content_hash() {
-                    return Err(format!(
-                        "statement {:?}: content hash does not match its content",
-                        statement.statement_id
-                    ));
-                }
-                let (account, status) = self.classify_statement(statement, imported.content_hash)?;
-                if account != imported.account || status != imported.status {
-                    return Err(format!(
-                        "statement {:?}: recorded as account {:?} ({:?}), replay finds {:?} ({:?})",
-                        statement.statement_id, imported.account, imported.status, account, status
-                    ));
-                }
-                self.bank_statements
-                    .entry(crate::bank::statement_key(statement))
-                    .or_insert((imported.content_hash, entry.seq));
+                let account = self.definition.statement_account(&imported.statement);
+                self.statements.apply(imported, account, entry.seq)?;
             }
             EntryBody::SweepRun(run) => {
-                if self.sweep_runs.contains_key(&run.date) {
-                    return Err(format!("a second sweep run for {}", run.date));
-                }
-                self.sweep_runs.insert(run.date, run.clone());
-                self.sweep_entries.insert(run.date, (entry.seq, hash));
+                self.sweeps.apply(run, entry.seq, hash)?;
             }
         }
-        self.head_seq = entry.seq;
-        self.head_hash = hash;
+        self.move_head(entry.seq, hash);
         Ok(())
     }
 
-    fn check_account(&self, spec: &AccountSpec) -> Result<(), String> {
-        if self.config.is_none() {
-            return Err("an account is opened before the group definition".into());
-        }
-        if self.account_index.contains_key(&spec.id) {
-            return Err(format!("account {} is opened twice", spec.id));
-        }
-        let is_system = spec.kind == AccountKind::System;
-        if is_system != spec.id.starts_with(SYSTEM_ACCOUNT_PREFIX) {
-            return Err(format!("account {}: only system accounts have ids starting {SYSTEM_ACCOUNT_PREFIX}", spec.id));
-        }
-        if !spec.currencies.windows(2).all(|pair| pair[0] < pair[1]) {
-            return Err(format!("account {}: currencies not sorted", spec.id));
-        }
-        Ok(())
+    /// Moves the head to the entry just applied.
+    pub fn move_head(&mut self, seq: u64, hash: EntryHash) {
+        self.head_seq = seq;
+        self.head_hash = hash;
+    }
+
+    /// Puts the head back where a savepoint found it (a rolled-back plan),
+    /// once every part is restored.
+    pub fn rewind_head(&mut self, seq: u64, hash: EntryHash) {
+        self.head_seq = seq;
+        self.head_hash = hash;
     }
 
     /// The ledger account whose `bank_id` (and BIC, where both name one) the statement names.
     pub fn statement_account(&self, statement: &crate::bank::BankStatement) -> Option<String> {
-        crate::bank::candidate_ids(&statement.account_id, &statement.currency)
-            .into_iter()
-            .find_map(|id| self.bank_index.get(&id).copied())
-            .map(|idx| &self.accounts[idx as usize].spec)
-            .filter(|spec| crate::bank::bic_agrees(spec.bank_bic.as_deref(), statement.bic.as_deref()))
-            .map(|spec| spec.id.clone())
+        self.definition.statement_account(statement)
     }
 
     /// The ledger account a statement belongs to and whether it is new or a
@@ -321,23 +293,8 @@ impl State {
         content_hash: EntryHash,
     ) -> Result<(Option<String>, crate::bank::ImportStatus), String> {
         let account = self.statement_account(statement);
-        let status = match self.bank_statements.get(&crate::bank::statement_key(statement)) {
-            None => crate::bank::ImportStatus::New,
-            Some((hash, seq)) if *hash == content_hash => {
-                return Err(format!("statement {:?} is already in entry {seq}", statement.statement_id))
-            }
-            Some(_) => crate::bank::ImportStatus::Conflict,
-        };
+        let status = self.statements.status(statement, content_hash)?;
         Ok((account, status))
-    }
-
-    pub fn open_account(&mut self, spec: AccountSpec) {
-        let idx = u32::try_from(self.accounts.len()).expect("fewer than 2^32 accounts");
-        if let Some(bank_id) = &spec.bank_id {
-            self.bank_index.insert(crate::bank::normalise_bank_id(bank_id), idx);
-        }
-        self.account_index.insert(spec.id.clone(), idx);
-        self.accounts.push(AccountState { spec, balances: Vec::new() });
     }
 
     /// The checks every posted transaction passes, live and on replay.
@@ -359,8 +316,7 @@ impl State {
                     account: posting.account.clone(),
                 });
             };
-            let account = self.account(account_idx);
-            if !account.spec.holds(posting.currency) {
+            if !self.spec(account_idx).holds(posting.currency) {
                 return Err(Rejection::CurrencyNotHeld {
                     field: format!("{}.currency", field()),
                     account: posting.account.clone(),
@@ -395,24 +351,21 @@ impl State {
             self.check_fx(tx, rate)?;
         }
         for &(account_idx, currency, net) in &nets {
-            let account = self.account(account_idx);
-            let balance = account.balance(currency).map_or(Decimal::ZERO, |b| b.total);
-            let after = balance
-                .checked_add(net)
-                .ok_or_else(|| Rejection::Overflow { account: account.spec.id.clone(), currency })?;
-            if let Some(overdraft) = account.spec.overdraft(currency) {
+            let spec = self.spec(account_idx);
+            let balance = self.balances.total(account_idx, currency);
+            let after =
+                balance.checked_add(net).ok_or_else(|| Rejection::Overflow { account: spec.id.clone(), currency })?;
+            if let Some(overdraft) = spec.overdraft(currency) {
                 if net.is_sign_negative() && after < -overdraft {
                     // The net is negative, so some leg debits the account.
                     let leg = tx
                         .postings
                         .iter()
-                        .position(|p| {
-                            p.account == account.spec.id && p.currency == currency && p.amount.is_sign_negative()
-                        })
+                        .position(|p| p.account == spec.id && p.currency == currency && p.amount.is_sign_negative())
                         .unwrap_or_default();
                     return Err(Rejection::Overdraft {
                         field: format!("postings[{leg}].amount"),
-                        account: account.spec.id.clone(),
+                        account: spec.id.clone(),
                         currency,
                         balance: format_amount(balance, currency),
                         change: format_amount(net, currency),
@@ -456,7 +409,8 @@ impl State {
         })
     }
 
-    /// Applies a checked transaction's postings; `on_posting` sees each, for undo and dirty tracking.
+    /// Applies a checked transaction's postings and its effects on the
+    /// limits; `on_posting` sees each posting, for undo and dirty tracking.
     pub fn apply_transaction(
         &mut self,
         tx: &PostedTransaction,
@@ -464,57 +418,54 @@ impl State {
         mut on_posting: impl FnMut(Applied),
     ) {
         for posting in &tx.postings {
-            let account_idx = self.account_idx(&posting.account).expect("checked: the account exists");
-            self.add(account_idx, posting.currency, tx.value_date, posting.amount);
-            on_posting(Applied {
-                account_idx,
-                currency: posting.currency,
-                value_date: tx.value_date,
-                amount: posting.amount,
-            });
+            let account_idx = self.definition.account_idx(&posting.account).expect("checked: the account exists");
+            let applied =
+                Applied { account_idx, currency: posting.currency, value_date: tx.value_date, amount: posting.amount };
+            self.balances.apply(applied);
+            on_posting(applied);
         }
-        self.apply_effects(tx, effects);
-        self.n_transactions += 1;
+        self.limits.apply_effects(tx, effects);
     }
 
-    /// Reverts what [`State::apply_transaction`] applied (a rejected atomic
-    /// batch): the postings one by one, the limit state as a whole.
-    pub fn undo(&mut self, applied: &[Applied], n_transactions: u64, limits_before: LimitState) {
-        for posting in applied.iter().rev() {
-            self.add(posting.account_idx, posting.currency, posting.value_date, -posting.amount);
-        }
-        self.n_transactions -= n_transactions;
-        self.limits = limits_before;
-    }
-
-    fn add(&mut self, account_idx: u32, currency: Currency, value_date: NaiveDate, amount: Decimal) {
-        let balance = self.accounts[account_idx as usize].balance_mut(currency);
-        // Checked before: the transaction's net change fits; a single posting is bounded by it.
-        balance.total = balance.total.checked_add(amount).expect("checked: balance stays in range");
-        let day = balance.by_date.entry(value_date).or_insert(Decimal::ZERO);
-        *day = day.checked_add(amount).expect("checked: a day's change stays in range");
-        if day.is_zero() {
-            balance.by_date.remove(&value_date);
-        }
-    }
-
+    /// Records a transaction applied as entry `seq`: the count, the
+    /// idempotency index, the `transactions` part's line.
     pub fn record_id(&mut self, tx: &PostedTransaction, seq: u64, hash: EntryHash) {
-        crate::digest::transactions_line(&mut self.transactions_part, seq, &tx.id, hash);
-        if let Some(ids) = &mut self.ids {
-            ids.insert(tx.id.as_str().into(), IdRecord { seq, hash, fingerprint: fingerprint(tx) });
-        }
+        self.transactions.apply(tx, seq, hash);
+    }
+
+    /// Reverts what [`State::apply_transaction`] and [`State::record_id`]
+    /// applied (a rejected atomic batch): the postings one by one, the count,
+    /// the limit state as a whole. The ids go with [`State::forget_id`], the
+    /// running digest with [`State::restore_transactions_part`].
+    pub fn undo(&mut self, applied: &[Applied], n_transactions: u64, limits_before: LimitState) {
+        self.balances.undo(applied);
+        self.transactions.undo(n_transactions);
+        self.limits.undo(limits_before);
     }
 
     /// Removes an id a rolled-back plan indexed.
     pub fn forget_id(&mut self, id: &str) {
-        if let Some(ids) = &mut self.ids {
-            ids.remove(id);
-        }
+        self.transactions.forget(id);
+    }
+
+    /// The running digest of the `transactions` part, for a savepoint.
+    pub fn transactions_part(&self) -> &sha2::Sha256 {
+        self.transactions.running()
+    }
+
+    /// Restores the running digest a savepoint took.
+    pub fn restore_transactions_part(&mut self, running: sha2::Sha256) {
+        self.transactions.restore_running(running);
+    }
+
+    /// The limit state (flows, loans), for a savepoint.
+    pub fn limit_state(&self) -> &LimitState {
+        self.limits.state()
     }
 
     /// The total balance of an account in a currency (zero when it never held it).
     pub fn total(&self, account_idx: u32, currency: Currency) -> Decimal {
-        self.account(account_idx).balance(currency).map_or(Decimal::ZERO, |balance| balance.total)
+        self.balances.total(account_idx, currency)
     }
 
     /// A transaction's effects as its format-2 entry records them.
@@ -532,7 +483,7 @@ impl State {
             }),
             repayment: effects.repayment.as_ref().map(|(loan, amount)| crate::journal::Repayment {
                 loan: loan.clone(),
-                currency: self.limits.loans.get(loan).map_or(base, |loan| loan.currency),
+                currency: self.limits.loan(loan).map_or(base, |loan| loan.currency),
                 amount: *amount,
             }),
         }
@@ -540,32 +491,35 @@ impl State {
 
     /// The balance of an account in a currency as of the end of `as_of` (value-dated), or now.
     pub fn balance(&self, account_idx: u32, currency: Currency, as_of: Option<NaiveDate>) -> Decimal {
-        let mut value = match self.account(account_idx).balance(currency) {
-            None => Decimal::ZERO,
-            Some(balance) => match as_of {
-                None => balance.total,
-                Some(date) => balance.by_date.range(..=date).fold(Decimal::ZERO, |sum, (_, change)| sum + *change),
-            },
-        };
-        // Every balance carries exactly its currency's minor units, also when nothing was posted.
-        value.rescale(currency.minor_units());
-        value
+        self.balances.balance(account_idx, currency, as_of)
     }
 
-    /// The state digest (docs/FORMATS.md, "The state digest"): the hash of the parts' digests.
+    /// Every part's digest, in the order of [`crate::digest::PARTS`].
+    pub(crate) fn part_digests(&self) -> [EntryHash; 9] {
+        [
+            self.definition.digest(),
+            self.balances.digest(),
+            self.transactions.digest(),
+            self.rates.digest(),
+            self.limits.digest(),
+            self.sweeps.digest(),
+            self.interest.digest(),
+            self.netting.digest(),
+            self.statements.digest(),
+        ]
+    }
+
+    /// The state digest (docs/FORMATS.md, "The state digest"): the hash of the head and the parts' digests.
     pub fn digest(&self) -> StateDigest {
         crate::digest::state_digest(self)
     }
 
     /// Every (account, currency) with a balance record, with the balance.
     pub fn all_balances(&self) -> impl Iterator<Item = (&AccountSpec, Currency, Decimal)> + '_ {
-        self.accounts.iter().flat_map(|account| {
-            account
-                .balances
-                .iter()
-                .filter(|(_, balance)| !balance.by_date.is_empty() || !balance.total.is_zero())
-                .map(move |(currency, balance)| (&account.spec, *currency, balance.total))
-        })
+        self.balances
+            .iter()
+            .filter(|(_, _, balance)| !balance.by_date().is_empty() || !balance.total().is_zero())
+            .map(|(idx, currency, balance)| (self.definition.spec(idx), currency, balance.total()))
     }
 }
 
@@ -582,37 +536,4 @@ pub(crate) fn assert_balanced(tx: &PostedTransaction) {
         }
     }
     assert!(sums.iter().all(|(_, sum)| sum.is_zero()), "transaction {} is unbalanced: {sums:?}", tx.id);
-}
-
-/// A fingerprint of a transaction's content: everything but the operator.
-pub(crate) fn fingerprint(tx: &PostedTransaction) -> [u8; 16] {
-    #[derive(Serialize)]
-    struct Content<'a> {
-        id: &'a str,
-        #[serde(with = "crate::journal::date_format")]
-        value_date: NaiveDate,
-        purpose: crate::model::Purpose,
-        reference: &'a str,
-        memo: &'a str,
-        postings: &'a [crate::journal::Posting],
-        rate: &'a Option<crate::journal::FxRate>,
-        term_days: Option<u32>,
-        lender: &'a Option<String>,
-    }
-    let content = Content {
-        id: &tx.id,
-        value_date: tx.value_date,
-        purpose: tx.purpose,
-        reference: &tx.reference,
-        memo: &tx.memo,
-        postings: &tx.postings,
-        rate: &tx.rate,
-        term_days: tx.term_days,
-        lender: &tx.lender,
-    };
-    let bytes = postcard::to_allocvec(&content).expect("encoding into a Vec cannot fail");
-    let digest: [u8; 32] = Sha256::digest(&bytes).into();
-    let mut fingerprint = [0u8; 16];
-    fingerprint.copy_from_slice(&digest[..16]);
-    fingerprint
 }

@@ -1,0 +1,45 @@
+//! The `sweeps` part: the sweep runs by value date, each with its entry.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use sha2::{Digest, Sha256};
+
+use crate::digest::{date, finish, hash, line};
+use crate::journal::EntryHash;
+use crate::sweep::SweepRun;
+
+/// The sweep runs.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Sweeps {
+    /// The report of each run, by value date.
+    runs: BTreeMap<NaiveDate, SweepRun>,
+    /// The entry of each run (for the digest), by value date.
+    entries: BTreeMap<NaiveDate, (u64, EntryHash)>,
+}
+
+impl Sweeps {
+    /// A `sweep_run` entry: one run per value date.
+    pub fn apply(&mut self, run: &SweepRun, seq: u64, entry_hash: EntryHash) -> Result<(), String> {
+        if self.runs.contains_key(&run.date) {
+            return Err(format!("a second sweep run for {}", run.date));
+        }
+        self.runs.insert(run.date, run.clone());
+        self.entries.insert(run.date, (seq, entry_hash));
+        Ok(())
+    }
+
+    /// The run of value date `date`.
+    pub fn run(&self, date: NaiveDate) -> Option<&SweepRun> {
+        self.runs.get(&date)
+    }
+
+    /// `[date, seq, hash]` per run by date.
+    pub fn digest(&self) -> EntryHash {
+        let mut hasher = Sha256::new();
+        for (day, (seq, entry_hash)) in &self.entries {
+            line(&mut hasher, &[date(*day), seq.to_string(), hash(*entry_hash)]);
+        }
+        finish(hasher)
+    }
+}

@@ -1,0 +1,139 @@
+//! The `transactions` part: the count of transactions, the idempotency index
+//! (id → entry and content fingerprint; absent in a flat-memory replay, which
+//! does not need it) and the running digest of the part, one line per
+//! transaction in journal order.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::digest::{finish, string};
+use crate::journal::{EntryHash, PostedTransaction};
+
+/// What the idempotency index keeps per transaction id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IdRecord {
+    pub seq: u64,
+    pub hash: EntryHash,
+    pub fingerprint: [u8; 16],
+}
+
+/// The transactions posted.
+#[derive(Debug, Clone)]
+pub(crate) struct Transactions {
+    /// `None` in a flat-memory replay, which does not need it.
+    ids: Option<HashMap<Box<str>, IdRecord>>,
+    /// The running digest of the part (docs/FORMATS.md, "The state digest").
+    running: Sha256,
+    n_transactions: u64,
+}
+
+impl Transactions {
+    pub fn new(with_id_index: bool) -> Transactions {
+        Transactions { ids: with_id_index.then(HashMap::new), running: Sha256::new(), n_transactions: 0 }
+    }
+
+    /// Records a transaction applied as entry `seq` with hash `hash`.
+    pub fn apply(&mut self, tx: &PostedTransaction, seq: u64, hash: EntryHash) {
+        transactions_line(&mut self.running, seq, &tx.id, hash);
+        if let Some(ids) = &mut self.ids {
+            ids.insert(tx.id.as_str().into(), IdRecord { seq, hash, fingerprint: fingerprint(tx) });
+        }
+        self.n_transactions += 1;
+    }
+
+    /// Reverts the count of the last `n_transactions` records (a rolled-back
+    /// plan; its ids go with [`Transactions::forget`], its lines with
+    /// [`Transactions::restore_running`]).
+    pub fn undo(&mut self, n_transactions: u64) {
+        self.n_transactions -= n_transactions;
+    }
+
+    /// Restores the running digest a savepoint took with [`Transactions::running`].
+    pub fn restore_running(&mut self, running_before: Sha256) {
+        self.running = running_before;
+    }
+
+    /// Removes an id a rolled-back plan indexed.
+    pub fn forget(&mut self, id: &str) {
+        if let Some(ids) = &mut self.ids {
+            ids.remove(id);
+        }
+    }
+
+    /// The entry that posted `id`, if the index is kept and holds it.
+    pub fn get(&self, id: &str) -> Option<&IdRecord> {
+        self.ids.as_ref().and_then(|ids| ids.get(id))
+    }
+
+    /// Whether `id` was posted (always false without the index).
+    pub fn contains(&self, id: &str) -> bool {
+        self.ids.as_ref().is_some_and(|ids| ids.contains_key(id))
+    }
+
+    /// The number of transactions posted.
+    pub fn n_transactions(&self) -> u64 {
+        self.n_transactions
+    }
+
+    /// The running digest, for a savepoint to restore.
+    pub fn running(&self) -> &Sha256 {
+        &self.running
+    }
+
+    /// `[seq, id, hash]` per transaction in journal order (kept running).
+    pub fn digest(&self) -> EntryHash {
+        finish(self.running.clone())
+    }
+}
+
+/// Adds one transaction's line to the running part.
+fn transactions_line(hasher: &mut Sha256, seq: u64, id: &str, hash: EntryHash) {
+    let mut text = String::with_capacity(id.len() + 96);
+    let _ = write!(text, "[{seq},");
+    if id.bytes().all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\') {
+        text.push('"');
+        text.push_str(id);
+        text.push('"');
+    } else {
+        text.push_str(&string(id));
+    }
+    let _ = writeln!(text, ",\"{hash}\"]");
+    hasher.update(text.as_bytes());
+}
+
+/// A fingerprint of a transaction's content: everything but the operator.
+pub(crate) fn fingerprint(tx: &PostedTransaction) -> [u8; 16] {
+    #[derive(Serialize)]
+    struct Content<'a> {
+        id: &'a str,
+        #[serde(with = "crate::journal::date_format")]
+        value_date: NaiveDate,
+        purpose: crate::model::Purpose,
+        reference: &'a str,
+        memo: &'a str,
+        postings: &'a [crate::journal::Posting],
+        rate: &'a Option<crate::journal::FxRate>,
+        term_days: Option<u32>,
+        lender: &'a Option<String>,
+    }
+    let content = Content {
+        id: &tx.id,
+        value_date: tx.value_date,
+        purpose: tx.purpose,
+        reference: &tx.reference,
+        memo: &tx.memo,
+        postings: &tx.postings,
+        rate: &tx.rate,
+        term_days: tx.term_days,
+        lender: &tx.lender,
+    };
+    let bytes = postcard::to_allocvec(&content).expect("encoding into a Vec cannot fail");
+    let digest: [u8; 32] = Sha256::digest(&bytes).into();
+    let mut fingerprint = [0u8; 16];
+    fingerprint.copy_from_slice(&digest[..16]);
+    fingerprint
+}
