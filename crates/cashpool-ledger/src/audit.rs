@@ -109,6 +109,8 @@ pub fn verify_storage(storage: &dyn Storage) -> Result<VerifyReport, StorageErro
 /// and returns its digest; compares it with the stored balances and head.
 pub fn replay_storage(storage: &dyn Storage, to_seq: Option<u64>) -> Result<ReplayReport, AuditError> {
     let state = fold_storage(storage, false, to_seq).map_err(split)?;
+    // Every entry passed its part's checks; the parts' invariants hold at the end of the fold (a bug if not).
+    state.assert_invariants();
     let matches_store = if to_seq.is_none() && storage.keeps_checkpoint() {
         match reconcile_checkpoint(storage, &state) {
             Ok(_) => Some(true),
@@ -386,6 +388,8 @@ pub fn verify_journal(reader: &mut dyn BufRead) -> Result<VerifyReport, std::io:
 /// Replays an exported journal alone (entries up to `to_seq`) and returns the state digest.
 pub fn replay_journal(reader: &mut dyn BufRead, to_seq: Option<u64>) -> Result<ReplayReport, AuditError> {
     let state = walk_journal(reader, to_seq, |_, _| {})?;
+    // Every entry passed its part's checks; the parts' invariants hold at the end of the fold (a bug if not).
+    state.assert_invariants();
     if state.head_seq() == 0 {
         return Err(AuditError::Integrity(IntegrityError { seq: 1, reason: "the journal is empty".into() }));
     }

@@ -130,6 +130,34 @@ impl Balances {
         })
     }
 
+    /// The account ids, by index (the definition's must be the same).
+    pub fn account_ids(&self) -> impl Iterator<Item = &str> + '_ {
+        self.accounts.iter().map(|account| account.id.as_str())
+    }
+
+    /// Per account: currencies sorted and distinct; per currency: no zero
+    /// day kept, and the total is the sum of the changes by date.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        for account in &self.accounts {
+            if !account.balances.windows(2).all(|pair| pair[0].0 < pair[1].0) {
+                return Err(format!("{}: currencies not sorted", account.id));
+            }
+            for (currency, balance) in &account.balances {
+                if let Some((day, _)) = balance.by_date.iter().find(|(_, change)| change.is_zero()) {
+                    return Err(format!("{} {currency}: a zero change is kept for {day}", account.id));
+                }
+                let sum = balance.by_date.values().try_fold(Decimal::ZERO, |sum, change| sum.checked_add(*change));
+                if sum != Some(balance.total) {
+                    return Err(format!(
+                        "{} {currency}: the total {} is not the sum of the changes by date {sum:?}",
+                        account.id, balance.total
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// For each account (by id) and currency with a non-zero day:
     /// `[account, currency, total, [[date, change], …]]`.
     pub fn digest(&self) -> EntryHash {
@@ -158,5 +186,53 @@ impl Balances {
             }
         }
         finish(hasher)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn posting(day: u32, amount: Decimal) -> Applied {
+        Applied {
+            account_idx: 0,
+            currency: Currency::from_code("EUR").unwrap(),
+            value_date: NaiveDate::from_ymd_opt(2026, 3, day).unwrap(),
+            amount,
+        }
+    }
+
+    #[test]
+    fn a_day_that_nets_to_zero_is_not_kept_and_undo_restores_the_empty_balance() {
+        let mut balances = Balances::default();
+        assert_eq!(balances.apply_account("M-SZ-EUR"), 0);
+        let applied = [posting(2, dec!(10.00)), posting(2, dec!(-10.00)), posting(3, dec!(5.00))];
+        for posting in applied {
+            balances.apply(posting);
+        }
+        let eur = Currency::from_code("EUR").unwrap();
+        assert_eq!(balances.total(0, eur), dec!(5.00));
+        assert_eq!(balances.of_account(0).next().unwrap().1.by_date().len(), 1, "the zero day is dropped");
+        balances.check_invariants().unwrap();
+        balances.undo(&applied);
+        assert_eq!(balances.total(0, eur), Decimal::ZERO);
+        assert!(balances.of_account(0).all(|(_, balance)| balance.by_date().is_empty()));
+        balances.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn a_total_that_is_not_the_sum_of_its_days_or_a_kept_zero_day_is_reported() {
+        let mut balances = Balances::default();
+        balances.apply_account("M-SZ-EUR");
+        balances.apply(posting(2, dec!(10.00)));
+        let mut broken = balances.clone();
+        broken.accounts[0].balances[0].1.total = dec!(11.00);
+        let reason = broken.check_invariants().unwrap_err();
+        assert!(reason.contains("is not the sum of the changes by date"), "{reason}");
+        let mut broken = balances.clone();
+        broken.accounts[0].balances[0].1.by_date.insert(NaiveDate::from_ymd_opt(2026, 3, 9).unwrap(), Decimal::ZERO);
+        let reason = broken.check_invariants().unwrap_err();
+        assert!(reason.contains("a zero change is kept for 2026-03-09"), "{reason}");
     }
 }

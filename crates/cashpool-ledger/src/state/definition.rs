@@ -123,6 +123,32 @@ impl Definition {
             .map(|spec| spec.id.clone())
     }
 
+    /// Accounts only after the definition; each index finds its account; no
+    /// account opened twice; currencies sorted.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        if self.config.is_none() && !self.accounts.is_empty() {
+            return Err("accounts without a group definition".into());
+        }
+        if self.account_index.len() != self.accounts.len() {
+            return Err(format!("{} accounts but {} in the index", self.accounts.len(), self.account_index.len()));
+        }
+        for (id, &idx) in &self.account_index {
+            if self.accounts.get(idx as usize).is_none_or(|spec| spec.id != *id) {
+                return Err(format!("the index sends {id} to account {idx}, which is not it"));
+            }
+        }
+        for (bank_id, &idx) in &self.bank_index {
+            let names = self.accounts.get(idx as usize).and_then(|spec| spec.bank_id.as_deref());
+            if names.is_none_or(|named| crate::bank::normalise_bank_id(named) != *bank_id) {
+                return Err(format!("the bank index sends {bank_id} to account {idx}, which is not its account"));
+            }
+        }
+        if let Some(spec) = self.accounts.iter().find(|spec| !spec.currencies.windows(2).all(|p| p[0] < p[1])) {
+            return Err(format!("account {}: currencies not sorted", spec.id));
+        }
+        Ok(())
+    }
+
     /// `["group", BODY]`, then `["account", BODY]` per account in journal order.
     pub fn digest(&self) -> EntryHash {
         let mut hasher = Sha256::new();

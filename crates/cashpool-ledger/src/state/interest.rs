@@ -113,6 +113,29 @@ impl Interest {
         self.periods.iter().copied().find(|settled| overlap((from, to), *settled))
     }
 
+    /// Periods, reports and entries agree, and no two settled periods overlap.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        if self.reports.len() != self.periods.len() || self.entries.len() != self.periods.len() {
+            return Err(format!(
+                "{} periods, {} reports, {} entries",
+                self.periods.len(),
+                self.reports.len(),
+                self.entries.len()
+            ));
+        }
+        for ((period, run), (from, to, _, _)) in self.periods.iter().zip(&self.reports).zip(&self.entries) {
+            if *period != (run.from, run.to) || *period != (*from, *to) {
+                return Err(format!("period [{}, {}) has the report or entry of another", period.0, period.1));
+            }
+        }
+        for (idx, a) in self.periods.iter().enumerate() {
+            if let Some(b) = self.periods[idx + 1..].iter().find(|b| overlap(*a, **b)) {
+                return Err(format!("the settled periods [{}, {}) and [{}, {}) overlap", a.0, a.1, b.0, b.1));
+            }
+        }
+        Ok(())
+    }
+
     /// `["period", from, to, seq, hash]` per settlement in journal order,
     /// then `["carry", currency, carry]` per non-zero carry by code.
     pub fn digest(&self) -> EntryHash {
@@ -126,5 +149,52 @@ impl Interest {
             }
         }
         finish(hasher)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interest::Accrual;
+    use rust_decimal_macros::dec;
+
+    fn run(from: u32, to: u32, residue: Decimal, carry: Decimal) -> InterestRun {
+        let eur = Currency::from_code("EUR").unwrap();
+        InterestRun {
+            from: NaiveDate::from_ymd_opt(2026, 3, from).unwrap(),
+            to: NaiveDate::from_ymd_opt(2026, 3, to).unwrap(),
+            accruals: vec![Accrual {
+                entity: "M-SZ".into(),
+                currency: eur,
+                interest: dec!(1.00),
+                withholding_tax: Decimal::ZERO,
+                net: dec!(1.00),
+                residue,
+            }],
+            rounding: Vec::new(),
+            carry: vec![(eur, carry)],
+        }
+    }
+
+    #[test]
+    fn an_overlapping_period_is_refused_and_a_refused_run_changes_nothing() {
+        let eur = Currency::from_code("EUR").unwrap();
+        let mut interest = Interest::default();
+        interest.apply(&run(1, 10, dec!(0.004), dec!(0.004)), true, 5, EntryHash::GENESIS).unwrap();
+        let err = interest.apply(&run(9, 20, dec!(0.001), dec!(0.005)), true, 6, EntryHash::GENESIS).unwrap_err();
+        assert_eq!(err, "interest [2026-03-09, 2026-03-20) overlaps the settled period [2026-03-01, 2026-03-10)");
+        let err = interest.apply(&run(10, 20, dec!(0.001), dec!(0.009)), true, 6, EntryHash::GENESIS).unwrap_err();
+        assert!(err.contains("the recorded carry"), "{err}");
+        assert_eq!(interest.carry(eur), dec!(0.004), "a refused run leaves the carry as it was");
+        assert_eq!(interest.periods.len(), 1);
+        interest.apply(&run(10, 20, dec!(0.001), dec!(0.005)), true, 6, EntryHash::GENESIS).unwrap();
+        assert_eq!(interest.carry(eur), dec!(0.005));
+        interest.check_invariants().unwrap();
+        let mut broken = interest.clone();
+        broken.periods[1].0 = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
+        broken.reports[1].from = broken.periods[1].0;
+        broken.entries[1].0 = broken.periods[1].0;
+        let reason = broken.check_invariants().unwrap_err();
+        assert!(reason.contains("overlap"), "{reason}");
     }
 }

@@ -93,6 +93,16 @@ impl Parameters {
         }
         Ok(())
     }
+
+    fn check_invariants(&self) -> Result<(), String> {
+        if !self.pool.windows(2).all(|pair| pair[0].effective < pair[1].effective) {
+            return Err("the pool parameter rows are not sorted by effective date, one per date".into());
+        }
+        if !self.macro_prudential.windows(2).all(|pair| pair[0].0 < pair[1].0) {
+            return Err("the macro-prudential rows are not sorted by effective date, one per date".into());
+        }
+        Ok(())
+    }
 }
 
 /// The limit state a transaction can change: restored as a whole when an atomic batch is refused.
@@ -197,6 +207,30 @@ impl Limits {
         debt_use_of(self.loans().filter(|loan| loan.entity == entity), base, as_of)
     }
 
+    /// Parameters sorted, one per date; the position is the sum of the flows
+    /// and no zero flow is kept; every loan lent something and is repaid at
+    /// most in full.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        self.params.check_invariants()?;
+        let state = &self.state;
+        if let Some(day) = state.pool_flows.iter().find(|(_, flow)| flow.is_zero()).map(|(day, _)| day) {
+            return Err(format!("a zero pool flow is kept for {day}"));
+        }
+        let sum = state.pool_flows.values().try_fold(Decimal::ZERO, |sum, flow| sum.checked_add(*flow));
+        if sum != Some(state.pool_position) {
+            return Err(format!("the pool position {} is not the sum of the flows {sum:?}", state.pool_position));
+        }
+        for (id, loan) in &state.loans {
+            if loan.principal <= Decimal::ZERO {
+                return Err(format!("loan {id}: principal {} is not positive", loan.principal));
+            }
+            if loan.outstanding(None) < Decimal::ZERO {
+                return Err(format!("loan {id}: repaid more than its principal {}", loan.principal));
+            }
+        }
+        Ok(())
+    }
+
     /// The pool rows, the macro-prudential rows, the non-zero flows by date,
     /// the loans by id with their repayments.
     pub fn digest(&self) -> EntryHash {
@@ -243,5 +277,53 @@ impl Limits {
             );
         }
         finish(hasher)
+    }
+
+    /// The base currency the flows are in.
+    pub fn base_currency(&self) -> Currency {
+        self.base
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn flow(day: u32, amount: Decimal) -> (PostedTransaction, Effects) {
+        let tx = PostedTransaction {
+            id: format!("T{day}"),
+            value_date: NaiveDate::from_ymd_opt(2026, 3, day).unwrap(),
+            purpose: crate::model::Purpose::PoolFunding,
+            reference: String::new(),
+            memo: String::new(),
+            postings: Vec::new(),
+            rate: None,
+            term_days: None,
+            lender: None,
+            classification: crate::model::Classification::CrossBorder,
+            operator: String::new(),
+            effects: None,
+        };
+        (tx, Effects { pool_flow: Some(amount), ..Effects::default() })
+    }
+
+    #[test]
+    fn the_position_is_the_sum_of_the_flows_and_undo_restores_it() {
+        let mut limits = Limits::default();
+        let before = limits.state().clone();
+        for (day, amount) in [(2, dec!(100.00)), (2, dec!(-100.00)), (3, dec!(40.00))] {
+            let (tx, effects) = flow(day, amount);
+            limits.apply_effects(&tx, &effects);
+            limits.check_invariants().unwrap();
+        }
+        assert_eq!(limits.pool_position(None), dec!(40.00));
+        assert_eq!(limits.pool_position(NaiveDate::from_ymd_opt(2026, 3, 2)), Decimal::ZERO);
+        limits.undo(before.clone());
+        assert_eq!(*limits.state(), before);
+        let mut broken = limits.clone();
+        broken.state.pool_position = dec!(1.00);
+        let reason = broken.check_invariants().unwrap_err();
+        assert!(reason.contains("is not the sum of the flows"), "{reason}");
     }
 }

@@ -1,12 +1,12 @@
 //! The state a journal folds into, in parts (docs/FORMATS.md, "The state
 //! digest"): the group definition and accounts, balances, transactions,
 //! rates, limits, sweeps, interest, netting and the bank inbox, each a module
-//! here with private fields, its own `apply` and its own digest; and the head
-//! of the chain. [`State::apply_entry_with`] hands each entry to the part(s)
-//! it concerns; the rules that read several parts (classification and the
-//! pool rules in `limits.rs`, sweep planning, interest accrual, netting
-//! cycles) are `impl State` blocks in their own files and read the parts
-//! through their methods.
+//! here with private fields, its own `apply`, its own invariant checks and
+//! its own digest; and the head of the chain. [`State::apply_entry_with`]
+//! hands each entry to the part(s) it concerns; the rules that read several
+//! parts (classification and the pool rules in `limits.rs`, sweep planning,
+//! interest accrual, netting cycles) are `impl State` blocks in their own
+//! files and read the parts through their methods.
 //!
 //! The live path and replay share one fold: [`State::check_transaction`] then
 //! [`State::apply_transaction`]. A journal entry that fails the check on
@@ -267,17 +267,23 @@ impl State {
         Ok(())
     }
 
-    /// Moves the head to the entry just applied.
+    /// Moves the head to the entry just applied. In debug and test builds,
+    /// checks every part's invariants after every entry (O(state), so not on
+    /// the release hot path: there a replay checks them once, at the end).
     pub fn move_head(&mut self, seq: u64, hash: EntryHash) {
         self.head_seq = seq;
         self.head_hash = hash;
+        #[cfg(debug_assertions)]
+        self.assert_invariants();
     }
 
     /// Puts the head back where a savepoint found it (a rolled-back plan),
-    /// once every part is restored.
+    /// once every part is restored; checked as [`State::move_head`] is.
     pub fn rewind_head(&mut self, seq: u64, hash: EntryHash) {
         self.head_seq = seq;
         self.head_hash = hash;
+        #[cfg(debug_assertions)]
+        self.assert_invariants();
     }
 
     /// The ledger account whose `bank_id` (and BIC, where both name one) the statement names.
@@ -514,6 +520,46 @@ impl State {
         crate::digest::state_digest(self)
     }
 
+    /// Every part's invariants, then those between parts: the balances are
+    /// kept for exactly the definition's accounts, in its order; the limits
+    /// count in its base currency; an empty head means an empty state. `Err`
+    /// names the part and what is broken.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let parts: [(&str, Result<(), String>); 9] = [
+            ("definition", self.definition.check_invariants()),
+            ("balances", self.balances.check_invariants()),
+            ("transactions", self.transactions.check_invariants()),
+            ("rates", self.rates.check_invariants()),
+            ("limits", self.limits.check_invariants()),
+            ("sweeps", self.sweeps.check_invariants()),
+            ("interest", self.interest.check_invariants()),
+            ("netting", self.netting.check_invariants()),
+            ("statements", self.statements.check_invariants()),
+        ];
+        for (name, result) in parts {
+            result.map_err(|reason| format!("{name}: {reason}"))?;
+        }
+        let ids = self.definition.accounts().iter().map(|spec| spec.id.as_str());
+        if !ids.eq(self.balances.account_ids()) {
+            return Err("balances: not kept for the definition's accounts in its order".into());
+        }
+        if self.definition.is_defined() && self.limits.base_currency() != self.definition.base_currency() {
+            return Err("limits: not in the group's base currency".into());
+        }
+        if self.head_seq == 0 && (self.head_hash != EntryHash::GENESIS || self.definition.is_defined()) {
+            return Err("head: no entry applied, yet the state is not empty".into());
+        }
+        Ok(())
+    }
+
+    /// [`State::check_invariants`] as an assertion: a broken invariant is a
+    /// bug of the fold (every entry passed its part's checks), not a bad journal.
+    pub fn assert_invariants(&self) {
+        if let Err(reason) = self.check_invariants() {
+            panic!("state invariant broken at entry {}: {reason}", self.head_seq);
+        }
+    }
+
     /// Every (account, currency) with a balance record, with the balance.
     pub fn all_balances(&self) -> impl Iterator<Item = (&AccountSpec, Currency, Decimal)> + '_ {
         self.balances
@@ -536,4 +582,27 @@ pub(crate) fn assert_balanced(tx: &PostedTransaction) {
         }
     }
     assert!(sums.iter().all(|(_, sum)| sum.is_zero()), "transaction {} is unbalanced: {sums:?}", tx.id);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::Digest;
+
+    #[test]
+    fn an_empty_state_holds_every_invariant_and_has_the_specified_empty_digest() {
+        let state = State::new(true);
+        state.check_invariants().unwrap();
+        // Nine empty parts: each is the SHA-256 of no lines.
+        let empty = EntryHash(sha2::Sha256::digest(b"").into());
+        assert!(state.part_digests().iter().all(|digest| *digest == empty));
+    }
+
+    #[test]
+    fn a_broken_part_is_named() {
+        let mut state = State::new(true);
+        state.balances.apply_account("M-SZ-EUR");
+        let reason = state.check_invariants().unwrap_err();
+        assert_eq!(reason, "balances: not kept for the definition's accounts in its order");
+    }
 }

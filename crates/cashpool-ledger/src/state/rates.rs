@@ -41,6 +41,16 @@ impl Rates {
         &self.book
     }
 
+    /// Every rate is positive.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        match self.book.rows().find(|row| row.rate <= Decimal::ZERO) {
+            Some(row) => {
+                Err(format!("{} {} {}: rate {} is not positive", row.currency, row.market.as_str(), row.date, row.rate))
+            }
+            None => Ok(()),
+        }
+    }
+
     /// `[currency, market, date, rate]` sorted by currency, market name, date.
     pub fn digest(&self) -> EntryHash {
         let mut rows: Vec<_> = self.book.rows().collect();

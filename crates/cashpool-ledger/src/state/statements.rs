@@ -2,7 +2,7 @@
 //! account, statement id, sequence), the first imported copy's content hash
 //! and entry. Conflicting copies are journaled but change nothing here.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
@@ -52,6 +52,15 @@ impl Statements {
     /// The first copy imported under a statement key: its content hash and entry.
     pub fn first_import(&self, key: &(String, String, String)) -> Option<(EntryHash, u64)> {
         self.first_imports.get(key).copied()
+    }
+
+    /// Each entry imports one statement: no entry is the first copy of two keys.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut seqs = HashSet::with_capacity(self.first_imports.len());
+        if let Some((_, seq)) = self.first_imports.values().find(|(_, seq)| *seq == 0 || !seqs.insert(*seq)) {
+            return Err(format!("entry {seq} is the first copy of two statements, or no entry"));
+        }
+        Ok(())
     }
 
     /// `[key0, key1, key2, content_hash, seq]` per key, sorted by the key's strings.

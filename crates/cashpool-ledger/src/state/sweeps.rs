@@ -34,6 +34,17 @@ impl Sweeps {
         self.runs.get(&date)
     }
 
+    /// Each run is kept under its own date, with its entry.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        if let Some((day, run)) = self.runs.iter().find(|(day, run)| **day != run.date) {
+            return Err(format!("the run of {} is kept under {day}", run.date));
+        }
+        if !self.runs.keys().eq(self.entries.keys()) {
+            return Err(format!("{} runs but {} entries", self.runs.len(), self.entries.len()));
+        }
+        Ok(())
+    }
+
     /// `[date, seq, hash]` per run by date.
     pub fn digest(&self) -> EntryHash {
         let mut hasher = Sha256::new();

@@ -84,6 +84,16 @@ impl Transactions {
         &self.running
     }
 
+    /// The index, where kept, holds exactly one record per transaction.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        if let Some(ids) = &self.ids {
+            if u64::try_from(ids.len()).ok() != Some(self.n_transactions) {
+                return Err(format!("{} transactions but {} ids indexed", self.n_transactions, ids.len()));
+            }
+        }
+        Ok(())
+    }
+
     /// `[seq, id, hash]` per transaction in journal order (kept running).
     pub fn digest(&self) -> EntryHash {
         finish(self.running.clone())
