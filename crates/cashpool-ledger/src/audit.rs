@@ -87,21 +87,21 @@ pub fn verify_storage(storage: &dyn Storage) -> Result<VerifyReport, StorageErro
     };
     let state = match fold_storage_partial(storage, false, None)? {
         (state, None) => state,
-        (state, Some((seq, reason))) => return Ok(failed(seq, reason, state.head_seq, state.head_hash)),
+        (state, Some((seq, reason))) => return Ok(failed(seq, reason, state.head_seq(), state.head_hash())),
     };
-    let entries = state.head_seq;
-    if state.head_seq == 0 {
+    let entries = state.head_seq();
+    if state.head_seq() == 0 {
         return Ok(failed(1, "the journal is empty".into(), 0, EntryHash::GENESIS));
     }
     if !storage.keeps_checkpoint() {
         // A view of the journal alone (a store held by another process): the chain and every rule are checked.
-        return Ok(VerifyReport { ok: true, entries, head: state.head_hash, first_bad_seq: None, reason: None });
+        return Ok(VerifyReport { ok: true, entries, head: state.head_hash(), first_bad_seq: None, reason: None });
     }
     match reconcile_checkpoint(storage, &state) {
-        Ok(_) => Ok(VerifyReport { ok: true, entries, head: state.head_hash, first_bad_seq: None, reason: None }),
+        Ok(_) => Ok(VerifyReport { ok: true, entries, head: state.head_hash(), first_bad_seq: None, reason: None }),
         Err(LedgerError::Storage(err)) => Err(err),
-        Err(LedgerError::Integrity { seq, reason }) => Ok(failed(seq, reason, entries, state.head_hash)),
-        Err(err) => Ok(failed(state.head_seq, err.to_string(), entries, state.head_hash)),
+        Err(LedgerError::Integrity { seq, reason }) => Ok(failed(seq, reason, entries, state.head_hash())),
+        Err(err) => Ok(failed(state.head_seq(), err.to_string(), entries, state.head_hash())),
     }
 }
 
@@ -109,6 +109,8 @@ pub fn verify_storage(storage: &dyn Storage) -> Result<VerifyReport, StorageErro
 /// and returns its digest; compares it with the stored balances and head.
 pub fn replay_storage(storage: &dyn Storage, to_seq: Option<u64>) -> Result<ReplayReport, AuditError> {
     let state = fold_storage(storage, false, to_seq).map_err(split)?;
+    // Every entry passed its part's checks; the parts' invariants hold at the end of the fold (a bug if not).
+    state.assert_invariants();
     let matches_store = if to_seq.is_none() && storage.keeps_checkpoint() {
         match reconcile_checkpoint(storage, &state) {
             Ok(_) => Some(true),
@@ -118,7 +120,7 @@ pub fn replay_storage(storage: &dyn Storage, to_seq: Option<u64>) -> Result<Repl
     } else {
         None
     };
-    Ok(ReplayReport { entries: state.head_seq, head: state.head_hash, state_digest: state.digest(), matches_store })
+    Ok(ReplayReport { entries: state.head_seq(), head: state.head_hash(), state_digest: state.digest(), matches_store })
 }
 
 /// What [`read_storage`] read: how far the journal goes, and the group
@@ -151,11 +153,11 @@ pub fn read_storage(storage: &dyn Storage, mut visit: impl FnMut(&Entry)) -> Res
         let (entry, hash) = item.map_err(split)?;
         cursor.accept(&entry, hash).map_err(|err| IntegrityError { seq: err.seq, reason: err.reason })?;
         state.apply_entry(&entry, hash).map_err(|reason| IntegrityError { seq: entry.seq, reason })?;
-        debug_assert_eq!(state.head_seq, entry.seq, "the state's head follows the entries applied");
+        debug_assert_eq!(state.head_seq(), entry.seq, "the state's head follows the entries applied");
         visit(&entry);
     }
-    debug_assert_eq!(state.head_hash, cursor.head(), "the fold and the chain agree on the head");
-    Ok(StoredJournal { entries: state.head_seq, head: state.head_hash, config: state.config.clone() })
+    debug_assert_eq!(state.head_hash(), cursor.head(), "the fold and the chain agree on the head");
+    Ok(StoredJournal { entries: state.head_seq(), head: state.head_hash(), config: state.config().cloned() })
 }
 
 /// One line of a JSON Lines export.
@@ -356,19 +358,23 @@ pub fn verify_journal(reader: &mut dyn BufRead) -> Result<VerifyReport, std::io:
     let mut head = EntryHash::GENESIS;
     let result = walk_journal(reader, None, |entry, state| {
         entries = entry.seq;
-        head = state.head_hash;
+        head = state.head_hash();
     });
     Ok(match result {
-        Ok(state) if state.head_seq == 0 => VerifyReport {
+        Ok(state) if state.head_seq() == 0 => VerifyReport {
             ok: false,
             entries: 0,
             head,
             first_bad_seq: Some(1),
             reason: Some("the journal is empty".into()),
         },
-        Ok(state) => {
-            VerifyReport { ok: true, entries: state.head_seq, head: state.head_hash, first_bad_seq: None, reason: None }
-        }
+        Ok(state) => VerifyReport {
+            ok: true,
+            entries: state.head_seq(),
+            head: state.head_hash(),
+            first_bad_seq: None,
+            reason: None,
+        },
         Err(AuditError::Io(err)) => return Err(err),
         Err(AuditError::Integrity(err)) => {
             VerifyReport { ok: false, entries, head, first_bad_seq: Some(err.seq), reason: Some(err.reason) }
@@ -382,12 +388,14 @@ pub fn verify_journal(reader: &mut dyn BufRead) -> Result<VerifyReport, std::io:
 /// Replays an exported journal alone (entries up to `to_seq`) and returns the state digest.
 pub fn replay_journal(reader: &mut dyn BufRead, to_seq: Option<u64>) -> Result<ReplayReport, AuditError> {
     let state = walk_journal(reader, to_seq, |_, _| {})?;
-    if state.head_seq == 0 {
+    // Every entry passed its part's checks; the parts' invariants hold at the end of the fold (a bug if not).
+    state.assert_invariants();
+    if state.head_seq() == 0 {
         return Err(AuditError::Integrity(IntegrityError { seq: 1, reason: "the journal is empty".into() }));
     }
     Ok(ReplayReport {
-        entries: state.head_seq,
-        head: state.head_hash,
+        entries: state.head_seq(),
+        head: state.head_hash(),
         state_digest: state.digest(),
         matches_store: None,
     })
@@ -398,5 +406,5 @@ pub fn replay_journal(reader: &mut dyn BufRead, to_seq: Option<u64>) -> Result<R
 /// export, say). Stops at the first bad entry with its error.
 pub fn read_journal(reader: &mut dyn BufRead, mut visit: impl FnMut(&Entry)) -> Result<u64, AuditError> {
     let state = walk_journal(reader, None, |entry, _| visit(entry))?;
-    Ok(state.head_seq)
+    Ok(state.head_seq())
 }

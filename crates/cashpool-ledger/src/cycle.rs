@@ -73,11 +73,11 @@ impl State {
     /// The account an entity settles through: its first pool account holding
     /// `currency` (the host's international master first), or `None`.
     pub(crate) fn settlement_account(&self, entity: &str, currency: Currency) -> Option<String> {
-        let config = self.config.as_ref()?;
+        let config = self.config()?;
         let mut candidates: Vec<&crate::model::AccountSpec> = self
-            .accounts
+            .definition()
+            .accounts()
             .iter()
-            .map(|a| &a.spec)
             .filter(|spec| spec.entity == entity && !matches!(spec.kind, AccountKind::External | AccountKind::System))
             .collect();
         if entity == config.pool.host {
@@ -88,9 +88,9 @@ impl State {
 
     /// An entity's own currency and account: its first account's first currency.
     fn own_account(&self, entity: &str) -> Option<(String, Currency)> {
-        self.accounts
+        self.definition()
+            .accounts()
             .iter()
-            .map(|a| &a.spec)
             .find(|spec| spec.entity == entity && !matches!(spec.kind, AccountKind::External | AccountKind::System))
             .and_then(|spec| spec.currencies.first().map(|ccy| (spec.id.clone(), *ccy)))
     }
@@ -206,20 +206,6 @@ impl State {
             });
         }
         Ok(requests)
-    }
-
-    /// Records a posted cycle.
-    pub(crate) fn apply_netting_run(&mut self, run: &NettingRun) -> Result<(), String> {
-        if self.netting_cycles.contains_key(&run.result.cycle) {
-            return Err(format!("netting cycle {} is posted twice", run.result.cycle));
-        }
-        for invoice in &run.invoices {
-            if !self.settled_invoices.insert(invoice.clone()) {
-                return Err(format!("invoice {invoice} is netted twice"));
-            }
-        }
-        self.netting_cycles.insert(run.result.cycle.clone(), run.clone());
-        Ok(())
     }
 }
 

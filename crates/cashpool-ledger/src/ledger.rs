@@ -252,7 +252,7 @@ impl Ledger {
             for body in bodies {
                 inner.append(body, at, None).map_err(LedgerError::from)?;
             }
-            inner.state.head_seq
+            inner.state.head_seq()
         };
         ledger.commit_until(head_seq)?;
         Ok(ledger)
@@ -271,7 +271,7 @@ impl Ledger {
 
     fn open_with(storage: Box<dyn Storage>, read_only: bool) -> Result<Ledger, LedgerError> {
         let state = fold_storage(storage.as_ref(), true, None)?;
-        if state.head_seq == 0 {
+        if state.head_seq() == 0 {
             return Err(LedgerError::NotInitialized);
         }
         if !storage.keeps_checkpoint() {
@@ -289,7 +289,7 @@ impl Ledger {
     }
 
     fn from_state(storage: Box<dyn Storage>, state: State, read_only: bool) -> Ledger {
-        let durable_seq = state.head_seq;
+        let durable_seq = state.head_seq();
         Ledger {
             inner: Mutex::new(Inner {
                 state,
@@ -377,7 +377,7 @@ impl Ledger {
             }
         }
         inner.keep(savepoint);
-        let last_seq = if wrote { inner.state.head_seq } else { 0 };
+        let last_seq = if wrote { inner.state.head_seq() } else { 0 };
         drop(inner);
         let receipts: Vec<Receipt> = slots
             .into_iter()
@@ -520,13 +520,13 @@ impl Ledger {
         if inner.poisoned {
             return Err(LedgerError::Poisoned);
         }
-        if inner.state.config.is_none() {
+        if inner.state.config().is_none() {
             return Err(LedgerError::NotInitialized);
         }
         let mut receipts = Vec::with_capacity(statements.len());
         let mut bodies: Vec<(EntryBody, String)> = Vec::new();
         let mut probe_keys: HashMap<(String, String, String), (EntryHash, u64)> = HashMap::new();
-        let mut seq = inner.state.head_seq;
+        let mut seq = inner.state.head_seq();
         for (source, mut statement) in statements {
             // A negated zero (`-0.00`, a debit of nothing) is the same figure as `0.00`, but its
             // sign would not survive the journal's encoding: one zero, so replay hashes the same content.
@@ -543,7 +543,7 @@ impl Ledger {
             }
             let content_hash = statement.content_hash();
             let key = crate::bank::statement_key(&statement);
-            let earlier = probe_keys.get(&key).copied().or_else(|| inner.state.bank_statements.get(&key).copied());
+            let earlier = probe_keys.get(&key).copied().or_else(|| inner.state.statements().first_import(&key));
             let mut receipt = ImportReceipt {
                 source: source.clone(),
                 format: statement.format,
@@ -616,7 +616,7 @@ impl Ledger {
             }
         }
         inner.keep(savepoint);
-        let last_seq = inner.state.head_seq;
+        let last_seq = inner.state.head_seq();
         drop(inner);
         self.commit_until(last_seq)?;
         Ok(Ok(receipts))
@@ -678,7 +678,7 @@ impl Ledger {
     ) -> Result<Result<RatesImport, RateConflict>, LedgerError> {
         let new_rows: Vec<RateRow> = {
             let inner = lock(&self.inner);
-            let rates = &inner.state.rates;
+            let rates = inner.state.rates().book();
             let (indices, new_rows): (Vec<usize>, Vec<RateRow>) = rows
                 .iter()
                 .enumerate()
@@ -704,7 +704,7 @@ impl Ledger {
             let inner = lock(&self.inner);
             let invalid = |field: &str, message: String| Ok(Err(Rejection::Invalid { field: field.into(), message }));
             if let Some(pool) = &change.pool {
-                let base = inner.state.config.as_ref().map(|c| c.group.base_currency);
+                let base = inner.state.config().map(|c| c.group.base_currency);
                 if let Some(base) = base {
                     if to_currency_scale(pool.owners_equity, base).is_err() {
                         return invalid("owners_equity", format!("more decimals than {base} allows"));
@@ -715,7 +715,7 @@ impl Ledger {
                 let field = message.split_whitespace().next().unwrap_or("effective").to_string();
                 return invalid(&field, message);
             }
-            if let Err(message) = inner.state.params.clone().apply(&change) {
+            if let Err(message) = inner.state.limits().params().clone().apply(&change) {
                 return invalid("effective", message);
             }
         }
@@ -729,7 +729,7 @@ impl Ledger {
 
     /// The FX rate in force for `currency` in `market` on `date`.
     pub fn rate(&self, currency: Currency, market: Market, date: NaiveDate) -> Option<(NaiveDate, Decimal)> {
-        lock(&self.inner).state.rates.rate(currency, market, date)
+        lock(&self.inner).state.rates().rate(currency, market, date)
     }
 
     /// Runs the sweep rules for value date `date`. The second run for a date
@@ -738,7 +738,7 @@ impl Ledger {
     pub fn sweep(&self, date: NaiveDate, dry_run: bool, at: Timestamp) -> Result<SweepOutcome, LedgerError> {
         let plan = {
             let inner = lock(&self.inner);
-            if let Some(run) = inner.state.sweep_runs.get(&date) {
+            if let Some(run) = inner.state.sweeps().run(date) {
                 return Ok(SweepOutcome { run: run.clone(), already_run: true, dry_run });
             }
             inner.state.plan_sweeps(date)
@@ -773,11 +773,11 @@ impl Ledger {
         let (run, requests) = {
             let inner = lock(&self.inner);
             let state = &inner.state;
-            if let Some(existing) = state.interest_reports.iter().find(|run| run.from == from && run.to == to) {
+            if let Some(existing) = state.interest().report(from, to) {
                 return Ok(Ok(InterestOutcome { run: existing.clone(), settled: true, already_settled: true }));
             }
             if settle {
-                if let Some((f, t)) = state.interest_runs.iter().find(|(f, t)| from < *t && *f < to) {
+                if let Some((f, t)) = state.interest().overlapping(from, to) {
                     return Ok(Err(Rejection::Invalid {
                         field: "from".into(),
                         message: format!("[{from}, {to}) overlaps the settled period [{f}, {t})"),
@@ -824,10 +824,10 @@ impl Ledger {
         let (run, requests) = {
             let inner = lock(&self.inner);
             let state = &inner.state;
-            if let Some(run) = state.netting_cycles.get(cycle) {
+            if let Some(run) = state.netting().cycle(cycle) {
                 return Ok(Ok(NettingOutcome { run: run.clone(), already_run: true }));
             }
-            let config = state.config.clone().expect("an open ledger has a group definition");
+            let config = state.config().cloned().expect("an open ledger has a group definition");
             let netting = config.pool.netting_currency;
             // The invoices' currencies, and every currency an entity may settle in.
             let mut currencies: Vec<Currency> = invoices.iter().map(|invoice| invoice.currency).collect();
@@ -843,7 +843,7 @@ impl Ledger {
                 entities: &entities,
                 centre: &config.pool.host,
                 window_start,
-                already_settled: &state.settled_invoices,
+                already_settled: state.netting().settled_invoices(),
                 rates: &rates,
                 mode,
             };
@@ -878,14 +878,14 @@ impl Ledger {
     pub fn positions(&self, as_of: Option<NaiveDate>) -> Vec<PositionRow> {
         let inner = lock(&self.inner);
         let state = &inner.state;
-        let Some(config) = state.config.as_ref() else { return Vec::new() };
+        let Some(config) = state.config() else { return Vec::new() };
         let mut rows = Vec::new();
         for entity in config.entities.iter().filter(|e| e.id != config.pool.host) {
             let Some(idx) = state.account_idx(&ic_account(&entity.id)) else { continue };
-            for (currency, _) in &state.account(idx).balances {
-                let position = state.balance(idx, *currency, as_of);
+            for (currency, _) in state.balances().of_account(idx) {
+                let position = state.balance(idx, currency, as_of);
                 if !position.is_zero() {
-                    rows.push(PositionRow { entity: entity.id.clone(), currency: *currency, position });
+                    rows.push(PositionRow { entity: entity.id.clone(), currency, position });
                 }
             }
         }
@@ -936,17 +936,17 @@ impl Ledger {
             let block = Arc::new(std::mem::take(&mut inner.pending_block));
             let first_seq = inner.pending_first_seq;
             inner.in_flight = Some((first_seq, Arc::clone(&block)));
-            let last_seq = inner.state.head_seq;
+            let last_seq = inner.state.head_seq();
             let dirty = std::mem::take(&mut inner.dirty);
             let balances = dirty
                 .into_iter()
                 .map(|(account_idx, currency)| StoredBalance {
-                    account: inner.state.account(account_idx).spec.id.clone(),
+                    account: inner.state.spec(account_idx).id.clone(),
                     currency,
                     balance: inner.state.balance(account_idx, currency, None),
                 })
                 .collect();
-            Commit { first_seq, last_seq, block, balances, head: inner.state.head_hash }
+            Commit { first_seq, last_seq, block, balances, head: inner.state.head_hash() }
         };
         assert!(batch.last_seq >= seq && batch.first_seq == durable_seq + 1, "pending entries follow the durable ones");
         let result = self.storage.commit(&batch);
@@ -972,23 +972,23 @@ impl Ledger {
 
     /// The group definition.
     pub fn config(&self) -> Arc<GroupConfig> {
-        lock(&self.inner).state.config.clone().expect("an open ledger has a group definition")
+        lock(&self.inner).state.config().cloned().expect("an open ledger has a group definition")
     }
 
     /// Every account, in opening order.
     pub fn accounts(&self) -> Vec<AccountSpec> {
-        lock(&self.inner).state.accounts.iter().map(|account| account.spec.clone()).collect()
+        lock(&self.inner).state.definition().accounts().to_vec()
     }
 
     /// The chain head: the last sequence number and its hash.
     pub fn head(&self) -> (u64, EntryHash) {
         let inner = lock(&self.inner);
-        (inner.state.head_seq, inner.state.head_hash)
+        (inner.state.head_seq(), inner.state.head_hash())
     }
 
     /// The number of transactions posted.
     pub fn n_transactions(&self) -> u64 {
-        lock(&self.inner).state.n_transactions
+        lock(&self.inner).state.n_transactions()
     }
 
     /// The state digest of the live state (equal to `audit replay`'s).
@@ -1017,20 +1017,19 @@ impl Ledger {
             state.account_idx(account).ok_or_else(|| LedgerError::UnknownAccount(account.to_string()))?;
         }
         let mut rows = Vec::new();
-        for (idx, account_state) in state.accounts.iter().enumerate() {
-            let spec = &account_state.spec;
+        for (idx, spec) in state.definition().accounts().iter().enumerate() {
             if account.is_some_and(|wanted| wanted != spec.id) {
                 continue;
             }
             let mut currencies: Vec<Currency> = spec.currencies.clone();
-            currencies.extend(account_state.balances.iter().map(|(ccy, _)| *ccy));
+            let idx = u32::try_from(idx).expect("account index fits u32");
+            currencies.extend(state.balances().of_account(idx).map(|(ccy, _)| ccy));
             currencies.sort();
             currencies.dedup();
             for ccy in currencies {
                 if currency.is_some_and(|wanted| wanted != ccy) {
                     continue;
                 }
-                let idx = u32::try_from(idx).expect("account index fits u32");
                 rows.push(BalanceRow {
                     account: spec.id.clone(),
                     currency: ccy,
@@ -1241,22 +1240,22 @@ pub(crate) fn reconcile_checkpoint(storage: &dyn Storage, state: &State) -> Resu
     let checkpoint = storage.checkpoint()?;
     let (seq, hash) = checkpoint.head.unwrap_or((0, EntryHash::GENESIS));
     let mismatch = |reason: String| LedgerError::Integrity { seq, reason: format!("stored balances: {reason}") };
-    if seq > state.head_seq {
+    if seq > state.head_seq() {
         return Err(mismatch(format!(
             "they reflect entry {seq} but the journal ends at entry {}: acknowledged entries are missing",
-            state.head_seq
+            state.head_seq()
         )));
     }
-    let (at_seq, status) = if seq == state.head_seq {
+    let (at_seq, status) = if seq == state.head_seq() {
         (None, CheckpointStatus::Current)
     } else {
         (Some(fold_storage(storage, false, Some(seq))?), CheckpointStatus::Lagging)
     };
     let reference = at_seq.as_ref().unwrap_or(state);
-    if reference.head_seq != seq || reference.head_hash != hash {
+    if reference.head_seq() != seq || reference.head_hash() != hash {
         return Err(mismatch(format!(
             "the stored head {hash} is not the hash of entry {seq} ({})",
-            reference.head_hash
+            reference.head_hash()
         )));
     }
     compare_balances(&checkpoint.balances, reference).map_err(mismatch)?;
@@ -1293,7 +1292,7 @@ pub(crate) fn checkpoint_of(state: &State) -> Checkpoint {
         .all_balances()
         .map(|(spec, currency, balance)| StoredBalance { account: spec.id.clone(), currency, balance })
         .collect();
-    Checkpoint { head: (state.head_seq > 0).then_some((state.head_seq, state.head_hash)), balances }
+    Checkpoint { head: (state.head_seq() > 0).then_some((state.head_seq(), state.head_hash())), balances }
 }
 
 /// The system accounts of a group: owned by the host, unbounded, any
@@ -1396,8 +1395,8 @@ impl Inner {
         at: Timestamp,
         checked: Option<crate::limits::Effects>,
     ) -> Result<(u64, EntryHash), AppendError> {
-        let seq = self.state.head_seq + 1;
-        let entry = Entry { format: FormatVersion::V2, seq, prev_hash: self.state.head_hash, recorded_at: at, body };
+        let seq = self.state.head_seq() + 1;
+        let entry = Entry { format: FormatVersion::V2, seq, prev_hash: self.state.head_hash(), recorded_at: at, body };
         if let EntryBody::Transaction(tx) = &entry.body {
             assert_balanced(tx);
         }
@@ -1426,8 +1425,7 @@ impl Inner {
                 });
                 self.state.record_id(tx, seq, hash);
                 self.ids_added.push(tx.id.as_str().into());
-                self.state.head_seq = seq;
-                self.state.head_hash = hash;
+                self.state.move_head(seq, hash);
                 Ok(())
             }
             (_, _) => {
@@ -1446,21 +1444,21 @@ impl Inner {
             return Err(AppendError::Refused { seq, reason });
         }
         // Head and sequence number move together, once, here.
-        assert_eq!(self.state.head_seq, seq, "the head advances by one entry");
-        assert_eq!(self.state.head_hash, hash, "the head is the hash of the entry just appended");
+        assert_eq!(self.state.head_seq(), seq, "the head advances by one entry");
+        assert_eq!(self.state.head_hash(), hash, "the head is the hash of the entry just appended");
         Ok((seq, hash))
     }
 
     /// Marks where a plan's appends start.
     fn savepoint(&self) -> Savepoint {
         Savepoint {
-            head_seq: self.state.head_seq,
-            head_hash: self.state.head_hash,
+            head_seq: self.state.head_seq(),
+            head_hash: self.state.head_hash(),
             block_len: self.pending_block.len(),
             pending_first_seq: self.pending_first_seq,
-            n_transactions: self.state.n_transactions,
-            limits: self.state.limits.clone(),
-            transactions_part: self.state.transactions_part.clone(),
+            n_transactions: self.state.n_transactions(),
+            limits: self.state.limit_state().clone(),
+            transactions_part: self.state.transactions_part().clone(),
             undo_from: self.undo.len(),
             ids_from: self.ids_added.len(),
         }
@@ -1489,19 +1487,18 @@ impl Inner {
                 expected.push((posting.account_idx, posting.currency, total - net));
             }
         }
-        let n_transactions = self.state.n_transactions - savepoint.n_transactions;
+        let n_transactions = self.state.n_transactions() - savepoint.n_transactions;
         self.state.undo(&postings, n_transactions, savepoint.limits.clone());
         for id in self.ids_added.drain(savepoint.ids_from..) {
             self.state.forget_id(&id);
         }
-        self.state.transactions_part = savepoint.transactions_part;
-        self.state.head_seq = savepoint.head_seq;
-        self.state.head_hash = savepoint.head_hash;
+        self.state.restore_transactions_part(savepoint.transactions_part);
+        self.state.rewind_head(savepoint.head_seq, savepoint.head_hash);
         self.pending_block.truncate(savepoint.block_len);
         self.pending_first_seq = savepoint.pending_first_seq;
         // The state is exactly what it was: head, counts, limits, and every balance the plan touched.
-        assert_eq!(self.state.n_transactions, savepoint.n_transactions, "rollback restores the transaction count");
-        assert!(self.state.limits == savepoint.limits, "rollback restores the limit state");
+        assert_eq!(self.state.n_transactions(), savepoint.n_transactions, "rollback restores the transaction count");
+        assert!(*self.state.limit_state() == savepoint.limits, "rollback restores the limit state");
         assert_eq!(self.pending_block.len(), savepoint.block_len, "rollback restores the pending block");
         for (idx, currency, total) in expected {
             assert_eq!(self.state.total(idx, currency), total, "rollback restores every touched balance");
@@ -1524,7 +1521,7 @@ impl State {
     /// Turns a request into a transaction to post, or decides it is a duplicate or rejected.
     fn validate(&self, request: &TransactionRequest, operator: &str) -> Verdict {
         let normalized = normalize(request, operator);
-        if let Some(record) = self.ids.as_ref().and_then(|ids| ids.get(request.id.as_str())) {
+        if let Some(record) = self.transactions().get(request.id.as_str()) {
             if let Ok(tx) = &normalized {
                 if fingerprint(tx) == record.fingerprint {
                     return Verdict::Duplicate(Receipt {

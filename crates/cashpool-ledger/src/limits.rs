@@ -23,15 +23,14 @@
 //!   loan of the receiving member, keyed by the transaction id; a
 //!   `loan_repayment` whose reference is that id reduces it.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::config::GroupConfig;
 use crate::money::{round, Currency, RoundingMode};
 use crate::rates::Market;
+
+pub(crate) use crate::state::LimitState;
 
 /// The pool's cap parameters, in force from `effective` on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,84 +104,6 @@ impl Loan {
     }
 }
 
-/// The limit state a transaction can change: restored as a whole when an atomic batch is refused.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct LimitState {
-    /// Counted cross-border movements, net per value date (never zero).
-    pub pool_flows: BTreeMap<NaiveDate, Decimal>,
-    /// Their sum: positive a net inflow, negative a net outflow.
-    pub pool_position: Decimal,
-    pub loans: BTreeMap<String, Loan>,
-}
-
-/// Dated parameters: from the group definition, then `LimitsSet` entries.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Parameters {
-    /// Sorted by effective date, no two on one date.
-    pub pool: Vec<PoolParameters>,
-    /// (effective, parameter), sorted, no two on one date.
-    pub macro_prudential: Vec<(NaiveDate, Decimal)>,
-}
-
-impl Parameters {
-    pub fn from_config(config: &GroupConfig) -> Parameters {
-        Parameters {
-            pool: config
-                .pool
-                .limits
-                .iter()
-                .map(|row| PoolParameters {
-                    effective: row.effective,
-                    owners_equity: row.owners_equity,
-                    inflow_leverage: row.inflow_leverage,
-                    inflow_parameter: row.inflow_parameter,
-                    outflow_coefficient: row.outflow_coefficient,
-                })
-                .collect(),
-            macro_prudential: config.macro_prudential.iter().map(|row| (row.effective, row.parameter)).collect(),
-        }
-    }
-
-    /// The pool parameters in force on `date`.
-    pub fn pool_at(&self, date: NaiveDate) -> Option<&PoolParameters> {
-        self.pool.iter().rev().find(|row| row.effective <= date)
-    }
-
-    /// The macro-prudential parameter in force on `date`.
-    pub fn macro_at(&self, date: NaiveDate) -> Option<Decimal> {
-        self.macro_prudential.iter().rev().find(|(effective, _)| *effective <= date).map(|(_, p)| *p)
-    }
-
-    /// Adds a change; refuses a row on a date that already has one.
-    pub fn apply(&mut self, change: &LimitsChange) -> Result<(), String> {
-        if let Some(pool) = &change.pool {
-            if pool.effective != change.effective {
-                return Err("the pool row's effective date differs from the change's".into());
-            }
-            if self.pool.iter().any(|row| row.effective == change.effective) {
-                return Err(format!("a pool limits row is already in force from {}", change.effective));
-            }
-        }
-        if change.macro_prudential.is_some()
-            && self.macro_prudential.iter().any(|(effective, _)| *effective == change.effective)
-        {
-            return Err(format!("a macro-prudential parameter is already set from {}", change.effective));
-        }
-        if change.pool.is_none() && change.macro_prudential.is_none() {
-            return Err("the change sets nothing".into());
-        }
-        if let Some(pool) = &change.pool {
-            let idx = self.pool.partition_point(|row| row.effective < pool.effective);
-            self.pool.insert(idx, pool.clone());
-        }
-        if let Some(parameter) = change.macro_prudential {
-            let idx = self.macro_prudential.partition_point(|(effective, _)| *effective < change.effective);
-            self.macro_prudential.insert(idx, (change.effective, parameter));
-        }
-        Ok(())
-    }
-}
-
 /// Every parameter of a change is positive (checked when it is set and again on replay).
 pub(crate) fn check_change_values(change: &LimitsChange) -> Result<(), String> {
     let mut values: Vec<(&str, Decimal)> = Vec::new();
@@ -238,21 +159,6 @@ pub(crate) struct DebtUse {
     pub usd_total: Decimal,
 }
 
-impl LimitState {
-    /// The risk-weighted foreign-debt balance of `entity` (DOMAIN §3), in the base currency.
-    pub fn debt_use(&self, entity: &str, base: Currency, as_of: Option<NaiveDate>) -> DebtUse {
-        debt_use_of(self.loans.values().filter(|loan| loan.entity == entity), base, as_of)
-    }
-
-    /// The pool position at the end of `as_of` (or now).
-    pub fn pool_position(&self, as_of: Option<NaiveDate>) -> Decimal {
-        match as_of {
-            None => self.pool_position,
-            Some(date) => self.pool_flows.range(..=date).map(|(_, flow)| *flow).sum(),
-        }
-    }
-}
-
 /// The risk-weighted balance (DOMAIN §3) and USD total of some loans, in the base currency.
 pub(crate) fn debt_use_of<'l>(
     loans: impl Iterator<Item = &'l Loan>,
@@ -304,15 +210,8 @@ use crate::money::format_amount;
 use crate::state::{Rejection, State};
 
 impl State {
-    pub(crate) fn base_currency(&self) -> Currency {
-        self.config.as_ref().map_or_else(
-            || Currency::from_code("CNY").expect("CNY is an ISO currency"),
-            |config| config.group.base_currency,
-        )
-    }
-
     fn zone_of(&self, account: &str) -> Option<Zone> {
-        self.account_idx(account).and_then(|idx| self.account(idx).spec.zone)
+        self.account_idx(account).and_then(|idx| self.spec(idx).zone)
     }
 
     /// The classification of a transaction, from its accounts' zones.
@@ -364,7 +263,7 @@ impl State {
 
     fn has_external(&self, tx: &PostedTransaction) -> bool {
         tx.postings.iter().any(|posting| {
-            self.account_idx(&posting.account).is_some_and(|idx| self.account(idx).spec.kind == AccountKind::External)
+            self.account_idx(&posting.account).is_some_and(|idx| self.spec(idx).kind == AccountKind::External)
         })
     }
 
@@ -439,7 +338,7 @@ impl State {
         if currency == base {
             return Ok(Decimal::ONE);
         }
-        self.rates.rate(currency, market, date).map(|(_, rate)| rate).ok_or(Rejection::MissingRate {
+        self.rates().rate(currency, market, date).map(|(_, rate)| rate).ok_or(Rejection::MissingRate {
             currency,
             market,
             date,
@@ -447,12 +346,12 @@ impl State {
     }
 
     fn check_pool_caps(&self, date: NaiveDate, flow: Decimal, base: Currency) -> Result<(), Rejection> {
-        self.check_pool_caps_at(date, self.limits.pool_position, flow, base)
+        self.check_pool_caps_at(date, self.limits().pool_position(None), flow, base)
     }
 
     /// The caps in force on `date`: (net inflow cap, net outflow cap).
     pub(crate) fn pool_caps(&self, date: NaiveDate) -> (Decimal, Decimal) {
-        let params = self.params.pool_at(date);
+        let params = self.limits().params().pool_at(date);
         (
             params.map_or(Decimal::ZERO, PoolParameters::inflow_cap),
             params.map_or(Decimal::ZERO, PoolParameters::outflow_cap),
@@ -501,7 +400,7 @@ impl State {
         let mut principal = Decimal::ZERO;
         for posting in &tx.postings {
             let Some(idx) = self.account_idx(&posting.account) else { continue };
-            let spec = &self.account(idx).spec;
+            let spec = self.spec(idx);
             match spec.kind {
                 AccountKind::External => {
                     if spec.zone != Some(Zone::Offshore) || posting.amount > Decimal::ZERO {
@@ -531,8 +430,7 @@ impl State {
         let base_rate = self.base_rate(currency, market, tx.value_date, base)?;
         let usd = Currency::from_code("USD").expect("USD is an ISO currency");
         let has_quota = self
-            .config
-            .as_ref()
+            .config()
             .is_some_and(|config| config.entities.iter().any(|e| e.id == entity && !e.facilitation_quota.is_empty()));
         let usd_base_rate = if has_quota { Some(self.base_rate(usd, market, tx.value_date, base)?) } else { None };
         Ok(Loan {
@@ -550,21 +448,20 @@ impl State {
     /// The entity's foreign-debt cap on `date`: net assets × 2 × macro-prudential parameter.
     pub(crate) fn foreign_debt_cap(&self, entity: &str, date: Option<NaiveDate>) -> Decimal {
         let net_assets = self
-            .config
-            .as_ref()
+            .config()
             .and_then(|config| config.entities.iter().find(|e| e.id == entity))
             .and_then(|e| e.net_assets)
             .unwrap_or(Decimal::ZERO);
         let parameter = match date {
-            Some(date) => self.params.macro_at(date),
-            None => self.params.macro_prudential.last().map(|(_, p)| *p),
+            Some(date) => self.limits().params().macro_at(date),
+            None => self.limits().params().macro_latest(),
         };
         net_assets * Decimal::TWO * parameter.unwrap_or(Decimal::ZERO)
     }
 
     /// The facilitation quota (USD) of an entity in force on `date`.
     pub(crate) fn facilitation_quota(&self, entity: &str, date: Option<NaiveDate>) -> Option<Decimal> {
-        let config = self.config.as_ref()?;
+        let config = self.config()?;
         let entity = config.entities.iter().find(|e| e.id == entity)?;
         entity
             .facilitation_quota
@@ -575,8 +472,8 @@ impl State {
     }
 
     fn check_foreign_debt(&self, date: NaiveDate, loan: &Loan, base: Currency) -> Result<(), Rejection> {
-        let before = self.limits.debt_use(&loan.entity, base, None);
-        let existing = self.limits.loans.values().filter(|other| other.entity == loan.entity);
+        let before = self.limits().debt_use(&loan.entity, base, None);
+        let existing = self.limits().loans().filter(|other| other.entity == loan.entity);
         let after = debt_use_of(existing.chain(std::iter::once(loan)), base, None);
         let cap = self.foreign_debt_cap(&loan.entity, Some(date));
         if after.weighted <= cap {
@@ -597,14 +494,14 @@ impl State {
 
     /// A repayment of the loan named by the reference: what it pays from the borrower's accounts.
     fn repayment(&self, tx: &PostedTransaction) -> Result<Option<(String, Decimal)>, Rejection> {
-        let Some(loan) = self.limits.loans.get(&tx.reference) else {
+        let Some(loan) = self.limits().loan(&tx.reference) else {
             return Ok(None);
         };
         let paid: Decimal = tx
             .postings
             .iter()
             .filter(|p| p.currency == loan.currency && p.amount < Decimal::ZERO)
-            .filter(|p| self.account_idx(&p.account).is_some_and(|idx| self.account(idx).spec.entity == loan.entity))
+            .filter(|p| self.account_idx(&p.account).is_some_and(|idx| self.spec(idx).entity == loan.entity))
             .map(|p| -p.amount)
             .sum();
         let outstanding = loan.outstanding(None);
@@ -624,24 +521,6 @@ impl State {
             )));
         }
         Ok(Some((tx.reference.clone(), paid)))
-    }
-
-    pub(crate) fn apply_effects(&mut self, tx: &PostedTransaction, effects: &Effects) {
-        if let Some(flow) = effects.pool_flow {
-            self.limits.pool_position += flow;
-            let day = self.limits.pool_flows.entry(tx.value_date).or_insert(Decimal::ZERO);
-            *day += flow;
-            if day.is_zero() {
-                self.limits.pool_flows.remove(&tx.value_date);
-            }
-        }
-        if let Some(loan) = &effects.drawdown {
-            self.limits.loans.insert(tx.id.clone(), loan.clone());
-        }
-        if let Some((loan_id, amount)) = &effects.repayment {
-            let loan = self.limits.loans.get_mut(loan_id).expect("checked: the loan exists");
-            loan.repayments.push((tx.value_date, *amount));
-        }
     }
 }
 
@@ -680,10 +559,10 @@ impl State {
     pub(crate) fn limits_view(&self, as_of: Option<NaiveDate>) -> LimitsView {
         let base = self.base_currency();
         let params = match as_of {
-            Some(date) => self.params.pool_at(date),
-            None => self.params.pool.last(),
+            Some(date) => self.limits().params().pool_at(date),
+            None => self.limits().params().pool_latest(),
         };
-        let position = self.limits.pool_position(as_of);
+        let position = self.limits().pool_position(as_of);
         let cap_use = |cap: Decimal, used: Decimal| {
             let cap = base_round(cap, base);
             CapUse { cap, used, headroom: positive_part(cap - used) }
@@ -691,8 +570,7 @@ impl State {
         let inflow = cap_use(params.map_or(Decimal::ZERO, PoolParameters::inflow_cap), positive_part(position));
         let outflow = cap_use(params.map_or(Decimal::ZERO, PoolParameters::outflow_cap), positive_part(-position));
         let mut entities: Vec<String> = self
-            .config
-            .as_ref()
+            .config()
             .map(|config| {
                 config
                     .entities
@@ -702,13 +580,13 @@ impl State {
                     .collect()
             })
             .unwrap_or_default();
-        entities.extend(self.limits.loans.values().map(|loan| loan.entity.clone()));
+        entities.extend(self.limits().loans().map(|loan| loan.entity.clone()));
         entities.sort();
         entities.dedup();
         let entities = entities
             .into_iter()
             .map(|entity| {
-                let debt = self.limits.debt_use(&entity, base, as_of);
+                let debt = self.limits().debt_use(&entity, base, as_of);
                 let cap = base_round(self.foreign_debt_cap(&entity, as_of), base);
                 let quota = self.facilitation_quota(&entity, as_of);
                 EntityDebt {

@@ -28,31 +28,31 @@ impl State {
         if to <= from {
             return Err(invalid(format!("the period [{from}, {to}) is empty")));
         }
-        let Some(config) = self.config.as_ref() else {
+        let Some(config) = self.config() else {
             return Err(invalid("no group definition".into()));
         };
         let day_before = from.pred_opt().ok_or_else(|| invalid("from is the first representable day".into()))?;
         let mut accruals = Vec::new();
         for entity in config.entities.iter().filter(|e| e.id != config.pool.host) {
             let Some(idx) = self.account_idx(&ic_account(&entity.id)) else { continue };
-            for (currency, balance) in &self.account(idx).balances {
-                let Some(rule) = config.interest.iter().find(|rule| rule.currency == *currency) else { continue };
-                let opening = self.balance(idx, *currency, Some(day_before));
+            for (currency, balance) in self.balances().of_account(idx) {
+                let Some(rule) = config.interest.iter().find(|rule| rule.currency == currency) else { continue };
+                let opening = self.balance(idx, currency, Some(day_before));
                 let overflow = |_| invalid("interest overflows".into());
-                let segments = try_segments(opening, &balance.by_date, from, to).map_err(overflow)?;
+                let segments = try_segments(opening, balance.by_date(), from, to).map_err(overflow)?;
                 let exact = accrue(rule, &segments).map_err(overflow)?;
                 if exact.is_zero() {
                     continue;
                 }
-                let gross = round(exact, *currency, RoundingMode::HalfEven);
+                let gross = round(exact, currency, RoundingMode::HalfEven);
                 let rate = match (entity.residence, entity.withholding_tax_rate) {
                     (Residence::Offshore, Some(rate)) if gross.rounded > Decimal::ZERO => rate,
                     _ => Decimal::ZERO,
                 };
-                let tax = round(gross.rounded * rate, *currency, RoundingMode::HalfEven);
+                let tax = round(gross.rounded * rate, currency, RoundingMode::HalfEven);
                 accruals.push(Accrual {
                     entity: entity.id.clone(),
-                    currency: *currency,
+                    currency,
                     interest: gross.rounded,
                     withholding_tax: tax.rounded,
                     net: gross.rounded - tax.rounded,
@@ -68,7 +68,7 @@ impl State {
         currencies.sort();
         currencies.dedup();
         for currency in currencies {
-            let carry = self.interest_carry.get(&currency).copied().unwrap_or_default()
+            let carry = self.interest().carry(currency)
                 + accruals.iter().filter(|a| a.currency == currency).map(|a| a.residue).sum::<Decimal>();
             let whole = round(carry, currency, RoundingMode::Down).rounded;
             if !whole.is_zero() {
@@ -129,43 +129,5 @@ impl State {
             });
         }
         requests
-    }
-
-    /// Applies a settled run: its residues join the carry, minus what it booked.
-    /// `recorded`: the entry records the carry after it (format 2), which must be what the fold gives.
-    pub(crate) fn apply_interest_run(&mut self, run: &InterestRun, recorded: bool) -> Result<(), String> {
-        if let Some(settled) = self.interest_runs.iter().find(|(from, to)| run.from < *to && *from < run.to) {
-            return Err(format!(
-                "interest [{}, {}) overlaps the settled period [{}, {})",
-                run.from, run.to, settled.0, settled.1
-            ));
-        }
-        for accrual in &run.accruals {
-            *self.interest_carry.entry(accrual.currency).or_default() += accrual.residue;
-        }
-        for (currency, amount) in &run.rounding {
-            let amount = crate::money::parse_amount(amount, *currency).map_err(|err| err.to_string())?;
-            *self.interest_carry.entry(*currency).or_default() -= amount;
-        }
-        if recorded {
-            let mut currencies: Vec<Currency> = run.accruals.iter().map(|a| a.currency).collect();
-            currencies.sort();
-            currencies.dedup();
-            let folded: Vec<(Currency, Decimal)> = currencies
-                .into_iter()
-                .map(|ccy| (ccy, self.interest_carry.get(&ccy).copied().unwrap_or_default()))
-                .collect();
-            let same = folded.len() == run.carry.len()
-                && folded.iter().zip(&run.carry).all(|((a, x), (b, y))| a == b && x.normalize() == y.normalize());
-            if !same {
-                return Err(format!(
-                    "interest [{}, {}): the recorded carry {:?} is not the fold's {:?}",
-                    run.from, run.to, run.carry, folded
-                ));
-            }
-        }
-        self.interest_runs.push((run.from, run.to));
-        self.interest_reports.push(run.clone());
-        Ok(())
     }
 }

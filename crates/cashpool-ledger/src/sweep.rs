@@ -180,7 +180,7 @@ impl Planner<'_> {
     /// What an account can give without breaking its overdraft (`None`: unbounded).
     fn available(&self, account: &str, currency: Currency) -> Option<Decimal> {
         let idx = self.state.account_idx(account)?;
-        let overdraft = self.state.account(idx).spec.overdraft(currency)?;
+        let overdraft = self.state.spec(idx).overdraft(currency)?;
         Some((self.balance(account, currency) + overdraft).max(Decimal::ZERO))
     }
 
@@ -207,9 +207,9 @@ impl Planner<'_> {
             amount,
         };
         let mut postings = vec![leg(from, -amount), leg(to, amount)];
-        let member = self.state.account_idx(&rule.account).map(|idx| self.state.account(idx).spec.entity.clone());
-        let header = self.state.account_idx(&rule.into).map(|idx| self.state.account(idx).spec.entity.clone());
-        let host = self.state.config.as_ref().map(|config| config.pool.host.clone());
+        let member = self.state.account_idx(&rule.account).map(|idx| self.state.spec(idx).entity.clone());
+        let header = self.state.account_idx(&rule.into).map(|idx| self.state.spec(idx).entity.clone());
+        let host = self.state.config().map(|config| config.pool.host.clone());
         if let (Some(member), Some(header)) = (member, header) {
             if member != header && Some(&member) != host.as_ref() {
                 // The member lends to (up) or borrows from (down) the pool.
@@ -280,7 +280,7 @@ impl Planner<'_> {
                 Err(_) => return self.skip(rule, direction, amount, "missing_rate"),
             };
             let Some(flow) = flow else { return self.commit(rule, direction, amount, request, capped) };
-            let position = self.state.limits.pool_position + self.flow;
+            let position = self.state.limits().pool_position(None) + self.flow;
             if self.state.check_pool_caps_at(self.date, position, flow, base).is_ok() {
                 self.flow += flow;
                 return self.commit(rule, direction, amount, request, capped);
@@ -347,7 +347,7 @@ impl Planner<'_> {
 impl State {
     /// Plans the sweeps of `date` (see the module documentation).
     pub(crate) fn plan_sweeps(&self, date: NaiveDate) -> Plan {
-        let rules: Vec<SweepRule> = self.config.as_ref().map(|config| config.sweeps.clone()).unwrap_or_default();
+        let rules: Vec<SweepRule> = self.config().map(|config| config.sweeps.clone()).unwrap_or_default();
         let levels = levels(&rules);
         let mut planner = Planner {
             state: self,

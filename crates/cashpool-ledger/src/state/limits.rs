@@ -1,0 +1,329 @@
+//! The `limits` part: the dated regulatory parameters (from the group
+//! definition and every `limits_set`), the pool's counted cross-border flows
+//! and the entities' foreign-debt loans. The rules that decide what a
+//! transaction changes here are in `crate::limits`; this part keeps what they
+//! decided ([`Limits::apply_effects`]).
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+
+use crate::config::GroupConfig;
+use crate::digest::{amount, date, dec, finish, line, string};
+use crate::journal::{EntryHash, PostedTransaction};
+use crate::limits::{debt_use_of, DebtUse, Effects, LimitsChange, Loan, PoolParameters};
+use crate::money::Currency;
+
+/// Dated parameters: from the group definition, then `LimitsSet` entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Parameters {
+    /// Sorted by effective date, no two on one date.
+    pool: Vec<PoolParameters>,
+    /// (effective, parameter), sorted, no two on one date.
+    macro_prudential: Vec<(NaiveDate, Decimal)>,
+}
+
+impl Parameters {
+    pub fn from_config(config: &GroupConfig) -> Parameters {
+        Parameters {
+            pool: config
+                .pool
+                .limits
+                .iter()
+                .map(|row| PoolParameters {
+                    effective: row.effective,
+                    owners_equity: row.owners_equity,
+                    inflow_leverage: row.inflow_leverage,
+                    inflow_parameter: row.inflow_parameter,
+                    outflow_coefficient: row.outflow_coefficient,
+                })
+                .collect(),
+            macro_prudential: config.macro_prudential.iter().map(|row| (row.effective, row.parameter)).collect(),
+        }
+    }
+
+    /// The pool parameters in force on `date`.
+    pub fn pool_at(&self, date: NaiveDate) -> Option<&PoolParameters> {
+        self.pool.iter().rev().find(|row| row.effective <= date)
+    }
+
+    /// The latest pool parameters.
+    pub fn pool_latest(&self) -> Option<&PoolParameters> {
+        self.pool.last()
+    }
+
+    /// The macro-prudential parameter in force on `date`.
+    pub fn macro_at(&self, date: NaiveDate) -> Option<Decimal> {
+        self.macro_prudential.iter().rev().find(|(effective, _)| *effective <= date).map(|(_, p)| *p)
+    }
+
+    /// The latest macro-prudential parameter.
+    pub fn macro_latest(&self) -> Option<Decimal> {
+        self.macro_prudential.last().map(|(_, p)| *p)
+    }
+
+    /// Adds a change; refuses a row on a date that already has one. The
+    /// ledger also calls it on a copy, to check a change before journaling it.
+    pub fn apply(&mut self, change: &LimitsChange) -> Result<(), String> {
+        if let Some(pool) = &change.pool {
+            if pool.effective != change.effective {
+                return Err("the pool row's effective date differs from the change's".into());
+            }
+            if self.pool.iter().any(|row| row.effective == change.effective) {
+                return Err(format!("a pool limits row is already in force from {}", change.effective));
+            }
+        }
+        if change.macro_prudential.is_some()
+            && self.macro_prudential.iter().any(|(effective, _)| *effective == change.effective)
+        {
+            return Err(format!("a macro-prudential parameter is already set from {}", change.effective));
+        }
+        if change.pool.is_none() && change.macro_prudential.is_none() {
+            return Err("the change sets nothing".into());
+        }
+        if let Some(pool) = &change.pool {
+            let idx = self.pool.partition_point(|row| row.effective < pool.effective);
+            self.pool.insert(idx, pool.clone());
+        }
+        if let Some(parameter) = change.macro_prudential {
+            let idx = self.macro_prudential.partition_point(|(effective, _)| *effective < change.effective);
+            self.macro_prudential.insert(idx, (change.effective, parameter));
+        }
+        Ok(())
+    }
+
+    fn check_invariants(&self) -> Result<(), String> {
+        if !self.pool.windows(2).all(|pair| pair[0].effective < pair[1].effective) {
+            return Err("the pool parameter rows are not sorted by effective date, one per date".into());
+        }
+        if !self.macro_prudential.windows(2).all(|pair| pair[0].0 < pair[1].0) {
+            return Err("the macro-prudential rows are not sorted by effective date, one per date".into());
+        }
+        Ok(())
+    }
+}
+
+/// The limit state a transaction can change: restored as a whole when an atomic batch is refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct LimitState {
+    /// Counted cross-border movements, net per value date (never zero).
+    pool_flows: BTreeMap<NaiveDate, Decimal>,
+    /// Their sum: positive a net inflow, negative a net outflow.
+    pool_position: Decimal,
+    /// Loans by the id of the transaction that drew them.
+    loans: BTreeMap<String, Loan>,
+}
+
+/// The limits part.
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    /// The group's base currency, the unit of the flows (set with the definition).
+    base: Currency,
+    params: Parameters,
+    state: LimitState,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            base: Currency::from_code("CNY").expect("CNY is an ISO currency"),
+            params: Parameters::default(),
+            state: LimitState::default(),
+        }
+    }
+}
+
+impl Limits {
+    /// The group definition's parameters and base currency.
+    pub fn apply_group(&mut self, config: &GroupConfig) {
+        self.base = config.group.base_currency;
+        self.params = Parameters::from_config(config);
+    }
+
+    /// A `limits_set` entry: positive values, no second row on a date.
+    pub fn apply_change(&mut self, change: &LimitsChange) -> Result<(), String> {
+        crate::limits::check_change_values(change)?;
+        self.params.apply(change)
+    }
+
+    /// What a checked transaction changes here: the pool flow, the loan it
+    /// draws or the repayment of one.
+    pub fn apply_effects(&mut self, tx: &PostedTransaction, effects: &Effects) {
+        let state = &mut self.state;
+        if let Some(flow) = effects.pool_flow {
+            state.pool_position += flow;
+            let day = state.pool_flows.entry(tx.value_date).or_insert(Decimal::ZERO);
+            *day += flow;
+            if day.is_zero() {
+                state.pool_flows.remove(&tx.value_date);
+            }
+        }
+        if let Some(loan) = &effects.drawdown {
+            state.loans.insert(tx.id.clone(), loan.clone());
+        }
+        if let Some((loan_id, amount)) = &effects.repayment {
+            let loan = state.loans.get_mut(loan_id).expect("checked: the loan exists");
+            loan.repayments.push((tx.value_date, *amount));
+        }
+    }
+
+    /// Restores the limit state a savepoint took with [`Limits::state`] (a rolled-back plan).
+    pub fn undo(&mut self, before: LimitState) {
+        self.state = before;
+    }
+
+    /// The dated parameters.
+    pub fn params(&self) -> &Parameters {
+        &self.params
+    }
+
+    /// The flows and loans, for a savepoint.
+    pub fn state(&self) -> &LimitState {
+        &self.state
+    }
+
+    /// The pool position at the end of `as_of` (or now).
+    pub fn pool_position(&self, as_of: Option<NaiveDate>) -> Decimal {
+        match as_of {
+            None => self.state.pool_position,
+            Some(date) => self.state.pool_flows.range(..=date).map(|(_, flow)| *flow).sum(),
+        }
+    }
+
+    /// The loan drawn by transaction `id`.
+    pub fn loan(&self, id: &str) -> Option<&Loan> {
+        self.state.loans.get(id)
+    }
+
+    /// Every loan, by the id of the transaction that drew it.
+    pub fn loans(&self) -> impl Iterator<Item = &Loan> + '_ {
+        self.state.loans.values()
+    }
+
+    /// The risk-weighted foreign-debt balance of `entity` (DOMAIN §3), in the base currency.
+    pub fn debt_use(&self, entity: &str, base: Currency, as_of: Option<NaiveDate>) -> DebtUse {
+        debt_use_of(self.loans().filter(|loan| loan.entity == entity), base, as_of)
+    }
+
+    /// Parameters sorted, one per date; the position is the sum of the flows
+    /// and no zero flow is kept; every loan lent something and is repaid at
+    /// most in full.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        self.params.check_invariants()?;
+        let state = &self.state;
+        if let Some(day) = state.pool_flows.iter().find(|(_, flow)| flow.is_zero()).map(|(day, _)| day) {
+            return Err(format!("a zero pool flow is kept for {day}"));
+        }
+        let sum = state.pool_flows.values().try_fold(Decimal::ZERO, |sum, flow| sum.checked_add(*flow));
+        if sum != Some(state.pool_position) {
+            return Err(format!("the pool position {} is not the sum of the flows {sum:?}", state.pool_position));
+        }
+        for (id, loan) in &state.loans {
+            if loan.principal <= Decimal::ZERO {
+                return Err(format!("loan {id}: principal {} is not positive", loan.principal));
+            }
+            if loan.outstanding(None) < Decimal::ZERO {
+                return Err(format!("loan {id}: repaid more than its principal {}", loan.principal));
+            }
+        }
+        Ok(())
+    }
+
+    /// The pool rows, the macro-prudential rows, the non-zero flows by date,
+    /// the loans by id with their repayments.
+    pub fn digest(&self) -> EntryHash {
+        let mut hasher = Sha256::new();
+        for row in &self.params.pool {
+            line(
+                &mut hasher,
+                &[
+                    string("pool"),
+                    date(row.effective),
+                    dec(row.owners_equity),
+                    dec(row.inflow_leverage),
+                    dec(row.inflow_parameter),
+                    dec(row.outflow_coefficient),
+                ],
+            );
+        }
+        for (effective, parameter) in &self.params.macro_prudential {
+            line(&mut hasher, &[string("macro_prudential"), date(*effective), dec(*parameter)]);
+        }
+        for (day, flow) in &self.state.pool_flows {
+            line(&mut hasher, &[string("flow"), date(*day), amount(*flow, self.base)]);
+        }
+        for (id, loan) in &self.state.loans {
+            let repayments: Vec<String> = loan
+                .repayments
+                .iter()
+                .map(|(day, paid)| format!("[{},{}]", date(*day), amount(*paid, loan.currency)))
+                .collect();
+            line(
+                &mut hasher,
+                &[
+                    string("loan"),
+                    string(id),
+                    string(&loan.entity),
+                    string(loan.currency.code()),
+                    amount(loan.principal, loan.currency),
+                    date(loan.drawn),
+                    loan.term_days.to_string(),
+                    dec(loan.base_rate),
+                    loan.usd_base_rate.map_or("null".into(), dec),
+                    format!("[{}]", repayments.join(",")),
+                ],
+            );
+        }
+        finish(hasher)
+    }
+
+    /// The base currency the flows are in.
+    pub fn base_currency(&self) -> Currency {
+        self.base
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn flow(day: u32, amount: Decimal) -> (PostedTransaction, Effects) {
+        let tx = PostedTransaction {
+            id: format!("T{day}"),
+            value_date: NaiveDate::from_ymd_opt(2026, 3, day).unwrap(),
+            purpose: crate::model::Purpose::PoolFunding,
+            reference: String::new(),
+            memo: String::new(),
+            postings: Vec::new(),
+            rate: None,
+            term_days: None,
+            lender: None,
+            classification: crate::model::Classification::CrossBorder,
+            operator: String::new(),
+            effects: None,
+        };
+        (tx, Effects { pool_flow: Some(amount), ..Effects::default() })
+    }
+
+    #[test]
+    fn the_position_is_the_sum_of_the_flows_and_undo_restores_it() {
+        let mut limits = Limits::default();
+        let before = limits.state().clone();
+        for (day, amount) in [(2, dec!(100.00)), (2, dec!(-100.00)), (3, dec!(40.00))] {
+            let (tx, effects) = flow(day, amount);
+            limits.apply_effects(&tx, &effects);
+            limits.check_invariants().unwrap();
+        }
+        assert_eq!(limits.pool_position(None), dec!(40.00));
+        assert_eq!(limits.pool_position(NaiveDate::from_ymd_opt(2026, 3, 2)), Decimal::ZERO);
+        limits.undo(before.clone());
+        assert_eq!(*limits.state(), before);
+        let mut broken = limits.clone();
+        broken.state.pool_position = dec!(1.00);
+        let reason = broken.check_invariants().unwrap_err();
+        assert!(reason.contains("is not the sum of the flows"), "{reason}");
+    }
+}

@@ -1,0 +1,608 @@
+//! The state a journal folds into, in parts (docs/FORMATS.md, "The state
+//! digest"): the group definition and accounts, balances, transactions,
+//! rates, limits, sweeps, interest, netting and the bank inbox, each a module
+//! here with private fields, its own `apply`, its own invariant checks and
+//! its own digest; and the head of the chain. [`State::apply_entry_with`]
+//! hands each entry to the part(s) it concerns; the rules that read several
+//! parts (classification and the pool rules in `limits.rs`, sweep planning,
+//! interest accrual, netting cycles) are `impl State` blocks in their own
+//! files and read the parts through their methods.
+//!
+//! The live path and replay share one fold: [`State::check_transaction`] then
+//! [`State::apply_transaction`]. A journal entry that fails the check on
+//! replay is an integrity failure, so a regulator's replay re-proves every
+//! rule the operator's ledger enforced when it posted.
+
+mod balances;
+mod definition;
+mod interest;
+mod limits;
+mod netting;
+mod rates;
+mod rejection;
+mod statements;
+mod sweeps;
+mod transactions;
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::config::GroupConfig;
+use crate::journal::{Entry, EntryBody, EntryHash, PostedTransaction};
+use crate::limits::Effects;
+use crate::model::{AccountSpec, SYS_FX_POSITION};
+use crate::money::{format_amount, Currency};
+
+pub(crate) use balances::Balances;
+pub(crate) use definition::Definition;
+pub(crate) use interest::Interest;
+pub(crate) use limits::{LimitState, Limits};
+pub(crate) use netting::Netting;
+pub(crate) use rates::Rates;
+pub use rejection::Rejection;
+pub(crate) use statements::Statements;
+pub(crate) use sweeps::Sweeps;
+pub(crate) use transactions::{fingerprint, Transactions};
+
+/// One applied posting, to undo it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Applied {
+    pub account_idx: u32,
+    pub currency: Currency,
+    pub value_date: NaiveDate,
+    pub amount: Decimal,
+}
+
+/// A SHA-256 digest of the whole state: identical for identical journals on any machine.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct StateDigest(pub EntryHash);
+
+impl fmt::Display for StateDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_hex())
+    }
+}
+
+impl fmt::Debug for StateDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_hex())
+    }
+}
+
+/// The folded journal: its parts, in the order of the state digest, and the head.
+#[derive(Debug, Clone)]
+pub(crate) struct State {
+    definition: Definition,
+    balances: Balances,
+    transactions: Transactions,
+    rates: Rates,
+    limits: Limits,
+    sweeps: Sweeps,
+    interest: Interest,
+    netting: Netting,
+    statements: Statements,
+    /// The last entry applied (0 and [`EntryHash::GENESIS`] before the first).
+    head_seq: u64,
+    head_hash: EntryHash,
+}
+
+impl State {
+    /// An empty state; `with_id_index`: keep the idempotency index (a flat-memory replay does not).
+    pub fn new(with_id_index: bool) -> State {
+        State {
+            definition: Definition::default(),
+            balances: Balances::default(),
+            transactions: Transactions::new(with_id_index),
+            rates: Rates::default(),
+            limits: Limits::default(),
+            sweeps: Sweeps::default(),
+            interest: Interest::default(),
+            netting: Netting::default(),
+            statements: Statements::default(),
+            head_seq: 0,
+            head_hash: EntryHash::GENESIS,
+        }
+    }
+
+    /// The group definition and the accounts.
+    pub fn definition(&self) -> &Definition {
+        &self.definition
+    }
+
+    /// The balances.
+    pub fn balances(&self) -> &Balances {
+        &self.balances
+    }
+
+    /// The transactions (count, idempotency index).
+    pub fn transactions(&self) -> &Transactions {
+        &self.transactions
+    }
+
+    /// The imported FX rates.
+    pub fn rates(&self) -> &Rates {
+        &self.rates
+    }
+
+    /// The parameters, the pool flows and the loans.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The sweep runs.
+    pub fn sweeps(&self) -> &Sweeps {
+        &self.sweeps
+    }
+
+    /// The settled interest periods and the rounding carry.
+    pub fn interest(&self) -> &Interest {
+        &self.interest
+    }
+
+    /// The netting cycles and the netted invoices.
+    pub fn netting(&self) -> &Netting {
+        &self.netting
+    }
+
+    /// The bank inbox.
+    pub fn statements(&self) -> &Statements {
+        &self.statements
+    }
+
+    /// The sequence number of the last entry applied (0 for none).
+    pub fn head_seq(&self) -> u64 {
+        self.head_seq
+    }
+
+    /// The hash of the last entry applied ([`EntryHash::GENESIS`] for none).
+    pub fn head_hash(&self) -> EntryHash {
+        self.head_hash
+    }
+
+    /// The group definition (`None` before entry 1).
+    pub fn config(&self) -> Option<&Arc<GroupConfig>> {
+        self.definition.config()
+    }
+
+    /// The group's base currency (CNY before the group is defined).
+    pub(crate) fn base_currency(&self) -> Currency {
+        self.definition.base_currency()
+    }
+
+    /// The index of the account `id`.
+    pub fn account_idx(&self, id: &str) -> Option<u32> {
+        self.definition.account_idx(id)
+    }
+
+    /// The account at `idx`.
+    pub fn spec(&self, idx: u32) -> &AccountSpec {
+        self.definition.spec(idx)
+    }
+
+    /// The number of transactions posted.
+    pub fn n_transactions(&self) -> u64 {
+        self.transactions.n_transactions()
+    }
+
+    /// Applies a journal entry read back (replay, open): every check of the live path runs again.
+    pub fn apply_entry(&mut self, entry: &Entry, hash: EntryHash) -> Result<(), String> {
+        self.apply_entry_with(entry, hash, |_| {})
+    }
+
+    /// [`State::apply_entry`], with `on_posting` seeing each posting a transaction applies.
+    /// Hands the entry to the part(s) it concerns; nothing is changed when it fails.
+    pub fn apply_entry_with(
+        &mut self,
+        entry: &Entry,
+        hash: EntryHash,
+        on_posting: impl FnMut(Applied),
+    ) -> Result<(), String> {
+        match &entry.body {
+            EntryBody::GroupDefined { config_toml } => {
+                self.definition.apply_group_toml(entry.seq, config_toml)?;
+                self.limits.apply_group(self.definition.config().expect("the group was just defined"));
+            }
+            EntryBody::GroupRecord(config) => {
+                self.definition.apply_group(entry.seq, config)?;
+                self.limits.apply_group(config);
+            }
+            EntryBody::AccountOpened(spec) => {
+                let idx = self.definition.apply_account(spec)?;
+                let balances_idx = self.balances.apply_account(&spec.id);
+                assert_eq!(idx, balances_idx, "the definition and the balances index accounts alike");
+            }
+            EntryBody::Transaction(tx) => {
+                if self.transactions.contains(&tx.id) {
+                    return Err(format!("transaction id {:?} appears twice", tx.id));
+                }
+                let effects =
+                    self.check_transaction(tx).map_err(|rejection| format!("transaction {}: {rejection}", tx.id))?;
+                if let Some(recorded) = &tx.effects {
+                    let derived = self.tx_effects(&effects);
+                    if *recorded != derived {
+                        return Err(format!(
+                            "transaction {}: the recorded effects on the pool's limits {recorded:?} are not the rules' {derived:?}",
+                            tx.id
+                        ));
+                    }
+                }
+                self.apply_transaction(tx, &effects, on_posting);
+                self.record_id(tx, entry.seq, hash);
+            }
+            EntryBody::RatesImported { rows } => {
+                if !self.definition.is_defined() {
+                    return Err("rates are imported before the group definition".into());
+                }
+                self.rates.apply(rows, self.definition.base_currency())?;
+            }
+            EntryBody::LimitsSet(change) => {
+                if !self.definition.is_defined() {
+                    return Err("limits are set before the group definition".into());
+                }
+                self.limits.apply_change(change)?;
+            }
+            EntryBody::InterestSettled(run) => {
+                let recorded = entry.format == crate::journal::FormatVersion::V2;
+                self.interest.apply(run, recorded, entry.seq, hash)?;
+            }
+            EntryBody::NettingCycle(run) => {
+                self.netting.apply(run, entry.seq, hash)?;
+            }
+            EntryBody::StatementImported(imported) => {
+                if !self.definition.is_defined() {
+                    return Err("a statement is imported before the group definition".into());
+                }
+                let account = self.definition.statement_account(&imported.statement);
+                self.statements.apply(imported, account, entry.seq)?;
+            }
+            EntryBody::SweepRun(run) => {
+                self.sweeps.apply(run, entry.seq, hash)?;
+            }
+        }
+        self.move_head(entry.seq, hash);
+        Ok(())
+    }
+
+    /// Moves the head to the entry just applied. In debug and test builds,
+    /// checks every part's invariants after every entry (O(state), so not on
+    /// the release hot path: there a replay checks them once, at the end).
+    pub fn move_head(&mut self, seq: u64, hash: EntryHash) {
+        self.head_seq = seq;
+        self.head_hash = hash;
+        #[cfg(debug_assertions)]
+        self.assert_invariants();
+    }
+
+    /// Puts the head back where a savepoint found it (a rolled-back plan),
+    /// once every part is restored; checked as [`State::move_head`] is.
+    pub fn rewind_head(&mut self, seq: u64, hash: EntryHash) {
+        self.head_seq = seq;
+        self.head_hash = hash;
+        #[cfg(debug_assertions)]
+        self.assert_invariants();
+    }
+
+    /// The ledger account whose `bank_id` (and BIC, where both name one) the statement names.
+    pub fn statement_account(&self, statement: &crate::bank::BankStatement) -> Option<String> {
+        self.definition.statement_account(statement)
+    }
+
+    /// The ledger account a statement belongs to and whether it is new or a
+    /// conflicting copy; an exact copy of an imported statement is an error.
+    pub fn classify_statement(
+        &self,
+        statement: &crate::bank::BankStatement,
+        content_hash: EntryHash,
+    ) -> Result<(Option<String>, crate::bank::ImportStatus), String> {
+        let account = self.statement_account(statement);
+        let status = self.statements.status(statement, content_hash)?;
+        Ok((account, status))
+    }
+
+    /// The checks every posted transaction passes, live and on replay.
+    pub fn check_transaction(&self, tx: &PostedTransaction) -> Result<Effects, Rejection> {
+        if tx.postings.is_empty() {
+            return Err(Rejection::Empty);
+        }
+        if tx.postings.len() > crate::tx::POSTINGS_MAX {
+            return Err(Rejection::PostingLimit { postings: tx.postings.len(), max: crate::tx::POSTINGS_MAX });
+        }
+        // Net change per (account, currency), in first-seen order (a handful of entries).
+        let mut nets: Vec<(u32, Currency, Decimal)> = Vec::with_capacity(tx.postings.len());
+        let mut sums: Vec<(Currency, Decimal)> = Vec::with_capacity(2);
+        for (posting_idx, posting) in tx.postings.iter().enumerate() {
+            let field = || format!("postings[{posting_idx}]");
+            let Some(account_idx) = self.account_idx(&posting.account) else {
+                return Err(Rejection::UnknownAccount {
+                    field: format!("{}.account", field()),
+                    account: posting.account.clone(),
+                });
+            };
+            if !self.spec(account_idx).holds(posting.currency) {
+                return Err(Rejection::CurrencyNotHeld {
+                    field: format!("{}.currency", field()),
+                    account: posting.account.clone(),
+                    currency: posting.currency,
+                });
+            }
+            if posting.amount.scale() != posting.currency.minor_units() {
+                return Err(Rejection::TooManyDecimals {
+                    field: format!("{}.amount", field()),
+                    amount: posting.amount.to_string(),
+                    currency: posting.currency,
+                    minor_units: posting.currency.minor_units(),
+                });
+            }
+            if posting.amount.is_zero() {
+                return Err(Rejection::ZeroAmount { field: format!("{}.amount", field()) });
+            }
+            let overflow = || Rejection::Overflow { account: posting.account.clone(), currency: posting.currency };
+            match nets.iter_mut().find(|(idx, ccy, _)| *idx == account_idx && *ccy == posting.currency) {
+                Some((_, _, net)) => *net = net.checked_add(posting.amount).ok_or_else(overflow)?,
+                None => nets.push((account_idx, posting.currency, posting.amount)),
+            }
+            match sums.iter_mut().find(|(ccy, _)| *ccy == posting.currency) {
+                Some((_, sum)) => *sum = sum.checked_add(posting.amount).ok_or_else(overflow)?,
+                None => sums.push((posting.currency, posting.amount)),
+            }
+        }
+        if let Some((currency, sum)) = sums.iter().find(|(_, sum)| !sum.is_zero()) {
+            return Err(Rejection::Unbalanced { currency: *currency, sum: format_amount(*sum, *currency) });
+        }
+        if let Some(rate) = &tx.rate {
+            self.check_fx(tx, rate)?;
+        }
+        for &(account_idx, currency, net) in &nets {
+            let spec = self.spec(account_idx);
+            let balance = self.balances.total(account_idx, currency);
+            let after =
+                balance.checked_add(net).ok_or_else(|| Rejection::Overflow { account: spec.id.clone(), currency })?;
+            if let Some(overdraft) = spec.overdraft(currency) {
+                if net.is_sign_negative() && after < -overdraft {
+                    // The net is negative, so some leg debits the account.
+                    let leg = tx
+                        .postings
+                        .iter()
+                        .position(|p| p.account == spec.id && p.currency == currency && p.amount.is_sign_negative())
+                        .unwrap_or_default();
+                    return Err(Rejection::Overdraft {
+                        field: format!("postings[{leg}].amount"),
+                        account: spec.id.clone(),
+                        currency,
+                        balance: format_amount(balance, currency),
+                        change: format_amount(net, currency),
+                        overdraft: format_amount(overdraft, currency),
+                    });
+                }
+            }
+        }
+        self.check_pool_rules(tx)
+    }
+
+    fn check_fx(&self, tx: &PostedTransaction, rate: &crate::journal::FxRate) -> Result<(), Rejection> {
+        let fx_leg = |currency: Currency| -> Decimal {
+            tx.postings
+                .iter()
+                .filter(|p| p.account == SYS_FX_POSITION && p.currency == currency)
+                .fold(Decimal::ZERO, |sum, p| sum.saturating_add(p.amount))
+        };
+        let fx_base = fx_leg(rate.base);
+        let fx_quote = fx_leg(rate.quote);
+        let expected = fx_base.checked_mul(rate.rate).map(|product| -product);
+        let tolerance = rate.quote.half_minor_unit();
+        let ok = !fx_base.is_zero() && expected.is_some_and(|expected| (fx_quote - expected).abs() <= tolerance);
+        if ok {
+            return Ok(());
+        }
+        // The leg to correct: the first quote-currency leg as given (the
+        // position legs are derived from the given legs).
+        let field = tx
+            .postings
+            .iter()
+            .position(|p| p.account != SYS_FX_POSITION && p.currency == rate.quote)
+            .map_or("rate.rate".to_string(), |leg| format!("postings[{leg}].amount"));
+        Err(Rejection::FxRate {
+            field,
+            base: rate.base,
+            quote: rate.quote,
+            rate: rate.rate.to_string(),
+            expected_quote: expected.map_or("overflow".into(), |e| (-e).round_dp(rate.quote.minor_units()).to_string()),
+            found_quote: format_amount(-fx_quote, rate.quote),
+        })
+    }
+
+    /// Applies a checked transaction's postings and its effects on the
+    /// limits; `on_posting` sees each posting, for undo and dirty tracking.
+    pub fn apply_transaction(
+        &mut self,
+        tx: &PostedTransaction,
+        effects: &Effects,
+        mut on_posting: impl FnMut(Applied),
+    ) {
+        for posting in &tx.postings {
+            let account_idx = self.definition.account_idx(&posting.account).expect("checked: the account exists");
+            let applied =
+                Applied { account_idx, currency: posting.currency, value_date: tx.value_date, amount: posting.amount };
+            self.balances.apply(applied);
+            on_posting(applied);
+        }
+        self.limits.apply_effects(tx, effects);
+    }
+
+    /// Records a transaction applied as entry `seq`: the count, the
+    /// idempotency index, the `transactions` part's line.
+    pub fn record_id(&mut self, tx: &PostedTransaction, seq: u64, hash: EntryHash) {
+        self.transactions.apply(tx, seq, hash);
+    }
+
+    /// Reverts what [`State::apply_transaction`] and [`State::record_id`]
+    /// applied (a rejected atomic batch): the postings one by one, the count,
+    /// the limit state as a whole. The ids go with [`State::forget_id`], the
+    /// running digest with [`State::restore_transactions_part`].
+    pub fn undo(&mut self, applied: &[Applied], n_transactions: u64, limits_before: LimitState) {
+        self.balances.undo(applied);
+        self.transactions.undo(n_transactions);
+        self.limits.undo(limits_before);
+    }
+
+    /// Removes an id a rolled-back plan indexed.
+    pub fn forget_id(&mut self, id: &str) {
+        self.transactions.forget(id);
+    }
+
+    /// The running digest of the `transactions` part, for a savepoint.
+    pub fn transactions_part(&self) -> &sha2::Sha256 {
+        self.transactions.running()
+    }
+
+    /// Restores the running digest a savepoint took.
+    pub fn restore_transactions_part(&mut self, running: sha2::Sha256) {
+        self.transactions.restore_running(running);
+    }
+
+    /// The limit state (flows, loans), for a savepoint.
+    pub fn limit_state(&self) -> &LimitState {
+        self.limits.state()
+    }
+
+    /// The total balance of an account in a currency (zero when it never held it).
+    pub fn total(&self, account_idx: u32, currency: Currency) -> Decimal {
+        self.balances.total(account_idx, currency)
+    }
+
+    /// A transaction's effects as its format-2 entry records them.
+    pub fn tx_effects(&self, effects: &Effects) -> crate::journal::TxEffects {
+        let base = self.base_currency();
+        crate::journal::TxEffects {
+            pool_flow: effects.pool_flow.map(|flow| (base, flow)),
+            drawdown: effects.drawdown.as_ref().map(|loan| crate::journal::Drawdown {
+                entity: loan.entity.clone(),
+                currency: loan.currency,
+                principal: loan.principal,
+                term_days: loan.term_days,
+                base_rate: loan.base_rate,
+                usd_base_rate: loan.usd_base_rate,
+            }),
+            repayment: effects.repayment.as_ref().map(|(loan, amount)| crate::journal::Repayment {
+                loan: loan.clone(),
+                currency: self.limits.loan(loan).map_or(base, |loan| loan.currency),
+                amount: *amount,
+            }),
+        }
+    }
+
+    /// The balance of an account in a currency as of the end of `as_of` (value-dated), or now.
+    pub fn balance(&self, account_idx: u32, currency: Currency, as_of: Option<NaiveDate>) -> Decimal {
+        self.balances.balance(account_idx, currency, as_of)
+    }
+
+    /// Every part's digest, in the order of [`crate::digest::PARTS`].
+    pub(crate) fn part_digests(&self) -> [EntryHash; 9] {
+        [
+            self.definition.digest(),
+            self.balances.digest(),
+            self.transactions.digest(),
+            self.rates.digest(),
+            self.limits.digest(),
+            self.sweeps.digest(),
+            self.interest.digest(),
+            self.netting.digest(),
+            self.statements.digest(),
+        ]
+    }
+
+    /// The state digest (docs/FORMATS.md, "The state digest"): the hash of the head and the parts' digests.
+    pub fn digest(&self) -> StateDigest {
+        crate::digest::state_digest(self)
+    }
+
+    /// Every part's invariants, then those between parts: the balances are
+    /// kept for exactly the definition's accounts, in its order; the limits
+    /// count in its base currency; an empty head means an empty state. `Err`
+    /// names the part and what is broken.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let parts: [(&str, Result<(), String>); 9] = [
+            ("definition", self.definition.check_invariants()),
+            ("balances", self.balances.check_invariants()),
+            ("transactions", self.transactions.check_invariants()),
+            ("rates", self.rates.check_invariants()),
+            ("limits", self.limits.check_invariants()),
+            ("sweeps", self.sweeps.check_invariants()),
+            ("interest", self.interest.check_invariants()),
+            ("netting", self.netting.check_invariants()),
+            ("statements", self.statements.check_invariants()),
+        ];
+        for (name, result) in parts {
+            result.map_err(|reason| format!("{name}: {reason}"))?;
+        }
+        let ids = self.definition.accounts().iter().map(|spec| spec.id.as_str());
+        if !ids.eq(self.balances.account_ids()) {
+            return Err("balances: not kept for the definition's accounts in its order".into());
+        }
+        if self.definition.is_defined() && self.limits.base_currency() != self.definition.base_currency() {
+            return Err("limits: not in the group's base currency".into());
+        }
+        if self.head_seq == 0 && (self.head_hash != EntryHash::GENESIS || self.definition.is_defined()) {
+            return Err("head: no entry applied, yet the state is not empty".into());
+        }
+        Ok(())
+    }
+
+    /// [`State::check_invariants`] as an assertion: a broken invariant is a
+    /// bug of the fold (every entry passed its part's checks), not a bad journal.
+    pub fn assert_invariants(&self) {
+        if let Err(reason) = self.check_invariants() {
+            panic!("state invariant broken at entry {}: {reason}", self.head_seq);
+        }
+    }
+
+    /// Every (account, currency) with a balance record, with the balance.
+    pub fn all_balances(&self) -> impl Iterator<Item = (&AccountSpec, Currency, Decimal)> + '_ {
+        self.balances
+            .iter()
+            .filter(|(_, _, balance)| !balance.by_date().is_empty() || !balance.total().is_zero())
+            .map(|(idx, currency, balance)| (self.definition.spec(idx), currency, balance.total()))
+    }
+}
+
+/// The ledger's first invariant, asserted in release builds on every
+/// transaction before it is encoded (replay checks it again after decoding):
+/// its postings sum to zero in each currency, at the currency's minor units.
+pub(crate) fn assert_balanced(tx: &PostedTransaction) {
+    let mut sums: Vec<(Currency, Decimal)> = Vec::with_capacity(2);
+    for posting in &tx.postings {
+        assert_eq!(posting.amount.scale(), posting.currency.minor_units(), "posting at the currency's minor units");
+        match sums.iter_mut().find(|(ccy, _)| *ccy == posting.currency) {
+            Some((_, sum)) => *sum += posting.amount,
+            None => sums.push((posting.currency, posting.amount)),
+        }
+    }
+    assert!(sums.iter().all(|(_, sum)| sum.is_zero()), "transaction {} is unbalanced: {sums:?}", tx.id);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::Digest;
+
+    #[test]
+    fn an_empty_state_holds_every_invariant_and_has_the_specified_empty_digest() {
+        let state = State::new(true);
+        state.check_invariants().unwrap();
+        // Nine empty parts: each is the SHA-256 of no lines.
+        let empty = EntryHash(sha2::Sha256::digest(b"").into());
+        assert!(state.part_digests().iter().all(|digest| *digest == empty));
+    }
+
+    #[test]
+    fn a_broken_part_is_named() {
+        let mut state = State::new(true);
+        state.balances.apply_account("M-SZ-EUR");
+        let reason = state.check_invariants().unwrap_err();
+        assert_eq!(reason, "balances: not kept for the definition's accounts in its order");
+    }
+}

@@ -1,0 +1,141 @@
+//! [`Rejection`]: why the ledger refused a transaction, with its stable reason code.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::money::Currency;
+
+/// Why the ledger refused a transaction. Nothing of a refused transaction is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Rejection {
+    /// No postings.
+    Empty,
+    /// More postings than [`crate::tx::POSTINGS_MAX`].
+    PostingLimit { postings: usize, max: usize },
+    /// A field is malformed (too long, missing, not allowed for the purpose).
+    Invalid { field: String, message: String },
+    /// A posting names an account the ledger does not have.
+    UnknownAccount { field: String, account: String },
+    /// A currency code that is not an active ISO 4217 currency.
+    UnknownCurrency { field: String, currency: String },
+    /// The account does not hold the currency.
+    CurrencyNotHeld { field: String, account: String, currency: Currency },
+    /// An amount has more decimals than its currency's minor units.
+    TooManyDecimals { field: String, amount: String, currency: Currency, minor_units: u32 },
+    /// A posting of zero.
+    ZeroAmount { field: String },
+    /// The postings of a currency do not sum to zero.
+    Unbalanced { currency: Currency, sum: String },
+    /// The quote amount is not the base amount times the rate (within half a
+    /// minor unit). `field`: the first quote-currency leg as given (`postings[1].amount`).
+    FxRate { field: String, base: Currency, quote: Currency, rate: String, expected_quote: String, found_quote: String },
+    /// The transaction would take an account below minus its overdraft.
+    /// `field`: its first debit leg on that account in that currency (`postings[0].amount`).
+    Overdraft { field: String, account: String, currency: Currency, balance: String, change: String, overdraft: String },
+    /// The id was posted before with different content.
+    IdConflict { field: String, stored: String, given: String },
+    /// A balance would leave the representable range.
+    Overflow { account: String, currency: Currency },
+    /// An FT ↔ onshore movement that is not CNY, or not for an allowed purpose.
+    SecondLine { rule: String, message: String },
+    /// No rate on or before the value date for a conversion the rules need.
+    MissingRate {
+        currency: Currency,
+        market: crate::rates::Market,
+        #[serde(with = "crate::journal::date_format")]
+        date: NaiveDate,
+    },
+    /// The movement would take the pool past its net inflow or outflow cap (base currency).
+    Limit { direction: String, cap: String, used: String, requested: String, headroom: String },
+    /// The drawdown would take the entity past its foreign-debt cap (base currency).
+    ForeignDebtLimit { entity: String, weighted: String, cap: String, requested: String, headroom: String },
+}
+
+impl Rejection {
+    /// The stable reason code (`unbalanced`, `overdraft`, …).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::Empty => "empty",
+            Rejection::PostingLimit { .. } => "posting_limit",
+            Rejection::Invalid { .. } => "invalid",
+            Rejection::UnknownAccount { .. } => "unknown_account",
+            Rejection::UnknownCurrency { .. } => "unknown_currency",
+            Rejection::CurrencyNotHeld { .. } => "currency_not_held",
+            Rejection::TooManyDecimals { .. } => "too_many_decimals",
+            Rejection::ZeroAmount { .. } => "zero_amount",
+            Rejection::Unbalanced { .. } => "unbalanced",
+            Rejection::FxRate { .. } => "fx_rate",
+            Rejection::Overdraft { .. } => "overdraft",
+            Rejection::IdConflict { .. } => "id_conflict",
+            Rejection::Overflow { .. } => "overflow",
+            Rejection::SecondLine { .. } => "second_line",
+            Rejection::MissingRate { .. } => "missing_rate",
+            Rejection::Limit { .. } => "limit",
+            Rejection::ForeignDebtLimit { .. } => "foreign_debt_limit",
+        }
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejection::Empty => write!(f, "empty: the transaction has no postings"),
+            Rejection::PostingLimit { postings, max } => {
+                write!(f, "posting_limit: {postings} postings, at most {max} are allowed; split the transaction")
+            }
+            Rejection::Invalid { field, message } => write!(f, "invalid: field `{field}`: {message}"),
+            Rejection::UnknownAccount { field, account } => write!(f, "unknown_account: field `{field}`: no account {account:?}"),
+            Rejection::UnknownCurrency { field, currency } => {
+                write!(f, "unknown_currency: field `{field}`: {currency:?} is not an active ISO 4217 currency")
+            }
+            Rejection::CurrencyNotHeld { field, account, currency } => {
+                write!(f, "currency_not_held: field `{field}`: account {account} does not hold {currency}")
+            }
+            Rejection::TooManyDecimals { field, amount, currency, minor_units } => write!(
+                f,
+                "too_many_decimals: field `{field}`: {amount} has more decimals than {currency} allows ({minor_units})"
+            ),
+            Rejection::ZeroAmount { field } => write!(f, "zero_amount: field `{field}`: a posting of zero moves nothing"),
+            Rejection::Unbalanced { currency, sum } => {
+                write!(f, "unbalanced: the {currency} postings sum to {sum}, not zero")
+            }
+            Rejection::FxRate { field, base, quote, rate, expected_quote, found_quote } => write!(
+                f,
+                "fx_rate: field `{field}`: at {rate} {quote} per {base} the {quote} leg should be {expected_quote} (within half a minor unit), found {found_quote}"
+            ),
+            Rejection::Overdraft { field, account, currency, balance, change, overdraft } => {
+                let limit = if overdraft.trim_start_matches(['0', '.']).is_empty() {
+                    "zero (it has no overdraft)".to_string()
+                } else {
+                    format!("its overdraft limit of -{overdraft}")
+                };
+                write!(f, "overdraft: field `{field}`: {account} holds {balance} {currency}; {change} would take it below {limit}")
+            }
+            Rejection::IdConflict { field, stored, given } => write!(
+                f,
+                "id_conflict: the id was posted before with a different `{field}` (stored {stored}, given {given}); use a new id"
+            ),
+            Rejection::Overflow { account, currency } => write!(f, "overflow: the {currency} balance of {account} would overflow"),
+            Rejection::SecondLine { rule, message } => write!(f, "second_line ({rule}): {message}"),
+            Rejection::MissingRate { currency, market, date } => write!(
+                f,
+                "missing_rate: no {} rate for {currency} on or before {date}; import one with `cashpool rates import`",
+                market.as_str()
+            ),
+            Rejection::Limit { direction, cap, used, requested, headroom } => write!(
+                f,
+                "limit: the pool's net {direction} cap is {cap}, {used} is used, headroom {headroom}; this movement needs {requested}"
+            ),
+            Rejection::ForeignDebtLimit { entity, weighted, cap, requested, headroom } => write!(
+                f,
+                "foreign_debt_limit: {entity}'s risk-weighted foreign debt would be {weighted} against a cap of {cap}; this drawdown weighs {requested}, headroom {headroom}"
+            ),
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! The `transactions` part: the count of transactions, the idempotency index
+//! (id → entry and content fingerprint; absent in a flat-memory replay, which
+//! does not need it) and the running digest of the part, one line per
+//! transaction in journal order.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::digest::{finish, string};
+use crate::journal::{EntryHash, PostedTransaction};
+
+/// What the idempotency index keeps per transaction id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IdRecord {
+    pub seq: u64,
+    pub hash: EntryHash,
+    pub fingerprint: [u8; 16],
+}
+
+/// The transactions posted.
+#[derive(Debug, Clone)]
+pub(crate) struct Transactions {
+    /// `None` in a flat-memory replay, which does not need it.
+    ids: Option<HashMap<Box<str>, IdRecord>>,
+    /// The running digest of the part (docs/FORMATS.md, "The state digest").
+    running: Sha256,
+    n_transactions: u64,
+}
+
+impl Transactions {
+    pub fn new(with_id_index: bool) -> Transactions {
+        Transactions { ids: with_id_index.then(HashMap::new), running: Sha256::new(), n_transactions: 0 }
+    }
+
+    /// Records a transaction applied as entry `seq` with hash `hash`.
+    pub fn apply(&mut self, tx: &PostedTransaction, seq: u64, hash: EntryHash) {
+        transactions_line(&mut self.running, seq, &tx.id, hash);
+        if let Some(ids) = &mut self.ids {
+            ids.insert(tx.id.as_str().into(), IdRecord { seq, hash, fingerprint: fingerprint(tx) });
+        }
+        self.n_transactions += 1;
+    }
+
+    /// Reverts the count of the last `n_transactions` records (a rolled-back
+    /// plan; its ids go with [`Transactions::forget`], its lines with
+    /// [`Transactions::restore_running`]).
+    pub fn undo(&mut self, n_transactions: u64) {
+        self.n_transactions -= n_transactions;
+    }
+
+    /// Restores the running digest a savepoint took with [`Transactions::running`].
+    pub fn restore_running(&mut self, running_before: Sha256) {
+        self.running = running_before;
+    }
+
+    /// Removes an id a rolled-back plan indexed.
+    pub fn forget(&mut self, id: &str) {
+        if let Some(ids) = &mut self.ids {
+            ids.remove(id);
+        }
+    }
+
+    /// The entry that posted `id`, if the index is kept and holds it.
+    pub fn get(&self, id: &str) -> Option<&IdRecord> {
+        self.ids.as_ref().and_then(|ids| ids.get(id))
+    }
+
+    /// Whether `id` was posted (always false without the index).
+    pub fn contains(&self, id: &str) -> bool {
+        self.ids.as_ref().is_some_and(|ids| ids.contains_key(id))
+    }
+
+    /// The number of transactions posted.
+    pub fn n_transactions(&self) -> u64 {
+        self.n_transactions
+    }
+
+    /// The running digest, for a savepoint to restore.
+    pub fn running(&self) -> &Sha256 {
+        &self.running
+    }
+
+    /// The index, where kept, holds exactly one record per transaction.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        if let Some(ids) = &self.ids {
+            if u64::try_from(ids.len()).ok() != Some(self.n_transactions) {
+                return Err(format!("{} transactions but {} ids indexed", self.n_transactions, ids.len()));
+            }
+        }
+        Ok(())
+    }
+
+    /// `[seq, id, hash]` per transaction in journal order (kept running).
+    pub fn digest(&self) -> EntryHash {
+        finish(self.running.clone())
+    }
+}
+
+/// Adds one transaction's line to the running part: `[seq,"id","hash"]\n`.
+/// On the hot path of posting and replay, so it writes into stack buffers
+/// instead of allocating.
+pub(crate) fn transactions_line(hasher: &mut Sha256, seq: u64, id: &str, hash: EntryHash) {
+    let mut head = [0u8; 24];
+    head[0] = b'[';
+    let mut digits = [0u8; 20];
+    let mut n = seq;
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for idx in 0..len {
+        head[1 + idx] = digits[len - 1 - idx];
+    }
+    head[1 + len] = b',';
+    hasher.update(&head[..len + 2]);
+    if id.bytes().all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\') {
+        hasher.update(b"\"");
+        hasher.update(id.as_bytes());
+        hasher.update(b"\"");
+    } else {
+        hasher.update(string(id).as_bytes());
+    }
+    let mut tail = [0u8; 69];
+    tail[0] = b',';
+    tail[1] = b'"';
+    for (idx, byte) in hash.0.iter().enumerate() {
+        tail[2 + 2 * idx] = b"0123456789abcdef"[usize::from(byte >> 4)];
+        tail[3 + 2 * idx] = b"0123456789abcdef"[usize::from(byte & 0xf)];
+    }
+    tail[66] = b'"';
+    tail[67] = b']';
+    tail[68] = b'\n';
+    hasher.update(tail);
+}
+
+/// A fingerprint of a transaction's content: everything but the operator.
+pub(crate) fn fingerprint(tx: &PostedTransaction) -> [u8; 16] {
+    #[derive(Serialize)]
+    struct Content<'a> {
+        id: &'a str,
+        #[serde(with = "crate::journal::date_format")]
+        value_date: NaiveDate,
+        purpose: crate::model::Purpose,
+        reference: &'a str,
+        memo: &'a str,
+        postings: &'a [crate::journal::Posting],
+        rate: &'a Option<crate::journal::FxRate>,
+        term_days: Option<u32>,
+        lender: &'a Option<String>,
+    }
+    let content = Content {
+        id: &tx.id,
+        value_date: tx.value_date,
+        purpose: tx.purpose,
+        reference: &tx.reference,
+        memo: &tx.memo,
+        postings: &tx.postings,
+        rate: &tx.rate,
+        term_days: tx.term_days,
+        lender: &tx.lender,
+    };
+    let bytes = postcard::to_allocvec(&content).expect("encoding into a Vec cannot fail");
+    let digest: [u8; 32] = Sha256::digest(&bytes).into();
+    let mut fingerprint = [0u8; 16];
+    fingerprint.copy_from_slice(&digest[..16]);
+    fingerprint
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::digest::line;
+
+    #[test]
+    fn the_transactions_line_is_canonical_json() {
+        for (seq, id) in [(0u64, "T-1"), (7, "a\"b"), (u64::MAX, "\u{1}x"), (123_456, "中文")] {
+            let hash = EntryHash([0xab; 32]);
+            let mut fast = Sha256::new();
+            transactions_line(&mut fast, seq, id, hash);
+            let mut plain = Sha256::new();
+            line(&mut plain, &[seq.to_string(), string(id), format!("\"{hash}\"")]);
+            assert_eq!(fast.finalize(), plain.finalize(), "{seq} {id:?}");
+        }
+    }
+}
