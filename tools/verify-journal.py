@@ -280,7 +280,7 @@ class State:
         entry = (bytes([2, kind]) + seq.to_bytes(8, "little") + bytes.fromhex(self.head)
                  + recorded_at.to_bytes(8, "little", signed=True)
                  + (transaction_bytes(body) if kind == 2 else statement_bytes(body) if kind == 8 else canon(body)))
-        need(len(entry) <= 4 * 1024 * 1024, f"the entry is {len(entry)} bytes, above 4 MiB")
+        need(len(entry) <= 64 * 1024 * 1024, f"the entry is {len(entry)} bytes, above 64 MiB")
         digest = hashlib.sha256(entry).hexdigest()
         need(digest == obj["hash"], f"hash: the entry's bytes hash to {digest}, not {obj['hash']}")
         need((kind == 0) == (seq == 1), "kind: group_defined is entry 1, and only entry 1")

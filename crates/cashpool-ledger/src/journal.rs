@@ -38,8 +38,9 @@ pub enum FormatVersion {
     /// The current format.
     V2,
 }
-/// The largest encoded entry, in bytes (a long bank statement is the largest entry).
-pub const ENTRY_LEN_MAX: usize = 4 << 20;
+/// The largest encoded entry, in bytes: the group definition of a pool of thousands of
+/// members (about 1.5 KiB of canonical JSON a member) and a long bank statement are the largest.
+pub const ENTRY_LEN_MAX: usize = 64 << 20;
 
 /// A SHA-256 hash of an entry's encoding.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
