@@ -189,13 +189,14 @@ class Journals(unittest.TestCase):
             "definition": [["group", GROUP], ["account", SH], ["account", HK]],
             "balances": [["HK-OPS", "USD", "1250", [["2026-11-02", "1250"]]],
                          ["SH-DMA", "USD", "-1250", [["2026-11-02", "-1250"]]]],
-            "transactions": [[4, "T-0001", entries[3]["hash"]]],
+            "transactions": None,  # the hash of the transaction entries' raw hashes, below
             "rates": [],
             "limits": [["pool", "2026-01-01", "100000000", "1", "0.5", "0.5"],
                        ["macro_prudential", "2026-01-01", "1.25"], ["flow", "2026-11-02", "-8875"]],
             "sweeps": [], "interest": [], "netting": [], "statements": []}
-        want = lines_digest([["cashpool-state", 2, 4, entries[-1]["hash"]]]
-                            + [[name, lines_digest(rows)] for name, rows in parts.items()])
+        digest = {name: lines_digest(rows) for name, rows in parts.items() if rows is not None}
+        digest["transactions"] = hashlib.sha256(bytes.fromhex(entries[3]["hash"])).hexdigest()
+        want = lines_digest([["cashpool-state", 2, 4, entries[-1]["hash"]]] + [[name, digest[name]] for name in parts])
         self.assertEqual(r["state_digest"], want)
 
     def test_empty_journal(self):

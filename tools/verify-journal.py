@@ -253,7 +253,7 @@ class State:
     def __init__(self):
         self.seq, self.head, self.accounts, self.tx_ids = 0, ZERO_HASH, set(), set()
         self.balances = {}  # (account, currency) -> {value date: net change}
-        self.definition, self.transactions, self.sweeps, self.periods, self.netting = [], [], [], [], []
+        self.definition, self.sweeps, self.periods, self.netting, self.tx_hashes = [], [], [], [], hashlib.sha256()
         self.rates, self.pool, self.macro, self.flows, self.loans, self.carry, self.statements = {}, {}, {}, {}, {}, {}, {}
 
     def line(self, raw):  # check one export line (bytes); on success fold it and advance the head
@@ -331,7 +331,7 @@ class State:
         for p in b["postings"]:
             by_date = self.balances.setdefault((p["account"], p["currency"]), {})
             by_date[vd] = by_date.get(vd, 0) + int(p["amount"])
-        self.transactions.append([seq, b["id"], h])
+        self.tx_hashes.update(bytes.fromhex(h))
         if b["pool_flow"] is not None:
             self.flows[vd] = self.flows.get(vd, 0) + int(b["pool_flow"]["amount"])
         if dd is not None:
@@ -353,12 +353,12 @@ class State:
         limits += [["flow", d, str(s)] for d, s in sorted(self.flows.items()) if s]
         limits += [loan for _, loan in sorted(self.loans.items())]
         interest = self.periods + [["carry", c, v] for c, v in sorted(self.carry.items()) if v != "0"]
-        return [self.definition, balances, self.transactions, [[*k, v] for k, v in sorted(self.rates.items())],
+        return [self.definition, balances, None, [[*k, v] for k, v in sorted(self.rates.items())],
                 limits, sorted(self.sweeps, key=lambda r: r[0]), interest, sorted(self.netting, key=lambda r: r[0]),
                 [v for _, v in sorted(self.statements.items())]]
 
-    def part_digests(self):
-        return dict(zip(PARTS, map(lines_digest, self.parts())))
+    def part_digests(self):  # `transactions` is the hash of the transaction entries' raw hashes, not of lines
+        return {p: self.tx_hashes.hexdigest() if p == "transactions" else lines_digest(r) for p, r in zip(PARTS, self.parts())}
 
     def state_digest(self):
         return lines_digest([["cashpool-state", 2, self.seq, self.head], *map(list, self.part_digests().items())])

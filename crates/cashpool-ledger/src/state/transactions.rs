@@ -1,7 +1,8 @@
 //! The `transactions` part: the count of transactions, the idempotency index
 //! (id → entry and content fingerprint; absent in a flat-memory replay, which
-//! does not need it) and the running digest of the part, one line per
-//! transaction in journal order.
+//! does not need it) and the running digest of the part: SHA-256 over the
+//! transaction entries' hashes in journal order (each commits to its entry's
+//! sequence number and id), 32 bytes a transaction on the posting path.
 
 use std::collections::HashMap;
 
@@ -9,7 +10,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::digest::{finish, string};
+use crate::digest::finish;
 use crate::journal::{EntryHash, PostedTransaction};
 
 /// What the idempotency index keeps per transaction id.
@@ -37,7 +38,7 @@ impl Transactions {
 
     /// Records a transaction applied as entry `seq` with hash `hash`.
     pub fn apply(&mut self, tx: &PostedTransaction, seq: u64, hash: EntryHash) {
-        transactions_line(&mut self.running, seq, &tx.id, hash);
+        self.running.update(hash.0);
         if let Some(ids) = &mut self.ids {
             ids.insert(tx.id.as_str().into(), IdRecord { seq, hash, fingerprint: fingerprint(tx) });
         }
@@ -99,48 +100,6 @@ impl Transactions {
     }
 }
 
-/// Adds one transaction's line to the running part: `[seq,"id","hash"]\n`.
-/// On the hot path of posting and replay, so it writes into stack buffers
-/// instead of allocating.
-pub(crate) fn transactions_line(hasher: &mut Sha256, seq: u64, id: &str, hash: EntryHash) {
-    let mut head = [0u8; 24];
-    head[0] = b'[';
-    let mut digits = [0u8; 20];
-    let mut n = seq;
-    let mut len = 0;
-    loop {
-        digits[len] = b'0' + (n % 10) as u8;
-        len += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for idx in 0..len {
-        head[1 + idx] = digits[len - 1 - idx];
-    }
-    head[1 + len] = b',';
-    hasher.update(&head[..len + 2]);
-    if id.bytes().all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\') {
-        hasher.update(b"\"");
-        hasher.update(id.as_bytes());
-        hasher.update(b"\"");
-    } else {
-        hasher.update(string(id).as_bytes());
-    }
-    let mut tail = [0u8; 69];
-    tail[0] = b',';
-    tail[1] = b'"';
-    for (idx, byte) in hash.0.iter().enumerate() {
-        tail[2 + 2 * idx] = b"0123456789abcdef"[usize::from(byte >> 4)];
-        tail[3 + 2 * idx] = b"0123456789abcdef"[usize::from(byte & 0xf)];
-    }
-    tail[66] = b'"';
-    tail[67] = b']';
-    tail[68] = b'\n';
-    hasher.update(tail);
-}
-
 /// A fingerprint of a transaction's content: everything but the operator.
 pub(crate) fn fingerprint(tx: &PostedTransaction) -> [u8; 16] {
     #[derive(Serialize)]
@@ -172,22 +131,4 @@ pub(crate) fn fingerprint(tx: &PostedTransaction) -> [u8; 16] {
     let mut fingerprint = [0u8; 16];
     fingerprint.copy_from_slice(&digest[..16]);
     fingerprint
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::digest::line;
-
-    #[test]
-    fn the_transactions_line_is_canonical_json() {
-        for (seq, id) in [(0u64, "T-1"), (7, "a\"b"), (u64::MAX, "\u{1}x"), (123_456, "中文")] {
-            let hash = EntryHash([0xab; 32]);
-            let mut fast = Sha256::new();
-            transactions_line(&mut fast, seq, id, hash);
-            let mut plain = Sha256::new();
-            line(&mut plain, &[seq.to_string(), string(id), format!("\"{hash}\"")]);
-            assert_eq!(fast.finalize(), plain.finalize(), "{seq} {id:?}");
-        }
-    }
 }
