@@ -106,6 +106,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Entry, String> {
 // The transaction body
 // ---------------------------------------------------------------------------------------------
 
+/// The journal's own numbering of purposes and classifications (docs/FORMATS.md): deliberately
+/// not `Purpose::ALL`, whose order is the domain's and may change; these codes may not.
 const PURPOSES: [Purpose; 10] = [
     Purpose::CurrentAccount,
     Purpose::PoolFunding,

@@ -12,16 +12,8 @@ use crate::money::Currency;
 /// The largest scale of a `dec`.
 const DEC_SCALE_MAX: u32 = 28;
 
-pub(crate) fn put_uvarint(out: &mut Vec<u8>, mut value: u64) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
+pub(crate) fn put_uvarint(out: &mut Vec<u8>, value: u64) {
+    put_u128_varint(out, u128::from(value));
 }
 
 fn put_u128_varint(out: &mut Vec<u8>, mut value: u128) {
