@@ -89,7 +89,7 @@ fn statement(id: &str, seq: &str, opening: &str, lines: Vec<BankLine>) -> BankSt
 
 fn import(ledger: &Ledger, statements: Vec<BankStatement>) -> Vec<cashpool_ledger::bank::ImportReceipt> {
     let named = statements.into_iter().map(|st| ("test.sta".to_string(), st)).collect();
-    ledger.import_statements(named, at()).unwrap().unwrap()
+    ledger.import_statements(named, at()).unwrap()
 }
 
 fn report(ledger: &Ledger) -> Report {
@@ -611,7 +611,7 @@ fn round_trip_through_mt940_and_camt053_text_reconciles_fully() {
         files.extend(parsed.statements.into_iter().map(|st| ("bank.txt".to_string(), st)));
     }
     assert_eq!(formats.len(), 2, "both formats are exercised");
-    ledger.import_statements(files, at()).unwrap().unwrap();
+    ledger.import_statements(files, at()).unwrap();
     assert_fully_reconciled(&report(&ledger));
     let replay = audit::replay_storage(&storage, None).unwrap();
     assert_eq!(replay.state_digest, ledger.state_digest());

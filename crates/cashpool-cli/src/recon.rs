@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use cashpool_ledger::bank::{BankStatement, ImportReceipt};
-use cashpool_ledger::Ledger;
+use cashpool_ledger::{Ledger, LedgerError};
 use cashpool_recon::{Diagnostic, ReconOptions, Reconciler, Report, Severity};
 use serde_json::json;
 
@@ -118,9 +118,12 @@ fn import(dir: &Path, files: &[std::path::PathBuf], options: ReconOptions, forma
         }
     }
     let ledger = open_ledger(dir, false)?;
-    let receipts = match ledger.import_statements(statements, now()?).map_err(ledger_failure)? {
+    let receipts = match ledger.import_statements(statements, now()?) {
         Ok(receipts) => receipts,
-        Err(rejection) => return Err(Failure::invalid(format!("{rejection}; nothing was written"))),
+        Err(LedgerError::Refused(rejection)) => {
+            return Err(Failure::invalid(format!("{rejection}; nothing was written")))
+        }
+        Err(err) => return Err(ledger_failure(err)),
     };
     let report = reconcile(&ledger, options)?;
     let (head_seq, head) = ledger.head();

@@ -162,7 +162,7 @@ fn redo(ledger: &Ledger, generator: &mut StatementGenerator, last: LastOp) -> (u
             );
             let n = again.len();
             let named = again.into_iter().enumerate().map(|(i, s)| (import_source(k, i, n), s)).collect();
-            let receipts = ledger.import_statements(named, at(date)).expect("import again").expect("accepted");
+            let receipts = ledger.import_statements(named, at(date)).expect("import again");
             for (receipt, (_, seq)) in receipts.iter().zip(&statements) {
                 assert_eq!((receipt.status, receipt.seq), ("already_imported", *seq), "import {k} again");
             }
@@ -254,7 +254,7 @@ fn main() {
             Planned::Import(date, statements) => {
                 let n = statements.len();
                 let named = statements.into_iter().enumerate().map(|(i, s)| (import_source(k, i, n), s)).collect();
-                let receipts = ledger.import_statements(named, at(date)).expect("import").expect("accepted");
+                let receipts = ledger.import_statements(named, at(date)).expect("import");
                 let mut line = format!("ACK {k} import {date} {n}");
                 for receipt in &receipts {
                     assert_eq!(receipt.status, "new", "import {k}: {receipt:?}");
