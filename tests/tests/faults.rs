@@ -45,7 +45,7 @@ use std::time::Instant;
 use cashpool_files::invoices::parse_invoices_csv;
 use cashpool_files::rates::parse_rates_csv;
 use cashpool_ledger::audit;
-use cashpool_ledger::bank::{BankBalance, BankLine, BankStatement, StatementFormat};
+use cashpool_ledger::bank::{BankBalance, BankLine, BankStatement, ImportOutcome, StatementFormat};
 use cashpool_ledger::model::Purpose;
 use cashpool_ledger::money::Currency;
 use cashpool_ledger::netting::Mode;
@@ -435,10 +435,10 @@ fn step_import_statements(s: &mut Session) -> Result<(), LedgerError> {
     let receipts = accepted(receipts, "statement")?;
     assert_eq!(receipts.len(), 1);
     // A retry of an import that landed finds it already imported.
-    if receipts[0].status == "new" {
+    if receipts[0].status == ImportOutcome::New {
         assert_eq!(receipts[0].account.as_deref(), Some("SZ-OPS"), "{receipts:?}");
     } else {
-        assert_eq!(receipts[0].status, "already_imported", "{receipts:?}");
+        assert_eq!(receipts[0].status, ImportOutcome::AlreadyImported, "{receipts:?}");
     }
     Ok(())
 }

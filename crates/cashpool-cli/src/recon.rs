@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use cashpool_ledger::bank::{BankStatement, ImportReceipt};
+use cashpool_ledger::bank::{BankStatement, ImportOutcome, ImportReceipt};
 use cashpool_ledger::{Ledger, LedgerError};
 use cashpool_recon::{Diagnostic, ReconOptions, Reconciler, Report, Severity};
 use serde_json::json;
@@ -148,7 +148,7 @@ fn import(dir: &Path, files: &[std::path::PathBuf], options: ReconOptions, forma
                 table.push(receipt_row(r));
             }
             print!("{}", table.render());
-            let new = receipts.iter().filter(|r| r.status != "already_imported").count();
+            let new = receipts.iter().filter(|r| r.status != ImportOutcome::AlreadyImported).count();
             println!(
                 "{} statement(s) read, {new} journaled, {} already imported; head: entry {head_seq}",
                 receipts.len(),

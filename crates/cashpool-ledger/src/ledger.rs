@@ -531,7 +531,9 @@ impl Ledger {
         statements: Vec<(String, crate::bank::BankStatement)>,
         at: Timestamp,
     ) -> Result<Vec<crate::bank::ImportReceipt>, LedgerError> {
-        use crate::bank::{ImportReceipt, ImportStatus, ImportedStatement, IMPORT_STATEMENTS_MAX, STATEMENT_LINES_MAX};
+        use crate::bank::{
+            ImportOutcome, ImportReceipt, ImportStatus, ImportedStatement, IMPORT_STATEMENTS_MAX, STATEMENT_LINES_MAX,
+        };
         if self.read_only {
             return Err(LedgerError::ReadOnly);
         }
@@ -579,7 +581,7 @@ impl Ledger {
                 account: None,
                 currency: statement.currency.clone(),
                 lines: statement.lines.len(),
-                status: "already_imported",
+                status: ImportOutcome::AlreadyImported,
                 seq: 0,
             };
             if let Some((hash, earlier_seq)) = earlier {
@@ -610,8 +612,8 @@ impl Ledger {
             probe_keys.entry(key).or_insert((content_hash, seq));
             receipt.account = account;
             receipt.status = match status {
-                ImportStatus::New => "new",
-                ImportStatus::Conflict => "conflict",
+                ImportStatus::New => ImportOutcome::New,
+                ImportStatus::Conflict => ImportOutcome::Conflict,
             };
             receipt.seq = seq;
             bodies.push((body, receipt.statement_id.clone()));
