@@ -243,7 +243,7 @@ fn posters_sweeps_imports_and_readers_together() {
                 };
                 let named = statements.into_iter().map(|s| ("bank.sta".to_string(), s)).collect::<Vec<_>>();
                 imported += named.len();
-                ledger.import_statements(named, at()).unwrap().unwrap();
+                ledger.import_statements(named, at()).unwrap();
             }
             imported
         })

@@ -25,7 +25,7 @@ use cashpool_ledger::money::Currency;
 use cashpool_ledger::rates::Market;
 use cashpool_ledger::storage::MemoryStorage;
 use cashpool_ledger::tx::{PostingRequest, RateRequest, TransactionRequest};
-use cashpool_ledger::{BatchMode, Ledger, Rejection};
+use cashpool_ledger::{BatchMode, Ledger, LedgerError, Rejection};
 use cashpool_tests::at;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -65,7 +65,7 @@ fn ledger_with(rates: &[&str]) -> (MemoryStorage, Ledger) {
 fn import(ledger: &Ledger, text: &str) {
     let (rows, errors) = parse_rates_csv(text, ccy("CNY"));
     assert!(errors.is_empty(), "{errors:?}");
-    let import = ledger.import_rates(&rows, at()).unwrap().unwrap();
+    let import = ledger.import_rates(&rows, at()).unwrap();
     assert_eq!(import.new_rows, rows.len());
 }
 
@@ -169,7 +169,7 @@ fn recorded_classification(ledger: &Ledger, seq: u64) -> Classification {
 /// Posts `tx` and checks the outcome; a refused post must change nothing.
 fn check(ledger: &Ledger, case: &str, tx: &TransactionRequest, expect: &Expect) {
     let before = snapshot(ledger, tx.value_date);
-    let result = ledger.post(tx, OPERATOR, at()).unwrap();
+    let result = cashpool_tests::refusal(ledger.post(tx, OPERATOR, at()));
     match (expect, result) {
         (Expect::Posted(class), Ok(receipt)) => {
             assert!(!receipt.duplicate, "{case}: unexpectedly a duplicate");
@@ -240,7 +240,7 @@ fn macro_row(effective: &str, parameter: &str) -> LimitsChange {
 }
 
 fn set_ok(ledger: &Ledger, change: LimitsChange) {
-    let result = ledger.set_limits(change.clone(), at()).unwrap();
+    let result = cashpool_tests::refusal(ledger.set_limits(change.clone(), at()));
     assert!(result.is_ok(), "{change:?}: {result:?}");
 }
 
@@ -248,7 +248,7 @@ fn set_ok(ledger: &Ledger, change: LimitsChange) {
 fn set_refused(ledger: &Ledger, case: &str, change: LimitsChange, field: &str) {
     let effective = change.effective;
     let before = snapshot(ledger, effective);
-    match ledger.set_limits(change, at()).unwrap() {
+    match cashpool_tests::refusal(ledger.set_limits(change, at())) {
         Err(Rejection::Invalid { field: found, .. }) => assert_eq!(found, field, "{case}"),
         other => panic!("{case}: expected invalid `{field}`, got {other:?}"),
     }
@@ -459,7 +459,7 @@ fn pool_movements_convert_at_the_onshore_rate_of_the_value_date_or_the_latest_be
     // Rows already imported with the same rate are skipped: a re-import writes nothing.
     let head = ledger.head();
     let (rows, _) = parse_rates_csv(RATES_MARCH, ccy("CNY"));
-    let again = ledger.import_rates(&rows, at()).unwrap().unwrap();
+    let again = ledger.import_rates(&rows, at()).unwrap();
     assert_eq!((again.rows, again.new_rows, again.receipt, ledger.head()), (2, 0, None, head));
     // A row that would change an imported rate refuses the whole file, its new rows too.
     // The refusal names the row as given (rows already there are skipped
@@ -469,7 +469,10 @@ fn pool_movements_convert_at_the_onshore_rate_of_the_value_date_or_the_latest_be
     let (rows, lines, errors) = parse_rates_csv_lines(text, ccy("CNY"));
     assert_eq!((rows.len(), lines, errors.len()), (4, vec![2, 3, 5, 6], 0), "{errors:?}");
     let digest = ledger.state_digest();
-    let conflict = ledger.import_rates(&rows, at()).unwrap().expect_err("changing an imported rate is refused");
+    let conflict = match ledger.import_rates(&rows, at()) {
+        Err(LedgerError::Refused(Rejection::RateConflict(conflict))) => conflict,
+        other => panic!("changing an imported rate is refused: {other:?}"),
+    };
     assert_eq!((conflict.row, conflict.existing, conflict.given), (2, dec("7"), dec("7.5")));
     assert_eq!((ledger.state_digest(), ledger.head()), (digest, head));
     assert_eq!(ledger.rate(ccy("USD"), Market::Onshore, d("2026-09-01")), Some((d("2026-08-03"), dec("7.25"))));

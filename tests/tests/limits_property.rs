@@ -109,7 +109,7 @@ fn run(ops: &[Op]) {
                     outflow_coefficient: Decimal::new(*outflow_tenths, 1),
                 };
                 let change = LimitsChange { effective: day, pool: Some(pool), macro_prudential: None };
-                ledger.set_limits(change, at()).unwrap().unwrap();
+                ledger.set_limits(change, at()).unwrap();
                 inflow_cap = EQUITY_CENTS * 2 * inflow_tenths / 10;
                 outflow_cap = EQUITY_CENTS * outflow_tenths / 10;
                 continue;

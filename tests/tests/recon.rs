@@ -10,7 +10,7 @@
 use std::str::FromStr;
 
 use cashpool_ledger::audit;
-use cashpool_ledger::bank::{BankBalance, BankLine, BankStatement, StatementFormat};
+use cashpool_ledger::bank::{BankBalance, BankLine, BankStatement, ImportOutcome, StatementFormat};
 use cashpool_ledger::model::Purpose;
 use cashpool_ledger::storage::MemoryStorage;
 use cashpool_ledger::tx::TransactionRequest;
@@ -89,7 +89,7 @@ fn statement(id: &str, seq: &str, opening: &str, lines: Vec<BankLine>) -> BankSt
 
 fn import(ledger: &Ledger, statements: Vec<BankStatement>) -> Vec<cashpool_ledger::bank::ImportReceipt> {
     let named = statements.into_iter().map(|st| ("test.sta".to_string(), st)).collect();
-    ledger.import_statements(named, at()).unwrap().unwrap()
+    ledger.import_statements(named, at()).unwrap()
 }
 
 fn report(ledger: &Ledger) -> Report {
@@ -353,7 +353,7 @@ fn exception_unknown_account_keeps_the_statement() {
     st.account_id = "XX00999".into();
     let receipts = import(&ledger, vec![st]);
     assert_eq!(receipts[0].account, None);
-    assert_eq!(receipts[0].status, "new");
+    assert_eq!(receipts[0].status, ImportOutcome::New);
     let report = report(&ledger);
     let ex = report.exceptions.iter().find(|e| e.reason == "unknown_account").expect("exception");
     assert_eq!((ex.account.as_str(), ex.reference.as_str(), ex.amount.as_str()), ("XX00999", "S1", "5.00"));
@@ -456,7 +456,10 @@ fn reimport_is_a_no_op_and_a_different_copy_is_a_conflict() {
     let mut moved = st.clone();
     moved.lines[0].source_line = 77;
     let again = import(&ledger, vec![st.clone(), moved]);
-    assert_eq!(again.iter().map(|r| r.status).collect::<Vec<_>>(), ["already_imported", "already_imported"]);
+    assert_eq!(
+        again.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [ImportOutcome::AlreadyImported, ImportOutcome::AlreadyImported]
+    );
     assert_eq!(again[0].account.as_deref(), Some("SZ-OPS"), "an already imported statement still names its account");
     assert_eq!(again[0].seq, first[0].seq);
     assert_eq!(ledger.head(), head, "nothing written");
@@ -465,7 +468,7 @@ fn reimport_is_a_no_op_and_a_different_copy_is_a_conflict() {
     altered.lines[0].amount = dec("100.01");
     altered.closing.as_mut().unwrap().amount = dec("100.01");
     let conflict = import(&ledger, vec![altered]);
-    assert_eq!(conflict[0].status, "conflict");
+    assert_eq!(conflict[0].status, ImportOutcome::Conflict);
     let report = report(&ledger);
     assert_eq!(kinds(&report), ["duplicate_statement"], "{report:#?}");
     assert_eq!(reason_of(&report, &format!("S{}-L1", conflict[0].seq)), Some("duplicate"));
@@ -611,7 +614,7 @@ fn round_trip_through_mt940_and_camt053_text_reconciles_fully() {
         files.extend(parsed.statements.into_iter().map(|st| ("bank.txt".to_string(), st)));
     }
     assert_eq!(formats.len(), 2, "both formats are exercised");
-    ledger.import_statements(files, at()).unwrap().unwrap();
+    ledger.import_statements(files, at()).unwrap();
     assert_fully_reconciled(&report(&ledger));
     let replay = audit::replay_storage(&storage, None).unwrap();
     assert_eq!(replay.state_digest, ledger.state_digest());
@@ -626,9 +629,9 @@ fn a_negated_zero_from_a_bank_is_journaled_as_zero_and_replays() {
     let mut negated = statement("ZERO-1", "1", "0.00", vec![zero]);
     negated.closing.as_mut().unwrap().amount = -Decimal::new(0, 2);
     let receipts = import(&ledger, vec![negated.clone()]);
-    assert_eq!(receipts[0].status, "new");
+    assert_eq!(receipts[0].status, ImportOutcome::New);
     // The same statement again, with its zeros negated or not, is the statement already imported.
-    assert_eq!(import(&ledger, vec![negated])[0].status, "already_imported");
+    assert_eq!(import(&ledger, vec![negated])[0].status, ImportOutcome::AlreadyImported);
     let verified = audit::verify_storage(&storage).unwrap();
     assert!(verified.ok, "{verified:?}");
     let replayed = audit::replay_storage(&storage, None).unwrap();

@@ -143,6 +143,8 @@ pub fn operator(given: Option<String>) -> String {
 pub fn ledger_failure(err: LedgerError) -> Failure {
     match err {
         LedgerError::Storage(err) => storage_failure(err),
+        // A refusal writes nothing: invalid input (exit 2), not a damaged journal.
+        LedgerError::Refused(rejection) => Failure::invalid(rejection.to_string()),
         LedgerError::Integrity { .. } => Failure::integrity(format!("{err}; run `cashpool audit verify` for a report")),
         LedgerError::Config(_)
         | LedgerError::AlreadyInitialized

@@ -8,6 +8,8 @@ use cashpool_files::InputError;
 use cashpool_ledger::eligibility::check_eligibility;
 use cashpool_ledger::limits::{LimitsChange, LimitsView, PoolParameters};
 use cashpool_ledger::money::{format_amount, format_grouped, parse_decimal};
+use cashpool_ledger::netting::NettingError;
+use cashpool_ledger::{LedgerError, Rejection};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -27,6 +29,16 @@ fn row_errors(file: &Path, errors: &[InputError], writes: bool) -> Failure {
     Failure::invalid(message)
 }
 
+/// The reason a netting cycle was refused, as the netting module words it:
+/// a planning refusal is its message, a refused settlement its rejection.
+fn netting_reason(rejection: &Rejection) -> String {
+    match rejection {
+        Rejection::MissingRates { currencies } => NettingError::MissingRates(currencies.clone()).to_string(),
+        Rejection::Invalid { message, .. } => message.clone(),
+        other => format!("a settlement was refused: {other}; nothing was written"),
+    }
+}
+
 pub fn rates_import(dir: &Path, file: &Path, format: Format) -> Result<u8, Failure> {
     let text = read_file(file)?;
     let ledger = open_ledger(dir, false)?;
@@ -35,12 +47,13 @@ pub fn rates_import(dir: &Path, file: &Path, format: Format) -> Result<u8, Failu
     if !errors.is_empty() {
         return Err(row_errors(file, &errors, true));
     }
-    let outcome = match ledger.import_rates(&rows, now()?).map_err(ledger_failure)? {
+    let outcome = match ledger.import_rates(&rows, now()?) {
         Ok(outcome) => outcome,
-        Err(conflict) => {
+        Err(LedgerError::Refused(Rejection::RateConflict(conflict))) => {
             let line = lines.get(conflict.row).map_or(String::new(), |line| format!(":line {line}"));
             return Err(Failure::invalid(format!("{}{line}: rate: {conflict}; nothing was written", file.display())));
         }
+        Err(err) => return Err(ledger_failure(err)),
     };
     let (head_seq, head) = ledger.head();
     match format {
@@ -210,7 +223,7 @@ pub fn limits_set(dir: &Path, command: LimitsCommand) -> Result<u8, Failure> {
     };
     let ledger = open_ledger(dir, false)?;
     let change = LimitsChange { effective, pool, macro_prudential };
-    match ledger.set_limits(change, now()?).map_err(ledger_failure)? {
+    match ledger.set_limits(change, now()?) {
         Ok(receipt) => {
             let format = crate::output::resolve(format.format);
             match format {
@@ -224,7 +237,10 @@ pub fn limits_set(dir: &Path, command: LimitsCommand) -> Result<u8, Failure> {
             }
             Ok(exit::OK)
         }
-        Err(rejection) => Err(Failure::invalid(format!("limits set: {rejection}; nothing was written"))),
+        Err(LedgerError::Refused(rejection)) => {
+            Err(Failure::invalid(format!("limits set: {rejection}; nothing was written")))
+        }
+        Err(err) => Err(ledger_failure(err)),
     }
 }
 
@@ -330,7 +346,16 @@ pub fn sweep_json(outcome: &cashpool_ledger::SweepOutcome) -> serde_json::Value 
 pub fn sweep(dir: &Path, read_only: bool, date: &str, dry_run: bool, format: Format) -> Result<u8, Failure> {
     let date = parse_date(date, "--date")?;
     let ledger = open_ledger(dir, read_only)?;
-    let outcome = ledger.sweep(date, dry_run, now()?).map_err(ledger_failure)?;
+    let outcome = match ledger.sweep(date, dry_run, now()?) {
+        Ok(outcome) => outcome,
+        // The state moved under the plan: nothing was written, the journal is sound.
+        Err(LedgerError::Refused(rejection)) => {
+            return Err(Failure::invalid(format!(
+                "sweep {date}: {rejection}; nothing was written; run the sweep again"
+            )))
+        }
+        Err(err) => return Err(ledger_failure(err)),
+    };
     match format {
         Format::Json => print_json(&sweep_json(&outcome)),
         Format::Csv => print_csv(
@@ -454,9 +479,12 @@ pub fn interest(
     let from = parse_date(from, "--from")?;
     let to = parse_date(to, "--to")?;
     let ledger = open_ledger(dir, read_only)?;
-    let outcome = match ledger.interest(from, to, settle, now()?).map_err(ledger_failure)? {
+    let outcome = match ledger.interest(from, to, settle, now()?) {
         Ok(outcome) => outcome,
-        Err(rejection) => return Err(Failure::invalid(format!("interest: {rejection}; nothing was written"))),
+        Err(LedgerError::Refused(rejection)) => {
+            return Err(Failure::invalid(format!("interest: {rejection}; nothing was written")))
+        }
+        Err(err) => return Err(ledger_failure(err)),
     };
     match format {
         Format::Json => print_json(&interest_json(&outcome)),
@@ -553,9 +581,13 @@ pub fn net(
         crate::args::NetMode::Direct => Mode::Direct,
     };
     let ledger = open_ledger(dir, false)?;
-    let outcome = match ledger.net(&cycle, date, &invoices, mode, window_from, now()?).map_err(ledger_failure)? {
+    let outcome = match ledger.net(&cycle, date, &invoices, mode, window_from, now()?) {
         Ok(outcome) => outcome,
-        Err(reason) => return Err(Failure::invalid(format!("{}: netting cycle {cycle}: {reason}", file.display()))),
+        Err(LedgerError::Refused(rejection)) => {
+            let reason = netting_reason(&rejection);
+            return Err(Failure::invalid(format!("{}: netting cycle {cycle}: {reason}", file.display())));
+        }
+        Err(err) => return Err(ledger_failure(err)),
     };
     match format {
         Format::Json => print_json(&net_json(&outcome)),

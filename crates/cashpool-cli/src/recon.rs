@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use cashpool_ledger::bank::{BankStatement, ImportReceipt};
-use cashpool_ledger::Ledger;
+use cashpool_ledger::bank::{BankStatement, ImportOutcome, ImportReceipt};
+use cashpool_ledger::{Ledger, LedgerError};
 use cashpool_recon::{Diagnostic, ReconOptions, Reconciler, Report, Severity};
 use serde_json::json;
 
@@ -118,9 +118,12 @@ fn import(dir: &Path, files: &[std::path::PathBuf], options: ReconOptions, forma
         }
     }
     let ledger = open_ledger(dir, false)?;
-    let receipts = match ledger.import_statements(statements, now()?).map_err(ledger_failure)? {
+    let receipts = match ledger.import_statements(statements, now()?) {
         Ok(receipts) => receipts,
-        Err(rejection) => return Err(Failure::invalid(format!("{rejection}; nothing was written"))),
+        Err(LedgerError::Refused(rejection)) => {
+            return Err(Failure::invalid(format!("{rejection}; nothing was written")))
+        }
+        Err(err) => return Err(ledger_failure(err)),
     };
     let report = reconcile(&ledger, options)?;
     let (head_seq, head) = ledger.head();
@@ -145,7 +148,7 @@ fn import(dir: &Path, files: &[std::path::PathBuf], options: ReconOptions, forma
                 table.push(receipt_row(r));
             }
             print!("{}", table.render());
-            let new = receipts.iter().filter(|r| r.status != "already_imported").count();
+            let new = receipts.iter().filter(|r| r.status != ImportOutcome::AlreadyImported).count();
             println!(
                 "{} statement(s) read, {new} journaled, {} already imported; head: entry {head_seq}",
                 receipts.len(),

@@ -572,7 +572,7 @@ currencies = ["JPY", "KWD", "USD"]
 
     fn post(ledger: &Ledger, request: TransactionRequest) {
         let id = request.id.clone();
-        ledger.post(&request, "hledger-test", at()).unwrap().unwrap_or_else(|rejection| panic!("{id}: {rejection}"));
+        ledger.post(&request, "hledger-test", at()).unwrap_or_else(|rejection| panic!("{id}: {rejection}"));
     }
 
     #[allow(clippy::too_many_arguments)]

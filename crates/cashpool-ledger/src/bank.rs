@@ -252,11 +252,39 @@ pub struct ImportReceipt {
     pub account: Option<String>,
     pub currency: String,
     pub lines: usize,
-    /// `new`, `conflict` (same key, different content: journaled and reported)
-    /// or `already_imported` (the same content again: nothing written).
-    pub status: &'static str,
+    /// What the import did with it.
+    pub status: ImportOutcome,
     /// The journal entry that holds the statement (the earlier one when already imported).
     pub seq: u64,
+}
+
+/// What an import did with one statement (`new`, `conflict` or `already_imported` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportOutcome {
+    /// Journaled: the first statement with its key.
+    New,
+    /// Journaled and reported: the same account, id and sequence as an earlier statement, other content.
+    Conflict,
+    /// The same content again: nothing written.
+    AlreadyImported,
+}
+
+impl ImportOutcome {
+    /// The name the JSON output uses (`new`, `conflict`, `already_imported`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportOutcome::New => "new",
+            ImportOutcome::Conflict => "conflict",
+            ImportOutcome::AlreadyImported => "already_imported",
+        }
+    }
+}
+
+impl std::fmt::Display for ImportOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The most statements one import may carry.

@@ -157,10 +157,15 @@ pub struct StatementView {
     pub closing: Vec<(Currency, Decimal)>,
 }
 
-/// Operating errors of the ledger (a business rejection is a [`Rejection`], not an error).
+/// Why an operation of the ledger failed: a business refusal
+/// ([`LedgerError::Refused`], nothing written) or an operating error.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LedgerError {
+    /// The request was refused for a business reason; nothing was written and
+    /// the journal is sound.
+    #[error(transparent)]
+    Refused(Rejection),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("integrity failure at entry {seq}: {reason}")]
@@ -177,6 +182,27 @@ pub enum LedgerError {
     Poisoned,
     #[error("no account {0:?}")]
     UnknownAccount(String),
+}
+
+impl LedgerError {
+    /// A refusal for a malformed field ([`Rejection::Invalid`]).
+    fn invalid(field: &str, message: String) -> LedgerError {
+        LedgerError::Refused(Rejection::Invalid { field: field.into(), message })
+    }
+}
+
+/// Netting's refusal as the ledger's one refusal type; the text of the
+/// netting error is kept as the message.
+fn netting_refusal(err: crate::netting::NettingError) -> LedgerError {
+    use crate::netting::NettingError;
+    let field = match &err {
+        NettingError::MissingRates(currencies) => {
+            return LedgerError::Refused(Rejection::MissingRates { currencies: currencies.clone() });
+        }
+        NettingError::Overflow => "invoices",
+        NettingError::UnknownCentre(_) => "centre",
+    };
+    LedgerError::invalid(field, err.to_string())
 }
 
 /// The mutable part, behind one lock.
@@ -504,12 +530,14 @@ impl Ledger {
         &self,
         statements: Vec<(String, crate::bank::BankStatement)>,
         at: Timestamp,
-    ) -> Result<Result<Vec<crate::bank::ImportReceipt>, Rejection>, LedgerError> {
-        use crate::bank::{ImportReceipt, ImportStatus, ImportedStatement, IMPORT_STATEMENTS_MAX, STATEMENT_LINES_MAX};
+    ) -> Result<Vec<crate::bank::ImportReceipt>, LedgerError> {
+        use crate::bank::{
+            ImportOutcome, ImportReceipt, ImportStatus, ImportedStatement, IMPORT_STATEMENTS_MAX, STATEMENT_LINES_MAX,
+        };
         if self.read_only {
             return Err(LedgerError::ReadOnly);
         }
-        let invalid = |field: &str, message: String| Ok(Err(Rejection::Invalid { field: field.into(), message }));
+        let invalid = |field: &str, message: String| Err(LedgerError::invalid(field, message));
         if statements.len() > IMPORT_STATEMENTS_MAX {
             return invalid(
                 "statements",
@@ -553,7 +581,7 @@ impl Ledger {
                 account: None,
                 currency: statement.currency.clone(),
                 lines: statement.lines.len(),
-                status: "already_imported",
+                status: ImportOutcome::AlreadyImported,
                 seq: 0,
             };
             if let Some((hash, earlier_seq)) = earlier {
@@ -584,15 +612,15 @@ impl Ledger {
             probe_keys.entry(key).or_insert((content_hash, seq));
             receipt.account = account;
             receipt.status = match status {
-                ImportStatus::New => "new",
-                ImportStatus::Conflict => "conflict",
+                ImportStatus::New => ImportOutcome::New,
+                ImportStatus::Conflict => ImportOutcome::Conflict,
             };
             receipt.seq = seq;
             bodies.push((body, receipt.statement_id.clone()));
             receipts.push(receipt);
         }
         if bodies.is_empty() {
-            return Ok(Ok(receipts));
+            return Ok(receipts);
         }
         let savepoint = inner.savepoint();
         for (body, statement_id) in bodies {
@@ -619,7 +647,7 @@ impl Ledger {
         let last_seq = inner.state.head_seq();
         drop(inner);
         self.commit_until(last_seq)?;
-        Ok(Ok(receipts))
+        Ok(receipts)
     }
 
     /// Posts transactions that adopt bank-initiated statement lines (charges,
@@ -671,11 +699,7 @@ impl Ledger {
     /// Imports FX rates. Rows already present with the same rate are skipped
     /// (a re-import writes nothing); a row that would change a rate already
     /// imported refuses the whole import.
-    pub fn import_rates(
-        &self,
-        rows: &[RateRow],
-        at: Timestamp,
-    ) -> Result<Result<RatesImport, RateConflict>, LedgerError> {
+    pub fn import_rates(&self, rows: &[RateRow], at: Timestamp) -> Result<RatesImport, LedgerError> {
         let new_rows: Vec<RateRow> = {
             let inner = lock(&self.inner);
             let rates = inner.state.rates().book();
@@ -688,21 +712,22 @@ impl Ledger {
             let mut probe = rates.clone();
             if let Err(conflict) = probe.insert(&new_rows) {
                 // Name the row as the caller gave it.
-                return Ok(Err(RateConflict { row: indices[conflict.row], ..conflict }));
+                let conflict = RateConflict { row: indices[conflict.row], ..conflict };
+                return Err(LedgerError::Refused(Rejection::RateConflict(conflict)));
             }
             new_rows
         };
         let n_new = new_rows.len();
         let receipt =
             if n_new == 0 { None } else { Some(self.append_entry(EntryBody::RatesImported { rows: new_rows }, at)?) };
-        Ok(Ok(RatesImport { rows: rows.len(), new_rows: n_new, receipt }))
+        Ok(RatesImport { rows: rows.len(), new_rows: n_new, receipt })
     }
 
     /// Adds a dated change of regulatory parameters.
-    pub fn set_limits(&self, change: LimitsChange, at: Timestamp) -> Result<Result<Receipt, Rejection>, LedgerError> {
+    pub fn set_limits(&self, change: LimitsChange, at: Timestamp) -> Result<Receipt, LedgerError> {
         {
             let inner = lock(&self.inner);
-            let invalid = |field: &str, message: String| Ok(Err(Rejection::Invalid { field: field.into(), message }));
+            let invalid = |field: &str, message: String| Err(LedgerError::invalid(field, message));
             if let Some(pool) = &change.pool {
                 let base = inner.state.config().map(|c| c.group.base_currency);
                 if let Some(base) = base {
@@ -719,7 +744,7 @@ impl Ledger {
                 return invalid("effective", message);
             }
         }
-        Ok(Ok(self.append_entry(EntryBody::LimitsSet(change), at)?))
+        self.append_entry(EntryBody::LimitsSet(change), at)
     }
 
     /// The pool's cross-border caps and the entities' foreign debt, at the end of `as_of` or now.
@@ -749,12 +774,10 @@ impl Ledger {
         let trailer = EntryBody::SweepRun(plan.run.clone());
         let staging = Staging { system: true, dry_run };
         let outcome = self.post_batch_with(&plan.requests, BatchMode::Atomic, "sweep", at, Some(trailer), staging)?;
-        if let Some(rejected) = outcome.rejected.first() {
+        if let Some(rejected) = outcome.rejected.into_iter().next() {
             // The plan used the same rules as posting: a refusal means the state moved under it.
-            return Err(LedgerError::Integrity {
-                seq: self.head().0,
-                reason: format!("sweep {} was refused: {}; run the sweep again", rejected.id, rejected.rejection),
-            });
+            // Nothing was written and the journal is sound: a refusal, not an integrity failure.
+            return Err(LedgerError::Refused(rejected.rejection));
         }
         Ok(SweepOutcome { run: plan.run, already_run: false, dry_run })
     }
@@ -769,43 +792,38 @@ impl Ledger {
         to: NaiveDate,
         settle: bool,
         at: Timestamp,
-    ) -> Result<Result<InterestOutcome, Rejection>, LedgerError> {
+    ) -> Result<InterestOutcome, LedgerError> {
         let (run, requests) = {
             let inner = lock(&self.inner);
             let state = &inner.state;
             if let Some(existing) = state.interest().report(from, to) {
-                return Ok(Ok(InterestOutcome { run: existing.clone(), settled: true, already_settled: true }));
+                return Ok(InterestOutcome { run: existing.clone(), settled: true, already_settled: true });
             }
             if settle {
                 if let Some((f, t)) = state.interest().overlapping(from, to) {
-                    return Ok(Err(Rejection::Invalid {
-                        field: "from".into(),
-                        message: format!("[{from}, {to}) overlaps the settled period [{f}, {t})"),
-                    }));
+                    return Err(LedgerError::invalid(
+                        "from",
+                        format!("[{from}, {to}) overlaps the settled period [{f}, {t})"),
+                    ));
                 }
             }
-            let run = match state.accrue_interest(from, to) {
-                Ok(run) => run,
-                Err(rejection) => return Ok(Err(rejection)),
-            };
+            let run = state.accrue_interest(from, to).map_err(LedgerError::Refused)?;
             let requests = state.settlement_requests(&run);
             (run, requests)
         };
         if !settle {
-            return Ok(Ok(InterestOutcome { run, settled: false, already_settled: false }));
+            return Ok(InterestOutcome { run, settled: false, already_settled: false });
         }
         if self.read_only {
             return Err(LedgerError::ReadOnly);
         }
         let trailer = EntryBody::InterestSettled(run.clone());
         let outcome = self.post_batch_with(&requests, BatchMode::Atomic, "interest", at, Some(trailer), SYSTEM)?;
-        if let Some(rejected) = outcome.rejected.first() {
-            return Err(LedgerError::Integrity {
-                seq: self.head().0,
-                reason: format!("interest {} was refused: {}", rejected.id, rejected.rejection),
-            });
+        if let Some(rejected) = outcome.rejected.into_iter().next() {
+            // Nothing was written: a refusal, not an integrity failure.
+            return Err(LedgerError::Refused(rejected.rejection));
         }
-        Ok(Ok(InterestOutcome { run, settled: true, already_settled: false }))
+        Ok(InterestOutcome { run, settled: true, already_settled: false })
     }
 
     /// Runs a netting cycle over `invoices` on `date` (invoices due on or
@@ -820,12 +838,12 @@ impl Ledger {
         mode: NettingMode,
         window_start: Option<NaiveDate>,
         at: Timestamp,
-    ) -> Result<Result<NettingOutcome, String>, LedgerError> {
+    ) -> Result<NettingOutcome, LedgerError> {
         let (run, requests) = {
             let inner = lock(&self.inner);
             let state = &inner.state;
             if let Some(run) = state.netting().cycle(cycle) {
-                return Ok(Ok(NettingOutcome { run: run.clone(), already_run: true }));
+                return Ok(NettingOutcome { run: run.clone(), already_run: true });
             }
             let config = state.config().cloned().expect("an open ledger has a group definition");
             let netting = config.pool.netting_currency;
@@ -847,14 +865,10 @@ impl Ledger {
                 rates: &rates,
                 mode,
             };
-            let result = match net_cycle(&input, invoices) {
-                Ok(result) => result,
-                Err(err) => return Ok(Err(err.to_string())),
-            };
-            let requests = match state.cycle_requests(&result, &rates, &config.pool.host) {
-                Ok(requests) => requests,
-                Err(reason) => return Ok(Err(reason)),
-            };
+            let result = net_cycle(&input, invoices).map_err(netting_refusal)?;
+            let requests = state
+                .cycle_requests(&result, &rates, &config.pool.host)
+                .map_err(|message| LedgerError::invalid("cycle", message))?;
             let invoices = crate::cycle::netted_ids(invoices, &result);
             let rates = rates.iter().map(|(ccy, rate)| (*ccy, rate.to_string())).collect();
             (NettingRun { result, mode, rates, invoices }, requests)
@@ -864,13 +878,11 @@ impl Ledger {
         }
         let trailer = EntryBody::NettingCycle(run.clone());
         let outcome = self.post_batch_with(&requests, BatchMode::Atomic, "netting", at, Some(trailer), SYSTEM)?;
-        if let Some(rejected) = outcome.rejected.first() {
-            return Ok(Err(format!(
-                "settlement {} was refused: {}; nothing was written",
-                rejected.id, rejected.rejection
-            )));
+        if let Some(rejected) = outcome.rejected.into_iter().next() {
+            // A settlement the planned cycle needs was refused: nothing of the cycle was written.
+            return Err(LedgerError::Refused(rejected.rejection));
         }
-        Ok(Ok(NettingOutcome { run, already_run: false }))
+        Ok(NettingOutcome { run, already_run: false })
     }
 
     /// Each member's intercompany position with the pool per currency, at the
@@ -894,17 +906,12 @@ impl Ledger {
     }
 
     /// Posts one transaction (a batch of one, atomic).
-    pub fn post(
-        &self,
-        request: &TransactionRequest,
-        operator: &str,
-        at: Timestamp,
-    ) -> Result<Result<Receipt, Rejection>, LedgerError> {
+    pub fn post(&self, request: &TransactionRequest, operator: &str, at: Timestamp) -> Result<Receipt, LedgerError> {
         let mut outcome = self.post_batch(std::slice::from_ref(request), BatchMode::Atomic, operator, at)?;
-        Ok(match outcome.rejected.pop() {
-            Some(rejected) => Err(rejected.rejection),
+        match outcome.rejected.pop() {
+            Some(rejected) => Err(LedgerError::Refused(rejected.rejection)),
             None => Ok(outcome.receipts.pop().expect("one receipt for one accepted transaction")),
-        })
+        }
     }
 
     /// Makes every entry up to `seq` durable (group commit). While one poster

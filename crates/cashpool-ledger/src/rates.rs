@@ -121,7 +121,7 @@ pub enum RateError {
 }
 
 /// An import would change a rate already in the book.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[error(
     "the {market} rate for {currency} on {date} is already {existing}; refusing to replace it with {given} \
      (an imported rate cannot be changed)"
@@ -135,10 +135,13 @@ pub struct RateConflict {
     /// The market of the conflicting row.
     pub market: Market,
     /// The date of the conflicting row.
+    #[serde(with = "crate::journal::date_format")]
     pub date: NaiveDate,
     /// The rate already held (or given earlier in the same import).
+    #[serde(with = "rust_decimal::serde::str")]
     pub existing: Decimal,
     /// The different rate the import gave.
+    #[serde(with = "rust_decimal::serde::str")]
     pub given: Decimal,
 }
 

@@ -183,9 +183,7 @@ impl BankSimulator {
         }
         bank.files += files.len();
         bank.statements += parsed.len();
-        ledger
-            .import_statements(parsed, at)?
-            .map_err(|rejection| SimError::Integrity(format!("the demo's statements were refused: {rejection}")))?;
+        ledger.import_statements(parsed, at).map_err(crate::refused_as_bug("the demo's statements were refused: "))?;
         let report = crate::reconcile(ledger, cashpool_recon::ReconOptions::default())?;
         let charges: Vec<TransactionRequest> = report
             .exceptions

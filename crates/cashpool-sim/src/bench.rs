@@ -244,7 +244,7 @@ pub fn memory_throughput(
 ) -> Result<f64, SimError> {
     let ledger = Ledger::create(Box::new(MemoryStorage::new()), EXAMPLE_GROUP, Timestamp::EPOCH)?;
     let (rates, _) = parse_rates_csv(EXAMPLE_RATES, ledger.config().group.base_currency);
-    ledger.import_rates(&rates, Timestamp::EPOCH)?.map_err(|c| SimError::Integrity(c.to_string()))?;
+    ledger.import_rates(&rates, Timestamp::EPOCH).map_err(crate::refused_as_bug(""))?;
     // Large balances on both sides, so that no movement hits an overdraft.
     let date = NaiveDate::from_ymd_opt(2026, 11, 2).expect("valid date");
     let funding: Vec<_> = [("EXT-ONSHORE", "SH-DMA"), ("EXT-OFFSHORE", "HK-OPS")]
@@ -407,8 +407,7 @@ pub fn sweep_figures(members: usize, batch: usize) -> Result<SweepFigures, SimEr
     let from = date;
     let to = from + chrono::Duration::days(31);
     let start = Instant::now();
-    let interest =
-        ledger.interest(from, to, true, Timestamp::EPOCH)?.map_err(|r| SimError::Integrity(r.to_string()))?;
+    let interest = ledger.interest(from, to, true, Timestamp::EPOCH).map_err(crate::refused_as_bug(""))?;
     let interest_elapsed = start.elapsed();
     drop(ledger);
     let _ = std::fs::remove_dir_all(&dir);
@@ -454,7 +453,7 @@ pub fn netting_figures(entities: usize, invoices: usize) -> Result<NetFigures, S
     let date = NaiveDate::from_ymd_opt(2026, 11, 30).expect("valid date");
     let (rates, _) =
         parse_rates_csv("date,currency,market,rate\n2026-11-30,USD,onshore,7.1\n", ledger.config().group.base_currency);
-    ledger.import_rates(&rates, Timestamp::EPOCH)?.map_err(|c| SimError::Integrity(c.to_string()))?;
+    ledger.import_rates(&rates, Timestamp::EPOCH).map_err(crate::refused_as_bug(""))?;
     let usd = cashpool_ledger::money::Currency::from_code("USD").expect("USD");
     let mut rng = SplitMix64::new(4);
     let n = entities as u64;
@@ -489,9 +488,8 @@ pub fn netting_figures(entities: usize, invoices: usize) -> Result<NetFigures, S
         return Err(SimError::Integrity("the bench invoices did not parse".into()));
     }
     let start = Instant::now();
-    let outcome = ledger
-        .net("BENCH", date, &parsed, Mode::Centre, None, Timestamp::EPOCH)?
-        .map_err(|reason| SimError::Integrity(reason.to_string()))?;
+    let outcome =
+        ledger.net("BENCH", date, &parsed, Mode::Centre, None, Timestamp::EPOCH).map_err(crate::refused_as_bug(""))?;
     let elapsed = start.elapsed();
     drop(ledger);
     let _ = std::fs::remove_dir_all(&dir);
@@ -626,9 +624,7 @@ pub fn recon_figures(lines: usize, batch: usize, keep: Option<&Path>) -> Result<
         files.push(("bench".to_string(), statement));
     }
     let start = Instant::now();
-    ledger
-        .import_statements(files, Timestamp::EPOCH)?
-        .map_err(|rejection| SimError::Integrity(rejection.to_string()))?;
+    ledger.import_statements(files, Timestamp::EPOCH).map_err(crate::refused_as_bug(""))?;
     let import_elapsed = start.elapsed();
     let start = Instant::now();
     let report = crate::reconcile(&ledger, cashpool_recon::ReconOptions::default())?;
@@ -718,9 +714,7 @@ fn recon_hard_case(n: usize) -> Result<HardCaseFigures, SimError> {
         date: Some(date),
         lines,
     };
-    ledger
-        .import_statements(vec![("hard".into(), statement)], Timestamp::EPOCH)?
-        .map_err(|rejection| SimError::Integrity(rejection.to_string()))?;
+    ledger.import_statements(vec![("hard".into(), statement)], Timestamp::EPOCH).map_err(crate::refused_as_bug(""))?;
     let start = Instant::now();
     let report = crate::reconcile(&ledger, cashpool_recon::ReconOptions::default())?;
     let elapsed = start.elapsed();

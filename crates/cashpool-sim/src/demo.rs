@@ -428,7 +428,7 @@ pub fn simulate(
     if let Some(err) = errors.first() {
         return Err(SimError::Integrity(format!("the demo's rates: {err}")));
     }
-    ledger.import_rates(&rates, at(start, 1))?.map_err(|c| SimError::Integrity(c.to_string()))?;
+    ledger.import_rates(&rates, at(start, 1)).map_err(crate::refused_as_bug(""))?;
     let proceeds = TransactionRequest::transfer(
         "D01-EXP-000",
         start,
@@ -482,19 +482,18 @@ pub fn simulate(
     // First the treasury pre-funds the USD accounts that the sweeps left thin.
     prefund_netting(&ledger, last, at(last, 19))?;
     let invoices = month_invoices(&mut rng, &days);
-    let netting =
-        match ledger.net("2026-11", last, &invoices, cashpool_ledger::netting::Mode::Centre, None, at(last, 19))? {
-            Ok(outcome) => Some(outcome),
-            Err(reason) => return Err(SimError::Integrity(format!("the demo's netting cycle was refused: {reason}"))),
-        };
+    let netting = Some(
+        ledger
+            .net("2026-11", last, &invoices, cashpool_ledger::netting::Mode::Centre, None, at(last, 19))
+            .map_err(crate::refused_as_bug("the demo's netting cycle was refused: "))?,
+    );
     // Month-end interest on the intercompany positions, over the days simulated.
     let end = last.succ_opt().expect("a representable date");
-    let interest = match ledger.interest(start, end, true, at(last, 20))? {
-        Ok(outcome) => Some(outcome),
-        Err(rejection) => {
-            return Err(SimError::Integrity(format!("the demo's interest settlement was refused: {rejection}")))
-        }
-    };
+    let interest = Some(
+        ledger
+            .interest(start, end, true, at(last, 20))
+            .map_err(crate::refused_as_bug("the demo's interest settlement was refused: "))?,
+    );
     // The morning after the last day: its statements, imported and reconciled.
     let recon = Some(banks.morning(&ledger, &mut rng, dir, last, false, at(end, 8))?);
     let run = DemoRun {

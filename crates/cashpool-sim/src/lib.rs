@@ -60,6 +60,15 @@ impl From<cashpool_ledger::LedgerError> for SimError {
     }
 }
 
+/// The workload's own, valid, work refused: a bug ([`SimError::Integrity`],
+/// the refusal after `context`); any other ledger error stays one.
+pub(crate) fn refused_as_bug(context: &'static str) -> impl Fn(cashpool_ledger::LedgerError) -> SimError {
+    move |err| match err {
+        cashpool_ledger::LedgerError::Refused(rejection) => SimError::Integrity(format!("{context}{rejection}")),
+        other => SimError::Ledger(other),
+    }
+}
+
 /// An environment failure naming what failed.
 pub(crate) fn env_error(err: impl std::fmt::Display) -> SimError {
     SimError::Environment(err.to_string())

@@ -21,7 +21,7 @@
 
 use std::io::Write;
 
-use cashpool_ledger::bank::{BankStatement, ImportReceipt, StatementFormat};
+use cashpool_ledger::bank::{BankStatement, ImportOutcome, ImportReceipt, StatementFormat};
 use cashpool_ledger::journal::EntryBody;
 use cashpool_ledger::storage::{SledStorage, Storage};
 use cashpool_ledger::tx::TransactionRequest;
@@ -162,9 +162,9 @@ fn redo(ledger: &Ledger, generator: &mut StatementGenerator, last: LastOp) -> (u
             );
             let n = again.len();
             let named = again.into_iter().enumerate().map(|(i, s)| (import_source(k, i, n), s)).collect();
-            let receipts = ledger.import_statements(named, at(date)).expect("import again").expect("accepted");
+            let receipts = ledger.import_statements(named, at(date)).expect("import again");
             for (receipt, (_, seq)) in receipts.iter().zip(&statements) {
-                assert_eq!((receipt.status, receipt.seq), ("already_imported", *seq), "import {k} again");
+                assert_eq!((receipt.status, receipt.seq), (ImportOutcome::AlreadyImported, *seq), "import {k} again");
             }
             (k, "import")
         }
@@ -254,10 +254,10 @@ fn main() {
             Planned::Import(date, statements) => {
                 let n = statements.len();
                 let named = statements.into_iter().enumerate().map(|(i, s)| (import_source(k, i, n), s)).collect();
-                let receipts = ledger.import_statements(named, at(date)).expect("import").expect("accepted");
+                let receipts = ledger.import_statements(named, at(date)).expect("import");
                 let mut line = format!("ACK {k} import {date} {n}");
                 for receipt in &receipts {
-                    assert_eq!(receipt.status, "new", "import {k}: {receipt:?}");
+                    assert_eq!(receipt.status, ImportOutcome::New, "import {k}: {receipt:?}");
                     let ImportReceipt { account_id, currency, statement_id, seq, .. } = receipt;
                     line.push_str(&format!(" {account_id}/{currency}/{statement_id}@{seq}"));
                 }

@@ -53,6 +53,10 @@ pub enum Rejection {
     Limit { direction: String, cap: String, used: String, requested: String, headroom: String },
     /// The drawdown would take the entity past its foreign-debt cap (base currency).
     ForeignDebtLimit { entity: String, weighted: String, cap: String, requested: String, headroom: String },
+    /// A rates import would change a rate already imported; nothing of the import is written.
+    RateConflict(crate::rates::RateConflict),
+    /// A netting cycle has no rate for these currencies on its date (sorted by code; every one is listed).
+    MissingRates { currencies: Vec<Currency> },
 }
 
 impl Rejection {
@@ -76,6 +80,8 @@ impl Rejection {
             Rejection::MissingRate { .. } => "missing_rate",
             Rejection::Limit { .. } => "limit",
             Rejection::ForeignDebtLimit { .. } => "foreign_debt_limit",
+            Rejection::RateConflict(_) => "rate_conflict",
+            Rejection::MissingRates { .. } => "missing_rates",
         }
     }
 }
@@ -135,6 +141,12 @@ impl fmt::Display for Rejection {
             Rejection::ForeignDebtLimit { entity, weighted, cap, requested, headroom } => write!(
                 f,
                 "foreign_debt_limit: {entity}'s risk-weighted foreign debt would be {weighted} against a cap of {cap}; this drawdown weighs {requested}, headroom {headroom}"
+            ),
+            Rejection::RateConflict(conflict) => write!(f, "rate_conflict: {conflict}"),
+            Rejection::MissingRates { currencies } => write!(
+                f,
+                "missing_rates: {}",
+                crate::netting::NettingError::MissingRates(currencies.clone())
             ),
         }
     }
