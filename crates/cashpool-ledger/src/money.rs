@@ -278,6 +278,31 @@ mod tests {
     }
 
     #[test]
+    fn docs_currencies_csv_is_the_currency_table() {
+        // docs/currencies.csv is the table docs/FORMATS.md names for independent verifiers.
+        let csv = include_str!("../../../docs/currencies.csv");
+        let mut lines = csv.lines();
+        assert_eq!(lines.next(), Some("code,minor_units,numeric,name"));
+        let rows: Vec<(&str, u32, u16)> = lines
+            .map(|line| {
+                let mut cells = line.splitn(4, ',');
+                let code = cells.next().unwrap();
+                let minor: u32 = cells.next().unwrap().parse().unwrap();
+                let numeric: u16 = cells.next().unwrap().parse().unwrap();
+                (code, minor, numeric)
+            })
+            .collect();
+        let table: Vec<(&str, u32, u16)> = crate::currency_table::CURRENCIES
+            .iter()
+            .map(|info| (info.code, u32::from(info.minor_units), info.numeric))
+            .collect();
+        assert_eq!(rows, table);
+        for (code, minor, _) in rows {
+            assert_eq!(Currency::from_code(code).map(Currency::minor_units), Some(minor), "{code}");
+        }
+    }
+
+    #[test]
     fn minor_units_of_common_currencies() {
         for (code, minor) in [("CNY", 2), ("USD", 2), ("JPY", 0), ("KWD", 3), ("BHD", 3), ("CLF", 4), ("KRW", 0)] {
             assert_eq!(ccy(code).minor_units(), minor, "{code}");
