@@ -172,18 +172,9 @@ const KINDS: [&str; 9] = [
     "bank statements",
 ];
 
+/// The entry's kind number (docs/FORMATS.md), the index of its label above.
 fn kind(body: &EntryBody) -> usize {
-    match body {
-        EntryBody::GroupDefined { .. } | EntryBody::GroupRecord(_) => 0,
-        EntryBody::AccountOpened(_) => 1,
-        EntryBody::Transaction(_) => 2,
-        EntryBody::RatesImported { .. } => 3,
-        EntryBody::LimitsSet(_) => 4,
-        EntryBody::SweepRun(_) => 5,
-        EntryBody::InterestSettled(_) => 6,
-        EntryBody::NettingCycle(_) => 7,
-        EntryBody::StatementImported(_) => 8,
-    }
+    usize::from(cashpool_ledger::journal::v2::kind_of(body))
 }
 
 fn integrity(seq: u64, reason: impl Into<String>) -> AuditError {

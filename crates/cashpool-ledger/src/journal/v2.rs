@@ -39,7 +39,7 @@ use crate::sweep::{Flow, SkippedSweep, SweepLine, SweepRun};
 pub const HEADER_LEN: usize = 50;
 
 /// The kind byte of each body (docs/FORMATS.md, the table of kinds).
-pub(crate) fn kind_of(body: &EntryBody) -> u8 {
+pub fn kind_of(body: &EntryBody) -> u8 {
     match body {
         EntryBody::GroupDefined { .. } | EntryBody::GroupRecord(_) => 0,
         EntryBody::AccountOpened(_) => 1,
