@@ -69,14 +69,7 @@ fn parse_limited(text: &str, base: Currency, rows_max: usize) -> (Vec<RateRow>, 
             return (rows, lines, errors);
         }
         if count >= rows_max {
-            errors.push(InputError::new(
-                line,
-                None,
-                format!(
-                    "more than {rows_max} rows in one file; split the file and import the rest separately \
-                     (this row and the rest of the file were not read)"
-                ),
-            ));
+            errors.push(crate::records::too_many(line, rows_max, "row", "import"));
             break;
         }
         count += 1;

@@ -5,6 +5,21 @@ use crate::cell::shown;
 use crate::InputError;
 
 /// The text without a leading UTF-8 byte-order mark.
+/// The refusal of the first row past a file's limit: `more than N rows in one
+/// file; split the file and post the rest separately (this row and the rest of
+/// the file were not read)`, with the reader's own words for a row and for what
+/// is done with the rest.
+pub(crate) fn too_many(line: u64, rows_max: usize, row: &str, verb: &str) -> crate::InputError {
+    crate::InputError::new(
+        line,
+        None,
+        format!(
+            "more than {rows_max} {row}s in one file; split the file and {verb} the rest separately \
+             (this {row} and the rest of the file were not read)"
+        ),
+    )
+}
+
 pub(crate) fn strip_bom(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)
 }
@@ -187,6 +202,23 @@ pub(crate) fn width_hint(record: &csv::StringRecord) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_row_limit_refusal_names_the_limit_and_what_to_do() {
+        let rows = too_many(7, 1_000_000, "row", "post");
+        assert_eq!(rows.line, 7);
+        assert_eq!(
+            rows.reason,
+            "more than 1000000 rows in one file; split the file and post the rest separately \
+             (this row and the rest of the file were not read)"
+        );
+        let lines = too_many(3, 10, "line", "import");
+        assert_eq!(
+            lines.reason,
+            "more than 10 lines in one file; split the file and import the rest separately \
+             (this line and the rest of the file were not read)"
+        );
+    }
 
     #[test]
     fn a_row_of_the_wrong_width_names_the_missing_columns_or_the_extra_values() {

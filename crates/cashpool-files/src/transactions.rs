@@ -119,14 +119,7 @@ fn parse_csv_limited(text: &str, rows_max: usize) -> ParsedBatch {
             continue;
         };
         if rows >= rows_max {
-            batch.errors.push(InputError::new(
-                line,
-                None,
-                format!(
-                    "more than {rows_max} rows in one file; split the file and post the rest separately \
-                     (this row and the rest of the file were not read)"
-                ),
-            ));
+            batch.errors.push(crate::records::too_many(line, rows_max, "row", "post"));
             break;
         }
         rows += 1;
@@ -230,14 +223,7 @@ fn parse_jsonl_limited(text: &str, rows_max: usize) -> ParsedBatch {
             continue;
         }
         if rows >= rows_max {
-            batch.errors.push(InputError::new(
-                line,
-                None,
-                format!(
-                    "more than {rows_max} lines in one file; split the file and post the rest separately \
-                     (this line and the rest of the file were not read)"
-                ),
-            ));
+            batch.errors.push(crate::records::too_many(line, rows_max, "line", "post"));
             break;
         }
         rows += 1;
