@@ -521,12 +521,14 @@ fn rounding_residues_reach_the_rounding_account_in_whole_minor_units() {
         let run = settle(&ledger, from, to).run;
         let case = format!("[{from}, {to})");
         check_accruals(&case, &run, &terms, &[("M-SZ", vec![(from, to, position - gross)])]);
-        let want_rounding: Vec<(Currency, String)> =
-            if whole == 0 { Vec::new() } else { vec![(cny(), Decimal::from_i128_with_scale(whole, 2).to_string())] };
+        let want_rounding: Vec<(Currency, Decimal)> =
+            if whole == 0 { Vec::new() } else { vec![(cny(), Decimal::from_i128_with_scale(whole, 2))] };
         assert_eq!(run.rounding, want_rounding, "{case}");
+        // At the currency's minor units, as booked.
+        assert!(run.rounding.iter().all(|(_, amount)| amount.scale() == 2), "{case}: {:?}", run.rounding);
         bookings.push(whole);
         ledger_residues += run.accruals.iter().map(|a| a.residue).sum::<Decimal>();
-        ledger_booked += run.rounding.iter().map(|(_, amount)| dec(amount)).sum::<Decimal>();
+        ledger_booked += run.rounding.iter().map(|(_, amount)| *amount).sum::<Decimal>();
         let rounding_account = balance(&ledger, "SYS-ROUNDING");
         assert_eq!(rounding_account, Decimal::from_i128_with_scale(booked_total, 2), "{case}");
         assert_eq!(rounding_account.scale(), 2, "{case}: whole minor units only");
@@ -570,7 +572,7 @@ fn withholding_tax_rounding_is_not_booked_as_interest_rounding() {
     ]);
     assert_eq!(accruals(&run), want);
     assert_eq!(balance(&ledger, "SYS-WHT"), dec("0.36"));
-    assert_eq!(run.rounding, Vec::<(Currency, String)>::new(), "tax rounding booked as interest rounding");
+    assert_eq!(run.rounding, Vec::<(Currency, Decimal)>::new(), "tax rounding booked as interest rounding");
     assert_eq!(balance(&ledger, "SYS-ROUNDING"), dec("0.00"));
     assert_eq!(-balance(&ledger, "SYS-INTEREST"), dec("4.75"));
 }

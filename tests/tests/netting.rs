@@ -257,7 +257,8 @@ const HAND_POSITIONS: [(&str, &str); 6] = [
 fn check_journaled_run(run: &NettingRun, outcome: &NettingOutcome, mode: Mode) {
     assert_eq!(run, &outcome.run, "the journaled run is the reported one");
     assert_eq!(run.mode, mode);
-    let rates: BTreeMap<String, String> = run.rates.iter().map(|(c, r)| (c.code().to_string(), r.clone())).collect();
+    let rates: BTreeMap<String, String> =
+        run.rates.iter().map(|(c, r)| (c.code().to_string(), r.to_string())).collect();
     for (currency, rate) in [("EUR", "1.25"), ("JPY", "0.008"), ("HKD", "0.125")] {
         assert_eq!(rates.get(currency).map(String::as_str), Some(rate), "frozen {currency}: {rates:?}");
     }
@@ -548,8 +549,10 @@ fn an_overdraft_refuses_the_whole_cycle_and_writes_nothing() {
     for mode in [Mode::Centre, Mode::Direct] {
         let before = snapshot(&ledger);
         let err = net(&ledger, "OD", CYCLE_DATE, CYCLE, mode).expect_err("SZ-OPS cannot pay");
-        // The settlement's own refusal, its reason code first; that nothing was written is the snapshot below.
-        assert!(err.starts_with("overdraft: "), "{err}");
+        // The settlement named by its transaction, then its own refusal, its reason code first;
+        // that nothing was written is the snapshot below.
+        assert!(err.starts_with("settlement_refused: settlement NET-OD-"), "{err}");
+        assert!(err.contains(" was refused: overdraft: "), "{err}");
         assert!(err.contains("overdraft") || err.contains("SZ-OPS"), "{mode}: {err}");
         assert_eq!(snapshot(&ledger), before, "{mode}: a refused cycle wrote something");
         assert_eq!(balance(&ledger, "N-IMA", "USD"), dec("1000000.00"));

@@ -161,7 +161,7 @@ fn report_lines(run: &SweepRun) -> Vec<(String, Flow, String, String, bool)> {
 fn report_skipped(run: &SweepRun) -> Vec<(String, Flow, String, String, bool)> {
     run.skipped
         .iter()
-        .map(|s| (s.account.clone(), s.direction, s.wanted.to_string(), s.reason.clone(), s.capped))
+        .map(|s| (s.account.clone(), s.direction, s.wanted.to_string(), s.reason.code().to_string(), s.capped))
         .collect()
 }
 

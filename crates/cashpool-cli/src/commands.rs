@@ -10,7 +10,7 @@ use cashpool_ledger::config::parse_group_config;
 use cashpool_ledger::journal::Timestamp;
 use cashpool_ledger::money::{format_amount, format_grouped, Currency};
 use cashpool_ledger::storage::{JournalSnapshot, SledStorage, Storage, StorageError};
-use cashpool_ledger::{BatchMode, Ledger, LedgerError};
+use cashpool_ledger::{BatchMode, Ledger, LedgerError, Rejection};
 use chrono::NaiveDate;
 use serde_json::json;
 
@@ -140,22 +140,47 @@ pub fn operator(given: Option<String>) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// What to do about a refusal that a command of this CLI can fix. The ledger
+/// never names a command: advice is the CLI's.
+pub fn advice(rejection: &Rejection) -> Option<&'static str> {
+    match rejection {
+        Rejection::MissingRate { .. } => Some("import one with `cashpool rates import`"),
+        Rejection::MissingRates { .. } => Some("import them with `cashpool rates import` and run the cycle again"),
+        Rejection::SettlementRefused { rejection, .. } => advice(rejection),
+        _ => None,
+    }
+}
+
+/// A refusal as the CLI prints it: the ledger's words, then the advice, if any.
+pub fn refusal_text(rejection: &Rejection) -> String {
+    match advice(rejection) {
+        Some(advice) => format!("{rejection}; {advice}"),
+        None => rejection.to_string(),
+    }
+}
+
 pub fn ledger_failure(err: LedgerError) -> Failure {
     match err {
         LedgerError::Storage(err) => storage_failure(err),
         // A refusal writes nothing: invalid input (exit 2), not a damaged journal.
-        LedgerError::Refused(rejection) => Failure::invalid(rejection.to_string()),
+        LedgerError::Refused(rejection) => Failure::invalid(refusal_text(&rejection)),
+        LedgerError::NotInitialized => Failure::environment(format!("{err}: run `cashpool init --config FILE` first")),
         LedgerError::Integrity { .. } => Failure::integrity(format!("{err}; run `cashpool audit verify` for a report")),
-        LedgerError::Config(_)
-        | LedgerError::AlreadyInitialized
-        | LedgerError::ReadOnly
-        | LedgerError::UnknownAccount(_) => Failure::invalid(err.to_string()),
+        LedgerError::AlreadyInitialized => Failure::invalid(format!("{err}; choose an empty --data folder")),
+        LedgerError::Config(_) | LedgerError::ReadOnly | LedgerError::UnknownAccount(_) => {
+            Failure::invalid(err.to_string())
+        }
         _ => Failure::environment(err.to_string()),
     }
 }
 
 fn storage_failure(err: StorageError) -> Failure {
-    Failure::environment(err.to_string())
+    match err {
+        StorageError::Locked { .. } => Failure::environment(format!(
+            "{err}; close that process, choose another --data folder, or read it with --read-only"
+        )),
+        err => Failure::environment(err.to_string()),
+    }
 }
 
 /// Opens the store in `dir`. Read-only, a store held by another process (the
@@ -307,8 +332,8 @@ fn post(
         // Named as the file wrote the transaction: a CSV row's columns, its positive amount.
         let rejection = as_written(file_format, &rejected.rejection);
         let detail = serde_json::to_value(&rejection).unwrap_or_default();
-        let mut message = rejection.to_string();
-        if let cashpool_ledger::Rejection::IdConflict { .. } = rejection {
+        let mut message = refusal_text(&rejection);
+        if let Rejection::IdConflict { .. } = rejection {
             if let Some(first) = requests[..rejected.index].iter().position(|request| request.id == rejected.id) {
                 message.push_str(&format!(" (the id is used first on line {} of this file)", lines[first]));
             }

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use crate::args::{Format, LimitsCommand};
-use crate::commands::{ledger_failure, now, open_ledger, parse_date, read_file};
+use crate::commands::{advice, ledger_failure, now, open_ledger, parse_date, read_file, refusal_text};
 use crate::output::{print_csv, print_json, Table};
 use crate::{exit, Failure};
 
@@ -30,12 +30,19 @@ fn row_errors(file: &Path, errors: &[InputError], writes: bool) -> Failure {
 }
 
 /// The reason a netting cycle was refused, as the netting module words it:
-/// a planning refusal is its message, a refused settlement its rejection.
+/// a planning refusal is its message, a refused settlement names the
+/// settlement's transaction and its rejection.
 fn netting_reason(rejection: &Rejection) -> String {
     match rejection {
-        Rejection::MissingRates { currencies } => NettingError::MissingRates(currencies.clone()).to_string(),
+        Rejection::MissingRates { currencies } => {
+            let advice = advice(rejection).unwrap_or_default();
+            format!("{}; {advice}", NettingError::MissingRates(currencies.clone()))
+        }
         Rejection::Invalid { message, .. } => message.clone(),
-        other => format!("a settlement was refused: {other}; nothing was written"),
+        Rejection::SettlementRefused { transaction, rejection } => {
+            format!("settlement {transaction} was refused: {}; nothing was written", refusal_text(rejection))
+        }
+        other => format!("{}; nothing was written", refusal_text(other)),
     }
 }
 
@@ -238,7 +245,7 @@ pub fn limits_set(dir: &Path, command: LimitsCommand) -> Result<u8, Failure> {
             Ok(exit::OK)
         }
         Err(LedgerError::Refused(rejection)) => {
-            Err(Failure::invalid(format!("limits set: {rejection}; nothing was written")))
+            Err(Failure::invalid(format!("limits set: {}; nothing was written", refusal_text(&rejection))))
         }
         Err(err) => Err(ledger_failure(err)),
     }
@@ -351,7 +358,8 @@ pub fn sweep(dir: &Path, read_only: bool, date: &str, dry_run: bool, format: For
         // The state moved under the plan: nothing was written, the journal is sound.
         Err(LedgerError::Refused(rejection)) => {
             return Err(Failure::invalid(format!(
-                "sweep {date}: {rejection}; nothing was written; run the sweep again"
+                "sweep {date}: {}; nothing was written; run the sweep again",
+                refusal_text(&rejection)
             )))
         }
         Err(err) => return Err(ledger_failure(err)),
@@ -482,7 +490,7 @@ pub fn interest(
     let outcome = match ledger.interest(from, to, settle, now()?) {
         Ok(outcome) => outcome,
         Err(LedgerError::Refused(rejection)) => {
-            return Err(Failure::invalid(format!("interest: {rejection}; nothing was written")))
+            return Err(Failure::invalid(format!("interest: {}; nothing was written", refusal_text(&rejection))))
         }
         Err(err) => return Err(ledger_failure(err)),
     };

@@ -8,7 +8,7 @@ use cashpool_recon::{Diagnostic, ReconOptions, Reconciler, Report, Severity};
 use serde_json::json;
 
 use crate::args::{Format, ReconCommand};
-use crate::commands::{ledger_failure, now, open_ledger, operator};
+use crate::commands::{ledger_failure, now, open_ledger, operator, refusal_text};
 use crate::output::{paint, print_json, progress, resolve, Paint, Table};
 use crate::{exit, Failure};
 
@@ -121,7 +121,7 @@ fn import(dir: &Path, files: &[std::path::PathBuf], options: ReconOptions, forma
     let receipts = match ledger.import_statements(statements, now()?) {
         Ok(receipts) => receipts,
         Err(LedgerError::Refused(rejection)) => {
-            return Err(Failure::invalid(format!("{rejection}; nothing was written")))
+            return Err(Failure::invalid(format!("{}; nothing was written", refusal_text(&rejection))))
         }
         Err(err) => return Err(ledger_failure(err)),
     };

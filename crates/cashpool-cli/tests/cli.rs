@@ -1116,3 +1116,26 @@ fn the_demo_is_audited_and_deterministic() {
     assert!(second_export == first_export, "same seed, byte-identical journals");
     assert_ne!(demo("8").0, first, "another seed, another state");
 }
+
+/// A store that exists but holds no ledger (created, never initialised): the
+/// ledger says it is empty and names no command; the CLI says what to do.
+#[test]
+fn an_empty_store_is_refused_with_the_command_that_fills_it() {
+    let pool = Pool::empty();
+    drop(cashpool_ledger::storage::SledStorage::open(pool.data()).expect("an empty store"));
+    pool.run(&["balances", "--format", "json"])
+        .expect(1)
+        .stderr_has(&["the store is empty: run `cashpool init --config FILE` first"]);
+}
+
+/// `init` on a store that holds a ledger: exit 2, the ledger's refusal and the
+/// CLI's advice, and the store unchanged.
+#[test]
+fn init_on_an_initialised_store_is_refused_and_changes_nothing() {
+    let pool = Pool::seeded();
+    let before = pool.snapshot();
+    pool.run(&["init", "--config", EXAMPLE_GROUP, "--format", "json"])
+        .expect(2)
+        .stderr_has(&["the store already holds a ledger; choose an empty --data folder"]);
+    assert_eq!(pool.snapshot(), before);
+}

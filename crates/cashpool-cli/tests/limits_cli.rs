@@ -619,6 +619,12 @@ fn a_pool_funding_movement_without_any_rate_is_refused_with_missing_rate() {
         (&json!("USD"), &json!("onshore"), &json!(PF1_DATE))
     );
     run.stderr_has(&["pool_funding.csv", "line 2", "missing_rate", "USD", "onshore", PF1_DATE]);
+    // The ledger's refusal names no command; the CLI adds what to do.
+    run.stderr_has(&["; import one with `cashpool rates import`"]);
+    assert_eq!(
+        rejection["message"].as_str().map(|m| m.ends_with("import one with `cashpool rates import`")),
+        Some(true)
+    );
     assert_eq!(pool.snapshot(), before);
     // With the rates, the same file posts.
     pool.run(&["rates", "import", RATES, "--format", "json"]).expect(0);

@@ -445,6 +445,8 @@ fn a_second_line_refusal_refuses_the_whole_cycle_with_exit_2() {
     let before = pool.snapshot();
     let run = pool.net("second_line.csv", &["--mode", "direct"]).expect(2);
     run.stderr_has(&["second_line", "nothing was written"]);
+    // The refused settlement is named by its transaction id.
+    run.stderr_has(&["netting cycle", "settlement NET-", "was refused: second_line"]);
     assert_eq!(pool.snapshot(), before);
     // Through the centre (FTZ-FTE → SH-IMA first line, SH-IMA → SZ-OPS cross-border) it posts.
     let report = pool.net("second_line.csv", &[]).expect(0).json();

@@ -539,7 +539,7 @@ pub fn as_written(format: TransactionFormat, rejection: &Rejection) -> Rejection
     if format == TransactionFormat::Csv {
         match &mut rejection {
             Rejection::TooManyDecimals { field, amount, .. } if field == "postings[0].amount" => {
-                *amount = amount.trim_start_matches('-').to_string();
+                amount.set_sign_positive(true);
             }
             // `ACCOUNT -AMOUNT CCY` of the from leg: the row's amount and currency.
             Rejection::IdConflict { field, stored, given } if field == "postings[0].amount" => {
@@ -581,6 +581,10 @@ mod tests {
 
     const HEADER: &str = "id,value_date,from,to,currency,amount,purpose,reference,memo\n";
 
+    fn dec(text: &str) -> rust_decimal::Decimal {
+        text.parse().expect("a decimal")
+    }
+
     fn row(n: usize) -> String {
         format!("T-{n},2026-11-02,A,B,USD,1.00,current_account,,\n")
     }
@@ -615,20 +619,25 @@ mod tests {
             field: field.into(),
             account: "A".into(),
             currency: cashpool_ledger::money::Currency::from_code("USD").unwrap(),
-            balance: "0.00".into(),
-            change: "-1.00".into(),
-            overdraft: "0.00".into(),
+            balance: dec("0.00"),
+            change: dec("-1.00"),
+            overdraft: dec("0.00"),
         };
         assert_eq!(as_written(Csv, &overdraft("postings[0].amount")), overdraft("amount"));
         assert_eq!(as_written(Jsonl, &overdraft("postings[0].amount")), overdraft("postings[0].amount"));
         let decimals = |field: &str, amount: &str| Rejection::TooManyDecimals {
             field: field.into(),
-            amount: amount.into(),
+            amount: dec(amount),
             currency: cashpool_ledger::money::Currency::from_code("JPY").unwrap(),
             minor_units: 0,
         };
         assert_eq!(as_written(Csv, &decimals("postings[0].amount", "-1.5")), decimals("amount", "1.5"));
         assert_eq!(as_written(Csv, &decimals("postings[1].amount", "1.5")), decimals("amount", "1.5"));
+        // Equal decimals can differ in scale: the text shows the amount as written.
+        assert_eq!(
+            as_written(Csv, &decimals("postings[0].amount", "-1.50")).to_string(),
+            "too_many_decimals: field `amount`: 1.50 has more decimals than JPY allows (0)"
+        );
         let conflict = Rejection::IdConflict {
             field: "postings[0].amount".into(),
             stored: "A -1.00 USD".into(),

@@ -23,7 +23,7 @@ use crate::model::{AccountKind, Purpose, SYS_FX_POSITION, SYS_ROUNDING};
 use crate::money::{round_half_even, Currency};
 use crate::netting::{CycleResult, Invoice};
 use crate::rates::Market;
-use crate::state::State;
+use crate::state::{Rejection, State};
 use crate::tx::{PostingRequest, RateRequest, TransactionRequest};
 
 /// Decimal places of a frozen netting rate.
@@ -35,7 +35,7 @@ pub struct NettingRun {
     pub result: CycleResult,
     pub mode: crate::netting::Mode,
     /// The frozen rates: units of the netting currency per unit of each invoice currency.
-    pub rates: Vec<(Currency, String)>,
+    pub rates: Vec<(Currency, Decimal)>,
     /// The invoices it netted (they can never be netted again).
     pub invoices: Vec<String>,
 }
@@ -95,13 +95,15 @@ impl State {
             .and_then(|spec| spec.currencies.first().map(|ccy| (spec.id.clone(), *ccy)))
     }
 
-    /// The transactions that settle a cycle; `Err` names an entity with no account to settle through.
+    /// The transactions that settle a cycle; refused with every missing frozen
+    /// rate ([`Rejection::MissingRates`]), or naming an entity with no account
+    /// to settle through ([`Rejection::Invalid`], field `cycle`).
     pub(crate) fn cycle_requests(
         &self,
         result: &CycleResult,
         rates: &BTreeMap<Currency, Decimal>,
         centre: &str,
-    ) -> Result<Vec<TransactionRequest>, String> {
+    ) -> Result<Vec<TransactionRequest>, Rejection> {
         let netting = result.currency;
         let tag = {
             let digest: [u8; 32] = Sha256::digest(result.cycle.as_bytes()).into();
@@ -117,17 +119,18 @@ impl State {
                             missing.insert(own);
                         }
                         Some(_) => {}
-                        None => return Err(format!("{entity} has no account to settle through")),
+                        None => {
+                            return Err(Rejection::Invalid {
+                                field: "cycle".into(),
+                                message: format!("{entity} has no account to settle through"),
+                            })
+                        }
                     }
                 }
             }
         }
         if !missing.is_empty() {
-            let list: Vec<&str> = missing.iter().map(|ccy| ccy.code()).collect();
-            return Err(format!(
-                "missing rates for the cycle date: {}; import them with `cashpool rates import` and run the cycle again",
-                list.join(", ")
-            ));
+            return Err(Rejection::MissingRates { currencies: missing.into_iter().collect() });
         }
         let mut requests = Vec::new();
         let mut legs: Vec<(String, String, Decimal)> = Vec::new();
@@ -166,10 +169,12 @@ impl State {
                 (payer, payee) => {
                     // One side converts: its own currency at the frozen rate.
                     let (own_entity, paying) = if payer.is_none() { (from, true) } else { (to, false) };
-                    let (own_account, own) = self
-                        .own_account(own_entity)
-                        .ok_or_else(|| format!("{own_entity} has no account to settle through"))?;
-                    let r = *rates.get(&own).ok_or_else(|| format!("no frozen rate for {own}"))?;
+                    // Both checked above, for every settlement.
+                    let (own_account, own) = self.own_account(own_entity).ok_or_else(|| Rejection::Invalid {
+                        field: "cycle".into(),
+                        message: format!("{own_entity} has no account to settle through"),
+                    })?;
+                    let r = *rates.get(&own).ok_or_else(|| Rejection::MissingRates { currencies: vec![own] })?;
                     let own_amount = round_half_even(*amount / r, own).rounded;
                     let value = round_half_even(own_amount * r, netting).rounded;
                     let residue = *amount - value;

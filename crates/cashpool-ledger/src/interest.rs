@@ -291,7 +291,7 @@ pub struct InterestRun {
     pub to: NaiveDate,
     pub accruals: Vec<Accrual>,
     /// Whole minor units of accumulated residues booked to the rounding account, per currency.
-    pub rounding: Vec<(crate::money::Currency, String)>,
+    pub rounding: Vec<(crate::money::Currency, Decimal)>,
     /// The residue carried forward after this settlement, for each currency of
     /// the accruals (sorted); recorded in format 2, checked on replay.
     #[serde(skip)]

@@ -25,7 +25,7 @@ use crate::storage::{Checkpoint, Commit, Storage, StorageError, StoredBalance};
 use crate::sweep::SweepRun;
 use crate::tx::{TransactionRequest, ID_LEN_MAX, MEMO_LEN_MAX, POSTINGS_MAX, REFERENCE_LEN_MAX};
 
-pub use crate::state::Rejection;
+pub use crate::state::{FlowDirection, Rejection};
 
 /// What a caller learns when a transaction is posted (or was posted before).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -172,9 +172,10 @@ pub enum LedgerError {
     Integrity { seq: u64, reason: String },
     #[error("invalid group definition:\n{0}")]
     Config(#[from] ConfigErrors),
-    #[error("the store is empty: run `cashpool init --config FILE` first")]
+    /// The store holds no ledger yet: it was never given a group definition.
+    #[error("the store is empty")]
     NotInitialized,
-    #[error("the store already holds a ledger; choose an empty --data folder")]
+    #[error("the store already holds a ledger")]
     AlreadyInitialized,
     #[error("the store is open read-only: this command would write")]
     ReadOnly,
@@ -866,11 +867,9 @@ impl Ledger {
                 mode,
             };
             let result = net_cycle(&input, invoices).map_err(netting_refusal)?;
-            let requests = state
-                .cycle_requests(&result, &rates, &config.pool.host)
-                .map_err(|message| LedgerError::invalid("cycle", message))?;
+            let requests = state.cycle_requests(&result, &rates, &config.pool.host).map_err(LedgerError::Refused)?;
             let invoices = crate::cycle::netted_ids(invoices, &result);
-            let rates = rates.iter().map(|(ccy, rate)| (*ccy, rate.to_string())).collect();
+            let rates = rates.iter().map(|(ccy, rate)| (*ccy, *rate)).collect();
             (NettingRun { result, mode, rates, invoices }, requests)
         };
         if self.read_only {
@@ -880,7 +879,10 @@ impl Ledger {
         let outcome = self.post_batch_with(&requests, BatchMode::Atomic, "netting", at, Some(trailer), SYSTEM)?;
         if let Some(rejected) = outcome.rejected.into_iter().next() {
             // A settlement the planned cycle needs was refused: nothing of the cycle was written.
-            return Err(LedgerError::Refused(rejected.rejection));
+            return Err(LedgerError::Refused(Rejection::SettlementRefused {
+                transaction: rejected.id,
+                rejection: Box::new(rejected.rejection),
+            }));
         }
         Ok(NettingOutcome { run, already_run: false })
     }
@@ -1713,12 +1715,9 @@ pub(crate) fn normalize(request: &TransactionRequest, operator: &str) -> Result<
 
 fn scaled(amount: Decimal, currency: Currency, field: &str) -> Result<Decimal, Rejection> {
     to_currency_scale(amount, currency).map_err(|err| match err {
-        MoneyError::TooManyDecimals { .. } => Rejection::TooManyDecimals {
-            field: field.into(),
-            amount: amount.to_string(),
-            currency,
-            minor_units: currency.minor_units(),
-        },
+        MoneyError::TooManyDecimals { .. } => {
+            Rejection::TooManyDecimals { field: field.into(), amount, currency, minor_units: currency.minor_units() }
+        }
         other => Rejection::Invalid { field: field.into(), message: other.to_string() },
     })
 }

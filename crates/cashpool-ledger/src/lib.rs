@@ -40,7 +40,7 @@ pub mod totals;
 pub mod tx;
 
 pub use ledger::{
-    BalanceRow, BatchMode, BatchOutcome, InterestOutcome, Ledger, LedgerError, NettingOutcome, PositionRow,
-    RatesImport, Receipt, Rejected, Rejection, StatementLine, StatementView, SweepOutcome,
+    BalanceRow, BatchMode, BatchOutcome, FlowDirection, InterestOutcome, Ledger, LedgerError, NettingOutcome,
+    PositionRow, RatesImport, Receipt, Rejected, Rejection, StatementLine, StatementView, SweepOutcome,
 };
 pub use state::StateDigest;

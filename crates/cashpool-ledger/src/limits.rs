@@ -206,8 +206,8 @@ pub(crate) struct Effects {
 
 use crate::journal::PostedTransaction;
 use crate::model::{AccountKind, Classification, Purpose, Zone};
-use crate::money::format_amount;
-use crate::state::{Rejection, State};
+use crate::money::{at_scale, format_amount};
+use crate::state::{FlowDirection, Rejection, State};
 
 impl State {
     fn zone_of(&self, account: &str) -> Option<Zone> {
@@ -368,11 +368,11 @@ impl State {
     ) -> Result<(), Rejection> {
         let (inflow_cap, outflow_cap) = self.pool_caps(date);
         let after = position + flow;
-        let show = |amount: Decimal| format_amount(base_round(amount, base), base);
+        let show = |amount: Decimal| at_scale(base_round(amount, base), base);
         if flow > Decimal::ZERO && after > inflow_cap {
             let used = positive_part(position);
             return Err(Rejection::Limit {
-                direction: "inflow".into(),
+                direction: FlowDirection::Inflow,
                 cap: show(inflow_cap),
                 used: show(used),
                 requested: show(flow),
@@ -382,7 +382,7 @@ impl State {
         if flow < Decimal::ZERO && -after > outflow_cap {
             let used = positive_part(-position);
             return Err(Rejection::Limit {
-                direction: "outflow".into(),
+                direction: FlowDirection::Outflow,
                 cap: show(outflow_cap),
                 used: show(used),
                 requested: show(-flow),
@@ -482,7 +482,7 @@ impl State {
         if self.facilitation_quota(&loan.entity, Some(date)).is_some_and(|quota| after.usd_total <= quota) {
             return Ok(());
         }
-        let show = |amount: Decimal| format_amount(base_round(amount, base), base);
+        let show = |amount: Decimal| at_scale(base_round(amount, base), base);
         Err(Rejection::ForeignDebtLimit {
             entity: loan.entity.clone(),
             weighted: show(after.weighted),

@@ -171,9 +171,16 @@ pub fn parse_amount(text: &str, currency: Currency) -> Result<Decimal, MoneyErro
 
 /// Formats an amount with exactly the currency's minor units: `1000.00`, `500`.
 pub fn format_amount(amount: Decimal, currency: Currency) -> String {
+    at_scale(amount, currency).to_string()
+}
+
+/// `amount` at `currency`'s minor units (a value that displays as
+/// [`format_amount`] writes it). Callers pass amounts already at or below
+/// that scale; a longer one is rounded as [`Decimal::rescale`] rounds.
+pub fn at_scale(amount: Decimal, currency: Currency) -> Decimal {
     let mut shown = amount;
     shown.rescale(currency.minor_units());
-    shown.to_string()
+    shown
 }
 
 /// Formats an amount for a table: thousands separators, exact minor units.

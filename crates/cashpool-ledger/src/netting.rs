@@ -224,10 +224,7 @@ pub struct CycleResult {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NettingError {
     /// No rate for these invoice currencies (sorted by code); every one is listed.
-    #[error(
-        "missing rates for the cycle date: {}; import them with `cashpool rates import` and run the cycle again",
-        codes(.0)
-    )]
+    #[error("missing rates for the cycle date: {}", codes(.0))]
     MissingRates(Vec<Currency>),
     /// An amount, a rate or a sum cannot be held exactly.
     #[error(

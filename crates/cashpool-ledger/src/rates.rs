@@ -97,7 +97,7 @@ pub struct RateRow {
 
 /// No rate on or before the date asked for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
-#[error("no {market} rate for {currency} on or before {date}; import one with `cashpool rates import`")]
+#[error("no {market} rate for {currency} on or before {date}")]
 pub struct MissingRate {
     /// The currency to convert.
     pub currency: Currency,

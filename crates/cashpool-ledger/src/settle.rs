@@ -72,7 +72,7 @@ impl State {
                 + accruals.iter().filter(|a| a.currency == currency).map(|a| a.residue).sum::<Decimal>();
             let whole = round(carry, currency, RoundingMode::Down).rounded;
             if !whole.is_zero() {
-                rounding.push((currency, crate::money::format_amount(whole, currency)));
+                rounding.push((currency, crate::money::at_scale(whole, currency)));
             }
             carry_after.push((currency, carry - whole));
         }
@@ -111,7 +111,7 @@ impl State {
             });
         }
         for (currency, amount) in &run.rounding {
-            let amount = crate::money::parse_amount(amount, *currency).unwrap_or_default();
+            let amount = *amount;
             let code = currency.code().to_string();
             requests.push(TransactionRequest {
                 id: format!("INT-{period}-ROUNDING-{currency}"),

@@ -53,6 +53,69 @@ pub struct SweepLine {
     pub capped: bool,
 }
 
+/// Why a sweep the rules wanted did not happen.
+///
+/// Its serde form is its code as a string (`below_min_transfer`, …): format 1
+/// journaled the reason as text, and its stores still decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// Less than the rule's `min_transfer` (after rounding, or all the sender can give).
+    BelowMinTransfer,
+    /// Funding: the header cannot give it (partial not allowed, or nothing left).
+    HeaderShort,
+    /// The pool's cross-border caps leave no headroom for it.
+    Limit,
+    /// No rate to weigh it against the pool's caps.
+    MissingRate,
+}
+
+impl SkipReason {
+    /// Every reason, in the order of their codes' documentation.
+    pub const ALL: [SkipReason; 4] =
+        [SkipReason::BelowMinTransfer, SkipReason::HeaderShort, SkipReason::Limit, SkipReason::MissingRate];
+
+    /// The stable code: `below_min_transfer`, `header_short`, `limit`, `missing_rate`.
+    pub fn code(self) -> &'static str {
+        match self {
+            SkipReason::BelowMinTransfer => "below_min_transfer",
+            SkipReason::HeaderShort => "header_short",
+            SkipReason::Limit => "limit",
+            SkipReason::MissingRate => "missing_rate",
+        }
+    }
+
+    /// The reason with this code.
+    pub fn from_code(code: &str) -> Option<SkipReason> {
+        SkipReason::ALL.into_iter().find(|reason| reason.code() == code)
+    }
+
+    /// True when the pool's caps were the reason.
+    pub fn is_cap(self) -> bool {
+        matches!(self, SkipReason::Limit | SkipReason::MissingRate)
+    }
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl Serialize for SkipReason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for SkipReason {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(deserializer)?;
+        SkipReason::from_code(&code)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown sweep skip reason {code:?}")))
+    }
+}
+
 /// A sweep the rules wanted but that did not happen, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkippedSweep {
@@ -62,8 +125,7 @@ pub struct SkippedSweep {
     /// What the rule wanted to move.
     #[serde(with = "rust_decimal::serde::str")]
     pub wanted: Decimal,
-    /// `below_min_transfer`, `header_short` (funding, partial not allowed or nothing left), `limit`, `missing_rate`.
-    pub reason: String,
+    pub reason: SkipReason,
     /// True when the pool's caps were the reason.
     pub capped: bool,
 }
@@ -184,14 +246,14 @@ impl Planner<'_> {
         Some((self.balance(account, currency) + overdraft).max(Decimal::ZERO))
     }
 
-    fn skip(&mut self, rule: &SweepRule, direction: Flow, wanted: Decimal, reason: &str) {
+    fn skip(&mut self, rule: &SweepRule, direction: Flow, wanted: Decimal, reason: SkipReason) {
         self.run.skipped.push(SkippedSweep {
             account: rule.account.clone(),
             currency: rule.currency,
             direction,
             wanted,
-            reason: reason.to_string(),
-            capped: matches!(reason, "limit" | "missing_rate"),
+            reason,
+            capped: reason.is_cap(),
         });
     }
 
@@ -277,7 +339,7 @@ impl Planner<'_> {
             let request = self.transaction(rule, direction, amount, &reference);
             let flow = match self.flow_of(&request) {
                 Ok(flow) => flow,
-                Err(_) => return self.skip(rule, direction, amount, "missing_rate"),
+                Err(_) => return self.skip(rule, direction, amount, SkipReason::MissingRate),
             };
             let Some(flow) = flow else { return self.commit(rule, direction, amount, request, capped) };
             let position = self.state.limits().pool_position(None) + self.flow;
@@ -286,7 +348,7 @@ impl Planner<'_> {
                 return self.commit(rule, direction, amount, request, capped);
             }
             if !rule.partial_allowed {
-                return self.skip(rule, direction, wanted, "limit");
+                return self.skip(rule, direction, wanted, SkipReason::Limit);
             }
             // Cut to the headroom, at the rate this flow implies, and check again.
             let (inflow_cap, outflow_cap) = self.state.pool_caps(self.date);
@@ -298,10 +360,10 @@ impl Planner<'_> {
             amount = if capped { cut - minor } else { cut };
             capped = true;
             if amount <= Decimal::ZERO || rule.min_transfer.is_some_and(|min| amount < min) {
-                return self.skip(rule, direction, wanted, "limit");
+                return self.skip(rule, direction, wanted, SkipReason::Limit);
             }
         }
-        self.skip(rule, direction, wanted, "limit");
+        self.skip(rule, direction, wanted, SkipReason::Limit);
     }
 
     fn commit(
@@ -337,7 +399,7 @@ impl Planner<'_> {
             amount = amount.min(max);
         }
         if amount <= Decimal::ZERO || rule.min_transfer.is_some_and(|min| amount < min) {
-            self.skip(rule, direction, wanted, "below_min_transfer");
+            self.skip(rule, direction, wanted, SkipReason::BelowMinTransfer);
             return None;
         }
         Some(amount)
@@ -382,8 +444,11 @@ impl State {
                             if (partial || direction == Flow::Up) && enough {
                                 amount = floored;
                             } else {
-                                let reason =
-                                    if direction == Flow::Down { "header_short" } else { "below_min_transfer" };
+                                let reason = if direction == Flow::Down {
+                                    SkipReason::HeaderShort
+                                } else {
+                                    SkipReason::BelowMinTransfer
+                                };
                                 planner.skip(rule, direction, want, reason);
                                 continue;
                             }

@@ -33,6 +33,7 @@ use crate::model::{AccountKind, AccountSpec, Classification, Purpose, Zone};
 use crate::money::Currency;
 use crate::netting::{CycleResult, Excluded, Exclusion, Mode, NetPosition, Settlement};
 use crate::rates::{Market, RateRow};
+use crate::sweep::SkipReason;
 use crate::sweep::{Flow, SkippedSweep, SweepLine, SweepRun};
 
 /// The length of the header before the body.
@@ -1156,7 +1157,7 @@ fn sweep_rec(run: &SweepRun) -> SweepRec {
                 capped: skip.capped,
                 currency: skip.currency.code().into(),
                 direction: flow_name(skip.direction),
-                reason: skip.reason.clone(),
+                reason: skip.reason.code().into(),
                 wanted: Minor::of(skip.wanted, skip.currency),
             })
             .collect(),
@@ -1200,11 +1201,7 @@ fn interest_rec(run: &InterestRun) -> InterestRec {
             .rounding
             .iter()
             .map(|(currency, amount)| RoundingRec {
-                amount: Minor::of(
-                    crate::money::parse_amount(amount, *currency)
-                        .expect("a settlement's rounding is at its minor units"),
-                    *currency,
-                ),
+                amount: Minor::of(*amount, *currency),
                 currency: currency.code().into(),
             })
             .collect(),
@@ -1236,10 +1233,7 @@ fn netting_rec(run: &NettingRun) -> NettingRec {
         rates: run
             .rates
             .iter()
-            .map(|(currency, rate)| FrozenRateRec {
-                currency: currency.code().into(),
-                rate: Dec(rate.parse().expect("a frozen rate is a decimal")),
-            })
+            .map(|(currency, rate)| FrozenRateRec { currency: currency.code().into(), rate: Dec(*rate) })
             .collect(),
         settlements: result
             .settlements
@@ -1514,7 +1508,8 @@ fn sweep_of(rec: SweepRec) -> Result<SweepRun, String> {
                     currency,
                     direction: parse_flow(&skip.direction)?,
                     wanted: skip.wanted.to_amount(currency)?,
-                    reason: skip.reason,
+                    reason: SkipReason::from_code(&skip.reason)
+                        .ok_or_else(|| format!("unknown sweep skip reason {:?}", skip.reason))?,
                     capped: skip.capped,
                 })
             })
@@ -1546,7 +1541,7 @@ fn interest_of(rec: InterestRec) -> Result<InterestRun, String> {
             .into_iter()
             .map(|r| {
                 let currency = ccy(&r.currency)?;
-                Ok((currency, crate::money::format_amount(r.amount.to_amount(currency)?, currency)))
+                Ok((currency, r.amount.to_amount(currency)?))
             })
             .collect::<Result<_, String>>()?,
         carry: rec.carry.into_iter().map(|c| Ok((ccy(&c.currency)?, c.carry.0))).collect::<Result<_, String>>()?,
@@ -1579,11 +1574,7 @@ fn netting_of(rec: NettingRec) -> Result<NettingRun, String> {
             invoices_netted: usize::try_from(rec.invoices_netted).map_err(|_| "invoices_netted out of range")?,
         },
         mode: parse_mode(&rec.mode)?,
-        rates: rec
-            .rates
-            .into_iter()
-            .map(|r| Ok((ccy(&r.currency)?, r.rate.0.to_string())))
-            .collect::<Result<_, String>>()?,
+        rates: rec.rates.into_iter().map(|r| Ok((ccy(&r.currency)?, r.rate.0))).collect::<Result<_, String>>()?,
         invoices: rec.invoices,
     })
 }

@@ -59,7 +59,7 @@ impl Interest {
             changes.push((carry_of(accrual.currency), accrual.residue, false));
         }
         for (currency, amount) in &run.rounding {
-            let amount = crate::money::parse_amount(amount, *currency).map_err(|err| err.to_string())?;
+            let amount = crate::money::to_currency_scale(*amount, *currency).map_err(|err| err.to_string())?;
             changes.push((carry_of(*currency), amount, true));
         }
         for (idx, amount, booked) in changes {

@@ -35,7 +35,7 @@ use crate::config::GroupConfig;
 use crate::journal::{Entry, EntryBody, EntryHash, PostedTransaction};
 use crate::limits::Effects;
 use crate::model::{AccountSpec, SYS_FX_POSITION};
-use crate::money::{format_amount, Currency};
+use crate::money::{at_scale, Currency};
 
 pub(crate) use balances::Balances;
 pub(crate) use definition::Definition;
@@ -43,7 +43,7 @@ pub(crate) use interest::Interest;
 pub(crate) use limits::{LimitState, Limits};
 pub(crate) use netting::Netting;
 pub(crate) use rates::Rates;
-pub use rejection::Rejection;
+pub use rejection::{FlowDirection, Rejection};
 pub(crate) use statements::Statements;
 pub(crate) use sweeps::Sweeps;
 pub(crate) use transactions::{fingerprint, Transactions};
@@ -332,7 +332,7 @@ impl State {
             if posting.amount.scale() != posting.currency.minor_units() {
                 return Err(Rejection::TooManyDecimals {
                     field: format!("{}.amount", field()),
-                    amount: posting.amount.to_string(),
+                    amount: posting.amount,
                     currency: posting.currency,
                     minor_units: posting.currency.minor_units(),
                 });
@@ -351,7 +351,7 @@ impl State {
             }
         }
         if let Some((currency, sum)) = sums.iter().find(|(_, sum)| !sum.is_zero()) {
-            return Err(Rejection::Unbalanced { currency: *currency, sum: format_amount(*sum, *currency) });
+            return Err(Rejection::Unbalanced { currency: *currency, sum: at_scale(*sum, *currency) });
         }
         if let Some(rate) = &tx.rate {
             self.check_fx(tx, rate)?;
@@ -373,9 +373,9 @@ impl State {
                         field: format!("postings[{leg}].amount"),
                         account: spec.id.clone(),
                         currency,
-                        balance: format_amount(balance, currency),
-                        change: format_amount(net, currency),
-                        overdraft: format_amount(overdraft, currency),
+                        balance: at_scale(balance, currency),
+                        change: at_scale(net, currency),
+                        overdraft: at_scale(overdraft, currency),
                     });
                 }
             }
@@ -409,9 +409,9 @@ impl State {
             field,
             base: rate.base,
             quote: rate.quote,
-            rate: rate.rate.to_string(),
-            expected_quote: expected.map_or("overflow".into(), |e| (-e).round_dp(rate.quote.minor_units()).to_string()),
-            found_quote: format_amount(-fx_quote, rate.quote),
+            rate: rate.rate,
+            expected_quote: expected.map(|e| at_scale((-e).round_dp(rate.quote.minor_units()), rate.quote)),
+            found_quote: at_scale(-fx_quote, rate.quote),
         })
     }
 

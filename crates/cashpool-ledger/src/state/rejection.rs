@@ -3,11 +3,17 @@
 use std::fmt;
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::money::Currency;
 
-/// Why the ledger refused a transaction. Nothing of a refused transaction is written.
+/// Why the ledger refused a request. Nothing of a refused request is written.
+///
+/// Amounts are [`Decimal`]s at their currency's minor units (the limits' in
+/// the pool's base currency), so that `Display` and the JSON (`serde`, amounts
+/// as strings) show them as the currency writes them. Only `id_conflict` holds
+/// text: the two values of the field that differs, which can be of any type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -25,17 +31,32 @@ pub enum Rejection {
     /// The account does not hold the currency.
     CurrencyNotHeld { field: String, account: String, currency: Currency },
     /// An amount has more decimals than its currency's minor units.
-    TooManyDecimals { field: String, amount: String, currency: Currency, minor_units: u32 },
+    TooManyDecimals { field: String, amount: Decimal, currency: Currency, minor_units: u32 },
     /// A posting of zero.
     ZeroAmount { field: String },
     /// The postings of a currency do not sum to zero.
-    Unbalanced { currency: Currency, sum: String },
+    Unbalanced { currency: Currency, sum: Decimal },
     /// The quote amount is not the base amount times the rate (within half a
     /// minor unit). `field`: the first quote-currency leg as given (`postings[1].amount`).
-    FxRate { field: String, base: Currency, quote: Currency, rate: String, expected_quote: String, found_quote: String },
+    /// `expected_quote` is absent when base amount times rate overflows.
+    FxRate {
+        field: String,
+        base: Currency,
+        quote: Currency,
+        rate: Decimal,
+        expected_quote: Option<Decimal>,
+        found_quote: Decimal,
+    },
     /// The transaction would take an account below minus its overdraft.
     /// `field`: its first debit leg on that account in that currency (`postings[0].amount`).
-    Overdraft { field: String, account: String, currency: Currency, balance: String, change: String, overdraft: String },
+    Overdraft {
+        field: String,
+        account: String,
+        currency: Currency,
+        balance: Decimal,
+        change: Decimal,
+        overdraft: Decimal,
+    },
     /// The id was posted before with different content.
     IdConflict { field: String, stored: String, given: String },
     /// A balance would leave the representable range.
@@ -50,13 +71,35 @@ pub enum Rejection {
         date: NaiveDate,
     },
     /// The movement would take the pool past its net inflow or outflow cap (base currency).
-    Limit { direction: String, cap: String, used: String, requested: String, headroom: String },
+    Limit { direction: FlowDirection, cap: Decimal, used: Decimal, requested: Decimal, headroom: Decimal },
     /// The drawdown would take the entity past its foreign-debt cap (base currency).
-    ForeignDebtLimit { entity: String, weighted: String, cap: String, requested: String, headroom: String },
+    ForeignDebtLimit { entity: String, weighted: Decimal, cap: Decimal, requested: Decimal, headroom: Decimal },
     /// A rates import would change a rate already imported; nothing of the import is written.
     RateConflict(crate::rates::RateConflict),
     /// A netting cycle has no rate for these currencies on its date (sorted by code; every one is listed).
     MissingRates { currencies: Vec<Currency> },
+    /// A transaction the ledger planned (a netting settlement) was refused;
+    /// nothing of the operation was written.
+    SettlementRefused { transaction: String, rejection: Box<Rejection> },
+}
+
+/// Which of the pool's net caps a movement would pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowDirection {
+    /// Money coming into the pool from abroad.
+    Inflow,
+    /// Money leaving the pool for abroad.
+    Outflow,
+}
+
+impl fmt::Display for FlowDirection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FlowDirection::Inflow => "inflow",
+            FlowDirection::Outflow => "outflow",
+        })
+    }
 }
 
 impl Rejection {
@@ -82,6 +125,7 @@ impl Rejection {
             Rejection::ForeignDebtLimit { .. } => "foreign_debt_limit",
             Rejection::RateConflict(_) => "rate_conflict",
             Rejection::MissingRates { .. } => "missing_rates",
+            Rejection::SettlementRefused { .. } => "settlement_refused",
         }
     }
 }
@@ -111,12 +155,15 @@ impl fmt::Display for Rejection {
             Rejection::Unbalanced { currency, sum } => {
                 write!(f, "unbalanced: the {currency} postings sum to {sum}, not zero")
             }
-            Rejection::FxRate { field, base, quote, rate, expected_quote, found_quote } => write!(
-                f,
-                "fx_rate: field `{field}`: at {rate} {quote} per {base} the {quote} leg should be {expected_quote} (within half a minor unit), found {found_quote}"
-            ),
+            Rejection::FxRate { field, base, quote, rate, expected_quote, found_quote } => {
+                let expected = expected_quote.map_or("overflow".to_string(), |amount| amount.to_string());
+                write!(
+                    f,
+                    "fx_rate: field `{field}`: at {rate} {quote} per {base} the {quote} leg should be {expected} (within half a minor unit), found {found_quote}"
+                )
+            }
             Rejection::Overdraft { field, account, currency, balance, change, overdraft } => {
-                let limit = if overdraft.trim_start_matches(['0', '.']).is_empty() {
+                let limit = if overdraft.is_zero() {
                     "zero (it has no overdraft)".to_string()
                 } else {
                     format!("its overdraft limit of -{overdraft}")
@@ -131,7 +178,7 @@ impl fmt::Display for Rejection {
             Rejection::SecondLine { rule, message } => write!(f, "second_line ({rule}): {message}"),
             Rejection::MissingRate { currency, market, date } => write!(
                 f,
-                "missing_rate: no {} rate for {currency} on or before {date}; import one with `cashpool rates import`",
+                "missing_rate: no {} rate for {currency} on or before {date}",
                 market.as_str()
             ),
             Rejection::Limit { direction, cap, used, requested, headroom } => write!(
@@ -148,6 +195,9 @@ impl fmt::Display for Rejection {
                 "missing_rates: {}",
                 crate::netting::NettingError::MissingRates(currencies.clone())
             ),
+            Rejection::SettlementRefused { transaction, rejection } => {
+                write!(f, "settlement_refused: settlement {transaction} was refused: {rejection}")
+            }
         }
     }
 }

@@ -98,7 +98,7 @@ pub trait Storage: Send + Sync {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StorageError {
-    #[error("the store at {path} is held by another process (its lock file is taken); close that process, choose another --data folder, or read it with --read-only")]
+    #[error("the store at {path} is held by another process (its lock file is taken)")]
     Locked { path: String },
     #[error("{op} {path}: {source}")]
     Io {
