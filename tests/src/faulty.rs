@@ -49,7 +49,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use cashpool_ledger::storage::{
-    BlockIter, Checkpoint, Commit, MemoryStorage, SledStorage, Storage, StorageError, StoredBlock,
+    BlockIter, Checkpoint, Commit, IndexFill, MemoryStorage, SledStorage, Storage, StorageError, StoredBlock,
 };
 
 /// The trait method a call went to.
@@ -63,6 +63,14 @@ pub enum Method {
     Checkpoint,
     WriteCheckpoint,
     IsEmpty,
+    /// Writing an index file (a run or the manifest of the id index).
+    IndexWrite,
+    /// Reading part of an index file.
+    IndexReadAt,
+    /// Reading a whole index file.
+    IndexRead,
+    IndexRemove,
+    IndexNames,
 }
 
 impl Method {
@@ -75,6 +83,11 @@ impl Method {
             Method::Checkpoint => "reading the balance checkpoint",
             Method::WriteCheckpoint => "writing the balance checkpoint",
             Method::IsEmpty => "inspecting the journal",
+            Method::IndexWrite => "writing an index file",
+            Method::IndexReadAt => "reading an index file",
+            Method::IndexRead => "reading an index file whole",
+            Method::IndexRemove => "removing an index file",
+            Method::IndexNames => "listing the index files",
         }
     }
 }
@@ -360,6 +373,41 @@ impl<S: TornWrite> Storage for FaultyStorage<S> {
         match self.faults.tick(Method::IsEmpty) {
             (_, None) => self.inner.is_empty(),
             (call, Some(fault)) => Err(self.io_error(call, Method::IsEmpty, fault, None)),
+        }
+    }
+
+    fn index_write(&self, name: &str, fill: &mut IndexFill<'_>) -> Result<(), StorageError> {
+        match self.faults.tick(Method::IndexWrite) {
+            (_, None) => self.inner.index_write(name, fill),
+            (call, Some(fault)) => Err(self.io_error(call, Method::IndexWrite, fault, None)),
+        }
+    }
+
+    fn index_read_at(&self, name: &str, offset: u64, buf: &mut [u8]) -> Result<(), StorageError> {
+        match self.faults.tick(Method::IndexReadAt) {
+            (_, None) => self.inner.index_read_at(name, offset, buf),
+            (call, Some(fault)) => Err(self.io_error(call, Method::IndexReadAt, fault, None)),
+        }
+    }
+
+    fn index_read(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        match self.faults.tick(Method::IndexRead) {
+            (_, None) => self.inner.index_read(name),
+            (call, Some(fault)) => Err(self.io_error(call, Method::IndexRead, fault, None)),
+        }
+    }
+
+    fn index_remove(&self, name: &str) -> Result<(), StorageError> {
+        match self.faults.tick(Method::IndexRemove) {
+            (_, None) => self.inner.index_remove(name),
+            (call, Some(fault)) => Err(self.io_error(call, Method::IndexRemove, fault, None)),
+        }
+    }
+
+    fn index_names(&self) -> Result<Vec<String>, StorageError> {
+        match self.faults.tick(Method::IndexNames) {
+            (_, None) => self.inner.index_names(),
+            (call, Some(fault)) => Err(self.io_error(call, Method::IndexNames, fault, None)),
         }
     }
 }

@@ -395,6 +395,34 @@ impl cashpool_ledger::storage::Storage for PanicsAtCommit {
     fn is_empty(&self) -> Result<bool, cashpool_ledger::storage::StorageError> {
         self.inner.is_empty()
     }
+    fn index_write(
+        &self,
+        name: &str,
+        fill: &mut cashpool_ledger::storage::IndexFill<'_>,
+    ) -> Result<(), cashpool_ledger::storage::StorageError> {
+        self.inner.index_write(name, fill)
+    }
+
+    fn index_read_at(
+        &self,
+        name: &str,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<(), cashpool_ledger::storage::StorageError> {
+        self.inner.index_read_at(name, offset, buf)
+    }
+
+    fn index_read(&self, name: &str) -> Result<Option<Vec<u8>>, cashpool_ledger::storage::StorageError> {
+        self.inner.index_read(name)
+    }
+
+    fn index_remove(&self, name: &str) -> Result<(), cashpool_ledger::storage::StorageError> {
+        self.inner.index_remove(name)
+    }
+
+    fn index_names(&self) -> Result<Vec<String>, cashpool_ledger::storage::StorageError> {
+        self.inner.index_names()
+    }
 }
 
 /// A write that panics poisons the ledger and wakes the waiting posters:

@@ -229,6 +229,7 @@ fn long_workload(days: u32) -> Vec<Step> {
 fn step_create(s: &mut Session) -> Result<(), LedgerError> {
     s.ledger = None;
     s.ledger = Some(Ledger::create(s.store.faulty(&s.faults), EXAMPLE_GROUP, at())?);
+    s.ledger().set_id_index_flush(ID_FLUSH);
     Ok(())
 }
 
@@ -370,6 +371,7 @@ fn step_statement(s: &mut Session) -> Result<(), LedgerError> {
 fn step_reopen(s: &mut Session) -> Result<(), LedgerError> {
     s.ledger = None;
     s.ledger = Some(Ledger::open(s.store.faulty(&s.faults))?);
+    s.ledger().set_id_index_flush(ID_FLUSH);
     Ok(())
 }
 
@@ -605,6 +607,18 @@ fn error_kind(err: &LedgerError) -> String {
     }
 }
 
+/// Ids in memory that make a run of the on-disk id index: small, so that the
+/// workload writes runs and manifests (and merges them), and faults hit them.
+const ID_FLUSH: usize = 5;
+
+/// A call on the id index's files.
+fn is_index_call(method: Method) -> bool {
+    matches!(
+        method,
+        Method::IndexWrite | Method::IndexReadAt | Method::IndexRead | Method::IndexRemove | Method::IndexNames
+    )
+}
+
 /// Where a failed commit must leave the store, once reopened.
 fn expected_landing(fault: Fault) -> Landed {
     match fault {
@@ -677,7 +691,19 @@ fn run_with_fault(backend: Backend, reference: &Reference, k: u64, fault: Fault,
         let injection = faults.injection();
         let fired_now = hit.is_none() && injection.is_some();
         let Err(err) = result else {
-            assert!(!fired_now, "step {step} ({}) succeeded through the fault {injection:?}", reference.name(step));
+            if fired_now {
+                // Only a write of the id index (derived data, after the commit was durable) is
+                // absorbed: its ids stay in memory for the next flush, and the step succeeds.
+                let injection = injection.clone().expect("fired");
+                assert!(
+                    is_index_call(injection.method),
+                    "step {step} ({}) succeeded through the fault {injection:?}",
+                    reference.name(step)
+                );
+                Tally::add(&mut tally.injected, format!("{:?} {:?}", injection.method, injection.fault));
+                Tally::add(&mut tally.landed, "After (id index write absorbed, ids kept in memory)".into());
+                hit = Some(injection);
+            }
             assert_eq!(
                 Some(digest(session.ledger())),
                 reference.states[step + 1],

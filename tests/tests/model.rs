@@ -177,9 +177,14 @@ fn check_agreement(ledger: &Ledger, model: &Model, storage: &MemoryStorage) {
     assert!(audit::verify_storage(storage).unwrap().ok);
 }
 
+/// Ids in memory that make a run of the on-disk id index (the default is 131,072).
+const ID_FLUSH: usize = 3;
+
 fn run_ops(ops: &[Op]) {
     let storage = MemoryStorage::new();
     let mut ledger = Ledger::create(Box::new(storage.clone()), SMALL_GROUP, at()).unwrap();
+    // A run of the on-disk id index every few ids: duplicates are found on disk and in memory.
+    ledger.set_id_index_flush(ID_FLUSH);
     let mut model = Model::default();
     for op in ops {
         match op {
@@ -187,6 +192,7 @@ fn run_ops(ops: &[Op]) {
                 let digest = ledger.state_digest();
                 drop(ledger);
                 ledger = Ledger::open(Box::new(storage.clone())).unwrap();
+                ledger.set_id_index_flush(ID_FLUSH);
                 assert_eq!(ledger.state_digest(), digest, "a restart changes nothing");
             }
             Op::Batch { moves, atomic } => {

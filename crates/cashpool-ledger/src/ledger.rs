@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::config::{parse_group_config, ConfigErrors, GroupConfig};
 use crate::cycle::NettingRun;
+use crate::index::{IdIndex, FLUSH_IDS};
 use crate::journal::{
     block_entries, hash_bytes, ChainCursor, Entry, EntryBody, EntryHash, FormatVersion, FxRate, PostedTransaction,
     Posting, Timestamp,
@@ -20,7 +21,7 @@ use crate::model::{
 use crate::money::{to_currency_scale, Currency, MoneyError};
 use crate::netting::{net_cycle, CycleInput, Invoice, Mode as NettingMode};
 use crate::rates::{Market, RateConflict, RateRow};
-use crate::state::{assert_balanced, fingerprint, Applied, State};
+use crate::state::{assert_balanced, fingerprint, Applied, IdRecord, State};
 use crate::storage::{Checkpoint, Commit, Storage, StorageError, StoredBalance};
 use crate::sweep::SweepRun;
 use crate::tx::{TransactionRequest, ID_LEN_MAX, MEMO_LEN_MAX, POSTINGS_MAX, REFERENCE_LEN_MAX};
@@ -221,6 +222,10 @@ struct Inner {
     undo: Vec<Applied>,
     /// Transaction ids indexed since the oldest open savepoint.
     ids_added: Vec<Box<str>>,
+    /// The ids of older entries, on disk (`crate::index`).
+    id_index: IdIndex,
+    /// How many ids in memory make a run of the on-disk index.
+    id_flush: usize,
     poisoned: bool,
 }
 
@@ -273,7 +278,9 @@ impl Ledger {
         let mut bodies = vec![EntryBody::GroupRecord(Arc::new(config.clone()))];
         bodies.extend(config.accounts.iter().cloned().map(EntryBody::AccountOpened));
         bodies.extend(system_accounts(&config).into_iter().map(EntryBody::AccountOpened));
-        let ledger = Ledger::from_state(storage, State::new(true), false);
+        // Index files left by an earlier store in this folder describe nothing here.
+        remove_index_files(storage.as_ref())?;
+        let ledger = Ledger::from_state(storage, State::new(true), IdIndex::default(), false);
         let head_seq = {
             let mut inner = lock(&ledger.inner);
             for body in bodies {
@@ -297,10 +304,30 @@ impl Ledger {
     }
 
     fn open_with(storage: Box<dyn Storage>, read_only: bool) -> Result<Ledger, LedgerError> {
-        let state = fold_storage(storage.as_ref(), true, None)?;
+        let mut id_index = open_id_index(storage.as_ref(), read_only)?;
+        let state = loop {
+            let mut state = State::new(true);
+            state.index_ids_through(id_index.through(), id_index.len());
+            let state = match fold_into(state, storage.as_ref(), None)? {
+                (state, None) => state,
+                (_, Some((seq, reason))) => return Err(LedgerError::Integrity { seq, reason }),
+            };
+            if id_index.through() <= state.head_seq() && state.transactions().index_complete() {
+                break state;
+            }
+            // The index does not agree with the journal: it is derived data,
+            // so fold again keeping every id in memory (a writer also removes
+            // the index; its next flush writes every id again).
+            if !read_only {
+                remove_index_files(storage.as_ref())?;
+            }
+            id_index = IdIndex::default();
+        };
         if state.head_seq() == 0 {
             return Err(LedgerError::NotInitialized);
         }
+        // Every part's invariants (the ids in memory and on disk account for every transaction).
+        state.check_invariants().map_err(|reason| LedgerError::Integrity { seq: state.head_seq(), reason })?;
         if !storage.keeps_checkpoint() {
             // A view of the journal alone: nothing to check the balances
             // against, and nothing can be written through it.
@@ -312,10 +339,62 @@ impl Ledger {
             // right at their own entry, so bring them up to date.
             storage.write_checkpoint(&checkpoint_of(&state))?;
         }
-        Ok(Ledger::from_state(storage, state, read_only))
+        let ledger = Ledger::from_state(storage, state, id_index, read_only);
+        if !read_only {
+            // Ids left in memory by a crash or a rebuilt index go to disk now.
+            let mut inner = lock(&ledger.inner);
+            let head = inner.state.head_seq();
+            ledger.flush_ids_if_due(&mut inner, head);
+        }
+        Ok(ledger)
     }
 
-    fn from_state(storage: Box<dyn Storage>, state: State, read_only: bool) -> Ledger {
+    /// The entry that posted `id`, if the on-disk id index has it: each
+    /// candidate the index names is read and its id compared.
+    fn indexed_id(&self, inner: &Inner, id: &str) -> Result<Option<IdRecord>, LedgerError> {
+        for seq in inner.id_index.candidates(self.storage.as_ref(), id)? {
+            let (entry, hash) = journal_entries(self.storage.as_ref(), seq).next().ok_or_else(|| {
+                LedgerError::Integrity { seq, reason: "the id index names an entry the journal does not hold".into() }
+            })??;
+            match entry.body {
+                EntryBody::Transaction(tx) if entry.seq == seq => {
+                    if tx.id == id {
+                        return Ok(Some(IdRecord { seq, hash, fingerprint: fingerprint(&tx) }));
+                    }
+                }
+                _ => {
+                    return Err(LedgerError::Integrity {
+                        seq,
+                        reason: "the id index names an entry that is not a transaction".into(),
+                    })
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Once [`FLUSH_IDS`] ids are in memory, writes those of durable entries
+    /// (up to `durable`) to the on-disk index. A failure leaves them in
+    /// memory, to be written with the next ones: the commit they belong to is
+    /// durable and stays acknowledged.
+    fn flush_ids_if_due(&self, inner: &mut Inner, durable: u64) {
+        if self.read_only || inner.poisoned || inner.state.transactions().recent_ids() < inner.id_flush {
+            return;
+        }
+        let through = durable.min(inner.state.head_seq());
+        if through <= inner.id_index.through() {
+            return;
+        }
+        let records = inner.state.transactions().ids_through(through);
+        let first_seq = inner.id_index.through() + 1;
+        let mut next = inner.id_index.clone();
+        if next.flush(self.storage.as_ref(), records, first_seq, through).is_ok() {
+            inner.state.ids_indexed(next.through(), next.len());
+            inner.id_index = next;
+        }
+    }
+
+    fn from_state(storage: Box<dyn Storage>, state: State, id_index: IdIndex, read_only: bool) -> Ledger {
         let durable_seq = state.head_seq();
         Ledger {
             inner: Mutex::new(Inner {
@@ -326,6 +405,8 @@ impl Ledger {
                 dirty: HashSet::new(),
                 undo: Vec::new(),
                 ids_added: Vec::new(),
+                id_index,
+                id_flush: FLUSH_IDS,
                 poisoned: false,
             }),
             commit: Mutex::new(CommitState { durable_seq, failed: false, writing: false }),
@@ -343,6 +424,20 @@ impl Ledger {
     /// Whether writes are refused.
     pub fn is_read_only(&self) -> bool {
         self.read_only
+    }
+
+    /// How many transaction ids the ledger keeps in memory before it writes
+    /// them to the on-disk id index as one run (default 131,072: about 20 MB
+    /// of memory, one run file a flush). Lower bounds memory further and
+    /// writes more, smaller runs (merged as they accumulate); at least 1.
+    pub fn set_id_index_flush(&self, ids: usize) {
+        lock(&self.inner).id_flush = ids.max(1);
+    }
+
+    /// The on-disk id index: how many ids it holds and the last entry it covers.
+    pub fn id_index_extent(&self) -> (u64, u64) {
+        let inner = lock(&self.inner);
+        (inner.id_index.len(), inner.id_index.through())
     }
 
     /// Posts a batch. In [`BatchMode::Atomic`] one rejected transaction
@@ -449,7 +544,11 @@ impl Ledger {
             } else {
                 // A request whose id an earlier request of this batch took is found in the
                 // id index too: every staged transaction is indexed by `Inner::append`.
-                inner.state.validate(request, operator)
+                let earlier = match inner.state.transactions().get(&request.id) {
+                    Some(record) => Some(*record),
+                    None => self.indexed_id(inner, &request.id)?,
+                };
+                inner.state.validate(request, operator, earlier)
             };
             let verdict = match verdict {
                 Verdict::Conflict(seq) => {
@@ -976,6 +1075,10 @@ impl Ledger {
         };
         drop(commit);
         self.written.notify_all();
+        if outcome.is_ok() {
+            let mut inner = lock(&self.inner);
+            self.flush_ids_if_due(&mut inner, batch.last_seq);
+        }
         outcome
     }
 
@@ -1185,6 +1288,28 @@ impl Iterator for BlockEntries {
     }
 }
 
+/// The on-disk id index of `storage`. A damaged one is derived data: a
+/// writer removes it (the fold then keeps every id in memory, and the next
+/// flush writes them again); a reader ignores it.
+fn open_id_index(storage: &dyn Storage, read_only: bool) -> Result<IdIndex, LedgerError> {
+    match IdIndex::open(storage) {
+        Ok(index) => Ok(index),
+        Err(StorageError::Corrupt(_)) if !read_only => {
+            remove_index_files(storage)?;
+            Ok(IdIndex::default())
+        }
+        Err(StorageError::Corrupt(_)) => Ok(IdIndex::default()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+fn remove_index_files(storage: &dyn Storage) -> Result<(), StorageError> {
+    for name in storage.index_names()? {
+        storage.index_remove(&name)?;
+    }
+    Ok(())
+}
+
 /// Folds the stored journal into a state, checking the chain and every rule.
 pub(crate) fn fold_storage(
     storage: &dyn Storage,
@@ -1204,7 +1329,16 @@ pub(crate) fn fold_storage_partial(
     with_id_index: bool,
     to_seq: Option<u64>,
 ) -> Result<(State, Option<(u64, String)>), StorageError> {
-    let mut state = State::new(with_id_index);
+    fold_into(State::new(with_id_index), storage, to_seq)
+}
+
+/// Folds the stored journal into `state` (empty, perhaps told where the
+/// on-disk id index ends), as [`fold_storage_partial`] does.
+fn fold_into(
+    mut state: State,
+    storage: &dyn Storage,
+    to_seq: Option<u64>,
+) -> Result<(State, Option<(u64, String)>), StorageError> {
     let mut cursor = ChainCursor::new();
     for block in storage.blocks(1) {
         let (first_seq, bytes) = block?;
@@ -1385,7 +1519,7 @@ struct Savepoint {
     pending_first_seq: u64,
     n_transactions: u64,
     limits: LimitState,
-    transactions_part: sha2::Sha256,
+    transactions_part: crate::state::RunningSha256,
     /// Where this savepoint's postings start in the undo log.
     undo_from: usize,
     ids_from: usize,
@@ -1527,10 +1661,11 @@ enum Verdict {
 }
 
 impl State {
-    /// Turns a request into a transaction to post, or decides it is a duplicate or rejected.
-    fn validate(&self, request: &TransactionRequest, operator: &str) -> Verdict {
+    /// Turns a request into a transaction to post, or decides it is a
+    /// duplicate or rejected; `earlier`: the entry that posted its id before, if any.
+    fn validate(&self, request: &TransactionRequest, operator: &str, earlier: Option<IdRecord>) -> Verdict {
         let normalized = normalize(request, operator);
-        if let Some(record) = self.transactions().get(request.id.as_str()) {
+        if let Some(record) = earlier {
             if let Ok(tx) = &normalized {
                 if fingerprint(tx) == record.fingerprint {
                     return Verdict::Duplicate(Receipt {

@@ -24,6 +24,7 @@ mod currency_table;
 pub mod cycle;
 mod digest;
 pub mod eligibility;
+mod index;
 pub mod interest;
 pub mod journal;
 mod ledger;

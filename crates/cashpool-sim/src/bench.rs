@@ -12,7 +12,9 @@ use cashpool_files::rates::parse_rates_csv;
 use cashpool_ledger::audit;
 use cashpool_ledger::journal::Timestamp;
 use cashpool_ledger::model::Purpose;
-use cashpool_ledger::storage::{BlockIter, Checkpoint, Commit, MemoryStorage, SledStorage, Storage, StorageError};
+use cashpool_ledger::storage::{
+    BlockIter, Checkpoint, Commit, IndexFill, MemoryStorage, SledStorage, Storage, StorageError,
+};
 use cashpool_ledger::tx::TransactionRequest;
 use cashpool_ledger::{BatchMode, Ledger};
 use chrono::NaiveDate;
@@ -769,6 +771,25 @@ impl Storage for CountingStorage {
 
     fn is_empty(&self) -> Result<bool, StorageError> {
         self.inner.is_empty()
+    }
+    fn index_write(&self, name: &str, fill: &mut IndexFill<'_>) -> Result<(), StorageError> {
+        self.inner.index_write(name, fill)
+    }
+
+    fn index_read_at(&self, name: &str, offset: u64, buf: &mut [u8]) -> Result<(), StorageError> {
+        self.inner.index_read_at(name, offset, buf)
+    }
+
+    fn index_read(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        self.inner.index_read(name)
+    }
+
+    fn index_remove(&self, name: &str) -> Result<(), StorageError> {
+        self.inner.index_remove(name)
+    }
+
+    fn index_names(&self) -> Result<Vec<String>, StorageError> {
+        self.inner.index_names()
     }
 }
 

@@ -217,6 +217,9 @@ fn main() {
     } else {
         Ledger::create(Box::new(storage), EXAMPLE_GROUP, at(start_date())).expect("create")
     };
+    // A run of the on-disk id index every few dozen ids, so that kills land in index writes
+    // too, and the operations redone after a kill are found there as duplicates.
+    ledger.set_id_index_flush(25);
     let mut stdout = std::io::stdout().lock();
     let mut say = |line: String| {
         writeln!(stdout, "{line}").expect("write");

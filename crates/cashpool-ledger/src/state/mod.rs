@@ -20,6 +20,7 @@ mod limits;
 mod netting;
 mod rates;
 mod rejection;
+mod running_hash;
 mod statements;
 mod sweeps;
 mod transactions;
@@ -44,9 +45,10 @@ pub(crate) use limits::{LimitState, Limits};
 pub(crate) use netting::Netting;
 pub(crate) use rates::Rates;
 pub use rejection::{FlowDirection, Rejection};
+pub(crate) use running_hash::RunningSha256;
 pub(crate) use statements::Statements;
 pub(crate) use sweeps::Sweeps;
-pub(crate) use transactions::{fingerprint, Transactions};
+pub(crate) use transactions::{fingerprint, IdRecord, Transactions};
 
 /// One applied posting, to undo it.
 #[derive(Debug, Clone, Copy)]
@@ -119,6 +121,17 @@ impl State {
     }
 
     /// The transactions (count, idempotency index).
+    /// Leaves the ids of entries up to `through` (`count` of them) to the
+    /// on-disk id index; set on an empty state, before folding.
+    pub fn index_ids_through(&mut self, through: u64, count: u64) {
+        self.transactions.index_through(through, count);
+    }
+
+    /// The on-disk id index now holds the ids of entries up to `through` (`count` in all).
+    pub fn ids_indexed(&mut self, through: u64, count: u64) {
+        self.transactions.indexed(through, count);
+    }
+
     pub fn transactions(&self) -> &Transactions {
         &self.transactions
     }
@@ -455,12 +468,12 @@ impl State {
     }
 
     /// The running digest of the `transactions` part, for a savepoint.
-    pub fn transactions_part(&self) -> &sha2::Sha256 {
+    pub fn transactions_part(&self) -> &RunningSha256 {
         self.transactions.running()
     }
 
     /// Restores the running digest a savepoint took.
-    pub fn restore_transactions_part(&mut self, running: sha2::Sha256) {
+    pub fn restore_transactions_part(&mut self, running: RunningSha256) {
         self.transactions.restore_running(running);
     }
 

@@ -1,8 +1,10 @@
-//! The `transactions` part: the count of transactions, the idempotency index
-//! (id → entry and content fingerprint; absent in a flat-memory replay, which
-//! does not need it) and the running digest of the part: SHA-256 over the
-//! transaction entries' hashes in journal order (each commits to its entry's
-//! sequence number and id), 32 bytes a transaction on the posting path.
+//! The `transactions` part: the count of transactions, the recent part of
+//! the idempotency index (id → entry and content fingerprint, for the entries
+//! after those the on-disk index holds, `crate::index`; absent in a
+//! flat-memory replay, which does not need it) and the running digest of the
+//! part: SHA-256 over the transaction entries' hashes in journal order (each
+//! commits to its entry's sequence number and id), 32 bytes a transaction on
+//! the posting path.
 
 use std::collections::HashMap;
 
@@ -10,7 +12,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::digest::finish;
+use super::running_hash::RunningSha256;
 use crate::journal::{EntryHash, PostedTransaction};
 
 /// What the idempotency index keeps per transaction id.
@@ -24,22 +26,81 @@ pub(crate) struct IdRecord {
 /// The transactions posted.
 #[derive(Debug, Clone)]
 pub(crate) struct Transactions {
-    /// `None` in a flat-memory replay, which does not need it.
+    /// The ids of entries after `indexed_through`; `None` in a flat-memory
+    /// replay, which does not need them.
     ids: Option<HashMap<Box<str>, IdRecord>>,
+    /// The ids of entries up to this one are in the on-disk index, not here.
+    indexed_through: u64,
+    /// How many ids the on-disk index holds.
+    indexed: u64,
+    /// How many transactions of entries up to `indexed_through` were applied
+    /// (equal to `indexed` once they all are: the index and the journal agree).
+    applied_indexed: u64,
     /// The running digest of the part (docs/FORMATS.md, "The state digest").
-    running: Sha256,
+    running: RunningSha256,
     n_transactions: u64,
 }
 
 impl Transactions {
     pub fn new(with_id_index: bool) -> Transactions {
-        Transactions { ids: with_id_index.then(HashMap::new), running: Sha256::new(), n_transactions: 0 }
+        Transactions {
+            ids: with_id_index.then(HashMap::new),
+            indexed_through: 0,
+            indexed: 0,
+            applied_indexed: 0,
+            running: RunningSha256::new(),
+            n_transactions: 0,
+        }
+    }
+
+    /// Leaves the ids of entries up to `through` (`count` of them) to the
+    /// on-disk index: set before the first entry is applied.
+    pub fn index_through(&mut self, through: u64, count: u64) {
+        assert_eq!(self.n_transactions, 0, "the on-disk index is set on an empty state");
+        self.indexed_through = through;
+        self.indexed = count;
+    }
+
+    /// The ids of entries after the on-disk index's, in memory.
+    pub fn recent_ids(&self) -> usize {
+        self.ids.as_ref().map_or(0, HashMap::len)
+    }
+
+    /// The ids in memory of entries up to `through`, as the on-disk index keys them.
+    pub fn ids_through(&self, through: u64) -> Vec<(u64, u64)> {
+        let Some(ids) = &self.ids else { return Vec::new() };
+        ids.iter()
+            .filter(|(_, record)| record.seq <= through)
+            .map(|(id, record)| (crate::index::id_key(id), record.seq))
+            .collect()
+    }
+
+    /// The on-disk index now holds the ids of entries up to `through`
+    /// (`count` ids in all): they leave memory.
+    pub fn indexed(&mut self, through: u64, count: u64) {
+        assert!(through >= self.indexed_through, "the on-disk index only grows");
+        if let Some(ids) = &mut self.ids {
+            let before = ids.len() as u64;
+            ids.retain(|_, record| record.seq > through);
+            self.applied_indexed += before - ids.len() as u64;
+        }
+        assert_eq!(self.applied_indexed, count, "the on-disk index holds exactly the ids that left memory");
+        self.indexed_through = through;
+        self.indexed = count;
+    }
+
+    /// Whether every id the on-disk index claims was applied (true once the
+    /// fold has passed the index's last entry, if the index and the journal agree).
+    pub fn index_complete(&self) -> bool {
+        self.applied_indexed == self.indexed
     }
 
     /// Records a transaction applied as entry `seq` with hash `hash`.
     pub fn apply(&mut self, tx: &PostedTransaction, seq: u64, hash: EntryHash) {
-        self.running.update(hash.0);
-        if let Some(ids) = &mut self.ids {
+        self.running.update(&hash.0);
+        if seq <= self.indexed_through {
+            self.applied_indexed += 1;
+        } else if let Some(ids) = &mut self.ids {
             ids.insert(tx.id.as_str().into(), IdRecord { seq, hash, fingerprint: fingerprint(tx) });
         }
         self.n_transactions += 1;
@@ -53,7 +114,7 @@ impl Transactions {
     }
 
     /// Restores the running digest a savepoint took with [`Transactions::running`].
-    pub fn restore_running(&mut self, running_before: Sha256) {
+    pub fn restore_running(&mut self, running_before: RunningSha256) {
         self.running = running_before;
     }
 
@@ -64,14 +125,15 @@ impl Transactions {
         }
     }
 
-    /// The entry that posted `id`, if the index is kept and holds it.
-    pub fn get(&self, id: &str) -> Option<&IdRecord> {
-        self.ids.as_ref().and_then(|ids| ids.get(id))
-    }
-
-    /// Whether `id` was posted (always false without the index).
+    /// Whether `id` is among the ids in memory (always false without them).
     pub fn contains(&self, id: &str) -> bool {
         self.ids.as_ref().is_some_and(|ids| ids.contains_key(id))
+    }
+
+    /// The entry that posted `id`, if it is among the ids in memory (the
+    /// on-disk index holds the older ones: `Ledger` asks it next).
+    pub fn get(&self, id: &str) -> Option<&IdRecord> {
+        self.ids.as_ref().and_then(|ids| ids.get(id))
     }
 
     /// The number of transactions posted.
@@ -80,15 +142,31 @@ impl Transactions {
     }
 
     /// The running digest, for a savepoint to restore.
-    pub fn running(&self) -> &Sha256 {
+    pub fn running(&self) -> &RunningSha256 {
         &self.running
     }
 
-    /// The index, where kept, holds exactly one record per transaction.
+    /// The index, where kept, holds exactly one record per transaction: in
+    /// memory for the entries after the on-disk index's, on disk for the others.
     pub fn check_invariants(&self) -> Result<(), String> {
         if let Some(ids) = &self.ids {
-            if u64::try_from(ids.len()).ok() != Some(self.n_transactions) {
-                return Err(format!("{} transactions but {} ids indexed", self.n_transactions, ids.len()));
+            let in_memory = u64::try_from(ids.len()).unwrap_or(u64::MAX);
+            if in_memory.checked_add(self.applied_indexed) != Some(self.n_transactions) {
+                return Err(format!(
+                    "{} transactions but {} ids indexed ({in_memory} in memory, {} on disk)",
+                    self.n_transactions,
+                    in_memory.saturating_add(self.applied_indexed),
+                    self.applied_indexed
+                ));
+            }
+            if self.applied_indexed > self.indexed {
+                return Err(format!(
+                    "{} transactions are in entries the on-disk index covers, which holds {} ids",
+                    self.applied_indexed, self.indexed
+                ));
+            }
+            if let Some(record) = ids.values().find(|record| record.seq <= self.indexed_through) {
+                return Err(format!("entry {} is indexed both in memory and on disk", record.seq));
             }
         }
         Ok(())
@@ -96,7 +174,7 @@ impl Transactions {
 
     /// `[seq, id, hash]` per transaction in journal order (kept running).
     pub fn digest(&self) -> EntryHash {
-        finish(self.running.clone())
+        EntryHash(self.running.finish())
     }
 }
 

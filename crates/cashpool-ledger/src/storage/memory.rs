@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use super::{BlockIter, Checkpoint, Commit, Storage, StorageError, StoredBalance};
+use super::{valid_index_name, BlockIter, Checkpoint, Commit, IndexFill, Storage, StorageError, StoredBalance};
 use crate::journal::EntryHash;
 use crate::money::Currency;
 
@@ -19,6 +19,8 @@ struct Inner {
     blocks: BTreeMap<u64, Vec<u8>>,
     balances: BTreeMap<(String, Currency), rust_decimal::Decimal>,
     head: Option<(u64, EntryHash)>,
+    /// Index files by name.
+    index: BTreeMap<String, Arc<Vec<u8>>>,
 }
 
 impl MemoryStorage {
@@ -50,10 +52,17 @@ impl MemoryStorage {
 
 impl Storage for MemoryStorage {
     fn blocks(&self, from_seq: u64) -> BlockIter<'_> {
-        let inner = self.lock();
-        let start = inner.blocks.range(..=from_seq).next_back().map_or(from_seq, |(&first, _)| first);
-        let blocks: Vec<_> = inner.blocks.range(start..).map(|(&first, bytes)| Ok((first, bytes.clone()))).collect();
-        Box::new(blocks.into_iter())
+        // One block at a time: a reader of one entry copies one block.
+        let mut next = {
+            let inner = self.lock();
+            inner.blocks.range(..=from_seq).next_back().map_or(from_seq, |(&first, _)| first)
+        };
+        Box::new(std::iter::from_fn(move || {
+            let inner = self.lock();
+            let (&first, bytes) = inner.blocks.range(next..).next()?;
+            next = first + 1;
+            Some(Ok((first, bytes.clone())))
+        }))
     }
 
     fn commit(&self, commit: &Commit) -> Result<(), StorageError> {
@@ -89,5 +98,36 @@ impl Storage for MemoryStorage {
 
     fn is_empty(&self) -> Result<bool, StorageError> {
         Ok(self.lock().blocks.is_empty())
+    }
+
+    fn index_write(&self, name: &str, fill: &mut IndexFill<'_>) -> Result<(), StorageError> {
+        assert!(valid_index_name(name), "index file name {name:?}");
+        let mut bytes = Vec::new();
+        fill(&mut bytes)?;
+        self.lock().index.insert(name.to_string(), Arc::new(bytes));
+        Ok(())
+    }
+
+    fn index_read_at(&self, name: &str, offset: u64, buf: &mut [u8]) -> Result<(), StorageError> {
+        let file = self.lock().index.get(name).cloned();
+        let short = || StorageError::Corrupt(format!("index file {name}: shorter than expected"));
+        let file = file.ok_or_else(|| StorageError::Corrupt(format!("index file {name} is missing")))?;
+        let start = usize::try_from(offset).map_err(|_| short())?;
+        let end = start.checked_add(buf.len()).ok_or_else(short)?;
+        buf.copy_from_slice(file.get(start..end).ok_or_else(short)?);
+        Ok(())
+    }
+
+    fn index_read(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.lock().index.get(name).map(|bytes| bytes.to_vec()))
+    }
+
+    fn index_remove(&self, name: &str) -> Result<(), StorageError> {
+        self.lock().index.remove(name);
+        Ok(())
+    }
+
+    fn index_names(&self) -> Result<Vec<String>, StorageError> {
+        Ok(self.lock().index.keys().cloned().collect())
     }
 }

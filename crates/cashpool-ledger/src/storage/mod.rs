@@ -11,6 +11,7 @@
 //! the journal, and opening the ledger checks them at that entry and brings
 //! them up to date.
 
+mod index_dir;
 mod log;
 mod memory;
 mod sled_store;
@@ -56,6 +57,17 @@ pub type StoredBlock = (u64, Vec<u8>);
 /// The blocks from a sequence number on, in order.
 pub type BlockIter<'a> = Box<dyn Iterator<Item = Result<StoredBlock, StorageError>> + 'a>;
 
+/// Writes an index file's bytes ([`Storage::index_write`]).
+pub type IndexFill<'a> = dyn FnMut(&mut dyn std::io::Write) -> Result<(), StorageError> + 'a;
+
+/// Whether `name` can name an index file: ASCII letters, digits, `-`, `_` and `.`, not starting with `.`.
+pub(crate) fn valid_index_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name.len() <= 128
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
 /// The stored balances and the entry they reflect.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Checkpoint {
@@ -85,6 +97,24 @@ pub trait Storage: Send + Sync {
 
     /// Whether the journal holds no entry.
     fn is_empty(&self) -> Result<bool, StorageError>;
+
+    /// Creates the index file `name` with what `fill` writes, durably and
+    /// atomically: after a crash the file is there whole or not at all. An
+    /// existing file of that name is replaced. Index files (the id index's
+    /// runs and manifest, docs/STORAGE.md) are derived from the journal.
+    fn index_write(&self, name: &str, fill: &mut IndexFill<'_>) -> Result<(), StorageError>;
+
+    /// Reads `buf.len()` bytes of the index file `name` at `offset`.
+    fn index_read_at(&self, name: &str, offset: u64, buf: &mut [u8]) -> Result<(), StorageError>;
+
+    /// The whole index file `name`, if there is one.
+    fn index_read(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError>;
+
+    /// Removes the index file `name` (absent: nothing to do).
+    fn index_remove(&self, name: &str) -> Result<(), StorageError>;
+
+    /// The names of the index files.
+    fn index_names(&self) -> Result<Vec<String>, StorageError>;
 
     /// Whether [`Storage::checkpoint`] is the store's own record of its
     /// balances, worth checking against the journal. A view of the journal

@@ -15,8 +15,11 @@ use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+use super::index_dir::IndexDir;
 use super::log::JournalLog;
-use super::{balance_key, decode_balance, encode_balance, BlockIter, Checkpoint, Commit, Storage, StorageError};
+use super::{
+    balance_key, decode_balance, encode_balance, BlockIter, Checkpoint, Commit, IndexFill, Storage, StorageError,
+};
 use crate::journal::EntryHash;
 
 const HEAD_KEY: &[u8] = b"H";
@@ -31,6 +34,8 @@ pub const CHECKPOINT_EVERY_COMMITS: u32 = 64;
 /// (the segment files) and `sled/` (the balance checkpoint).
 pub struct SledStorage {
     log: JournalLog,
+    /// `index/`: the id index's runs and manifest.
+    index: IndexDir,
     db: sled::Db,
     /// Balance records and head of commits not yet written to sled.
     pending: Mutex<PendingCheckpoint>,
@@ -92,7 +97,8 @@ impl SledStorage {
             }
             Err(err) => return Err(err),
         };
-        Ok(SledStorage { log, db, pending: Mutex::default(), path: dir.to_path_buf(), rebuilt, _lock: lock })
+        let index = IndexDir::open(&dir.join("index"), true)?;
+        Ok(SledStorage { log, index, db, pending: Mutex::default(), path: dir.to_path_buf(), rebuilt, _lock: lock })
     }
 
     /// Whether `dir` already holds a store (without opening it).
@@ -204,6 +210,26 @@ impl Storage for SledStorage {
 
     fn is_empty(&self) -> Result<bool, StorageError> {
         Ok(self.log.is_empty())
+    }
+
+    fn index_write(&self, name: &str, fill: &mut IndexFill<'_>) -> Result<(), StorageError> {
+        self.index.write(name, fill)
+    }
+
+    fn index_read_at(&self, name: &str, offset: u64, buf: &mut [u8]) -> Result<(), StorageError> {
+        self.index.read_at(name, offset, buf)
+    }
+
+    fn index_read(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        self.index.read(name)
+    }
+
+    fn index_remove(&self, name: &str) -> Result<(), StorageError> {
+        self.index.remove(name)
+    }
+
+    fn index_names(&self) -> Result<Vec<String>, StorageError> {
+        self.index.names()
     }
 }
 

@@ -14,7 +14,7 @@
 use std::path::Path;
 
 use super::log::JournalLog;
-use super::{BlockIter, Checkpoint, Commit, Storage, StorageError};
+use super::{BlockIter, Checkpoint, Commit, IndexFill, Storage, StorageError};
 
 /// The journal of the store in a folder, read-only, as of its opening.
 pub struct JournalSnapshot {
@@ -57,5 +57,28 @@ impl Storage for JournalSnapshot {
 
     fn keeps_checkpoint(&self) -> bool {
         false
+    }
+
+    // No index files: the store's writer may have indexed entries past this
+    // view's head, so a ledger on the view keeps the ids of its journal in memory.
+
+    fn index_write(&self, _name: &str, _fill: &mut IndexFill<'_>) -> Result<(), StorageError> {
+        Err(StorageError::ReadOnly)
+    }
+
+    fn index_read_at(&self, name: &str, _offset: u64, _buf: &mut [u8]) -> Result<(), StorageError> {
+        Err(StorageError::Corrupt(format!("index file {name}: a view of the journal has no index files")))
+    }
+
+    fn index_read(&self, _name: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(None)
+    }
+
+    fn index_remove(&self, _name: &str) -> Result<(), StorageError> {
+        Err(StorageError::ReadOnly)
+    }
+
+    fn index_names(&self) -> Result<Vec<String>, StorageError> {
+        Ok(Vec::new())
     }
 }

@@ -1,0 +1,219 @@
+//! A run: an immutable, sorted file of `(key, seq)` records with a Bloom
+//! filter and a sparse index (docs/STORAGE.md, "The id index").
+//!
+//! ```text
+//! header   48 bytes: magic "CPX1", version u32 = 1, first_seq u64, last_seq u64,
+//!          records u64, bloom words u64, page records u32, reserved u32 (all LE)
+//! records  records × (key u64 LE, seq u64 LE), sorted by (key, seq)
+//! bloom    bloom words × u64 LE
+//! fences   one per page of `page records` records: (first key u64 LE, CRC-32 of the page u32 LE)
+//! trailer  CRC-32 of header, bloom and fences, u32 LE
+//! ```
+//!
+//! Opening a run reads its header, filter and fences (about 1.3 bytes a
+//! record); a lookup that passes the filter reads one page (2 KiB) and checks
+//! its CRC. The records themselves are never all in memory.
+
+use std::io::Write;
+
+use super::bloom::Bloom;
+use crate::storage::{Storage, StorageError};
+
+const MAGIC: [u8; 4] = *b"CPX1";
+const VERSION: u32 = 1;
+const HEADER_LEN: usize = 48;
+const RECORD_LEN: usize = 16;
+const FENCE_LEN: usize = 12;
+/// Records a page: a lookup reads one page (2 KiB).
+pub(crate) const PAGE_RECORDS: usize = 128;
+
+/// What is kept in memory of a run.
+#[derive(Debug, Clone)]
+pub(crate) struct Run {
+    pub name: String,
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub records: u64,
+    bloom: Bloom,
+    /// Per page: its first key and its CRC-32.
+    fences: Vec<(u64, u32)>,
+}
+
+fn corrupt(name: &str, reason: impl std::fmt::Display) -> StorageError {
+    StorageError::Corrupt(format!("index file {name}: {reason}"))
+}
+
+/// Writes a run of `records` (sorted by (key, seq), `count` of them) for entries `first_seq..=last_seq`.
+pub(crate) fn write_run(
+    out: &mut dyn Write,
+    first_seq: u64,
+    last_seq: u64,
+    count: u64,
+    records: &mut dyn Iterator<Item = Result<(u64, u64), StorageError>>,
+) -> Result<(), StorageError> {
+    let io = |err: std::io::Error| StorageError::Corrupt(format!("writing an index file: {err}"));
+    let mut bloom = Bloom::with_capacity(count);
+    let mut header = [0u8; HEADER_LEN];
+    header[0..4].copy_from_slice(&MAGIC);
+    header[4..8].copy_from_slice(&VERSION.to_le_bytes());
+    header[8..16].copy_from_slice(&first_seq.to_le_bytes());
+    header[16..24].copy_from_slice(&last_seq.to_le_bytes());
+    header[24..32].copy_from_slice(&count.to_le_bytes());
+    header[32..40].copy_from_slice(&(bloom.words().len() as u64).to_le_bytes());
+    header[40..44].copy_from_slice(&(PAGE_RECORDS as u32).to_le_bytes());
+    out.write_all(&header).map_err(io)?;
+    let mut fences: Vec<(u64, u32)> = Vec::new();
+    let mut page = Vec::with_capacity(PAGE_RECORDS * RECORD_LEN);
+    let mut page_key = 0u64;
+    let mut written = 0u64;
+    let mut last: Option<(u64, u64)> = None;
+    for record in records {
+        let (key, seq) = record?;
+        assert!(last.is_none_or(|last| last < (key, seq)), "run records are sorted and distinct");
+        last = Some((key, seq));
+        if page.is_empty() {
+            page_key = key;
+        }
+        bloom.insert(key);
+        page.extend_from_slice(&key.to_le_bytes());
+        page.extend_from_slice(&seq.to_le_bytes());
+        written += 1;
+        if page.len() == PAGE_RECORDS * RECORD_LEN {
+            fences.push((page_key, crc32fast::hash(&page)));
+            out.write_all(&page).map_err(io)?;
+            page.clear();
+        }
+    }
+    if !page.is_empty() {
+        fences.push((page_key, crc32fast::hash(&page)));
+        out.write_all(&page).map_err(io)?;
+    }
+    assert_eq!(written, count, "a run holds the records it announced");
+    let mut meta = Vec::with_capacity(bloom.words().len() * 8 + fences.len() * FENCE_LEN);
+    for word in bloom.words() {
+        meta.extend_from_slice(&word.to_le_bytes());
+    }
+    for (key, crc) in &fences {
+        meta.extend_from_slice(&key.to_le_bytes());
+        meta.extend_from_slice(&crc.to_le_bytes());
+    }
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&header);
+    hasher.update(&meta);
+    out.write_all(&meta).map_err(io)?;
+    out.write_all(&hasher.finalize().to_le_bytes()).map_err(io)?;
+    Ok(())
+}
+
+impl Run {
+    fn pages(&self) -> usize {
+        self.fences.len()
+    }
+
+    /// Reads the header, filter and fences of the run file `name`.
+    pub fn open(storage: &dyn Storage, name: &str) -> Result<Run, StorageError> {
+        let mut header = [0u8; HEADER_LEN];
+        storage.index_read_at(name, 0, &mut header)?;
+        if header[0..4] != MAGIC {
+            return Err(corrupt(name, "not an index file (bad magic)"));
+        }
+        let word = |at: usize| u64::from_le_bytes(header[at..at + 8].try_into().expect("8 bytes"));
+        let version = u32::from_le_bytes(header[4..8].try_into().expect("4 bytes"));
+        if version != VERSION {
+            return Err(corrupt(name, format!("version {version}, this build reads {VERSION}")));
+        }
+        let (first_seq, last_seq, records, bloom_words) = (word(8), word(16), word(24), word(32));
+        let page_records = u32::from_le_bytes(header[40..44].try_into().expect("4 bytes"));
+        if page_records as usize != PAGE_RECORDS || first_seq > last_seq || records == 0 {
+            return Err(corrupt(name, "impossible header"));
+        }
+        let pages = records.div_ceil(PAGE_RECORDS as u64);
+        let expected_words = Bloom::with_capacity(records).words().len() as u64;
+        if bloom_words != expected_words {
+            return Err(corrupt(name, "the filter's size does not match the record count"));
+        }
+        let meta_len = bloom_words
+            .checked_mul(8)
+            .and_then(|bloom| pages.checked_mul(FENCE_LEN as u64).and_then(|fences| bloom.checked_add(fences)))
+            .ok_or_else(|| corrupt(name, "impossible header"))?;
+        let mut meta = vec![0u8; usize::try_from(meta_len + 4).map_err(|_| corrupt(name, "too large"))?];
+        storage.index_read_at(name, HEADER_LEN as u64 + records * RECORD_LEN as u64, &mut meta)?;
+        let (body, trailer) = meta.split_at(meta.len() - 4);
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(&header);
+        hasher.update(body);
+        if hasher.finalize().to_le_bytes() != trailer {
+            return Err(corrupt(name, "checksum mismatch in its header, filter or fences"));
+        }
+        let (bloom_bytes, fence_bytes) = body.split_at(usize::try_from(bloom_words * 8).expect("checked above"));
+        let words = bloom_bytes.chunks_exact(8).map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes"))).collect();
+        let bloom = Bloom::from_words(words).ok_or_else(|| corrupt(name, "bad filter"))?;
+        let fences = fence_bytes
+            .chunks_exact(FENCE_LEN)
+            .map(|f| {
+                (
+                    u64::from_le_bytes(f[0..8].try_into().expect("8 bytes")),
+                    u32::from_le_bytes(f[8..12].try_into().expect("4 bytes")),
+                )
+            })
+            .collect();
+        Ok(Run { name: name.to_string(), first_seq, last_seq, records, bloom, fences })
+    }
+
+    /// The records of page `page`, checked against its fence.
+    fn page(&self, storage: &dyn Storage, page: usize) -> Result<Vec<(u64, u64)>, StorageError> {
+        let first = page as u64 * PAGE_RECORDS as u64;
+        let n = (self.records - first).min(PAGE_RECORDS as u64) as usize;
+        let mut bytes = vec![0u8; n * RECORD_LEN];
+        storage.index_read_at(&self.name, HEADER_LEN as u64 + first * RECORD_LEN as u64, &mut bytes)?;
+        let (fence_key, fence_crc) = self.fences[page];
+        if crc32fast::hash(&bytes) != fence_crc {
+            return Err(corrupt(&self.name, format!("checksum mismatch in page {page}")));
+        }
+        let records: Vec<(u64, u64)> = bytes
+            .chunks_exact(RECORD_LEN)
+            .map(|r| {
+                (
+                    u64::from_le_bytes(r[0..8].try_into().expect("8 bytes")),
+                    u64::from_le_bytes(r[8..16].try_into().expect("8 bytes")),
+                )
+            })
+            .collect();
+        if records.first().map(|r| r.0) != Some(fence_key) {
+            return Err(corrupt(&self.name, format!("page {page} does not start with its fence")));
+        }
+        Ok(records)
+    }
+
+    /// The sequence numbers recorded under `key` (empty: none; the filter
+    /// answers most absent keys without reading the file).
+    pub fn lookup(&self, storage: &dyn Storage, key: u64) -> Result<Vec<u64>, StorageError> {
+        if !self.bloom.may_contain(key) {
+            return Ok(Vec::new());
+        }
+        // The key's records start in the last page whose first key is below
+        // it (or in the page that starts with it) and may run on.
+        let mut page = self.fences.partition_point(|(first, _)| *first < key).saturating_sub(1);
+        let mut seqs = Vec::new();
+        while page < self.pages() && self.fences[page].0 <= key {
+            let records = self.page(storage, page)?;
+            seqs.extend(records.iter().filter(|r| r.0 == key).map(|r| r.1));
+            if records.last().is_some_and(|r| r.0 > key) {
+                break;
+            }
+            page += 1;
+        }
+        Ok(seqs)
+    }
+
+    /// Every record, in order, a page at a time.
+    pub fn records<'a>(
+        &'a self,
+        storage: &'a dyn Storage,
+    ) -> impl Iterator<Item = Result<(u64, u64), StorageError>> + 'a {
+        (0..self.pages()).flat_map(move |page| match self.page(storage, page) {
+            Ok(records) => records.into_iter().map(Ok).collect::<Vec<_>>(),
+            Err(err) => vec![Err(err)],
+        })
+    }
+}
