@@ -16,9 +16,9 @@ use crate::journal::{EntryHash, PostedTransaction};
 /// What the idempotency index keeps per transaction id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct IdRecord {
-    pub seq: u64,
-    pub hash: EntryHash,
-    pub fingerprint: [u8; 16],
+    pub(crate) seq: u64,
+    pub(crate) hash: EntryHash,
+    pub(crate) fingerprint: [u8; 16],
 }
 
 /// The transactions posted.
@@ -32,12 +32,12 @@ pub(crate) struct Transactions {
 }
 
 impl Transactions {
-    pub fn new(with_id_index: bool) -> Transactions {
+    pub(crate) fn new(with_id_index: bool) -> Transactions {
         Transactions { ids: with_id_index.then(HashMap::new), running: Sha256::new(), n_transactions: 0 }
     }
 
     /// Records a transaction applied as entry `seq` with hash `hash`.
-    pub fn apply(&mut self, tx: &PostedTransaction, seq: u64, hash: EntryHash) {
+    pub(crate) fn apply(&mut self, tx: &PostedTransaction, seq: u64, hash: EntryHash) {
         self.running.update(hash.0);
         if let Some(ids) = &mut self.ids {
             ids.insert(tx.id.as_str().into(), IdRecord { seq, hash, fingerprint: fingerprint(tx) });
@@ -48,44 +48,44 @@ impl Transactions {
     /// Reverts the count of the last `n_transactions` records (a rolled-back
     /// plan; its ids go with [`Transactions::forget`], its lines with
     /// [`Transactions::restore_running`]).
-    pub fn undo(&mut self, n_transactions: u64) {
+    pub(crate) fn undo(&mut self, n_transactions: u64) {
         self.n_transactions -= n_transactions;
     }
 
     /// Restores the running digest a savepoint took with [`Transactions::running`].
-    pub fn restore_running(&mut self, running_before: Sha256) {
+    pub(crate) fn restore_running(&mut self, running_before: Sha256) {
         self.running = running_before;
     }
 
     /// Removes an id a rolled-back plan indexed.
-    pub fn forget(&mut self, id: &str) {
+    pub(crate) fn forget(&mut self, id: &str) {
         if let Some(ids) = &mut self.ids {
             ids.remove(id);
         }
     }
 
     /// The entry that posted `id`, if the index is kept and holds it.
-    pub fn get(&self, id: &str) -> Option<&IdRecord> {
+    pub(crate) fn get(&self, id: &str) -> Option<&IdRecord> {
         self.ids.as_ref().and_then(|ids| ids.get(id))
     }
 
     /// Whether `id` was posted (always false without the index).
-    pub fn contains(&self, id: &str) -> bool {
+    pub(crate) fn contains(&self, id: &str) -> bool {
         self.ids.as_ref().is_some_and(|ids| ids.contains_key(id))
     }
 
     /// The number of transactions posted.
-    pub fn n_transactions(&self) -> u64 {
+    pub(crate) fn n_transactions(&self) -> u64 {
         self.n_transactions
     }
 
     /// The running digest, for a savepoint to restore.
-    pub fn running(&self) -> &Sha256 {
+    pub(crate) fn running(&self) -> &Sha256 {
         &self.running
     }
 
     /// The index, where kept, holds exactly one record per transaction.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
         if let Some(ids) = &self.ids {
             if u64::try_from(ids.len()).ok() != Some(self.n_transactions) {
                 return Err(format!("{} transactions but {} ids indexed", self.n_transactions, ids.len()));
@@ -95,7 +95,7 @@ impl Transactions {
     }
 
     /// `[seq, id, hash]` per transaction in journal order (kept running).
-    pub fn digest(&self) -> EntryHash {
+    pub(crate) fn digest(&self) -> EntryHash {
         finish(self.running.clone())
     }
 }
