@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use cashpool_files::invoices::parse_invoices_csv;
 use cashpool_ledger::money::Currency;
-use cashpool_ledger::netting::{net_cycle, CycleInput, Mode};
+use cashpool_ledger::netting::Mode;
+use cashpool_ledger::testing::{net_cycle, CycleInput};
 use chrono::NaiveDate;
 use libfuzzer_sys::fuzz_target;
 use rust_decimal::Decimal;

@@ -10,9 +10,9 @@
 
 use std::io::Cursor;
 
-use cashpool_ledger::audit::{replay_journal, verify_journal, AuditError, ExportLine};
-use cashpool_ledger::journal::v2::{entry_of_line, export_line, ExportLineV2};
+use cashpool_ledger::audit::{replay_journal, verify_journal, AuditError};
 use cashpool_ledger::journal::{Entry, EntryHash, FormatVersion};
+use cashpool_ledger::testing::{entry_of_line, export_line, ExportLine, ExportLineV2};
 use libfuzzer_sys::fuzz_target;
 
 fn check(journal: &[u8]) {

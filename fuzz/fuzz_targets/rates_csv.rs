@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use cashpool_files::rates::parse_rates_csv;
 use cashpool_ledger::money::Currency;
-use cashpool_ledger::rates::{RateBook, RATE_DECIMALS_MAX};
+use cashpool_ledger::rates::RATE_DECIMALS_MAX;
+use cashpool_ledger::testing::RateBook;
 use libfuzzer_sys::fuzz_target;
 use rust_decimal::Decimal;
 

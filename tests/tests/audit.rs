@@ -6,6 +6,7 @@ use cashpool_ledger::journal::{block_entries, Entry};
 use cashpool_ledger::model::Purpose;
 use cashpool_ledger::money::Currency;
 use cashpool_ledger::storage::{MemoryStorage, Storage, StoredBalance};
+use cashpool_ledger::testing::MemoryStorageExt;
 use cashpool_ledger::tx::TransactionRequest;
 use cashpool_ledger::{BatchMode, Ledger, LedgerError};
 use cashpool_tests::{at, SMALL_GROUP};

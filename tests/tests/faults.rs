@@ -50,6 +50,7 @@ use cashpool_ledger::model::Purpose;
 use cashpool_ledger::money::Currency;
 use cashpool_ledger::netting::Mode;
 use cashpool_ledger::storage::{Commit, MemoryStorage, SledStorage, Storage, StorageError};
+use cashpool_ledger::testing::MemoryStorageExt;
 use cashpool_ledger::tx::{PostingRequest, RateRequest, TransactionRequest};
 use cashpool_ledger::{BatchMode, Ledger, LedgerError};
 use cashpool_tests::faulty::{Fault, Faults, FaultyStorage, Injection, Keep, Method};

@@ -7,10 +7,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use cashpool_ledger::audit::{self, ExportLine};
-use cashpool_ledger::journal::{block_push, Entry, EntryHash, FormatVersion, Timestamp};
+use cashpool_ledger::audit;
+use cashpool_ledger::journal::{Entry, EntryHash, FormatVersion, Timestamp};
 use cashpool_ledger::model::Purpose;
 use cashpool_ledger::storage::{Checkpoint, Commit, MemoryStorage, Storage};
+use cashpool_ledger::testing::{block_push, ExportLine};
 use cashpool_ledger::tx::TransactionRequest;
 use cashpool_ledger::{BatchMode, Ledger};
 use serde_json::Value;

@@ -23,7 +23,7 @@ mod common;
 use common::{text, Run, Snapshot};
 use std::path::{Path, PathBuf};
 
-use cashpool_ledger::journal::v2::{entry_of_line, ExportLineV2};
+use cashpool_ledger::testing::{entry_of_line, ExportLineV2};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 

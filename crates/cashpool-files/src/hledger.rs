@@ -469,6 +469,7 @@ mod tests {
     use cashpool_ledger::journal::Timestamp;
     use cashpool_ledger::model::Purpose;
     use cashpool_ledger::storage::MemoryStorage;
+    use cashpool_ledger::testing::MemoryStorageExt;
     use cashpool_ledger::tx::{PostingRequest, RateRequest, TransactionRequest};
     use cashpool_ledger::Ledger;
 

@@ -1,6 +1,5 @@
 //! The invoices CSV (netting): `id,payer,payee,currency,amount,due_date,purpose`,
-//! one intercompany invoice a row, into [`Invoice`]s for
-//! [`cashpool_ledger::netting::net_cycle`] and [`cashpool_ledger::Ledger::net`].
+//! one intercompany invoice a row, into [`Invoice`]s for [`cashpool_ledger::Ledger::net`].
 
 use cashpool_ledger::model::Purpose;
 use cashpool_ledger::money::{amount_max, to_currency_scale, Currency, MoneyError};
@@ -30,8 +29,8 @@ pub const INVOICES_CSV_COLUMNS: [&str; 7] = ["id", "payer", "payee", "currency",
 /// minor units), and an [`InputError`] for every bad row (a row may report
 /// several fields), with 1-based physical line numbers (the header is line 1).
 /// Rows that parse are returned even when others are bad. Whether the ids are
-/// unique and the entities exist is [`cashpool_ledger::netting::net_cycle`]'s
-/// business. Never panics, whatever the input.
+/// unique and the entities exist is the netting's business
+/// ([`cashpool_ledger::Ledger::net`]). Never panics, whatever the input.
 pub fn parse_invoices_csv(text: &str) -> (Vec<Invoice>, Vec<InputError>) {
     parse_limited(text, INVOICES_MAX)
 }

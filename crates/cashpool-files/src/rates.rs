@@ -1,6 +1,5 @@
 //! The rates CSV: `date,currency,market,rate`, one rate a row, into
-//! [`RateRow`]s for [`cashpool_ledger::Ledger::import_rates`] and
-//! [`cashpool_ledger::rates::RateBook`].
+//! [`RateRow`]s for [`cashpool_ledger::Ledger::import_rates`].
 //!
 //! [`parse_rates_csv`] reads a file the way the transaction readers do: it
 //! never stops at the first bad row, returns every good row and an

@@ -18,7 +18,7 @@ use crate::state::{State, StateDigest};
 use crate::storage::{Storage, StorageError};
 
 /// The longest line of a JSON Lines export (twice the largest entry: JSON text is longer than its bytes).
-pub const EXPORT_LINE_LEN_MAX: usize = 128 << 20;
+pub(crate) const EXPORT_LINE_LEN_MAX: usize = 128 << 20;
 
 /// The result of a verification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -161,6 +161,7 @@ pub fn read_storage(storage: &dyn Storage, mut visit: impl FnMut(&Entry)) -> Res
 }
 
 /// One line of a JSON Lines export.
+#[doc(hidden)] // public for `crate::testing` only
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExportLine {

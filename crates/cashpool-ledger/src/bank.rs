@@ -177,14 +177,14 @@ pub struct ImportedStatement {
     /// have one) the statement names; `None` for an unknown account.
     pub account: Option<String>,
     /// [`BankStatement::content_hash`], checked again on replay.
-    pub content_hash: EntryHash,
+    pub(crate) content_hash: EntryHash,
     pub status: ImportStatus,
     pub statement: BankStatement,
 }
 
 /// Gives every zero amount of a statement a positive sign (a negated zero
 /// such as `-0.00` is the same figure), keeping the decimals the bank wrote.
-pub fn unsign_zeros(statement: &mut BankStatement) {
+pub(crate) fn unsign_zeros(statement: &mut BankStatement) {
     let amounts = statement.lines.iter_mut().map(|line| &mut line.amount).chain(
         [&mut statement.opening, &mut statement.closing, &mut statement.closing_available]
             .into_iter()
@@ -206,7 +206,7 @@ pub fn normalise_bank_id(id: &str) -> String {
 /// The identifiers a statement's account may be known by: as written
 /// (normalised), and without a trailing currency code when the bank appends
 /// the statement's currency to the account number (`NL69INGB0123456789EUR`).
-pub fn candidate_ids(account_id: &str, currency: &str) -> Vec<String> {
+pub(crate) fn candidate_ids(account_id: &str, currency: &str) -> Vec<String> {
     let id = normalise_bank_id(account_id);
     let mut ids = vec![id.clone()];
     let currency = currency.to_ascii_uppercase();
@@ -219,7 +219,7 @@ pub fn candidate_ids(account_id: &str, currency: &str) -> Vec<String> {
 /// Whether a statement's BIC agrees with the account's: either side absent,
 /// or the same institution, country and location (the first 8 characters; a
 /// BIC8 and its `XXX` BIC11 are the same).
-pub fn bic_agrees(account: Option<&str>, statement: Option<&str>) -> bool {
+pub(crate) fn bic_agrees(account: Option<&str>, statement: Option<&str>) -> bool {
     match (account, statement) {
         (Some(account), Some(statement)) => {
             let head = |bic: &str| bic.trim().to_ascii_uppercase().chars().take(8).collect::<String>();
@@ -232,7 +232,7 @@ pub fn bic_agrees(account: Option<&str>, statement: Option<&str>) -> bool {
 /// The key that recognises a statement imported before: bank account and
 /// currency (one account number may carry a statement per currency, as an FT
 /// account does), statement id and sequence.
-pub fn statement_key(statement: &BankStatement) -> (String, String, String) {
+pub(crate) fn statement_key(statement: &BankStatement) -> (String, String, String) {
     (
         format!("{}/{}", normalise_bank_id(&statement.account_id), statement.currency.trim().to_ascii_uppercase()),
         statement.statement_id.trim().to_string(),
@@ -272,7 +272,7 @@ pub enum ImportOutcome {
 
 impl ImportOutcome {
     /// The name the JSON output uses (`new`, `conflict`, `already_imported`).
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ImportOutcome::New => "new",
             ImportOutcome::Conflict => "conflict",
@@ -288,9 +288,9 @@ impl std::fmt::Display for ImportOutcome {
 }
 
 /// The most statements one import may carry.
-pub const IMPORT_STATEMENTS_MAX: usize = 100_000;
+pub(crate) const IMPORT_STATEMENTS_MAX: usize = 100_000;
 /// The most lines one statement may carry.
-pub const STATEMENT_LINES_MAX: usize = 100_000;
+pub(crate) const STATEMENT_LINES_MAX: usize = 100_000;
 
 /// Optional dates: ISO strings for people, day numbers in binary.
 pub(crate) mod opt_date {
@@ -300,11 +300,11 @@ pub(crate) mod opt_date {
     #[derive(Serialize, Deserialize)]
     struct Wrapped(#[serde(with = "crate::journal::date_format")] NaiveDate);
 
-    pub fn serialize<S: Serializer>(date: &Option<NaiveDate>, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(date: &Option<NaiveDate>, serializer: S) -> Result<S::Ok, S::Error> {
         date.map(Wrapped).serialize(serializer)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<NaiveDate>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<NaiveDate>, D::Error> {
         Ok(Option::<Wrapped>::deserialize(deserializer)?.map(|Wrapped(date)| date))
     }
 }

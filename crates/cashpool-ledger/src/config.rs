@@ -73,11 +73,11 @@ use crate::model::{AccountKind, AccountSpec, Zone, EXTERNAL_ENTITY, SYSTEM_ACCOU
 use crate::money::{parse_decimal, to_currency_scale, Currency, MoneyError};
 
 /// The longest id (group, pool, entity, account, bank id), in bytes.
-pub const ID_LEN_MAX: usize = 64;
+pub(crate) const ID_LEN_MAX: usize = 64;
 /// The longest display name (group, entity), in bytes.
-pub const NAME_LEN_MAX: usize = 256;
+pub(crate) const NAME_LEN_MAX: usize = 256;
 /// The fewest entities a pool may have (one host and its members).
-pub const ENTITIES_MIN: usize = 3;
+pub(crate) const ENTITIES_MIN: usize = 3;
 
 // ---------------------------------------------------------------------------------------------
 // The validated configuration
@@ -277,7 +277,7 @@ pub enum Residence {
 
 impl Residence {
     /// The TOML spelling: `"onshore"`, `"offshore"`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Residence::Onshore => "onshore",
             Residence::Offshore => "offshore",
@@ -315,7 +315,7 @@ impl Entity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuotaRow {
     /// The first value date the row applies to.
-    pub effective: NaiveDate,
+    pub(crate) effective: NaiveDate,
     /// The quota in USD (minor units), > 0.
     pub usd_amount: Decimal,
 }
@@ -372,7 +372,7 @@ pub enum SweepMethod {
 
 impl SweepMethod {
     /// The TOML spelling: `"zero"`, `"target"`, `"threshold"`, `"range"`.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             SweepMethod::Zero => "zero",
             SweepMethod::Target { .. } => "target",
@@ -391,17 +391,6 @@ pub enum SweepDirection {
     Down,
     /// Both ways.
     Both,
-}
-
-impl SweepDirection {
-    /// The TOML spelling: `"up"`, `"down"`, `"both"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SweepDirection::Up => "up",
-            SweepDirection::Down => "down",
-            SweepDirection::Both => "both",
-        }
-    }
 }
 
 /// The intercompany interest terms of one currency.
@@ -448,7 +437,7 @@ impl DayCount {
     pub const ALL: [DayCount; 4] = [DayCount::Act360, DayCount::Act365F, DayCount::Thirty360, DayCount::ThirtyE360];
 
     /// The TOML spelling: `"ACT/360"`, `"ACT/365F"`, `"30/360"`, `"30E/360"`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DayCount::Act360 => "ACT/360",
             DayCount::Act365F => "ACT/365F",
@@ -458,7 +447,7 @@ impl DayCount {
     }
 
     /// Parses the TOML spelling (exact).
-    pub fn parse(text: &str) -> Option<DayCount> {
+    pub(crate) fn parse(text: &str) -> Option<DayCount> {
         DayCount::ALL.into_iter().find(|dc| dc.as_str() == text)
     }
 }
@@ -2219,7 +2208,7 @@ fn parse_iso_date(text: &str) -> Option<NaiveDate> {
 /// was created (by the rules of that day), so replay re-checks only what the
 /// ledger's code needs to hold (ids unique, every id it names defined), never
 /// the value rules, which a later version may tighten without breaking old journals.
-pub fn check_references(config: &GroupConfig) -> Result<(), String> {
+pub(crate) fn check_references(config: &GroupConfig) -> Result<(), String> {
     let mut entities = HashSet::new();
     for entity in &config.entities {
         if !entities.insert(entity.id.as_str()) {

@@ -14,10 +14,14 @@
 //! (`8` for ALL is ISO "008").
 
 pub(crate) struct CurrencyInfo {
-    pub code: &'static str,
-    pub numeric: u16,
-    pub minor_units: u8,
-    pub name: &'static str,
+    pub(crate) code: &'static str,
+    /// Read only by the unit tests (the table's own checks, and docs/currencies.csv against it).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) numeric: u16,
+    pub(crate) minor_units: u8,
+    /// Read only by the unit tests.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) name: &'static str,
 }
 
 /// Sorted by `code` (strictly ascending): `Currency::from_code` binary-searches it.

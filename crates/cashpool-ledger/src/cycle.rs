@@ -27,7 +27,7 @@ use crate::state::{Rejection, State};
 use crate::tx::{PostingRequest, RateRequest, TransactionRequest};
 
 /// Decimal places of a frozen netting rate.
-pub const FROZEN_RATE_DECIMALS: u32 = 10;
+pub(crate) const FROZEN_RATE_DECIMALS: u32 = 10;
 
 /// A netting cycle as journaled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,7 +14,7 @@ use crate::money::Currency;
 use crate::state::{State, StateDigest};
 
 /// The parts, in the order their digests enter the state digest.
-pub const PARTS: [&str; 9] =
+pub(crate) const PARTS: [&str; 9] =
     ["definition", "balances", "transactions", "rates", "limits", "sweeps", "interest", "netting", "statements"];
 
 /// A JSON string.

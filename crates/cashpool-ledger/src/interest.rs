@@ -41,6 +41,7 @@ use rust_decimal::Decimal;
 use crate::config::{DayCount, InterestRule, InterestTier};
 
 /// Why interest could not be computed.
+#[doc(hidden)] // public for `crate::testing` only
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InterestError {
     /// An intermediate product or the sum left `Decimal`'s range (|x| < 2^96).
@@ -72,6 +73,7 @@ pub enum InterestError {
 /// A reversed period (`end < start`) gives a negative or meaningless
 /// numerator; [`accrue`] rejects such segments. Never panics: chrono dates
 /// keep the numerator far inside `i64`.
+#[doc(hidden)] // public for `crate::testing` only
 pub fn day_count_fraction(day_count: DayCount, start: NaiveDate, end: NaiveDate) -> (i64, i64) {
     match day_count {
         DayCount::Act360 => (actual_days(start, end), 360),
@@ -102,6 +104,7 @@ fn thirty_days(start: NaiveDate, end: NaiveDate, d1: u32, d2: u32) -> i64 {
 }
 
 /// A period `[start, end)` over which a position was constant.
+#[doc(hidden)] // public for `crate::testing` only
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
     /// The first day of the period.
@@ -145,6 +148,7 @@ pub struct Segment {
 /// [`InterestError::BadSegment`] for a segment with `end <= start` (checked
 /// for every segment, zero balances included); [`InterestError::Overflow`]
 /// when a product or the sum leaves `Decimal`'s range. Never panics.
+#[doc(hidden)] // public for `crate::testing` only
 pub fn accrue(rule: &InterestRule, segments: &[Segment]) -> Result<Decimal, InterestError> {
     let mut total = Decimal::ZERO;
     for segment in segments {
@@ -213,6 +217,7 @@ fn weighted_rate_sum(rule: &InterestRule, magnitude: Decimal, credit: bool) -> R
 /// [`crate::money::amount_max`] per posting), it saturates at
 /// `Decimal::MAX`/`Decimal::MIN`; use [`try_segments`] to get an error
 /// instead.
+#[doc(hidden)] // public for `crate::testing` only
 pub fn segments(
     opening: Decimal,
     changes: &BTreeMap<NaiveDate, Decimal>,
@@ -225,6 +230,7 @@ pub fn segments(
 
 /// [`segments`], with [`InterestError::Overflow`] when the running balance
 /// leaves `Decimal`'s range instead of saturating.
+#[doc(hidden)] // public for `crate::testing` only
 pub fn try_segments(
     opening: Decimal,
     changes: &BTreeMap<NaiveDate, Decimal>,
@@ -295,5 +301,5 @@ pub struct InterestRun {
     /// The residue carried forward after this settlement, for each currency of
     /// the accruals (sorted); recorded in format 2, checked on replay.
     #[serde(skip)]
-    pub carry: Vec<(crate::money::Currency, Decimal)>,
+    pub(crate) carry: Vec<(crate::money::Currency, Decimal)>,
 }

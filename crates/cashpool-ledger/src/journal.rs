@@ -26,9 +26,6 @@ use sha2::{Digest, Sha256};
 use crate::model::{AccountSpec, Classification, Purpose};
 use crate::money::Currency;
 
-/// The version byte of the entries cashpool writes.
-pub const FORMAT_VERSION: u8 = 2;
-
 /// The encoding an entry's bytes are in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum FormatVersion {
@@ -40,7 +37,7 @@ pub enum FormatVersion {
 }
 /// The largest encoded entry, in bytes: the group definition of a pool of thousands of
 /// members (about 1.5 KiB of canonical JSON a member) and a long bank statement are the largest.
-pub const ENTRY_LEN_MAX: usize = 64 << 20;
+pub(crate) const ENTRY_LEN_MAX: usize = 64 << 20;
 
 /// A SHA-256 hash of an entry's encoding.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -61,7 +58,7 @@ impl EntryHash {
     }
 
     /// Parses 64 hex digits.
-    pub fn from_hex(text: &str) -> Option<EntryHash> {
+    pub(crate) fn from_hex(text: &str) -> Option<EntryHash> {
         let bytes = text.as_bytes();
         if bytes.len() != 64 {
             return None;
@@ -165,7 +162,7 @@ pub(crate) mod date_format {
     use chrono::{Datelike, NaiveDate};
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
         if serializer.is_human_readable() {
             serializer.collect_str(&date.format("%Y-%m-%d"))
         } else {
@@ -173,7 +170,7 @@ pub(crate) mod date_format {
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
         if deserializer.is_human_readable() {
             let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
             NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(serde::de::Error::custom)
@@ -245,46 +242,46 @@ pub struct PostedTransaction {
     /// when it was posted (replay derives it again and compares).
     pub classification: Classification,
     /// Who posted it. Not part of the idempotency comparison.
-    pub operator: String,
+    pub(crate) operator: String,
     /// Its effects on the pool's limits as the ledger derived them when it
     /// posted (format 2; `None` for a format-1 entry, which did not record
     /// them). Replay derives them again and refuses an entry whose recorded
     /// effects differ.
     #[serde(skip)]
-    pub effects: Option<TxEffects>,
+    pub(crate) effects: Option<TxEffects>,
 }
 
 /// What a transaction changed besides balances, as its format-2 entry records it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct TxEffects {
+pub(crate) struct TxEffects {
     /// Its use of the pool's cross-border caps in the base currency (+ inflow, − outflow).
-    pub pool_flow: Option<(Currency, Decimal)>,
+    pub(crate) pool_flow: Option<(Currency, Decimal)>,
     /// The foreign-debt loan it opens (the loan's id is the transaction's id).
-    pub drawdown: Option<Drawdown>,
+    pub(crate) drawdown: Option<Drawdown>,
     /// The loan it repays.
-    pub repayment: Option<Repayment>,
+    pub(crate) repayment: Option<Repayment>,
 }
 
 /// A foreign-debt loan opened by a transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Drawdown {
-    pub entity: String,
-    pub currency: Currency,
-    pub principal: Decimal,
-    pub term_days: u32,
+pub(crate) struct Drawdown {
+    pub(crate) entity: String,
+    pub(crate) currency: Currency,
+    pub(crate) principal: Decimal,
+    pub(crate) term_days: u32,
     /// Base currency per unit of `currency` on the value date (1 for the base currency).
-    pub base_rate: Decimal,
+    pub(crate) base_rate: Decimal,
     /// Base currency per USD on the value date, when known.
-    pub usd_base_rate: Option<Decimal>,
+    pub(crate) usd_base_rate: Option<Decimal>,
 }
 
 /// A repayment of a foreign-debt loan.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Repayment {
+pub(crate) struct Repayment {
     /// The id of the loan's drawdown transaction.
-    pub loan: String,
-    pub currency: Currency,
-    pub amount: Decimal,
+    pub(crate) loan: String,
+    pub(crate) currency: Currency,
+    pub(crate) amount: Decimal,
 }
 
 /// One leg of a posted transaction; `amount` has exactly the currency's minor units.
@@ -369,7 +366,7 @@ impl Entry {
     }
 
     /// Appends the canonical bytes to `out`.
-    pub fn encode_into(&self, out: &mut Vec<u8>) {
+    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
         match self.format {
             FormatVersion::V2 => v2::encode_into(self, out),
             FormatVersion::V1 => {
@@ -418,7 +415,7 @@ impl Entry {
 }
 
 /// SHA-256 of an entry's canonical bytes.
-pub fn hash_bytes(bytes: &[u8]) -> EntryHash {
+pub(crate) fn hash_bytes(bytes: &[u8]) -> EntryHash {
     EntryHash(Sha256::digest(bytes).into())
 }
 
@@ -469,7 +466,7 @@ impl ChainCursor {
     }
 
     /// Checks that `entry`, whose hash is `hash`, is the next one.
-    pub fn accept(&mut self, entry: &Entry, hash: EntryHash) -> Result<(), ChainError> {
+    pub(crate) fn accept(&mut self, entry: &Entry, hash: EntryHash) -> Result<(), ChainError> {
         if entry.seq != self.next_seq {
             return Err(ChainError {
                 seq: self.next_seq,
@@ -494,6 +491,7 @@ impl ChainCursor {
 }
 
 /// Appends one entry's bytes to a block: a little-endian `u32` length, then the bytes.
+#[doc(hidden)] // public for `crate::testing` only
 pub fn block_push(block: &mut Vec<u8>, entry_bytes: &[u8]) {
     let len = u32::try_from(entry_bytes.len()).expect("entry length is bounded by ENTRY_LEN_MAX");
     block.extend_from_slice(&len.to_le_bytes());

@@ -1,19 +1,53 @@
 //! `cashpool-ledger`: the core of cashpool, a unified multi-currency cash pool ledger.
 //!
-//! The crate holds the domain: [`money`] (ISO 4217 currencies and exact
-//! amounts), [`config`] (the group definition), [`tx`] (transaction requests),
-//! [`journal`] (the canonical, hash-chained entry encoding), [`storage`] (the
-//! storage trait with sled and in-memory backends), [`Ledger`] (validation,
-//! posting, group commit, queries) and [`audit`] (verification, replay, export).
+//! The public API is what the other crates of the workspace (and the guides'
+//! examples) use, nothing more; everything else is `pub(crate)`.
 //!
-//! The core does no IO of its own beyond the [`storage::Storage`] it is given:
-//! no clock, no randomness. Time comes from the caller as a [`journal::Timestamp`].
+//! **The ledger, its requests and its typed outcomes.** [`Ledger`] validates,
+//! posts (group commit) and answers queries. It takes requests
+//! ([`tx::TransactionRequest`], [`rates::RateRow`], [`limits::LimitsChange`],
+//! [`netting::Invoice`], [`bank::BankStatement`]) and answers with one type per
+//! operation: [`Receipt`], [`BatchOutcome`] (with [`BatchMode`]), [`RatesImport`],
+//! [`SweepOutcome`], [`InterestOutcome`], [`NettingOutcome`],
+//! [`bank::ImportReceipt`], and the views [`BalanceRow`], [`PositionRow`],
+//! [`StatementView`], [`limits::LimitsView`] and [`StateDigest`].
+//!
+//! **The refusal.** Every operation refuses a request with one
+//! `#[non_exhaustive]` type, [`Rejection`], with a stable reason code (per
+//! request of a batch, as [`Rejected`]). [`LedgerError`] carries it
+//! (`Refused`) beside the operating errors: the store, the journal's
+//! integrity, the group definition, the state of the store.
+//!
+//! **Storage.** The [`storage::Storage`] trait (with [`storage::Commit`],
+//! [`storage::Checkpoint`] and [`storage::StorageError`]) and its backends:
+//! [`storage::SledStorage`] (durable), [`storage::MemoryStorage`] (tests,
+//! simulations, benchmarks) and [`storage::JournalSnapshot`] (a read-only view
+//! of a journal). The core does no IO of its own beyond the storage it is
+//! given: no clock, no randomness. Time comes from the caller as a
+//! [`journal::Timestamp`].
+//!
+//! **Domain values.** What the signatures above need: [`money`] (ISO 4217
+//! currencies, exact amounts, their formatting), [`config`] (the group
+//! definition, parsed from its TOML by [`config::parse_group_config`]),
+//! [`model`] (accounts, zones, purposes), [`journal`] (entries, their hashes
+//! and the reading of the hash-chained journal), and the results of the pool's
+//! rules: [`sweep`], [`interest`], [`cycle`] and [`netting`], [`limits`],
+//! [`eligibility`] ([`eligibility::check_eligibility`]), [`bank`] and
+//! [`totals`].
+//!
+//! **Audit.** [`audit`] verifies a store or a JSON Lines export of its journal
+//! (the regulator's copy), replays either into a [`StateDigest`], and writes the
+//! export.
 //!
 //! The core knows no file format, except for now the group definition TOML
-//! ([`config`]) and the journal's own JSON Lines export ([`audit`], the
-//! regulator's copy of the chain): the readers of the input files
-//! (transactions, rates, invoices, figures) and the hledger export are in the
-//! `cashpool-files` crate, which uses only this crate's public API.
+//! ([`config`]) and the journal's own JSON Lines export ([`audit`]): the
+//! readers of the input files (transactions, rates, invoices, figures) and the
+//! hledger export are in the `cashpool-files` crate, which uses only this
+//! crate's public API.
+//!
+//! **`testing`** (hidden from these docs) gathers the internals that the
+//! workspace's own tests and fuzz targets reach from outside the crate; it is
+//! not part of the API and not covered by semver.
 
 #![forbid(unsafe_code)]
 
@@ -45,3 +79,35 @@ pub use ledger::{
     PositionRow, RatesImport, Receipt, Rejected, Rejection, StatementLine, StatementView, SweepOutcome,
 };
 pub use state::StateDigest;
+
+/// For the workspace's own tests and fuzz targets only, not for users of the
+/// crate: the internals they drive directly (the interest, netting and rate
+/// engines, the export lines, the block framing, tampering with a
+/// [`storage::MemoryStorage`]). Not part of the API, not covered by semver:
+/// anything here may change or go in any release.
+///
+/// The items re-exported here are `#[doc(hidden)]` where they are defined.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::audit::ExportLine;
+    pub use crate::interest::{accrue, day_count_fraction, segments, try_segments, InterestError, Segment};
+    pub use crate::journal::block_push;
+    pub use crate::journal::v2::{entry_of_line, export_line, ExportLineV2};
+    pub use crate::netting::{net_cycle, CycleInput};
+    pub use crate::rates::{MissingRate, RateBook, RateError};
+
+    use crate::storage::{MemoryStorage, StoredBalance};
+
+    /// What the tests do to a [`MemoryStorage`] besides storing into it: copy
+    /// it, and tamper with what it holds (implemented in `storage::memory`).
+    pub trait MemoryStorageExt {
+        /// An independent copy of everything stored.
+        fn snapshot(&self) -> MemoryStorage;
+
+        /// Edits a stored block's bytes (for tamper tests).
+        fn tamper_block(&self, first_seq: u64, edit: impl FnOnce(&mut Vec<u8>));
+
+        /// Overwrites a stored balance (for tamper tests).
+        fn tamper_balance(&self, balance: &StoredBalance);
+    }
+}

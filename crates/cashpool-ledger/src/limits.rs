@@ -50,7 +50,7 @@ pub struct PoolParameters {
 
 impl PoolParameters {
     /// Net inflow cap = owners' equity × inflow leverage × inflow parameter.
-    pub fn inflow_cap(&self) -> Decimal {
+    pub(crate) fn inflow_cap(&self) -> Decimal {
         self.owners_equity
             .checked_mul(self.inflow_leverage)
             .and_then(|x| x.checked_mul(self.inflow_parameter))
@@ -58,7 +58,7 @@ impl PoolParameters {
     }
 
     /// Net outflow cap = owners' equity × outflow coefficient.
-    pub fn outflow_cap(&self) -> Decimal {
+    pub(crate) fn outflow_cap(&self) -> Decimal {
         self.owners_equity.checked_mul(self.outflow_coefficient).unwrap_or(Decimal::MAX)
     }
 }
@@ -78,22 +78,22 @@ pub struct LimitsChange {
 /// A foreign-debt loan of one entity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Loan {
-    pub entity: String,
-    pub drawn: NaiveDate,
-    pub currency: Currency,
-    pub principal: Decimal,
-    pub term_days: u32,
+    pub(crate) entity: String,
+    pub(crate) drawn: NaiveDate,
+    pub(crate) currency: Currency,
+    pub(crate) principal: Decimal,
+    pub(crate) term_days: u32,
     /// Base currency per unit of the loan currency at drawdown (1 for the base currency).
-    pub base_rate: Decimal,
+    pub(crate) base_rate: Decimal,
     /// Base currency per USD at drawdown, for a facilitation quota (`None`: no USD rate then).
-    pub usd_base_rate: Option<Decimal>,
+    pub(crate) usd_base_rate: Option<Decimal>,
     /// Repayments by value date.
-    pub repayments: Vec<(NaiveDate, Decimal)>,
+    pub(crate) repayments: Vec<(NaiveDate, Decimal)>,
 }
 
 impl Loan {
     /// Outstanding principal at the end of `as_of` (or now).
-    pub fn outstanding(&self, as_of: Option<NaiveDate>) -> Decimal {
+    pub(crate) fn outstanding(&self, as_of: Option<NaiveDate>) -> Decimal {
         if as_of.is_some_and(|date| self.drawn > date) {
             return Decimal::ZERO;
         }
@@ -134,7 +134,7 @@ pub(crate) fn positive_part(amount: Decimal) -> Decimal {
 }
 
 /// Maturity factor of DOMAIN §3: 1.5 for a term of at most a year, else 1.
-pub fn maturity_factor(term_days: u32) -> Decimal {
+pub(crate) fn maturity_factor(term_days: u32) -> Decimal {
     if term_days <= 365 {
         Decimal::new(15, 1)
     } else {
@@ -143,7 +143,7 @@ pub fn maturity_factor(term_days: u32) -> Decimal {
 }
 
 /// The FX factor added for foreign-currency debt (DOMAIN §3).
-pub fn fx_factor() -> Decimal {
+pub(crate) fn fx_factor() -> Decimal {
     Decimal::new(5, 1)
 }
 
@@ -155,8 +155,8 @@ pub(crate) fn base_round(amount: Decimal, base: Currency) -> Decimal {
 /// One entity's foreign debt: risk-weighted balance and, for a facilitation quota, the USD total.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DebtUse {
-    pub weighted: Decimal,
-    pub usd_total: Decimal,
+    pub(crate) weighted: Decimal,
+    pub(crate) usd_total: Decimal,
 }
 
 /// The risk-weighted balance (DOMAIN §3) and USD total of some loans, in the base currency.
@@ -197,11 +197,11 @@ pub(crate) fn market_of(zone: Option<crate::model::Zone>) -> Market {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Effects {
     /// A counted cross-border movement of the pool (base currency, + inflow / − outflow).
-    pub pool_flow: Option<Decimal>,
+    pub(crate) pool_flow: Option<Decimal>,
     /// A foreign-debt drawdown: the loan it opens, keyed by the transaction id.
-    pub drawdown: Option<Loan>,
+    pub(crate) drawdown: Option<Loan>,
     /// A repayment: loan id and amount in the loan's currency.
-    pub repayment: Option<(String, Decimal)>,
+    pub(crate) repayment: Option<(String, Decimal)>,
 }
 
 use crate::journal::PostedTransaction;

@@ -8,23 +8,23 @@ use serde::{Deserialize, Serialize};
 use crate::money::Currency;
 
 /// The entity id reserved for counterparties outside the group.
-pub const EXTERNAL_ENTITY: &str = "EXTERNAL";
+pub(crate) const EXTERNAL_ENTITY: &str = "EXTERNAL";
 /// Every system account id starts with this prefix.
-pub const SYSTEM_ACCOUNT_PREFIX: &str = "SYS-";
+pub(crate) const SYSTEM_ACCOUNT_PREFIX: &str = "SYS-";
 /// The FX position account: every FX transaction routes each currency through it.
-pub const SYS_FX_POSITION: &str = "SYS-FX-POSITION";
+pub(crate) const SYS_FX_POSITION: &str = "SYS-FX-POSITION";
 /// Where rounding residues go.
-pub const SYS_ROUNDING: &str = "SYS-ROUNDING";
+pub(crate) const SYS_ROUNDING: &str = "SYS-ROUNDING";
 /// Intercompany interest income and expense of the pool.
 pub const SYS_INTEREST: &str = "SYS-INTEREST";
 /// Withholding tax withheld on interest paid to offshore members, payable to the tax office.
-pub const SYS_WITHHOLDING_TAX: &str = "SYS-WHT";
+pub(crate) const SYS_WITHHOLDING_TAX: &str = "SYS-WHT";
 /// Bank charges and fees.
 pub const SYS_FEES: &str = "SYS-FEES";
 /// The pool's side of every intercompany position (the host's books).
 pub const SYS_IC_POOL: &str = "SYS-IC-POOL";
 /// The prefix of a member's intercompany position account: `SYS-IC-<entity>`.
-pub const SYS_IC_PREFIX: &str = "SYS-IC-";
+pub(crate) const SYS_IC_PREFIX: &str = "SYS-IC-";
 
 /// The intercompany position account of a member entity.
 pub fn ic_account(entity: &str) -> String {
@@ -32,7 +32,7 @@ pub fn ic_account(entity: &str) -> String {
 }
 
 /// The system accounts created at init, with what each is for.
-pub const SYSTEM_ACCOUNTS: &[(&str, &str)] = &[
+pub(crate) const SYSTEM_ACCOUNTS: &[(&str, &str)] = &[
     (SYS_FX_POSITION, "FX position: the other side of every currency conversion"),
     (SYS_ROUNDING, "rounding residues"),
     (SYS_INTEREST, "intercompany interest income and expense"),
@@ -97,7 +97,7 @@ impl AccountKind {
     }
 
     /// External and system accounts have no overdraft limit.
-    pub fn is_unbounded(self) -> bool {
+    pub(crate) fn is_unbounded(self) -> bool {
         matches!(self, AccountKind::External | AccountKind::System)
     }
 
@@ -179,7 +179,7 @@ impl fmt::Display for Purpose {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountSpec {
     pub id: String,
-    /// The owning entity, or [`EXTERNAL_ENTITY`].
+    /// The owning entity, or `EXTERNAL` (counterparties outside the group).
     pub entity: String,
     pub kind: AccountKind,
     /// `None` only for system accounts, which sit in no zone.
@@ -194,7 +194,7 @@ pub struct AccountSpec {
 
 impl AccountSpec {
     /// Whether the account may hold `currency`.
-    pub fn holds(&self, currency: Currency) -> bool {
+    pub(crate) fn holds(&self, currency: Currency) -> bool {
         self.kind == AccountKind::System || self.currencies.binary_search(&currency).is_ok()
     }
 
@@ -228,7 +228,7 @@ pub enum Classification {
 
 impl Classification {
     /// Classifies by the zones present.
-    pub fn of_zones(onshore: bool, ft: bool, offshore: bool) -> Classification {
+    pub(crate) fn of_zones(onshore: bool, ft: bool, offshore: bool) -> Classification {
         match (onshore, ft, offshore) {
             (false, false, false) => Classification::Internal,
             (true, false, false) => Classification::Domestic,
@@ -251,15 +251,17 @@ impl Classification {
     }
 
     /// Whether the movement crosses between onshore and FT or offshore.
-    pub fn is_cross_border(self) -> bool {
+    pub(crate) fn is_cross_border(self) -> bool {
         matches!(self, Classification::CrossBorder | Classification::SecondLine)
     }
 }
 
 impl Purpose {
     /// The purposes allowed through the second line (FT ↔ onshore), in CNY only.
-    pub const SECOND_LINE: [Purpose; 3] = [Purpose::CurrentAccount, Purpose::LoanRepayment, Purpose::RealInvestment];
+    pub(crate) const SECOND_LINE: [Purpose; 3] =
+        [Purpose::CurrentAccount, Purpose::LoanRepayment, Purpose::RealInvestment];
 
     /// The purposes of cross-border pool movements that count toward the pool's caps.
-    pub const POOL_COUNTED: [Purpose; 3] = [Purpose::PoolFunding, Purpose::ForeignDebt, Purpose::OverseasLending];
+    pub(crate) const POOL_COUNTED: [Purpose; 3] =
+        [Purpose::PoolFunding, Purpose::ForeignDebt, Purpose::OverseasLending];
 }

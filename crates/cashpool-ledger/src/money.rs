@@ -4,8 +4,8 @@
 //! (`100.00` CNY, `500` JPY, `1.250` KWD). Everything that enters the ledger
 //! goes through [`to_currency_scale`], which rejects an amount with more
 //! decimals than its currency allows instead of rounding it silently.
-//! Rounding is explicit ([`round`]) and always returns the residue so that the
-//! caller can book it.
+//! Rounding is explicit ([`round_half_even`]); inside the crate it also
+//! returns the residue, which the ledger books.
 
 use std::fmt;
 use std::str::FromStr;
@@ -38,28 +38,13 @@ impl Currency {
         self.info().code
     }
 
-    /// The ISO 4217 numeric code, `156` for CNY.
-    pub fn numeric(self) -> u16 {
-        self.info().numeric
-    }
-
     /// Decimal places of the minor unit: 2 for CNY, 0 for JPY, 3 for KWD.
     pub fn minor_units(self) -> u32 {
         u32::from(self.info().minor_units)
     }
 
-    /// The currency's English name.
-    pub fn name(self) -> &'static str {
-        self.info().name
-    }
-
-    /// Every active currency, in code order.
-    pub fn all() -> impl Iterator<Item = Currency> {
-        (0..CURRENCIES.len()).map(|idx| Currency(u16::try_from(idx).expect("table fits u16")))
-    }
-
     /// Half of one minor unit: the tolerance of a converted amount.
-    pub fn half_minor_unit(self) -> Decimal {
+    pub(crate) fn half_minor_unit(self) -> Decimal {
         Decimal::new(5, self.minor_units() + 1)
     }
 }
@@ -165,7 +150,7 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, MoneyError> {
 }
 
 /// Parses an amount of `currency`: strict syntax and at most its minor units.
-pub fn parse_amount(text: &str, currency: Currency) -> Result<Decimal, MoneyError> {
+pub(crate) fn parse_amount(text: &str, currency: Currency) -> Result<Decimal, MoneyError> {
     to_currency_scale(parse_decimal(text)?, currency)
 }
 
@@ -215,16 +200,15 @@ pub fn group_thousands(plain: &str) -> String {
 
 /// How [`round`] resolves an amount that lies between two minor units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum RoundingMode {
+pub(crate) enum RoundingMode {
     /// Banker's rounding: ties go to the even minor unit (the default).
     #[default]
     HalfEven,
-    /// Ties go away from zero (commercial rounding).
+    /// Ties go away from zero (commercial rounding); only the unit tests round so.
+    #[cfg(test)]
     HalfUp,
     /// Towards zero (truncation).
     Down,
-    /// Away from zero.
-    Up,
 }
 
 /// The result of rounding: `rounded + residue == original`, exactly.
@@ -233,16 +217,16 @@ pub struct Rounded {
     /// The amount at the currency's minor units.
     pub rounded: Decimal,
     /// What rounding took away (positive) or added (negative); book it.
-    pub residue: Decimal,
+    pub(crate) residue: Decimal,
 }
 
 /// Rounds `amount` to `currency`'s minor units and returns the residue.
-pub fn round(amount: Decimal, currency: Currency, mode: RoundingMode) -> Rounded {
+pub(crate) fn round(amount: Decimal, currency: Currency, mode: RoundingMode) -> Rounded {
     let strategy = match mode {
         RoundingMode::HalfEven => RoundingStrategy::MidpointNearestEven,
+        #[cfg(test)]
         RoundingMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
         RoundingMode::Down => RoundingStrategy::ToZero,
-        RoundingMode::Up => RoundingStrategy::AwayFromZero,
     };
     let mut rounded = amount.round_dp_with_strategy(currency.minor_units(), strategy);
     rounded.rescale(currency.minor_units());
@@ -255,21 +239,6 @@ pub fn round(amount: Decimal, currency: Currency, mode: RoundingMode) -> Rounded
 /// Rounds half-even: the default for interest, FX and netting.
 pub fn round_half_even(amount: Decimal, currency: Currency) -> Rounded {
     round(amount, currency, RoundingMode::HalfEven)
-}
-
-/// `a + b`, or [`MoneyError::Overflow`].
-pub fn checked_add(a: Decimal, b: Decimal) -> Result<Decimal, MoneyError> {
-    a.checked_add(b).ok_or(MoneyError::Overflow)
-}
-
-/// `a - b`, or [`MoneyError::Overflow`].
-pub fn checked_sub(a: Decimal, b: Decimal) -> Result<Decimal, MoneyError> {
-    a.checked_sub(b).ok_or(MoneyError::Overflow)
-}
-
-/// `a * b`, or [`MoneyError::Overflow`].
-pub fn checked_mul(a: Decimal, b: Decimal) -> Result<Decimal, MoneyError> {
-    a.checked_mul(b).ok_or(MoneyError::Overflow)
 }
 
 #[cfg(test)]

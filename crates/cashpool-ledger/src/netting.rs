@@ -74,16 +74,11 @@ pub enum Mode {
 
 impl Mode {
     /// The name used on the command line and in JSON: `centre` or `direct`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Mode::Centre => "centre",
             Mode::Direct => "direct",
         }
-    }
-
-    /// Parses `centre` or `direct` (lower case, exactly).
-    pub fn parse(text: &str) -> Option<Mode> {
-        [Mode::Centre, Mode::Direct].into_iter().find(|mode| mode.as_str() == text)
     }
 }
 
@@ -167,6 +162,7 @@ pub struct Settlement {
 }
 
 /// Everything a cycle needs besides the invoices.
+#[doc(hidden)] // public for `crate::testing` only
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CycleInput<'a> {
     /// The cycle's name, such as `2026-11`.
@@ -259,6 +255,7 @@ fn codes(currencies: &[Currency]) -> String {
 /// `entities`; [`NettingError::MissingRates`] listing every currency of the
 /// netted invoices without a rate; [`NettingError::Overflow`] when an amount
 /// cannot be held exactly. Linear in the number of invoices; never panics.
+#[doc(hidden)] // public for `crate::testing` only
 pub fn net_cycle(input: &CycleInput, invoices: &[Invoice]) -> Result<CycleResult, NettingError> {
     let ccy = input.netting_currency;
     let minor = ccy.minor_units();

@@ -96,6 +96,7 @@ pub struct RateRow {
 }
 
 /// No rate on or before the date asked for.
+#[doc(hidden)] // public for `crate::testing` only
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[error("no {market} rate for {currency} on or before {date}")]
 pub struct MissingRate {
@@ -109,6 +110,7 @@ pub struct MissingRate {
 }
 
 /// Why [`RateBook::to_base`] could not convert.
+#[doc(hidden)] // public for `crate::testing` only
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RateError {
     /// No rate in force on the date.
@@ -151,6 +153,7 @@ pub struct RateConflict {
 
 /// All imported rates; looks up the rate in force on a date: that date's, or
 /// the latest before it.
+#[doc(hidden)] // public for `crate::testing` only
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RateBook {
     rates: BTreeMap<(Currency, Market), BTreeMap<NaiveDate, Decimal>>,

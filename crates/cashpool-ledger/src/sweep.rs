@@ -142,7 +142,7 @@ pub struct SweepRun {
 /// Whether an id has the shape of the ledger's own sweep, interest and
 /// netting transactions (`NET-…`) or of an adopted bank line (`BNK-…`). Such ids are reserved: a posted transaction may not take one,
 /// so that a sweep's or a settlement's id is always free when it runs.
-pub fn is_reserved_id(id: &str) -> bool {
+pub(crate) fn is_reserved_id(id: &str) -> bool {
     let b = id.as_bytes();
     let digits = |range: std::ops::Range<usize>| b.get(range).is_some_and(|part| part.iter().all(u8::is_ascii_digit));
     let sweep = b.len() == 13
@@ -167,7 +167,7 @@ pub fn adopted_id(seq: u64, line: usize) -> String {
 }
 
 /// The reference of the sweep of rule `rule_idx` on `date`: `SW` + YYMMDD + `R` + rule + U/D (13 characters).
-pub fn sweep_reference(date: NaiveDate, rule_idx: usize, direction: Flow) -> String {
+pub(crate) fn sweep_reference(date: NaiveDate, rule_idx: usize, direction: Flow) -> String {
     let arrow = match direction {
         Flow::Up => 'U',
         Flow::Down => 'D',
@@ -190,7 +190,7 @@ fn to_multiple(amount: Decimal, multiple: Option<Decimal>, direction: Flow) -> D
 }
 
 /// What a rule wants to move from a balance: (direction, amount), before limits.
-pub fn wanted(rule: &SweepRule, balance: Decimal) -> Option<(Flow, Decimal)> {
+pub(crate) fn wanted(rule: &SweepRule, balance: Decimal) -> Option<(Flow, Decimal)> {
     let up_allowed = matches!(rule.direction, SweepDirection::Up | SweepDirection::Both);
     let down_allowed = matches!(rule.direction, SweepDirection::Down | SweepDirection::Both);
     let zero = Decimal::ZERO;
@@ -213,8 +213,8 @@ pub fn wanted(rule: &SweepRule, balance: Decimal) -> Option<(Flow, Decimal)> {
 
 /// The planned run: the transactions to post and the report.
 pub(crate) struct Plan {
-    pub requests: Vec<TransactionRequest>,
-    pub run: SweepRun,
+    pub(crate) requests: Vec<TransactionRequest>,
+    pub(crate) run: SweepRun,
 }
 
 struct Planner<'s> {

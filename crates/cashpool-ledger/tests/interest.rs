@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use cashpool_ledger::config::{DayCount, InterestRule, InterestTier};
-use cashpool_ledger::interest::*;
 use cashpool_ledger::money::Currency;
+use cashpool_ledger::testing::{accrue, day_count_fraction, segments, try_segments, InterestError, Segment};
 use chrono::{Datelike, Days, NaiveDate};
 use proptest::prelude::*;
 use rust_decimal::Decimal;

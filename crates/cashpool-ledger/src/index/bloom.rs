@@ -16,17 +16,17 @@ pub(crate) struct Bloom {
 
 impl Bloom {
     /// An empty filter sized for `n` keys.
-    pub fn with_capacity(n: u64) -> Bloom {
+    pub(crate) fn with_capacity(n: u64) -> Bloom {
         let blocks = (n.saturating_mul(BITS_PER_KEY).div_ceil(512)).max(1);
         Bloom { words: vec![0; usize::try_from(blocks).expect("a filter that fits memory") * WORDS] }
     }
 
     /// A filter from its stored words; `None` unless whole blocks.
-    pub fn from_words(words: Vec<u64>) -> Option<Bloom> {
+    pub(crate) fn from_words(words: Vec<u64>) -> Option<Bloom> {
         (!words.is_empty() && words.len().is_multiple_of(WORDS)).then_some(Bloom { words })
     }
 
-    pub fn words(&self) -> &[u64] {
+    pub(crate) fn words(&self) -> &[u64] {
         &self.words
     }
 
@@ -43,7 +43,7 @@ impl Bloom {
         (block, (0..PROBES).map(move |i| ((mixed >> (9 * i)) & 511) as u32))
     }
 
-    pub fn insert(&mut self, key: u64) {
+    pub(crate) fn insert(&mut self, key: u64) {
         let (block, probes) = self.probes(key);
         for bit in probes {
             self.words[block * WORDS + (bit / 64) as usize] |= 1 << (bit % 64);
@@ -51,7 +51,7 @@ impl Bloom {
     }
 
     /// False: `key` was never inserted. True: it may have been.
-    pub fn may_contain(&self, key: u64) -> bool {
+    pub(crate) fn may_contain(&self, key: u64) -> bool {
         let (block, mut probes) = self.probes(key);
         probes.all(|bit| self.words[block * WORDS + (bit / 64) as usize] & (1 << (bit % 64)) != 0)
     }

@@ -59,7 +59,7 @@ pub(crate) struct IdIndex {
 
 impl IdIndex {
     /// Opens the index the manifest describes (none: an empty index).
-    pub fn open(storage: &dyn Storage) -> Result<IdIndex, StorageError> {
+    pub(crate) fn open(storage: &dyn Storage) -> Result<IdIndex, StorageError> {
         let Some(bytes) = storage.index_read(MANIFEST)? else {
             return Ok(IdIndex::default());
         };
@@ -91,22 +91,22 @@ impl IdIndex {
     }
 
     /// Every transaction of an entry up to this sequence number is in a run.
-    pub fn through(&self) -> u64 {
+    pub(crate) fn through(&self) -> u64 {
         self.through
     }
 
     /// How many ids the runs hold.
-    pub fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> u64 {
         self.runs.iter().map(|run| run.records).sum()
     }
 
     #[cfg(test)]
-    pub fn n_runs(&self) -> usize {
+    pub(crate) fn n_runs(&self) -> usize {
         self.runs.len()
     }
 
     /// The entries that may have posted `id` (newest run first); read each to be sure.
-    pub fn candidates(&self, storage: &dyn Storage, id: &str) -> Result<Vec<u64>, StorageError> {
+    pub(crate) fn candidates(&self, storage: &dyn Storage, id: &str) -> Result<Vec<u64>, StorageError> {
         let key = id_key(id);
         let mut seqs = Vec::new();
         for run in self.runs.iter().rev() {
@@ -119,7 +119,7 @@ impl IdIndex {
     /// every transaction of those entries, by id and sequence number), then
     /// the manifest; merges runs where a tier is full; removes the files no
     /// manifest names any more.
-    pub fn flush(
+    pub(crate) fn flush(
         &mut self,
         storage: &dyn Storage,
         ids: impl IntoIterator<Item = (u64, u64)>,
@@ -180,7 +180,7 @@ impl IdIndex {
     }
 
     /// Removes run files the manifest does not name (merged away, or written before a crash).
-    pub fn remove_strays(&self, storage: &dyn Storage) -> Result<(), StorageError> {
+    pub(crate) fn remove_strays(&self, storage: &dyn Storage) -> Result<(), StorageError> {
         for name in storage.index_names()? {
             let is_run = name.starts_with("ids-") && name.ends_with(".run");
             if is_run && !self.runs.iter().any(|run| run.name == name) {

@@ -111,7 +111,7 @@ impl Run {
     }
 
     /// Reads the header, filter and fences of the run file `name`.
-    pub fn open(storage: &dyn Storage, name: &str) -> Result<Run, StorageError> {
+    pub(crate) fn open(storage: &dyn Storage, name: &str) -> Result<Run, StorageError> {
         let mut header = [0u8; HEADER_LEN];
         storage.index_read_at(name, 0, &mut header)?;
         if header[0..4] != MAGIC {
@@ -187,7 +187,7 @@ impl Run {
 
     /// The sequence numbers recorded under `key` (empty: none; the filter
     /// answers most absent keys without reading the file).
-    pub fn lookup(&self, storage: &dyn Storage, key: u64) -> Result<Vec<u64>, StorageError> {
+    pub(crate) fn lookup(&self, storage: &dyn Storage, key: u64) -> Result<Vec<u64>, StorageError> {
         if !self.bloom.may_contain(key) {
             return Ok(Vec::new());
         }
@@ -207,7 +207,7 @@ impl Run {
     }
 
     /// Every record, in order, a page at a time.
-    pub fn records<'a>(
+    pub(crate) fn records<'a>(
         &'a self,
         storage: &'a dyn Storage,
     ) -> impl Iterator<Item = Result<(u64, u64), StorageError>> + 'a {

@@ -37,7 +37,7 @@ use crate::sweep::SkipReason;
 use crate::sweep::{Flow, SkippedSweep, SweepLine, SweepRun};
 
 /// The length of the header before the body.
-pub const HEADER_LEN: usize = 50;
+pub(crate) const HEADER_LEN: usize = 50;
 
 /// The kind byte of each body (docs/FORMATS.md, the table of kinds).
 pub fn kind_of(body: &EntryBody) -> u8 {
@@ -55,7 +55,7 @@ pub fn kind_of(body: &EntryBody) -> u8 {
 }
 
 /// The name of each kind, as the export writes it.
-pub const KIND_NAMES: [&str; 9] = [
+pub(crate) const KIND_NAMES: [&str; 9] = [
     "group_defined",
     "account_opened",
     "transaction",
@@ -449,14 +449,14 @@ fn decode_statement(bytes: &[u8]) -> Result<ImportedStatement, String> {
 
 /// An amount in minor units of its currency, written as a JSON string of an integer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Minor(pub i128);
+pub(crate) struct Minor(pub(crate) i128);
 
 impl Minor {
-    pub fn of(amount: Decimal, currency: Currency) -> Minor {
+    pub(crate) fn of(amount: Decimal, currency: Currency) -> Minor {
         Minor(wire::minor_units(amount, currency))
     }
 
-    pub fn to_amount(self, currency: Currency) -> Result<Decimal, String> {
+    pub(crate) fn to_amount(self, currency: Currency) -> Result<Decimal, String> {
         Decimal::try_from_i128_with_scale(self.0, currency.minor_units())
             .map_err(|_| format!("amount {} out of range", self.0))
     }
@@ -477,7 +477,7 @@ impl<'de> Deserialize<'de> for Minor {
 
 /// A normalised decimal, written as a JSON string without exponent or trailing zeros.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Dec(pub Decimal);
+pub(crate) struct Dec(pub(crate) Decimal);
 
 impl Serialize for Dec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -494,7 +494,7 @@ impl<'de> Deserialize<'de> for Dec {
 
 /// A bank's figure, with the decimals the bank wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct BankDec(pub Decimal);
+pub(crate) struct BankDec(pub(crate) Decimal);
 
 impl Serialize for BankDec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -514,11 +514,11 @@ mod iso_date {
     use chrono::NaiveDate;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(&date.format("%Y-%m-%d"))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
         NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(serde::de::Error::custom)
     }
@@ -528,14 +528,14 @@ mod opt_iso_date {
     use chrono::NaiveDate;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(date: &Option<NaiveDate>, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(date: &Option<NaiveDate>, serializer: S) -> Result<S::Ok, S::Error> {
         match date {
             Some(date) => serializer.collect_str(&date.format("%Y-%m-%d")),
             None => serializer.serialize_none(),
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<NaiveDate>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<NaiveDate>, D::Error> {
         let text = <Option<std::borrow::Cow<'de, str>>>::deserialize(deserializer)?;
         text.map(|text| NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(serde::de::Error::custom)).transpose()
     }
@@ -1649,16 +1649,17 @@ pub(crate) fn account_json(spec: &AccountSpec) -> String {
 // ---------------------------------------------------------------------------------------------
 
 /// One format-2 line of a JSON Lines export (docs/FORMATS.md, "The JSON Lines export").
+#[doc(hidden)] // public for `crate::testing` only
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExportLineV2 {
-    pub version: u8,
-    pub seq: u64,
-    pub kind: String,
-    pub recorded_at: Timestamp,
-    pub prev_hash: EntryHash,
+    pub(crate) version: u8,
+    pub(crate) seq: u64,
+    pub(crate) kind: String,
+    pub(crate) recorded_at: Timestamp,
+    pub(crate) prev_hash: EntryHash,
     pub hash: EntryHash,
-    pub body: serde_json::Value,
+    pub(crate) body: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -1848,6 +1849,7 @@ fn tx_of(rec: TxRec) -> Result<PostedTransaction, String> {
 }
 
 /// The export line of a format-2 entry whose hash is `hash`.
+#[doc(hidden)] // public for `crate::testing` only
 pub fn export_line(entry: &Entry, hash: EntryHash) -> ExportLineV2 {
     let body = match &entry.body {
         EntryBody::Transaction(tx) => serde_json::to_value(tx_rec(tx)),
@@ -1866,6 +1868,7 @@ pub fn export_line(entry: &Entry, hash: EntryHash) -> ExportLineV2 {
 }
 
 /// The entry an export line describes (its hash is not checked here).
+#[doc(hidden)] // public for `crate::testing` only
 pub fn entry_of_line(line: &ExportLineV2) -> Result<Entry, String> {
     if line.version != 2 {
         return Err(format!("version {} is not 2", line.version));

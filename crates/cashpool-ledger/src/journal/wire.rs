@@ -81,19 +81,19 @@ pub(crate) struct Reader<'a> {
 pub(crate) type ReadResult<T> = Result<T, String>;
 
 impl<'a> Reader<'a> {
-    pub fn new(bytes: &'a [u8]) -> Reader<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Reader<'a> {
         Reader { bytes, pos: 0 }
     }
 
-    pub fn is_at_end(&self) -> bool {
+    pub(crate) fn is_at_end(&self) -> bool {
         self.pos == self.bytes.len()
     }
 
-    pub fn pos(&self) -> usize {
+    pub(crate) fn pos(&self) -> usize {
         self.pos
     }
 
-    pub fn u8(&mut self, what: &str) -> ReadResult<u8> {
+    pub(crate) fn u8(&mut self, what: &str) -> ReadResult<u8> {
         let byte = *self.bytes.get(self.pos).ok_or_else(|| format!("{what}: the body ends early"))?;
         self.pos += 1;
         Ok(byte)
@@ -127,24 +127,24 @@ impl<'a> Reader<'a> {
         Err(format!("{what}: varint longer than {max_bytes} bytes"))
     }
 
-    pub fn uvarint(&mut self, what: &str) -> ReadResult<u64> {
+    pub(crate) fn uvarint(&mut self, what: &str) -> ReadResult<u64> {
         let value = self.varint(10, what)?;
         u64::try_from(value).map_err(|_| format!("{what}: above 2^64"))
     }
 
-    pub fn svarint(&mut self, what: &str) -> ReadResult<i128> {
+    pub(crate) fn svarint(&mut self, what: &str) -> ReadResult<i128> {
         let zigzag = self.varint(19, what)?;
         let magnitude = (zigzag >> 1) as i128;
         Ok(if zigzag & 1 == 0 { magnitude } else { -magnitude - 1 })
     }
 
-    pub fn str(&mut self, what: &str) -> ReadResult<&'a str> {
+    pub(crate) fn str(&mut self, what: &str) -> ReadResult<&'a str> {
         let len = usize::try_from(self.uvarint(what)?).map_err(|_| format!("{what}: length out of range"))?;
         let bytes = self.take(len, what)?;
         std::str::from_utf8(bytes).map_err(|_| format!("{what}: not UTF-8"))
     }
 
-    pub fn ccy(&mut self, what: &str) -> ReadResult<Currency> {
+    pub(crate) fn ccy(&mut self, what: &str) -> ReadResult<Currency> {
         let code = self.take(3, what)?;
         std::str::from_utf8(code)
             .ok()
@@ -152,7 +152,7 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| format!("{what}: {:?} is not an ISO 4217 code of docs/currencies.csv", code))
     }
 
-    pub fn date(&mut self, what: &str) -> ReadResult<NaiveDate> {
+    pub(crate) fn date(&mut self, what: &str) -> ReadResult<NaiveDate> {
         let day = self.uvarint(what)?;
         i32::try_from(day)
             .ok()
@@ -161,7 +161,7 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| format!("{what}: day number {day} out of range"))
     }
 
-    pub fn flag(&mut self, what: &str) -> ReadResult<bool> {
+    pub(crate) fn flag(&mut self, what: &str) -> ReadResult<bool> {
         match self.u8(what)? {
             0 => Ok(false),
             1 => Ok(true),
@@ -169,13 +169,13 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn amount(&mut self, currency: Currency, what: &str) -> ReadResult<Decimal> {
+    pub(crate) fn amount(&mut self, currency: Currency, what: &str) -> ReadResult<Decimal> {
         let minor = self.svarint(what)?;
         Decimal::try_from_i128_with_scale(minor, currency.minor_units())
             .map_err(|_| format!("{what}: amount out of range"))
     }
 
-    pub fn dec(&mut self, what: &str) -> ReadResult<Decimal> {
+    pub(crate) fn dec(&mut self, what: &str) -> ReadResult<Decimal> {
         let mantissa = self.svarint(what)?;
         let scale = u32::from(self.u8(what)?);
         if scale > DEC_SCALE_MAX {

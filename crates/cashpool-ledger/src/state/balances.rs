@@ -24,12 +24,12 @@ pub(crate) struct CurrencyBalance {
 
 impl CurrencyBalance {
     /// The sum of every posting.
-    pub fn total(&self) -> Decimal {
+    pub(crate) fn total(&self) -> Decimal {
         self.total
     }
 
     /// The net change per value date (never a zero), ascending.
-    pub fn by_date(&self) -> &BTreeMap<NaiveDate, Decimal> {
+    pub(crate) fn by_date(&self) -> &BTreeMap<NaiveDate, Decimal> {
         &self.by_date
     }
 }
@@ -68,19 +68,19 @@ pub(crate) struct Balances {
 
 impl Balances {
     /// Opens the balances of a new account; returns its index.
-    pub fn apply_account(&mut self, id: &str) -> u32 {
+    pub(crate) fn apply_account(&mut self, id: &str) -> u32 {
         let idx = u32::try_from(self.accounts.len()).expect("fewer than 2^32 accounts");
         self.accounts.push(AccountBalances { id: id.to_string(), balances: Vec::new() });
         idx
     }
 
     /// Applies one posting of a checked transaction.
-    pub fn apply(&mut self, posting: Applied) {
+    pub(crate) fn apply(&mut self, posting: Applied) {
         self.add(posting.account_idx, posting.currency, posting.value_date, posting.amount);
     }
 
     /// Reverts postings applied by [`Balances::apply`], last first.
-    pub fn undo(&mut self, applied: &[Applied]) {
+    pub(crate) fn undo(&mut self, applied: &[Applied]) {
         for posting in applied.iter().rev() {
             self.add(posting.account_idx, posting.currency, posting.value_date, -posting.amount);
         }
@@ -98,13 +98,13 @@ impl Balances {
     }
 
     /// The total balance of an account in a currency (zero when it never held it).
-    pub fn total(&self, account_idx: u32, currency: Currency) -> Decimal {
+    pub(crate) fn total(&self, account_idx: u32, currency: Currency) -> Decimal {
         self.accounts[account_idx as usize].balance(currency).map_or(Decimal::ZERO, |balance| balance.total)
     }
 
     /// The balance of an account in a currency as of the end of `as_of` (value-dated), or now,
     /// at the currency's minor units.
-    pub fn balance(&self, account_idx: u32, currency: Currency, as_of: Option<NaiveDate>) -> Decimal {
+    pub(crate) fn balance(&self, account_idx: u32, currency: Currency, as_of: Option<NaiveDate>) -> Decimal {
         let mut value = match self.accounts[account_idx as usize].balance(currency) {
             None => Decimal::ZERO,
             Some(balance) => match as_of {
@@ -118,12 +118,12 @@ impl Balances {
     }
 
     /// An account's balance records, by currency.
-    pub fn of_account(&self, account_idx: u32) -> impl Iterator<Item = (Currency, &CurrencyBalance)> + '_ {
+    pub(crate) fn of_account(&self, account_idx: u32) -> impl Iterator<Item = (Currency, &CurrencyBalance)> + '_ {
         self.accounts[account_idx as usize].balances.iter().map(|(currency, balance)| (*currency, balance))
     }
 
     /// Every balance record: (account index, currency, balance), by account index then currency.
-    pub fn iter(&self) -> impl Iterator<Item = (u32, Currency, &CurrencyBalance)> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, Currency, &CurrencyBalance)> + '_ {
         self.accounts.iter().enumerate().flat_map(|(idx, account)| {
             let idx = u32::try_from(idx).expect("fewer than 2^32 accounts");
             account.balances.iter().map(move |(currency, balance)| (idx, *currency, balance))
@@ -131,13 +131,13 @@ impl Balances {
     }
 
     /// The account ids, by index (the definition's must be the same).
-    pub fn account_ids(&self) -> impl Iterator<Item = &str> + '_ {
+    pub(crate) fn account_ids(&self) -> impl Iterator<Item = &str> + '_ {
         self.accounts.iter().map(|account| account.id.as_str())
     }
 
     /// Per account: currencies sorted and distinct; per currency: no zero
     /// day kept, and the total is the sum of the changes by date.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
         for account in &self.accounts {
             if !account.balances.windows(2).all(|pair| pair[0].0 < pair[1].0) {
                 return Err(format!("{}: currencies not sorted", account.id));
@@ -160,7 +160,7 @@ impl Balances {
 
     /// For each account (by id) and currency with a non-zero day:
     /// `[account, currency, total, [[date, change], …]]`.
-    pub fn digest(&self) -> EntryHash {
+    pub(crate) fn digest(&self) -> EntryHash {
         let mut hasher = Sha256::new();
         let mut order: Vec<&AccountBalances> = self.accounts.iter().collect();
         order.sort_by(|a, b| a.id.cmp(&b.id));

@@ -29,7 +29,7 @@ pub(crate) struct Definition {
 
 impl Definition {
     /// Applies a format-1 group definition (its TOML).
-    pub fn apply_group_toml(&mut self, seq: u64, config_toml: &str) -> Result<(), String> {
+    pub(crate) fn apply_group_toml(&mut self, seq: u64, config_toml: &str) -> Result<(), String> {
         self.check_first(seq)?;
         let config = parse_group_config(config_toml).map_err(|err| format!("group definition: {err}"))?;
         self.config = Some(Arc::new(config));
@@ -37,7 +37,7 @@ impl Definition {
     }
 
     /// Applies a format-2 group definition (its record).
-    pub fn apply_group(&mut self, seq: u64, config: &Arc<GroupConfig>) -> Result<(), String> {
+    pub(crate) fn apply_group(&mut self, seq: u64, config: &Arc<GroupConfig>) -> Result<(), String> {
         self.check_first(seq)?;
         crate::config::check_references(config).map_err(|reason| format!("group definition: {reason}"))?;
         self.config = Some(Arc::clone(config));
@@ -52,7 +52,7 @@ impl Definition {
     }
 
     /// Opens an account; returns its index.
-    pub fn apply_account(&mut self, spec: &AccountSpec) -> Result<u32, String> {
+    pub(crate) fn apply_account(&mut self, spec: &AccountSpec) -> Result<u32, String> {
         self.check_account(spec)?;
         let idx = u32::try_from(self.accounts.len()).expect("fewer than 2^32 accounts");
         if let Some(bank_id) = &spec.bank_id {
@@ -81,17 +81,17 @@ impl Definition {
     }
 
     /// The group definition (`None` before entry 1).
-    pub fn config(&self) -> Option<&Arc<GroupConfig>> {
+    pub(crate) fn config(&self) -> Option<&Arc<GroupConfig>> {
         self.config.as_ref()
     }
 
     /// Whether entry 1 has defined the group.
-    pub fn is_defined(&self) -> bool {
+    pub(crate) fn is_defined(&self) -> bool {
         self.config.is_some()
     }
 
     /// The group's base currency (CNY before the group is defined).
-    pub fn base_currency(&self) -> Currency {
+    pub(crate) fn base_currency(&self) -> Currency {
         self.config.as_ref().map_or_else(
             || Currency::from_code("CNY").expect("CNY is an ISO currency"),
             |config| config.group.base_currency,
@@ -99,22 +99,22 @@ impl Definition {
     }
 
     /// The index of the account `id`.
-    pub fn account_idx(&self, id: &str) -> Option<u32> {
+    pub(crate) fn account_idx(&self, id: &str) -> Option<u32> {
         self.account_index.get(id).copied()
     }
 
     /// The account at `idx` (an index this part handed out).
-    pub fn spec(&self, idx: u32) -> &AccountSpec {
+    pub(crate) fn spec(&self, idx: u32) -> &AccountSpec {
         &self.accounts[idx as usize]
     }
 
     /// Every account, in opening order (its index is its place).
-    pub fn accounts(&self) -> &[AccountSpec] {
+    pub(crate) fn accounts(&self) -> &[AccountSpec] {
         &self.accounts
     }
 
     /// The ledger account whose `bank_id` (and BIC, where both name one) the statement names.
-    pub fn statement_account(&self, statement: &BankStatement) -> Option<String> {
+    pub(crate) fn statement_account(&self, statement: &BankStatement) -> Option<String> {
         crate::bank::candidate_ids(&statement.account_id, &statement.currency)
             .into_iter()
             .find_map(|id| self.bank_index.get(&id).copied())
@@ -125,7 +125,7 @@ impl Definition {
 
     /// Accounts only after the definition; each index finds its account; no
     /// account opened twice; currencies sorted.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
         if self.config.is_none() && !self.accounts.is_empty() {
             return Err("accounts without a group definition".into());
         }
@@ -150,7 +150,7 @@ impl Definition {
     }
 
     /// `["group", BODY]`, then `["account", BODY]` per account in journal order.
-    pub fn digest(&self) -> EntryHash {
+    pub(crate) fn digest(&self) -> EntryHash {
         let mut hasher = Sha256::new();
         if let Some(config) = &self.config {
             line(&mut hasher, &[string("group"), group_json(config)]);

@@ -35,7 +35,13 @@ impl Interest {
     /// An `interest_settled` entry: its residues join the carry, minus what
     /// it booked. `recorded`: the entry records the carry after it (format
     /// 2), which must be what the fold gives. Nothing is changed when it fails.
-    pub fn apply(&mut self, run: &InterestRun, recorded: bool, seq: u64, entry_hash: EntryHash) -> Result<(), String> {
+    pub(crate) fn apply(
+        &mut self,
+        run: &InterestRun,
+        recorded: bool,
+        seq: u64,
+        entry_hash: EntryHash,
+    ) -> Result<(), String> {
         if let Some(settled) = self.overlapping(run.from, run.to) {
             return Err(format!(
                 "interest [{}, {}) overlaps the settled period [{}, {})",
@@ -99,22 +105,22 @@ impl Interest {
     }
 
     /// The carry of `currency` (zero when none).
-    pub fn carry(&self, currency: Currency) -> Decimal {
+    pub(crate) fn carry(&self, currency: Currency) -> Decimal {
         self.carry.get(&currency).copied().unwrap_or_default()
     }
 
     /// The report of the settled period [from, to), if settled.
-    pub fn report(&self, from: NaiveDate, to: NaiveDate) -> Option<&InterestRun> {
+    pub(crate) fn report(&self, from: NaiveDate, to: NaiveDate) -> Option<&InterestRun> {
         self.reports.iter().find(|run| run.from == from && run.to == to)
     }
 
     /// The first settled period overlapping [from, to).
-    pub fn overlapping(&self, from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    pub(crate) fn overlapping(&self, from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
         self.periods.iter().copied().find(|settled| overlap((from, to), *settled))
     }
 
     /// Periods, reports and entries agree, and no two settled periods overlap.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
         if self.reports.len() != self.periods.len() || self.entries.len() != self.periods.len() {
             return Err(format!(
                 "{} periods, {} reports, {} entries",
@@ -138,7 +144,7 @@ impl Interest {
 
     /// `["period", from, to, seq, hash]` per settlement in journal order,
     /// then `["carry", currency, carry]` per non-zero carry by code.
-    pub fn digest(&self) -> EntryHash {
+    pub(crate) fn digest(&self) -> EntryHash {
         let mut hasher = Sha256::new();
         for (from, to, seq, entry_hash) in &self.entries {
             line(&mut hasher, &[string("period"), date(*from), date(*to), seq.to_string(), hash(*entry_hash)]);

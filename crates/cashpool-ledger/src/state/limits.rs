@@ -26,7 +26,7 @@ pub(crate) struct Parameters {
 }
 
 impl Parameters {
-    pub fn from_config(config: &GroupConfig) -> Parameters {
+    pub(crate) fn from_config(config: &GroupConfig) -> Parameters {
         Parameters {
             pool: config
                 .pool
@@ -45,28 +45,28 @@ impl Parameters {
     }
 
     /// The pool parameters in force on `date`.
-    pub fn pool_at(&self, date: NaiveDate) -> Option<&PoolParameters> {
+    pub(crate) fn pool_at(&self, date: NaiveDate) -> Option<&PoolParameters> {
         self.pool.iter().rev().find(|row| row.effective <= date)
     }
 
     /// The latest pool parameters.
-    pub fn pool_latest(&self) -> Option<&PoolParameters> {
+    pub(crate) fn pool_latest(&self) -> Option<&PoolParameters> {
         self.pool.last()
     }
 
     /// The macro-prudential parameter in force on `date`.
-    pub fn macro_at(&self, date: NaiveDate) -> Option<Decimal> {
+    pub(crate) fn macro_at(&self, date: NaiveDate) -> Option<Decimal> {
         self.macro_prudential.iter().rev().find(|(effective, _)| *effective <= date).map(|(_, p)| *p)
     }
 
     /// The latest macro-prudential parameter.
-    pub fn macro_latest(&self) -> Option<Decimal> {
+    pub(crate) fn macro_latest(&self) -> Option<Decimal> {
         self.macro_prudential.last().map(|(_, p)| *p)
     }
 
     /// Adds a change; refuses a row on a date that already has one. The
     /// ledger also calls it on a copy, to check a change before journaling it.
-    pub fn apply(&mut self, change: &LimitsChange) -> Result<(), String> {
+    pub(crate) fn apply(&mut self, change: &LimitsChange) -> Result<(), String> {
         if let Some(pool) = &change.pool {
             if pool.effective != change.effective {
                 return Err("the pool row's effective date differs from the change's".into());
@@ -137,20 +137,20 @@ impl Default for Limits {
 
 impl Limits {
     /// The group definition's parameters and base currency.
-    pub fn apply_group(&mut self, config: &GroupConfig) {
+    pub(crate) fn apply_group(&mut self, config: &GroupConfig) {
         self.base = config.group.base_currency;
         self.params = Parameters::from_config(config);
     }
 
     /// A `limits_set` entry: positive values, no second row on a date.
-    pub fn apply_change(&mut self, change: &LimitsChange) -> Result<(), String> {
+    pub(crate) fn apply_change(&mut self, change: &LimitsChange) -> Result<(), String> {
         crate::limits::check_change_values(change)?;
         self.params.apply(change)
     }
 
     /// What a checked transaction changes here: the pool flow, the loan it
     /// draws or the repayment of one.
-    pub fn apply_effects(&mut self, tx: &PostedTransaction, effects: &Effects) {
+    pub(crate) fn apply_effects(&mut self, tx: &PostedTransaction, effects: &Effects) {
         let state = &mut self.state;
         if let Some(flow) = effects.pool_flow {
             state.pool_position += flow;
@@ -170,22 +170,22 @@ impl Limits {
     }
 
     /// Restores the limit state a savepoint took with [`Limits::state`] (a rolled-back plan).
-    pub fn undo(&mut self, before: LimitState) {
+    pub(crate) fn undo(&mut self, before: LimitState) {
         self.state = before;
     }
 
     /// The dated parameters.
-    pub fn params(&self) -> &Parameters {
+    pub(crate) fn params(&self) -> &Parameters {
         &self.params
     }
 
     /// The flows and loans, for a savepoint.
-    pub fn state(&self) -> &LimitState {
+    pub(crate) fn state(&self) -> &LimitState {
         &self.state
     }
 
     /// The pool position at the end of `as_of` (or now).
-    pub fn pool_position(&self, as_of: Option<NaiveDate>) -> Decimal {
+    pub(crate) fn pool_position(&self, as_of: Option<NaiveDate>) -> Decimal {
         match as_of {
             None => self.state.pool_position,
             Some(date) => self.state.pool_flows.range(..=date).map(|(_, flow)| *flow).sum(),
@@ -193,24 +193,24 @@ impl Limits {
     }
 
     /// The loan drawn by transaction `id`.
-    pub fn loan(&self, id: &str) -> Option<&Loan> {
+    pub(crate) fn loan(&self, id: &str) -> Option<&Loan> {
         self.state.loans.get(id)
     }
 
     /// Every loan, by the id of the transaction that drew it.
-    pub fn loans(&self) -> impl Iterator<Item = &Loan> + '_ {
+    pub(crate) fn loans(&self) -> impl Iterator<Item = &Loan> + '_ {
         self.state.loans.values()
     }
 
     /// The risk-weighted foreign-debt balance of `entity` (DOMAIN §3), in the base currency.
-    pub fn debt_use(&self, entity: &str, base: Currency, as_of: Option<NaiveDate>) -> DebtUse {
+    pub(crate) fn debt_use(&self, entity: &str, base: Currency, as_of: Option<NaiveDate>) -> DebtUse {
         debt_use_of(self.loans().filter(|loan| loan.entity == entity), base, as_of)
     }
 
     /// Parameters sorted, one per date; the position is the sum of the flows
     /// and no zero flow is kept; every loan lent something and is repaid at
     /// most in full.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
         self.params.check_invariants()?;
         let state = &self.state;
         if let Some(day) = state.pool_flows.iter().find(|(_, flow)| flow.is_zero()).map(|(day, _)| day) {
@@ -233,7 +233,7 @@ impl Limits {
 
     /// The pool rows, the macro-prudential rows, the non-zero flows by date,
     /// the loans by id with their repayments.
-    pub fn digest(&self) -> EntryHash {
+    pub(crate) fn digest(&self) -> EntryHash {
         let mut hasher = Sha256::new();
         for row in &self.params.pool {
             line(
@@ -280,7 +280,7 @@ impl Limits {
     }
 
     /// The base currency the flows are in.
-    pub fn base_currency(&self) -> Currency {
+    pub(crate) fn base_currency(&self) -> Currency {
         self.base
     }
 }

@@ -53,10 +53,10 @@ pub(crate) use transactions::{fingerprint, IdRecord, Transactions};
 /// One applied posting, to undo it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Applied {
-    pub account_idx: u32,
-    pub currency: Currency,
-    pub value_date: NaiveDate,
-    pub amount: Decimal,
+    pub(crate) account_idx: u32,
+    pub(crate) currency: Currency,
+    pub(crate) value_date: NaiveDate,
+    pub(crate) amount: Decimal,
 }
 
 /// A SHA-256 digest of the whole state: identical for identical journals on any machine.
@@ -94,7 +94,7 @@ pub(crate) struct State {
 
 impl State {
     /// An empty state; `with_id_index`: keep the idempotency index (a flat-memory replay does not).
-    pub fn new(with_id_index: bool) -> State {
+    pub(crate) fn new(with_id_index: bool) -> State {
         State {
             definition: Definition::default(),
             balances: Balances::default(),
@@ -111,73 +111,73 @@ impl State {
     }
 
     /// The group definition and the accounts.
-    pub fn definition(&self) -> &Definition {
+    pub(crate) fn definition(&self) -> &Definition {
         &self.definition
     }
 
     /// The balances.
-    pub fn balances(&self) -> &Balances {
+    pub(crate) fn balances(&self) -> &Balances {
         &self.balances
     }
 
     /// The transactions (count, idempotency index).
     /// Leaves the ids of entries up to `through` (`count` of them) to the
     /// on-disk id index; set on an empty state, before folding.
-    pub fn index_ids_through(&mut self, through: u64, count: u64) {
+    pub(crate) fn index_ids_through(&mut self, through: u64, count: u64) {
         self.transactions.index_through(through, count);
     }
 
     /// The on-disk id index now holds the ids of entries up to `through` (`count` in all).
-    pub fn ids_indexed(&mut self, through: u64, count: u64) {
+    pub(crate) fn ids_indexed(&mut self, through: u64, count: u64) {
         self.transactions.indexed(through, count);
     }
 
-    pub fn transactions(&self) -> &Transactions {
+    pub(crate) fn transactions(&self) -> &Transactions {
         &self.transactions
     }
 
     /// The imported FX rates.
-    pub fn rates(&self) -> &Rates {
+    pub(crate) fn rates(&self) -> &Rates {
         &self.rates
     }
 
     /// The parameters, the pool flows and the loans.
-    pub fn limits(&self) -> &Limits {
+    pub(crate) fn limits(&self) -> &Limits {
         &self.limits
     }
 
     /// The sweep runs.
-    pub fn sweeps(&self) -> &Sweeps {
+    pub(crate) fn sweeps(&self) -> &Sweeps {
         &self.sweeps
     }
 
     /// The settled interest periods and the rounding carry.
-    pub fn interest(&self) -> &Interest {
+    pub(crate) fn interest(&self) -> &Interest {
         &self.interest
     }
 
     /// The netting cycles and the netted invoices.
-    pub fn netting(&self) -> &Netting {
+    pub(crate) fn netting(&self) -> &Netting {
         &self.netting
     }
 
     /// The bank inbox.
-    pub fn statements(&self) -> &Statements {
+    pub(crate) fn statements(&self) -> &Statements {
         &self.statements
     }
 
     /// The sequence number of the last entry applied (0 for none).
-    pub fn head_seq(&self) -> u64 {
+    pub(crate) fn head_seq(&self) -> u64 {
         self.head_seq
     }
 
     /// The hash of the last entry applied ([`EntryHash::GENESIS`] for none).
-    pub fn head_hash(&self) -> EntryHash {
+    pub(crate) fn head_hash(&self) -> EntryHash {
         self.head_hash
     }
 
     /// The group definition (`None` before entry 1).
-    pub fn config(&self) -> Option<&Arc<GroupConfig>> {
+    pub(crate) fn config(&self) -> Option<&Arc<GroupConfig>> {
         self.definition.config()
     }
 
@@ -187,28 +187,28 @@ impl State {
     }
 
     /// The index of the account `id`.
-    pub fn account_idx(&self, id: &str) -> Option<u32> {
+    pub(crate) fn account_idx(&self, id: &str) -> Option<u32> {
         self.definition.account_idx(id)
     }
 
     /// The account at `idx`.
-    pub fn spec(&self, idx: u32) -> &AccountSpec {
+    pub(crate) fn spec(&self, idx: u32) -> &AccountSpec {
         self.definition.spec(idx)
     }
 
     /// The number of transactions posted.
-    pub fn n_transactions(&self) -> u64 {
+    pub(crate) fn n_transactions(&self) -> u64 {
         self.transactions.n_transactions()
     }
 
     /// Applies a journal entry read back (replay, open): every check of the live path runs again.
-    pub fn apply_entry(&mut self, entry: &Entry, hash: EntryHash) -> Result<(), String> {
+    pub(crate) fn apply_entry(&mut self, entry: &Entry, hash: EntryHash) -> Result<(), String> {
         self.apply_entry_with(entry, hash, |_| {})
     }
 
     /// [`State::apply_entry`], with `on_posting` seeing each posting a transaction applies.
     /// Hands the entry to the part(s) it concerns; nothing is changed when it fails.
-    pub fn apply_entry_with(
+    pub(crate) fn apply_entry_with(
         &mut self,
         entry: &Entry,
         hash: EntryHash,
@@ -283,7 +283,7 @@ impl State {
     /// Moves the head to the entry just applied. In debug and test builds,
     /// checks every part's invariants after every entry (O(state), so not on
     /// the release hot path: there a replay checks them once, at the end).
-    pub fn move_head(&mut self, seq: u64, hash: EntryHash) {
+    pub(crate) fn move_head(&mut self, seq: u64, hash: EntryHash) {
         self.head_seq = seq;
         self.head_hash = hash;
         #[cfg(debug_assertions)]
@@ -292,7 +292,7 @@ impl State {
 
     /// Puts the head back where a savepoint found it (a rolled-back plan),
     /// once every part is restored; checked as [`State::move_head`] is.
-    pub fn rewind_head(&mut self, seq: u64, hash: EntryHash) {
+    pub(crate) fn rewind_head(&mut self, seq: u64, hash: EntryHash) {
         self.head_seq = seq;
         self.head_hash = hash;
         #[cfg(debug_assertions)]
@@ -300,13 +300,13 @@ impl State {
     }
 
     /// The ledger account whose `bank_id` (and BIC, where both name one) the statement names.
-    pub fn statement_account(&self, statement: &crate::bank::BankStatement) -> Option<String> {
+    pub(crate) fn statement_account(&self, statement: &crate::bank::BankStatement) -> Option<String> {
         self.definition.statement_account(statement)
     }
 
     /// The ledger account a statement belongs to and whether it is new or a
     /// conflicting copy; an exact copy of an imported statement is an error.
-    pub fn classify_statement(
+    pub(crate) fn classify_statement(
         &self,
         statement: &crate::bank::BankStatement,
         content_hash: EntryHash,
@@ -317,7 +317,7 @@ impl State {
     }
 
     /// The checks every posted transaction passes, live and on replay.
-    pub fn check_transaction(&self, tx: &PostedTransaction) -> Result<Effects, Rejection> {
+    pub(crate) fn check_transaction(&self, tx: &PostedTransaction) -> Result<Effects, Rejection> {
         if tx.postings.is_empty() {
             return Err(Rejection::Empty);
         }
@@ -430,7 +430,7 @@ impl State {
 
     /// Applies a checked transaction's postings and its effects on the
     /// limits; `on_posting` sees each posting, for undo and dirty tracking.
-    pub fn apply_transaction(
+    pub(crate) fn apply_transaction(
         &mut self,
         tx: &PostedTransaction,
         effects: &Effects,
@@ -448,7 +448,7 @@ impl State {
 
     /// Records a transaction applied as entry `seq`: the count, the
     /// idempotency index, the `transactions` part's line.
-    pub fn record_id(&mut self, tx: &PostedTransaction, seq: u64, hash: EntryHash) {
+    pub(crate) fn record_id(&mut self, tx: &PostedTransaction, seq: u64, hash: EntryHash) {
         self.transactions.apply(tx, seq, hash);
     }
 
@@ -456,39 +456,39 @@ impl State {
     /// applied (a rejected atomic batch): the postings one by one, the count,
     /// the limit state as a whole. The ids go with [`State::forget_id`], the
     /// running digest with [`State::restore_transactions_part`].
-    pub fn undo(&mut self, applied: &[Applied], n_transactions: u64, limits_before: LimitState) {
+    pub(crate) fn undo(&mut self, applied: &[Applied], n_transactions: u64, limits_before: LimitState) {
         self.balances.undo(applied);
         self.transactions.undo(n_transactions);
         self.limits.undo(limits_before);
     }
 
     /// Removes an id a rolled-back plan indexed.
-    pub fn forget_id(&mut self, id: &str) {
+    pub(crate) fn forget_id(&mut self, id: &str) {
         self.transactions.forget(id);
     }
 
     /// The running digest of the `transactions` part, for a savepoint.
-    pub fn transactions_part(&self) -> &RunningSha256 {
+    pub(crate) fn transactions_part(&self) -> &RunningSha256 {
         self.transactions.running()
     }
 
     /// Restores the running digest a savepoint took.
-    pub fn restore_transactions_part(&mut self, running: RunningSha256) {
+    pub(crate) fn restore_transactions_part(&mut self, running: RunningSha256) {
         self.transactions.restore_running(running);
     }
 
     /// The limit state (flows, loans), for a savepoint.
-    pub fn limit_state(&self) -> &LimitState {
+    pub(crate) fn limit_state(&self) -> &LimitState {
         self.limits.state()
     }
 
     /// The total balance of an account in a currency (zero when it never held it).
-    pub fn total(&self, account_idx: u32, currency: Currency) -> Decimal {
+    pub(crate) fn total(&self, account_idx: u32, currency: Currency) -> Decimal {
         self.balances.total(account_idx, currency)
     }
 
     /// A transaction's effects as its format-2 entry records them.
-    pub fn tx_effects(&self, effects: &Effects) -> crate::journal::TxEffects {
+    pub(crate) fn tx_effects(&self, effects: &Effects) -> crate::journal::TxEffects {
         let base = self.base_currency();
         crate::journal::TxEffects {
             pool_flow: effects.pool_flow.map(|flow| (base, flow)),
@@ -509,7 +509,7 @@ impl State {
     }
 
     /// The balance of an account in a currency as of the end of `as_of` (value-dated), or now.
-    pub fn balance(&self, account_idx: u32, currency: Currency, as_of: Option<NaiveDate>) -> Decimal {
+    pub(crate) fn balance(&self, account_idx: u32, currency: Currency, as_of: Option<NaiveDate>) -> Decimal {
         self.balances.balance(account_idx, currency, as_of)
     }
 
@@ -529,7 +529,7 @@ impl State {
     }
 
     /// The state digest (docs/FORMATS.md, "The state digest"): the hash of the head and the parts' digests.
-    pub fn digest(&self) -> StateDigest {
+    pub(crate) fn digest(&self) -> StateDigest {
         crate::digest::state_digest(self)
     }
 
@@ -537,7 +537,7 @@ impl State {
     /// kept for exactly the definition's accounts, in its order; the limits
     /// count in its base currency; an empty head means an empty state. `Err`
     /// names the part and what is broken.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
         let parts: [(&str, Result<(), String>); 9] = [
             ("definition", self.definition.check_invariants()),
             ("balances", self.balances.check_invariants()),
@@ -567,14 +567,14 @@ impl State {
 
     /// [`State::check_invariants`] as an assertion: a broken invariant is a
     /// bug of the fold (every entry passed its part's checks), not a bad journal.
-    pub fn assert_invariants(&self) {
+    pub(crate) fn assert_invariants(&self) {
         if let Err(reason) = self.check_invariants() {
             panic!("state invariant broken at entry {}: {reason}", self.head_seq);
         }
     }
 
     /// Every (account, currency) with a balance record, with the balance.
-    pub fn all_balances(&self) -> impl Iterator<Item = (&AccountSpec, Currency, Decimal)> + '_ {
+    pub(crate) fn all_balances(&self) -> impl Iterator<Item = (&AccountSpec, Currency, Decimal)> + '_ {
         self.balances
             .iter()
             .filter(|(_, _, balance)| !balance.by_date().is_empty() || !balance.total().is_zero())

@@ -23,7 +23,7 @@ pub(crate) struct Netting {
 impl Netting {
     /// A `netting_cycle` entry: a new cycle id, netting no invoice netted before.
     /// Nothing is changed when it fails.
-    pub fn apply(&mut self, run: &NettingRun, seq: u64, entry_hash: EntryHash) -> Result<(), String> {
+    pub(crate) fn apply(&mut self, run: &NettingRun, seq: u64, entry_hash: EntryHash) -> Result<(), String> {
         if self.cycles.contains_key(&run.result.cycle) {
             return Err(format!("netting cycle {} is posted twice", run.result.cycle));
         }
@@ -42,18 +42,18 @@ impl Netting {
     }
 
     /// The cycle `cycle`, if posted.
-    pub fn cycle(&self, cycle: &str) -> Option<&NettingRun> {
+    pub(crate) fn cycle(&self, cycle: &str) -> Option<&NettingRun> {
         self.cycles.get(cycle)
     }
 
     /// Every invoice netted so far.
-    pub fn settled_invoices(&self) -> &HashSet<String> {
+    pub(crate) fn settled_invoices(&self) -> &HashSet<String> {
         &self.settled_invoices
     }
 
     /// Each cycle is kept under its own id, with its entry; the settled
     /// invoices are exactly the cycles' invoices, none netted twice.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
         if let Some((id, run)) = self.cycles.iter().find(|(id, run)| **id != run.result.cycle) {
             return Err(format!("cycle {} is kept under {id}", run.result.cycle));
         }
@@ -73,7 +73,7 @@ impl Netting {
     }
 
     /// `[cycle, seq, hash]` per cycle by id.
-    pub fn digest(&self) -> EntryHash {
+    pub(crate) fn digest(&self) -> EntryHash {
         let mut hasher = Sha256::new();
         for (cycle, (seq, entry_hash)) in &self.entries {
             line(&mut hasher, &[string(cycle), seq.to_string(), hash(*entry_hash)]);

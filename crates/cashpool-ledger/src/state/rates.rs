@@ -18,7 +18,7 @@ pub(crate) struct Rates {
 impl Rates {
     /// Imports rows: positive rates of currencies other than the base
     /// currency, none changing a rate already held.
-    pub fn apply(&mut self, rows: &[RateRow], base: Currency) -> Result<(), String> {
+    pub(crate) fn apply(&mut self, rows: &[RateRow], base: Currency) -> Result<(), String> {
         if let Some(row) = rows.iter().find(|row| row.rate <= Decimal::ZERO || row.currency == base) {
             return Err(format!(
                 "rate row {} {} {} {} is not a positive rate of a foreign currency",
@@ -32,17 +32,17 @@ impl Rates {
     }
 
     /// The rate in force on `date` and the date it was set for (see [`RateBook::rate`]).
-    pub fn rate(&self, currency: Currency, market: Market, date: NaiveDate) -> Option<(NaiveDate, Decimal)> {
+    pub(crate) fn rate(&self, currency: Currency, market: Market, date: NaiveDate) -> Option<(NaiveDate, Decimal)> {
         self.book.rate(currency, market, date)
     }
 
     /// The book itself (to probe an import on a copy).
-    pub fn book(&self) -> &RateBook {
+    pub(crate) fn book(&self) -> &RateBook {
         &self.book
     }
 
     /// Every rate is positive.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
         match self.book.rows().find(|row| row.rate <= Decimal::ZERO) {
             Some(row) => {
                 Err(format!("{} {} {}: rate {} is not positive", row.currency, row.market.as_str(), row.date, row.rate))
@@ -52,7 +52,7 @@ impl Rates {
     }
 
     /// `[currency, market, date, rate]` sorted by currency, market name, date.
-    pub fn digest(&self) -> EntryHash {
+    pub(crate) fn digest(&self) -> EntryHash {
         let mut rows: Vec<_> = self.book.rows().collect();
         rows.sort_by(|a, b| {
             (a.currency.code(), a.market.as_str(), a.date).cmp(&(b.currency.code(), b.market.as_str(), b.date))

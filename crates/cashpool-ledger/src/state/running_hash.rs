@@ -36,11 +36,11 @@ impl Default for RunningSha256 {
 }
 
 impl RunningSha256 {
-    pub fn new() -> RunningSha256 {
+    pub(crate) fn new() -> RunningSha256 {
         RunningSha256 { state: H0, buffer: [0; 64], buffered: 0, total: 0 }
     }
 
-    pub fn update(&mut self, mut data: &[u8]) {
+    pub(crate) fn update(&mut self, mut data: &[u8]) {
         self.total = self.total.checked_add(data.len() as u64).expect("SHA-256 input below 2^64 bytes");
         if self.buffered > 0 {
             let take = (64 - self.buffered).min(data.len());
@@ -65,7 +65,7 @@ impl RunningSha256 {
     }
 
     /// The digest of everything hashed so far (the running state is kept).
-    pub fn finish(&self) -> [u8; 32] {
+    pub(crate) fn finish(&self) -> [u8; 32] {
         let mut state = self.state;
         let mut block = [0u8; 128];
         block[..self.buffered].copy_from_slice(&self.buffer[..self.buffered]);
@@ -84,7 +84,7 @@ impl RunningSha256 {
 
     /// The running state as bytes ([`SAVED_LEN`] of them).
     #[allow(dead_code)] // for the persisted state snapshot (issue 14), tested here
-    pub fn save(&self) -> [u8; SAVED_LEN] {
+    pub(crate) fn save(&self) -> [u8; SAVED_LEN] {
         let mut out = [0u8; SAVED_LEN];
         for (word, bytes) in self.state.iter().zip(out[..32].chunks_exact_mut(4)) {
             bytes.copy_from_slice(&word.to_be_bytes());
@@ -98,7 +98,7 @@ impl RunningSha256 {
 
     /// A running state saved by [`RunningSha256::save`]; `None` if the bytes cannot be one.
     #[allow(dead_code)] // for the persisted state snapshot (issue 14), tested here
-    pub fn restore(bytes: &[u8]) -> Option<RunningSha256> {
+    pub(crate) fn restore(bytes: &[u8]) -> Option<RunningSha256> {
         if bytes.len() != SAVED_LEN {
             return None;
         }

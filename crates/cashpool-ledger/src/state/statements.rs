@@ -21,7 +21,12 @@ impl Statements {
     /// A `statement_imported` entry. `account`: the ledger account the
     /// definition maps the statement to, which must be the one recorded, as
     /// must the status this part gives it.
-    pub fn apply(&mut self, imported: &ImportedStatement, account: Option<String>, seq: u64) -> Result<(), String> {
+    pub(crate) fn apply(
+        &mut self,
+        imported: &ImportedStatement,
+        account: Option<String>,
+        seq: u64,
+    ) -> Result<(), String> {
         let statement = &imported.statement;
         if imported.content_hash != statement.content_hash() {
             return Err(format!("statement {:?}: content hash does not match its content", statement.statement_id));
@@ -39,7 +44,7 @@ impl Statements {
 
     /// Whether a statement is new or a conflicting copy; an exact copy of an
     /// imported statement is an error.
-    pub fn status(&self, statement: &BankStatement, content_hash: EntryHash) -> Result<ImportStatus, String> {
+    pub(crate) fn status(&self, statement: &BankStatement, content_hash: EntryHash) -> Result<ImportStatus, String> {
         match self.first_imports.get(&statement_key(statement)) {
             None => Ok(ImportStatus::New),
             Some((hash, seq)) if *hash == content_hash => {
@@ -50,12 +55,12 @@ impl Statements {
     }
 
     /// The first copy imported under a statement key: its content hash and entry.
-    pub fn first_import(&self, key: &(String, String, String)) -> Option<(EntryHash, u64)> {
+    pub(crate) fn first_import(&self, key: &(String, String, String)) -> Option<(EntryHash, u64)> {
         self.first_imports.get(key).copied()
     }
 
     /// Each entry imports one statement: no entry is the first copy of two keys.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
         let mut seqs = HashSet::with_capacity(self.first_imports.len());
         if let Some((_, seq)) = self.first_imports.values().find(|(_, seq)| *seq == 0 || !seqs.insert(*seq)) {
             return Err(format!("entry {seq} is the first copy of two statements, or no entry"));
@@ -64,7 +69,7 @@ impl Statements {
     }
 
     /// `[key0, key1, key2, content_hash, seq]` per key, sorted by the key's strings.
-    pub fn digest(&self) -> EntryHash {
+    pub(crate) fn digest(&self) -> EntryHash {
         let mut keys: Vec<_> = self.first_imports.iter().collect();
         keys.sort();
         let mut hasher = Sha256::new();

@@ -20,7 +20,7 @@ pub(crate) struct Sweeps {
 
 impl Sweeps {
     /// A `sweep_run` entry: one run per value date.
-    pub fn apply(&mut self, run: &SweepRun, seq: u64, entry_hash: EntryHash) -> Result<(), String> {
+    pub(crate) fn apply(&mut self, run: &SweepRun, seq: u64, entry_hash: EntryHash) -> Result<(), String> {
         if self.runs.contains_key(&run.date) {
             return Err(format!("a second sweep run for {}", run.date));
         }
@@ -30,12 +30,12 @@ impl Sweeps {
     }
 
     /// The run of value date `date`.
-    pub fn run(&self, date: NaiveDate) -> Option<&SweepRun> {
+    pub(crate) fn run(&self, date: NaiveDate) -> Option<&SweepRun> {
         self.runs.get(&date)
     }
 
     /// Each run is kept under its own date, with its entry.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
         if let Some((day, run)) = self.runs.iter().find(|(day, run)| **day != run.date) {
             return Err(format!("the run of {} is kept under {day}", run.date));
         }
@@ -46,7 +46,7 @@ impl Sweeps {
     }
 
     /// `[date, seq, hash]` per run by date.
-    pub fn digest(&self) -> EntryHash {
+    pub(crate) fn digest(&self) -> EntryHash {
         let mut hasher = Sha256::new();
         for (day, (seq, entry_hash)) in &self.entries {
             line(&mut hasher, &[date(*day), seq.to_string(), hash(*entry_hash)]);

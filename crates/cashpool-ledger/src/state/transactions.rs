@@ -18,9 +18,9 @@ use crate::journal::{EntryHash, PostedTransaction};
 /// What the idempotency index keeps per transaction id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct IdRecord {
-    pub seq: u64,
-    pub hash: EntryHash,
-    pub fingerprint: [u8; 16],
+    pub(crate) seq: u64,
+    pub(crate) hash: EntryHash,
+    pub(crate) fingerprint: [u8; 16],
 }
 
 /// The transactions posted.
@@ -42,7 +42,7 @@ pub(crate) struct Transactions {
 }
 
 impl Transactions {
-    pub fn new(with_id_index: bool) -> Transactions {
+    pub(crate) fn new(with_id_index: bool) -> Transactions {
         Transactions {
             ids: with_id_index.then(HashMap::new),
             indexed_through: 0,
@@ -55,19 +55,19 @@ impl Transactions {
 
     /// Leaves the ids of entries up to `through` (`count` of them) to the
     /// on-disk index: set before the first entry is applied.
-    pub fn index_through(&mut self, through: u64, count: u64) {
+    pub(crate) fn index_through(&mut self, through: u64, count: u64) {
         assert_eq!(self.n_transactions, 0, "the on-disk index is set on an empty state");
         self.indexed_through = through;
         self.indexed = count;
     }
 
     /// The ids of entries after the on-disk index's, in memory.
-    pub fn recent_ids(&self) -> usize {
+    pub(crate) fn recent_ids(&self) -> usize {
         self.ids.as_ref().map_or(0, HashMap::len)
     }
 
     /// The ids in memory of entries up to `through`, as the on-disk index keys them.
-    pub fn ids_through(&self, through: u64) -> Vec<(u64, u64)> {
+    pub(crate) fn ids_through(&self, through: u64) -> Vec<(u64, u64)> {
         let Some(ids) = &self.ids else { return Vec::new() };
         ids.iter()
             .filter(|(_, record)| record.seq <= through)
@@ -77,7 +77,7 @@ impl Transactions {
 
     /// The on-disk index now holds the ids of entries up to `through`
     /// (`count` ids in all): they leave memory.
-    pub fn indexed(&mut self, through: u64, count: u64) {
+    pub(crate) fn indexed(&mut self, through: u64, count: u64) {
         assert!(through >= self.indexed_through, "the on-disk index only grows");
         if let Some(ids) = &mut self.ids {
             let before = ids.len() as u64;
@@ -91,12 +91,12 @@ impl Transactions {
 
     /// Whether every id the on-disk index claims was applied (true once the
     /// fold has passed the index's last entry, if the index and the journal agree).
-    pub fn index_complete(&self) -> bool {
+    pub(crate) fn index_complete(&self) -> bool {
         self.applied_indexed == self.indexed
     }
 
     /// Records a transaction applied as entry `seq` with hash `hash`.
-    pub fn apply(&mut self, tx: &PostedTransaction, seq: u64, hash: EntryHash) {
+    pub(crate) fn apply(&mut self, tx: &PostedTransaction, seq: u64, hash: EntryHash) {
         self.running.update(&hash.0);
         if seq <= self.indexed_through {
             self.applied_indexed += 1;
@@ -109,46 +109,46 @@ impl Transactions {
     /// Reverts the count of the last `n_transactions` records (a rolled-back
     /// plan; its ids go with [`Transactions::forget`], its lines with
     /// [`Transactions::restore_running`]).
-    pub fn undo(&mut self, n_transactions: u64) {
+    pub(crate) fn undo(&mut self, n_transactions: u64) {
         self.n_transactions -= n_transactions;
     }
 
     /// Restores the running digest a savepoint took with [`Transactions::running`].
-    pub fn restore_running(&mut self, running_before: RunningSha256) {
+    pub(crate) fn restore_running(&mut self, running_before: RunningSha256) {
         self.running = running_before;
     }
 
     /// Removes an id a rolled-back plan indexed.
-    pub fn forget(&mut self, id: &str) {
+    pub(crate) fn forget(&mut self, id: &str) {
         if let Some(ids) = &mut self.ids {
             ids.remove(id);
         }
     }
 
     /// Whether `id` is among the ids in memory (always false without them).
-    pub fn contains(&self, id: &str) -> bool {
+    pub(crate) fn contains(&self, id: &str) -> bool {
         self.ids.as_ref().is_some_and(|ids| ids.contains_key(id))
     }
 
     /// The entry that posted `id`, if it is among the ids in memory (the
     /// on-disk index holds the older ones: `Ledger` asks it next).
-    pub fn get(&self, id: &str) -> Option<&IdRecord> {
+    pub(crate) fn get(&self, id: &str) -> Option<&IdRecord> {
         self.ids.as_ref().and_then(|ids| ids.get(id))
     }
 
     /// The number of transactions posted.
-    pub fn n_transactions(&self) -> u64 {
+    pub(crate) fn n_transactions(&self) -> u64 {
         self.n_transactions
     }
 
     /// The running digest, for a savepoint to restore.
-    pub fn running(&self) -> &RunningSha256 {
+    pub(crate) fn running(&self) -> &RunningSha256 {
         &self.running
     }
 
     /// The index, where kept, holds exactly one record per transaction: in
     /// memory for the entries after the on-disk index's, on disk for the others.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
         if let Some(ids) = &self.ids {
             let in_memory = u64::try_from(ids.len()).unwrap_or(u64::MAX);
             if in_memory.checked_add(self.applied_indexed) != Some(self.n_transactions) {
@@ -173,7 +173,7 @@ impl Transactions {
     }
 
     /// `[seq, id, hash]` per transaction in journal order (kept running).
-    pub fn digest(&self) -> EntryHash {
+    pub(crate) fn digest(&self) -> EntryHash {
         EntryHash(self.running.finish())
     }
 }

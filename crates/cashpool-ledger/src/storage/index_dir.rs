@@ -23,7 +23,7 @@ fn io<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> St
 
 impl IndexDir {
     /// The folder `dir` (created if absent and `create`); stray temporary files are removed.
-    pub fn open(dir: &Path, create: bool) -> Result<IndexDir, StorageError> {
+    pub(crate) fn open(dir: &Path, create: bool) -> Result<IndexDir, StorageError> {
         if create {
             std::fs::create_dir_all(dir).map_err(io("creating", dir))?;
             if let Ok(items) = std::fs::read_dir(dir) {
@@ -46,7 +46,7 @@ impl IndexDir {
         self.dir.join(name)
     }
 
-    pub fn write(&self, name: &str, fill: &mut IndexFill<'_>) -> Result<(), StorageError> {
+    pub(crate) fn write(&self, name: &str, fill: &mut IndexFill<'_>) -> Result<(), StorageError> {
         let path = self.path(name);
         let tmp = self.dir.join(format!(".{name}.tmp"));
         let file =
@@ -76,7 +76,7 @@ impl IndexDir {
         Ok(file)
     }
 
-    pub fn read_at(&self, name: &str, offset: u64, buf: &mut [u8]) -> Result<(), StorageError> {
+    pub(crate) fn read_at(&self, name: &str, offset: u64, buf: &mut [u8]) -> Result<(), StorageError> {
         let file = self.file(name)?;
         file.read_exact_at(buf, offset).map_err(|source| StorageError::Io {
             op: "reading",
@@ -85,7 +85,7 @@ impl IndexDir {
         })
     }
 
-    pub fn read(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
+    pub(crate) fn read(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
         let path = self.path(name);
         match std::fs::read(&path) {
             Ok(bytes) => Ok(Some(bytes)),
@@ -94,7 +94,7 @@ impl IndexDir {
         }
     }
 
-    pub fn remove(&self, name: &str) -> Result<(), StorageError> {
+    pub(crate) fn remove(&self, name: &str) -> Result<(), StorageError> {
         let path = self.path(name);
         self.open_files().remove(name);
         match std::fs::remove_file(&path) {
@@ -104,7 +104,7 @@ impl IndexDir {
         }
     }
 
-    pub fn names(&self) -> Result<Vec<String>, StorageError> {
+    pub(crate) fn names(&self) -> Result<Vec<String>, StorageError> {
         let items = match std::fs::read_dir(&self.dir) {
             Ok(items) => items,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),

@@ -25,9 +25,9 @@ use super::{BlockIter, StorageError};
 const MAGIC: [u8; 4] = *b"CPJ1";
 const HEADER_LEN: usize = 24;
 /// A segment is closed and a new one started once it grows past this.
-pub const SEGMENT_LEN_TARGET: u64 = 64 << 20;
+pub(crate) const SEGMENT_LEN_TARGET: u64 = 64 << 20;
 /// The largest record payload: bounds what a reader allocates for a corrupt length.
-pub const RECORD_LEN_MAX: usize = 1 << 30;
+pub(crate) const RECORD_LEN_MAX: usize = 1 << 30;
 
 struct Header {
     payload_len: usize,
@@ -73,7 +73,7 @@ struct Active {
 }
 
 /// The journal's segment files in one folder.
-pub struct JournalLog {
+pub(crate) struct JournalLog {
     dir: PathBuf,
     active: Mutex<Active>,
 }
@@ -92,7 +92,7 @@ fn sync_dir(dir: &Path) -> Result<(), StorageError> {
 
 impl JournalLog {
     /// Opens (creating if needed) the log in `dir`, truncating a torn last record.
-    pub fn open(dir: &Path) -> Result<JournalLog, StorageError> {
+    pub(crate) fn open(dir: &Path) -> Result<JournalLog, StorageError> {
         std::fs::create_dir_all(dir).map_err(io_error("creating", dir))?;
         let mut segments = list_segments(dir)?;
         if segments.is_empty() {
@@ -117,7 +117,7 @@ impl JournalLog {
     /// may be a record another process is appending right now) is left in
     /// place and not read. Records appended after this call are not seen; an
     /// [`JournalLog::append`] fails with [`StorageError::ReadOnly`].
-    pub fn open_read_only(dir: &Path) -> Result<JournalLog, StorageError> {
+    pub(crate) fn open_read_only(dir: &Path) -> Result<JournalLog, StorageError> {
         let mut segments = list_segments(dir)?;
         let next_seq = match segments.last_mut() {
             None => 1,
@@ -135,17 +135,17 @@ impl JournalLog {
     }
 
     /// Whether the log holds no entry.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.lock().next_seq == 1
     }
 
     /// The sequence number the next record must start with.
-    pub fn next_seq(&self) -> u64 {
+    pub(crate) fn next_seq(&self) -> u64 {
         self.lock().next_seq
     }
 
     /// Appends one record and makes it durable.
-    pub fn append(&self, first_seq: u64, n_entries: u32, payload: &[u8]) -> Result<(), StorageError> {
+    pub(crate) fn append(&self, first_seq: u64, n_entries: u32, payload: &[u8]) -> Result<(), StorageError> {
         if payload.len() > RECORD_LEN_MAX {
             return Err(StorageError::Corrupt(format!("a record of {} bytes exceeds the limit", payload.len())));
         }
@@ -181,7 +181,7 @@ impl JournalLog {
     }
 
     /// Streams the records holding entries `>= from_seq`, in order.
-    pub fn blocks(&self, from_seq: u64) -> BlockIter<'static> {
+    pub(crate) fn blocks(&self, from_seq: u64) -> BlockIter<'static> {
         let segments = self.lock().segments.clone();
         let start = segments.iter().rposition(|segment| segment.first_seq <= from_seq).unwrap_or(0);
         Box::new(LogReader {

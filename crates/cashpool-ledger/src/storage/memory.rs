@@ -28,25 +28,25 @@ impl MemoryStorage {
         MemoryStorage::default()
     }
 
-    /// An independent copy of everything stored.
-    pub fn snapshot(&self) -> MemoryStorage {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+// The test-only operations (copy, tamper), declared by `crate::testing`.
+impl crate::testing::MemoryStorageExt for MemoryStorage {
+    fn snapshot(&self) -> MemoryStorage {
         MemoryStorage { inner: Arc::new(Mutex::new(self.lock().clone())) }
     }
 
-    /// Edits a stored block's bytes (for tamper tests).
-    pub fn tamper_block(&self, first_seq: u64, edit: impl FnOnce(&mut Vec<u8>)) {
+    fn tamper_block(&self, first_seq: u64, edit: impl FnOnce(&mut Vec<u8>)) {
         if let Some(block) = self.lock().blocks.get_mut(&first_seq) {
             edit(block);
         }
     }
 
-    /// Overwrites a stored balance (for tamper tests).
-    pub fn tamper_balance(&self, balance: &StoredBalance) {
+    fn tamper_balance(&self, balance: &StoredBalance) {
         self.lock().balances.insert((balance.account.clone(), balance.currency), balance.balance);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -19,7 +19,6 @@ mod snapshot;
 
 use rust_decimal::Decimal;
 
-pub use log::JournalLog;
 pub use memory::MemoryStorage;
 pub use sled_store::SledStorage;
 pub use snapshot::JournalSnapshot;

@@ -28,7 +28,7 @@ const BALANCE_PREFIX: &[u8] = b"B";
 /// The checkpoint is written to sled after this many commits (and when the
 /// store is dropped or read): a single-transaction commit then costs one
 /// `fdatasync` and no sled write.
-pub const CHECKPOINT_EVERY_COMMITS: u32 = 64;
+pub(crate) const CHECKPOINT_EVERY_COMMITS: u32 = 64;
 
 /// A store in a folder: `LOCK` (held exclusively while open), `journal/`
 /// (the segment files) and `sled/` (the balance checkpoint).
