@@ -13,6 +13,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::running_hash::RunningSha256;
+use super::snapshot::TransactionsSnap;
 use crate::journal::{EntryHash, PostedTransaction};
 
 /// What the idempotency index keeps per transaction id.
@@ -51,6 +52,27 @@ impl Transactions {
             running: RunningSha256::new(),
             n_transactions: 0,
         }
+    }
+
+    /// The part as the state snapshot keeps it: the count and the running
+    /// digest (the ids are all in the on-disk index when a snapshot is taken).
+    pub(crate) fn snapshot(&self) -> TransactionsSnap {
+        TransactionsSnap { count: self.n_transactions, running: self.running.save().to_vec() }
+    }
+
+    /// The part a snapshot kept, with every one of its transactions' ids in
+    /// the on-disk index, which now holds the ids of entries up to `through`
+    /// (`count` ids): the fold of the entries after the snapshot goes on from here.
+    pub(crate) fn restore(snap: TransactionsSnap, through: u64, count: u64) -> Result<Transactions, String> {
+        let running = RunningSha256::restore(&snap.running).ok_or("the running digest cannot be restored")?;
+        Ok(Transactions {
+            ids: Some(HashMap::new()),
+            indexed_through: through,
+            indexed: count,
+            applied_indexed: snap.count,
+            running,
+            n_transactions: snap.count,
+        })
     }
 
     /// Leaves the ids of entries up to `through` (`count` of them) to the
