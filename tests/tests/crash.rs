@@ -290,6 +290,7 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
     let mut redone: BTreeMap<String, u64> = BTreeMap::new();
     let mut rebuilt_checkpoints = 0;
     let mut snapshots_checked = 0;
+    let mut snapshot_writes_killed = 0;
     let mut ops: Vec<Op> = Vec::new();
     let mut entries = 0;
     let mut digest = None;
@@ -379,7 +380,11 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
             }
         }
 
-        // Reopen and check.
+        // Reopen and check. A kill during a write of the state snapshot leaves its temporary file
+        // (opening the store removes it): the snapshot itself must be the old one, whole.
+        if dir.join("index").join(".state.snapshot.tmp").exists() {
+            snapshot_writes_killed += 1;
+        }
         let storage = SledStorage::open(&dir).unwrap();
         if let Some(why) = storage.rebuilt_checkpoint() {
             println!("cycle {cycle}: the checkpoint was rebuilt: {why}");
@@ -474,6 +479,7 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
     println!("  the last operation submitted again after a restart (a no-op): {redone:?}");
     println!("  checkpoints rebuilt: {rebuilt_checkpoints}");
     println!("  cycles whose store held a state snapshot, checked against the journal: {snapshots_checked}");
+    println!("  kills during a write of the state snapshot (its temporary file left): {snapshot_writes_killed}");
     assert!(snapshots_checked > 0, "no cycle left a state snapshot to check");
     for kind in KINDS {
         assert!(per_kind.get(kind).is_some_and(|(_, acknowledged)| *acknowledged > 0), "no {kind} acknowledged");
