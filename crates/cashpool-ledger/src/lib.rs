@@ -110,6 +110,19 @@ pub mod testing {
         crate::state::snapshot::forge(storage, forgery)
     }
 
+    /// A state snapshot's body (docs/STORAGE.md, "The state snapshot"; the
+    /// file without its header and checksum) decoded and restored, with the
+    /// checks opening makes on the state itself (invariants, digest): the entry
+    /// it is at, or why it is refused. For the fuzz target `state_snapshot`.
+    pub fn restore_snapshot_body(body: &[u8]) -> Result<u64, String> {
+        crate::state::snapshot::restore_body(body)
+    }
+
+    /// A state snapshot file decoded (header, version, checksum, body): the entry it is at, or why not.
+    pub fn decode_snapshot(bytes: &[u8]) -> Result<u64, String> {
+        crate::state::snapshot::decode(bytes).map(|rec| rec.seq)
+    }
+
     /// The name of the index file that holds the state snapshot (docs/STORAGE.md, "The state snapshot").
     pub const SNAPSHOT_FILE: &str = crate::state::snapshot::FILE;
 

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use super::snapshot::{date_of, day, AccountBalancesSnap, BalancesSnap, CurrencyBalanceSnap, Exact};
+use super::snapshot::{amount_of, date_of, day, AccountBalancesSnap, BalancesSnap, CurrencyBalanceSnap, Exact};
 use super::Applied;
 use crate::digest::{amount, date, finish, line, string};
 use crate::journal::EntryHash;
@@ -196,7 +196,7 @@ impl Balances {
                     CurrencyBalance { total: Decimal::new(0, currency.minor_units()), by_date: BTreeMap::new() };
                 for (day_number, change) in rec.days {
                     let date = date_of(day_number)?;
-                    let change = change.get()?;
+                    let change = amount_of(change, currency)?;
                     if balance.by_date.last_key_value().is_some_and(|(last, _)| *last >= date) {
                         return Err(format!("{} {currency}: value dates not ascending at {date}", account.id));
                     }

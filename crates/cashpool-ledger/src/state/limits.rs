@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use super::snapshot::{date_of, day, Exact, LimitsSnap, LoanSnap};
+use super::snapshot::{amount_of, date_of, day, Exact, LimitsSnap, LoanSnap};
 use crate::config::GroupConfig;
 use crate::digest::{amount, date, dec, finish, line, string};
 use crate::journal::v2::{pool_row_of, pool_row_rec, Dec};
@@ -261,29 +261,33 @@ impl Limits {
         }
     }
 
-    /// The part a snapshot kept.
+    /// The part a snapshot kept; every amount at its currency's minor units.
     pub(crate) fn restore(snap: LimitsSnap) -> Result<Limits, String> {
         let currency = |code: &str| Currency::from_code(code).ok_or_else(|| format!("unknown currency {code:?}"));
-        let dated = |rows: Vec<(i32, Exact)>| -> Result<Vec<(NaiveDate, Decimal)>, String> {
-            rows.into_iter().map(|(day_number, value)| Ok((date_of(day_number)?, value.get()?))).collect()
+        let dated = |rows: Vec<(i32, Exact)>, currency: Currency| -> Result<Vec<(NaiveDate, Decimal)>, String> {
+            rows.into_iter()
+                .map(|(day_number, value)| Ok((date_of(day_number)?, amount_of(value, currency)?)))
+                .collect()
         };
+        let base = currency(&snap.base)?;
         let mut loans = BTreeMap::new();
         for loan in snap.loans {
+            let loan_currency = currency(&loan.currency)?;
             let restored = Loan {
                 entity: loan.entity,
                 drawn: date_of(loan.drawn)?,
-                currency: currency(&loan.currency)?,
-                principal: loan.principal.get()?,
+                currency: loan_currency,
+                principal: amount_of(loan.principal, loan_currency)?,
                 term_days: loan.term_days,
                 base_rate: loan.base_rate.0,
                 usd_base_rate: loan.usd_base_rate.map(|rate| rate.0),
-                repayments: dated(loan.repayments)?,
+                repayments: dated(loan.repayments, loan_currency)?,
             };
             if loans.insert(loan.id.clone(), restored).is_some() {
                 return Err(format!("loan {} is kept twice", loan.id));
             }
         }
-        let flows = dated(snap.flows)?;
+        let flows = dated(snap.flows, base)?;
         let n_flows = flows.len();
         let pool_flows: BTreeMap<NaiveDate, Decimal> = flows.into_iter().collect();
         if pool_flows.len() != n_flows {
@@ -295,9 +299,9 @@ impl Limits {
             .map(|(day_number, parameter)| Ok((date_of(day_number)?, parameter.0)))
             .collect::<Result<_, String>>()?;
         Ok(Limits {
-            base: currency(&snap.base)?,
+            base,
             params: Parameters { pool: snap.pool.into_iter().map(pool_row_of).collect(), macro_prudential },
-            state: LimitState { pool_flows, pool_position: snap.position.get()?, loans },
+            state: LimitState { pool_flows, pool_position: amount_of(snap.position, base)?, loans },
         })
     }
 

@@ -50,6 +50,18 @@ impl Exact {
     }
 }
 
+/// An amount of `currency`, which must be held at its minor units (as every
+/// amount the state keeps is: the digest writes it in minor units).
+pub(crate) fn amount_of(value: Exact, currency: crate::money::Currency) -> Result<Decimal, String> {
+    let amount = value.get()?;
+    let mut at_scale = amount;
+    at_scale.rescale(currency.minor_units());
+    if at_scale != amount {
+        return Err(format!("{amount} {currency} is not at the currency's minor units"));
+    }
+    Ok(amount)
+}
+
 /// A date as its day number (days from 0001-01-01, which is day 1).
 pub(crate) fn day(date: NaiveDate) -> i32 {
     date.num_days_from_ce()
@@ -251,6 +263,25 @@ pub(crate) fn forge(storage: &dyn crate::storage::Storage, forgery: &Forgery) ->
             out.write_all(&bytes).map_err(|err| crate::storage::StorageError::Corrupt(err.to_string()))
         })
         .map_err(|err| err.to_string())
+}
+
+/// For the fuzz target `state_snapshot` (`crate::testing::restore_snapshot_body`):
+/// a snapshot's body (without the file's header and checksum) decoded and
+/// restored with every check opening makes on the state itself; the entry it
+/// is at, or why it is refused. Never panics, whatever the bytes.
+pub(crate) fn restore_body(body: &[u8]) -> Result<u64, String> {
+    let (rec, rest) = postcard::take_from_bytes::<SnapshotRec>(body).map_err(|err| format!("body: {err}"))?;
+    if !rest.is_empty() {
+        return Err("bytes after the body".into());
+    }
+    let (seq, digest) = (rec.seq, rec.digest);
+    let (through, count) = (rec.ids_through, rec.ids_count);
+    let state = super::State::restore(rec, through, count)?;
+    state.check_invariants()?;
+    if state.digest().0 .0 != digest {
+        return Err("the restored state does not have the snapshot's digest".into());
+    }
+    Ok(seq)
 }
 
 #[cfg(test)]
