@@ -17,13 +17,27 @@ pub struct Cli {
     #[arg(long, global = true, env = "CASHPOOL_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
 
-    /// Open the store so that nothing can change it; writing commands fail with exit code 2. A store held by
-    /// another process is read through its journal as it stands (without its lock and stored balances).
+    /// Open the store so that nothing can change it; writing commands fail with exit code 2. (Reading commands
+    /// never lock the store: they read its journal as it stands, with or without this flag.)
     #[arg(long, global = true)]
     pub read_only: bool,
 
+    /// How long a writing command (and `audit verify/replay --exclusive`) waits for a store that another writer
+    /// holds, then exits 1 naming it [default: $CASHPOOL_WAIT, else 10]
+    #[arg(long, global = true, env = "CASHPOOL_WAIT", value_name = "SECONDS", default_value = "10", value_parser = parse_wait)]
+    pub wait: std::time::Duration,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--wait SECONDS`: a non-negative number of seconds (`10`, `0.5`, `0`: do not wait), at most a day.
+fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
+    let seconds: f64 = text.trim().parse().map_err(|_| format!("{text:?} is not a number of seconds (10, 0.5)"))?;
+    if !(0.0..=86_400.0).contains(&seconds) {
+        return Err(format!("{text:?}: give from 0 to 86400 seconds"));
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
 /// How data is printed.
@@ -397,18 +411,24 @@ pub enum ReconCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the hash chain, every rule and every stored balance (exit 3 if wrong).
-    #[command(after_help = "Examples:\n  cashpool audit verify\n  cashpool audit verify --journal journal.jsonl")]
+    /// Check the hash chain and every rule; with --exclusive, every stored balance too (exit 3 if wrong).
+    #[command(
+        after_help = "Examples:\n  cashpool audit verify\n  cashpool audit verify --exclusive\n  cashpool audit verify --journal journal.jsonl"
+    )]
     Verify {
         /// Verify an exported JSON Lines journal alone, without a store.
         #[arg(long, value_name = "FILE")]
         journal: Option<PathBuf>,
+        /// Also compare the store's stored balances (its checkpoint) with the journal: takes the store's
+        /// writer lock, so it waits for a writer (--wait) and writers wait for it.
+        #[arg(long, conflicts_with = "journal")]
+        exclusive: bool,
         #[command(flatten)]
         format: FormatArg,
     },
     /// Rebuild the whole state from the journal alone and print its digest.
     #[command(
-        after_help = "Examples:\n  cashpool audit replay\n  cashpool audit replay --journal journal.jsonl --to 120"
+        after_help = "Examples:\n  cashpool audit replay\n  cashpool audit replay --exclusive\n  cashpool audit replay --journal journal.jsonl --to 120"
     )]
     Replay {
         /// Replay entries up to this sequence number.
@@ -417,6 +437,10 @@ pub enum AuditCommand {
         /// Replay an exported JSON Lines journal alone, without a store.
         #[arg(long, value_name = "FILE")]
         journal: Option<PathBuf>,
+        /// Also compare the store's stored balances and head with the replay (`matches_store`): takes the
+        /// store's writer lock, so it waits for a writer (--wait) and writers wait for it.
+        #[arg(long, conflicts_with = "journal")]
+        exclusive: bool,
         #[command(flatten)]
         format: FormatArg,
     },

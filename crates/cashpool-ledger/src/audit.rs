@@ -94,7 +94,7 @@ pub fn verify_storage(storage: &dyn Storage) -> Result<VerifyReport, StorageErro
         return Ok(failed(1, "the journal is empty".into(), 0, EntryHash::GENESIS));
     }
     if !storage.keeps_checkpoint() {
-        // A view of the journal alone (a store held by another process): the chain and every rule are checked.
+        // A view of the journal alone (every reader's, JournalSnapshot): the chain and every rule are checked.
         return Ok(VerifyReport { ok: true, entries, head: state.head_hash(), first_bad_seq: None, reason: None });
     }
     match reconcile_checkpoint(storage, &state) {

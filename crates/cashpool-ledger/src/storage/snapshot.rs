@@ -1,15 +1,22 @@
 //! A read-only view of a store's journal, opened without the store's lock.
 //!
-//! A regulator or an auditor may need to read a store while the operator's
-//! process holds it (a bank's service embedding the library keeps it open).
-//! [`SledStorage`](super::SledStorage) takes an exclusive lock, and sled
-//! cannot share its files between processes; the journal's segment files can
-//! be read by anyone, since records are only ever appended. This view reads
-//! the journal as it stands when opened, through
-//! [`JournalLog::open_read_only`]: it writes nothing, ignores a record being
-//! appended, and has no balance checkpoint (sled's files are not read), so
-//! opening a ledger on it folds the journal and checks every rule, but cannot
-//! compare the operator's stored balances.
+//! This is how a store is read: every reader (a query, an audit, an export,
+//! an inspection) opens this view, never [`SledStorage`](super::SledStorage),
+//! whose exclusive lock is for the one writer. A reader that took that lock,
+//! or sled's (sled cannot share its files between processes), would make a
+//! writer wait or fail; the journal's segment files can be read by anyone,
+//! since records are only ever appended. This view reads the journal as it
+//! stands when opened, through [`JournalLog::open_read_only`]: a consistent
+//! state as of the last complete record (a commit being appended is wholly in
+//! the view or not at all), it writes nothing, and it has no balance
+//! checkpoint (sled's files are not read), so opening a ledger on it folds the
+//! journal and checks every rule, but cannot compare the writer's stored
+//! balances: that takes the writer's lock.
+//!
+//! A record is complete once it is written, which is just before the writer
+//! makes it durable: a view can hold a commit whose `fdatasync` is still in
+//! flight (and that a power cut at that instant would lose), as a reader of a
+//! ledger in the writer's own process can.
 
 use std::path::Path;
 
