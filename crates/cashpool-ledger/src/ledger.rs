@@ -304,9 +304,12 @@ impl Ledger {
     }
 
     fn open_with(storage: Box<dyn Storage>, read_only: bool) -> Result<Ledger, LedgerError> {
-        let mut id_index = open_id_index(storage.as_ref(), read_only)?;
+        // A reader needs no id index: it keeps no ids (below).
+        let mut id_index = if read_only { IdIndex::default() } else { open_id_index(storage.as_ref())? };
         let state = loop {
-            let mut state = State::new(true);
+            // A reader keeps no ids of the journal in memory (it posts nothing;
+            // a dry run that asks for an id reads the journal, `scanned_id`).
+            let mut state = State::new(!read_only);
             state.index_ids_through(id_index.through(), id_index.len());
             let state = match fold_into(state, storage.as_ref(), None)? {
                 (state, None) => state,
@@ -325,6 +328,12 @@ impl Ledger {
         };
         if state.head_seq() == 0 {
             return Err(LedgerError::NotInitialized);
+        }
+        let mut state = state;
+        if read_only {
+            // From here on, the ids of entries a dry run stages are kept, so
+            // that a request repeating one of them is found (`validate`).
+            state.keep_ids_after_head();
         }
         // Every part's invariants (the ids in memory and on disk account for every transaction).
         state.check_invariants().map_err(|reason| LedgerError::Integrity { seq: state.head_seq(), reason })?;
@@ -352,6 +361,11 @@ impl Ledger {
     /// The entry that posted `id`, if the on-disk id index has it: each
     /// candidate the index names is read and its id compared.
     fn indexed_id(&self, inner: &Inner, id: &str) -> Result<Option<IdRecord>, LedgerError> {
+        if self.read_only {
+            // A read-only ledger keeps no ids of the journal: the journal itself
+            // is searched (only a read-only check of a batch or a dry run asks).
+            return self.scanned_id(id);
+        }
         for seq in inner.id_index.candidates(self.storage.as_ref(), id)? {
             let (entry, hash) = journal_entries(self.storage.as_ref(), seq).next().ok_or_else(|| {
                 LedgerError::Integrity { seq, reason: "the id index names an entry the journal does not hold".into() }
@@ -367,6 +381,20 @@ impl Ledger {
                         seq,
                         reason: "the id index names an entry that is not a transaction".into(),
                     })
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The entry of the durable journal that posted `id`, found by reading it
+    /// (a read-only ledger, which keeps no ids of the journal in memory).
+    fn scanned_id(&self, id: &str) -> Result<Option<IdRecord>, LedgerError> {
+        for item in journal_entries(self.storage.as_ref(), 1) {
+            let (entry, hash) = item?;
+            if let EntryBody::Transaction(tx) = &entry.body {
+                if tx.id == id {
+                    return Ok(Some(IdRecord { seq: entry.seq, hash, fingerprint: fingerprint(tx) }));
                 }
             }
         }
@@ -1288,17 +1316,16 @@ impl Iterator for BlockEntries {
     }
 }
 
-/// The on-disk id index of `storage`. A damaged one is derived data: a
-/// writer removes it (the fold then keeps every id in memory, and the next
-/// flush writes them again); a reader ignores it.
-fn open_id_index(storage: &dyn Storage, read_only: bool) -> Result<IdIndex, LedgerError> {
+/// The on-disk id index of a writer's `storage`. A damaged one is derived
+/// data: it is removed (the fold then keeps every id in memory, and the next
+/// flush writes them again).
+fn open_id_index(storage: &dyn Storage) -> Result<IdIndex, LedgerError> {
     match IdIndex::open(storage) {
         Ok(index) => Ok(index),
-        Err(StorageError::Corrupt(_)) if !read_only => {
+        Err(StorageError::Corrupt(_)) => {
             remove_index_files(storage)?;
             Ok(IdIndex::default())
         }
-        Err(StorageError::Corrupt(_)) => Ok(IdIndex::default()),
         Err(err) => Err(err.into()),
     }
 }

@@ -127,6 +127,12 @@ impl State {
         self.transactions.index_through(through, count);
     }
 
+    /// A state folded without ids (a reader's) keeps the ids of the entries
+    /// applied from now on; those before are left to the journal.
+    pub(crate) fn keep_ids_after_head(&mut self) {
+        self.transactions.keep_ids_after(self.head_seq());
+    }
+
     /// The on-disk id index now holds the ids of entries up to `through` (`count` in all).
     pub(crate) fn ids_indexed(&mut self, through: u64, count: u64) {
         self.transactions.indexed(through, count);

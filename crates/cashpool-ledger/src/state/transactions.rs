@@ -61,6 +61,16 @@ impl Transactions {
         self.indexed = count;
     }
 
+    /// Folded without ids, keeps those of entries after `head` from now on:
+    /// the ones before count as left to the journal (as if indexed on disk).
+    pub(crate) fn keep_ids_after(&mut self, head: u64) {
+        assert!(self.ids.is_none(), "a state that keeps its ids keeps them all");
+        self.ids = Some(HashMap::new());
+        self.indexed_through = head;
+        self.indexed = self.n_transactions;
+        self.applied_indexed = self.n_transactions;
+    }
+
     /// The ids of entries after the on-disk index's, in memory.
     pub(crate) fn recent_ids(&self) -> usize {
         self.ids.as_ref().map_or(0, HashMap::len)
