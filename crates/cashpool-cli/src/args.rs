@@ -232,7 +232,7 @@ pub enum Command {
     },
     /// Re-measure the published performance figures (docs/PERFORMANCE.md).
     #[command(
-        after_help = "Examples:\n  cashpool bench post\n  cashpool bench post --clients 8 --batch 1 --n 20000\n  cashpool bench all --json"
+        after_help = "Examples:\n  cashpool bench post\n  cashpool bench post --clients 8 --batch 1 --n 20000\n  cashpool bench all --json\n  cashpool bench scale --n 1000000 --json          # about a minute; not part of `bench all`\n  cashpool bench scale --n 100000 --keep-store /tmp/grown"
     )]
     Bench {
         #[arg(value_enum, default_value_t = BenchWhat::All)]
@@ -243,9 +243,9 @@ pub enum Command {
         /// Member accounts of the sweep bench (5 currencies each).
         #[arg(long, default_value_t = 10_000)]
         members: usize,
-        /// Transactions per batch.
-        #[arg(long, default_value_t = 8_000)]
-        batch: usize,
+        /// Transactions per batch [default: 8000; 8189 for scale].
+        #[arg(long)]
+        batch: Option<usize>,
         /// Threads posting at once to the same accounts, each its share of
         /// --n in batches of --batch (`--clients 8 --batch 1`: eight
         /// one-at-a-time posters, the counterpart of a database's client connections).
@@ -258,6 +258,10 @@ pub enum Command {
         /// bench itself to measure replay memory in a fresh process).
         #[arg(long, hide = true, value_name = "DIR")]
         store: Option<PathBuf>,
+        /// scale: grow the store in this folder (absent or empty) and keep it
+        /// afterwards, instead of in a temporary folder removed at the end.
+        #[arg(long, value_name = "DIR")]
+        keep_store: Option<PathBuf>,
         /// Keep the recon bench's statement files (bench-statements.sta, bench-statements.xml)
         /// in this folder, to time other parsers on the same bytes (scripts/compare-mt940.sh).
         #[arg(long, value_name = "DIR")]
@@ -297,6 +301,11 @@ pub enum BenchWhat {
     Net,
     /// 100,000 statement lines (MT940 and camt.053) parsed, imported and reconciled against 100,000 postings.
     Recon,
+    /// One store grown to --n transactions in batches of --batch; at 10,000, 1,000,000, 10,000,000 and --n,
+    /// `balances`, `statement`, a one-row `post` and a duplicate `post`, each timed 3 times in a fresh
+    /// process with its peak memory. About a minute to 1,000,000, a quarter of an hour to 10,000,000: not part of `all`.
+    Scale,
+    /// post, replay, sweep, net and recon (not scale).
     All,
 }
 

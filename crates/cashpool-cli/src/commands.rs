@@ -101,9 +101,18 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
                 audit_export(&dir, format, output.as_deref(), from.as_deref(), to.as_deref())
             }
         },
-        Command::Bench { what, n, members, batch, clients, json, store, keep_files } => {
+        Command::Bench { what, n, members, batch, clients, json, store, keep_store, keep_files } => {
+            let batch = batch.unwrap_or(match what {
+                crate::args::BenchWhat::Scale => cashpool_sim::scale::DEFAULT_BATCH,
+                _ => 8_000,
+            });
             let shape = crate::bench::Shape { n, members, batch, clients };
-            crate::bench::run(what, shape, json, store.as_deref(), keep_files.as_deref())
+            let dirs = crate::bench::Dirs {
+                store: store.as_deref(),
+                keep_store: keep_store.as_deref(),
+                keep_files: keep_files.as_deref(),
+            };
+            crate::bench::run(what, shape, json, dirs)
         }
     }
 }
