@@ -164,3 +164,31 @@ fn an_index_from_another_history_is_not_trusted() {
     assert!(a.index_names().unwrap().is_empty(), "and removed");
     check_every_id_is_found(&ledger, &originals);
 }
+
+/// A reader keeps no ids of the journal in memory (it posts nothing); a
+/// read-only check of a batch still finds an old id in the journal, and an id
+/// repeated within the batch.
+#[test]
+fn a_reader_keeps_no_ids_yet_a_read_only_check_finds_duplicates_and_conflicts() {
+    let storage = MemoryStorage::new();
+    let ledger = Ledger::create(Box::new(storage.clone()), SMALL_GROUP, at()).unwrap();
+    ledger.set_id_index_flush(50);
+    post(&ledger, 0, 300, 30);
+    drop(ledger);
+    let reader = Ledger::open_read_only(Box::new(storage.clone())).unwrap();
+    assert_eq!(reader.id_index_extent(), (0, 0), "a reader opens no id index");
+    // R-000007 again with another amount: a conflict found by reading the journal.
+    let rejected = reader.check_batch(&[receipt_of(7, 1)], "ops").unwrap();
+    match &rejected[..] {
+        [only] => assert!(matches!(only.rejection, Rejection::IdConflict { .. }), "{only:?}"),
+        other => panic!("expected one conflict, got {other:?}"),
+    }
+    // The same content: a duplicate, not refused.
+    assert!(reader.check_batch(&[receipt_of(7, 107)], "ops").unwrap().is_empty());
+    // A new id twice in one batch, the second with another amount: the second conflicts.
+    let rejected = reader.check_batch(&[receipt_of(900, 5), receipt_of(900, 6)], "ops").unwrap();
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert_eq!(rejected[0].index, 1);
+    // And nothing was written or kept: the same batch checks the same way again.
+    assert_eq!(reader.check_batch(&[receipt_of(900, 5)], "ops").unwrap().len(), 0);
+}

@@ -763,3 +763,34 @@ fn the_fuzz_seeds_are_snapshots_of_this_format() {
     assert_eq!(cashpool_ledger::testing::restore_snapshot_body(&body), Ok(seq));
     assert_eq!(&file[48..], &body[..]);
 }
+
+#[test]
+fn a_reader_through_a_view_of_the_journal_opens_from_the_snapshot_the_view_was_opened_with() {
+    use cashpool_ledger::storage::JournalSnapshot;
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::create(Box::new(SledStorage::open(dir.path()).unwrap()), EXAMPLE_GROUP, at()).unwrap();
+    rich_workload(&ledger);
+    ledger.checkpoint().unwrap();
+    let (head, digest) = (ledger.head(), ledger.state_digest());
+    // A reader opens its view while the writer holds the store; the writer goes on.
+    let view = JournalSnapshot::open(dir.path()).unwrap();
+    post_all(&ledger, &[transfer("V-1", "2026-11-06", "EXT-ONSHORE", "SZ-OPS", "CNY", "10.00")]);
+    ledger.checkpoint().unwrap();
+    let later = ledger.head();
+    // The view holds the journal and the snapshot as they were when it was opened.
+    let reader = Ledger::open_read_only(Box::new(view)).unwrap();
+    assert_eq!(reader.opened_from(), Some(head.0));
+    assert_eq!((reader.head(), reader.state_digest()), (head, digest));
+    drop(reader);
+    // A new view, the new ones; its audit compares the snapshot with its fold.
+    let view = JournalSnapshot::open(dir.path()).unwrap();
+    let verify = audit::verify_storage(&view).unwrap();
+    assert!(verify.ok && verify.snapshot_seq == Some(later.0), "{verify:?}");
+    let reader = Ledger::open_read_only(Box::new(JournalSnapshot::open(dir.path()).unwrap())).unwrap();
+    assert_eq!(reader.opened_from(), Some(later.0));
+    assert_eq!((reader.head(), reader.state_digest()), (ledger.head(), ledger.state_digest()));
+    // A reader keeps no ids, and still finds a repeated one by reading the journal (a check of a batch).
+    let repeat = transfer("V-1", "2026-11-06", "EXT-ONSHORE", "SZ-OPS", "CNY", "11.00");
+    let refused = reader.check_batch(&[repeat], "snapshot").unwrap();
+    assert!(matches!(&refused[..], [r] if matches!(r.rejection, Rejection::IdConflict { .. })), "{refused:?}");
+}

@@ -17,13 +17,27 @@ pub struct Cli {
     #[arg(long, global = true, env = "CASHPOOL_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
 
-    /// Open the store so that nothing can change it; writing commands fail with exit code 2. A store held by
-    /// another process is read through its journal as it stands (without its lock and stored balances).
+    /// Open the store so that nothing can change it; writing commands fail with exit code 2. (Reading commands
+    /// never lock the store: they read its journal as it stands, with or without this flag.)
     #[arg(long, global = true)]
     pub read_only: bool,
 
+    /// How long a writing command (and `audit verify/replay --exclusive`) waits for a store that another writer
+    /// holds, then exits 1 naming it [default: $CASHPOOL_WAIT, else 10]
+    #[arg(long, global = true, env = "CASHPOOL_WAIT", value_name = "SECONDS", default_value = "10", value_parser = parse_wait)]
+    pub wait: std::time::Duration,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--wait SECONDS`: a non-negative number of seconds (`10`, `0.5`, `0`: do not wait), at most a day.
+fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
+    let seconds: f64 = text.trim().parse().map_err(|_| format!("{text:?} is not a number of seconds (10, 0.5)"))?;
+    if !(0.0..=86_400.0).contains(&seconds) {
+        return Err(format!("{text:?}: give from 0 to 86400 seconds"));
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
 /// How data is printed.
@@ -218,7 +232,7 @@ pub enum Command {
     },
     /// Re-measure the published performance figures (docs/PERFORMANCE.md).
     #[command(
-        after_help = "Examples:\n  cashpool bench post\n  cashpool bench post --clients 8 --batch 1 --n 20000\n  cashpool bench all --json"
+        after_help = "Examples:\n  cashpool bench post\n  cashpool bench post --clients 8 --batch 1 --n 20000\n  cashpool bench all --json\n  cashpool bench scale --n 1000000 --json          # about a minute; not part of `bench all`\n  cashpool bench scale --n 100000 --keep-store /tmp/grown"
     )]
     Bench {
         #[arg(value_enum, default_value_t = BenchWhat::All)]
@@ -229,9 +243,9 @@ pub enum Command {
         /// Member accounts of the sweep bench (5 currencies each).
         #[arg(long, default_value_t = 10_000)]
         members: usize,
-        /// Transactions per batch.
-        #[arg(long, default_value_t = 8_000)]
-        batch: usize,
+        /// Transactions per batch [default: 8000; 8189 for scale].
+        #[arg(long)]
+        batch: Option<usize>,
         /// Threads posting at once to the same accounts, each its share of
         /// --n in batches of --batch (`--clients 8 --batch 1`: eight
         /// one-at-a-time posters, the counterpart of a database's client connections).
@@ -244,6 +258,10 @@ pub enum Command {
         /// bench itself to measure replay memory in a fresh process).
         #[arg(long, hide = true, value_name = "DIR")]
         store: Option<PathBuf>,
+        /// scale: grow the store in this folder (absent or empty) and keep it
+        /// afterwards, instead of in a temporary folder removed at the end.
+        #[arg(long, value_name = "DIR")]
+        keep_store: Option<PathBuf>,
         /// Keep the recon bench's statement files (bench-statements.sta, bench-statements.xml)
         /// in this folder, to time other parsers on the same bytes (scripts/compare-mt940.sh).
         #[arg(long, value_name = "DIR")]
@@ -283,6 +301,11 @@ pub enum BenchWhat {
     Net,
     /// 100,000 statement lines (MT940 and camt.053) parsed, imported and reconciled against 100,000 postings.
     Recon,
+    /// One store grown to --n transactions in batches of --batch; at 10,000, 1,000,000, 10,000,000 and --n,
+    /// `balances`, `statement`, a one-row `post` and a duplicate `post`, each timed 3 times in a fresh
+    /// process with its peak memory. About a minute to 1,000,000, a quarter of an hour to 10,000,000: not part of `all`.
+    Scale,
+    /// post, replay, sweep, net and recon (not scale).
     All,
 }
 
@@ -397,18 +420,24 @@ pub enum ReconCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the hash chain, every rule and every stored balance (exit 3 if wrong).
-    #[command(after_help = "Examples:\n  cashpool audit verify\n  cashpool audit verify --journal journal.jsonl")]
+    /// Check the hash chain and every rule; with --exclusive, every stored balance too (exit 3 if wrong).
+    #[command(
+        after_help = "Examples:\n  cashpool audit verify\n  cashpool audit verify --exclusive\n  cashpool audit verify --journal journal.jsonl"
+    )]
     Verify {
         /// Verify an exported JSON Lines journal alone, without a store.
         #[arg(long, value_name = "FILE")]
         journal: Option<PathBuf>,
+        /// Also compare the store's stored balances (its checkpoint) with the journal: takes the store's
+        /// writer lock, so it waits for a writer (--wait) and writers wait for it.
+        #[arg(long, conflicts_with = "journal")]
+        exclusive: bool,
         #[command(flatten)]
         format: FormatArg,
     },
     /// Rebuild the whole state from the journal alone and print its digest.
     #[command(
-        after_help = "Examples:\n  cashpool audit replay\n  cashpool audit replay --journal journal.jsonl --to 120"
+        after_help = "Examples:\n  cashpool audit replay\n  cashpool audit replay --exclusive\n  cashpool audit replay --journal journal.jsonl --to 120"
     )]
     Replay {
         /// Replay entries up to this sequence number.
@@ -417,6 +446,10 @@ pub enum AuditCommand {
         /// Replay an exported JSON Lines journal alone, without a store.
         #[arg(long, value_name = "FILE")]
         journal: Option<PathBuf>,
+        /// Also compare the store's stored balances and head with the replay (`matches_store`): takes the
+        /// store's writer lock, so it waits for a writer (--wait) and writers wait for it.
+        #[arg(long, conflicts_with = "journal")]
+        exclusive: bool,
         #[command(flatten)]
         format: FormatArg,
     },

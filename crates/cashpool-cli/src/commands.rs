@@ -3,13 +3,15 @@
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use cashpool_files::transactions::{as_written, parse_transactions, ParsedBatch, TransactionFormat};
 use cashpool_ledger::audit::{self, VerifyReport};
 use cashpool_ledger::config::parse_group_config;
 use cashpool_ledger::journal::Timestamp;
 use cashpool_ledger::money::{format_amount, format_grouped, Currency};
-use cashpool_ledger::storage::{JournalSnapshot, SledStorage, Storage, StorageError};
+use cashpool_ledger::storage::{JournalSnapshot, LockHolder, SledStorage, Storage, StorageError};
 use cashpool_ledger::{BatchMode, Ledger, LedgerError, Rejection};
 use chrono::NaiveDate;
 use serde_json::json;
@@ -20,6 +22,9 @@ use crate::{exit, Failure};
 
 pub fn run(cli: Cli) -> Result<u8, Failure> {
     let read_only = cli.read_only;
+    let (label, operator_flag) = command_label(&cli.command);
+    let _ =
+        WRITER.set(Writer { wait: cli.wait, command: format!("cashpool {label}"), operator: operator(operator_flag) });
     match cli.command {
         Command::Init { config, format } => {
             refuse_if_read_only(read_only)?;
@@ -35,7 +40,6 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Command::Balances { as_of, account, currency, format } => balances(
             &data_dir(&cli.data),
-            read_only,
             as_of.as_deref(),
             account.as_deref(),
             currency.as_deref(),
@@ -43,7 +47,6 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
         ),
         Command::Statement { account, from, to, currency, format } => statement(
             &data_dir(&cli.data),
-            read_only,
             &account,
             from.as_deref(),
             to.as_deref(),
@@ -54,13 +57,13 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             if !dry_run {
                 refuse_if_read_only(read_only)?;
             }
-            crate::pool::sweep(&data_dir(&cli.data), read_only, &date, dry_run, resolve(format.format))
+            crate::pool::sweep(&data_dir(&cli.data), &date, dry_run, resolve(format.format))
         }
         Command::Interest { from, to, settle, format } => {
             if settle {
                 refuse_if_read_only(read_only)?;
             }
-            crate::pool::interest(&data_dir(&cli.data), read_only, &from, &to, settle, resolve(format.format))
+            crate::pool::interest(&data_dir(&cli.data), &from, &to, settle, resolve(format.format))
         }
         Command::Net { invoices, date, mode, cycle, window_from, format } => {
             refuse_if_read_only(read_only)?;
@@ -68,39 +71,48 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             crate::pool::net(&data_dir(&cli.data), &invoices, &window, mode, cycle, resolve(format.format))
         }
         Command::Positions { as_of, format } => {
-            crate::pool::positions(&data_dir(&cli.data), read_only, as_of.as_deref(), resolve(format.format))
+            crate::pool::positions(&data_dir(&cli.data), as_of.as_deref(), resolve(format.format))
         }
         Command::Rates { command: crate::args::RatesCommand::Import { file, format } } => {
             refuse_if_read_only(read_only)?;
             crate::pool::rates_import(&data_dir(&cli.data), &file, resolve(format.format))
         }
         Command::Limits { as_of, format, command } => match command {
-            None => crate::pool::limits(&data_dir(&cli.data), read_only, as_of.as_deref(), resolve(format.format)),
+            None => crate::pool::limits(&data_dir(&cli.data), as_of.as_deref(), resolve(format.format)),
             Some(command) => {
                 refuse_if_read_only(read_only)?;
                 crate::pool::limits_set(&data_dir(&cli.data), command)
             }
         },
         Command::Pool { command: crate::args::PoolCommand::Check { figures, as_of, format } } => {
-            crate::pool::pool_check(&data_dir(&cli.data), read_only, &figures, as_of.as_deref(), resolve(format.format))
+            crate::pool::pool_check(&data_dir(&cli.data), &figures, as_of.as_deref(), resolve(format.format))
         }
         Command::Report { html } => crate::report::run(&data_dir(&cli.data), &html),
         Command::Recon { command } => crate::recon::run(&data_dir(&cli.data), read_only, command),
         Command::Audit { command } => match command {
-            AuditCommand::Verify { journal, format } => {
-                audit_verify(&data_dir(&cli.data), read_only, journal.as_deref(), resolve(format.format))
+            AuditCommand::Verify { journal, exclusive, format } => {
+                audit_verify(&data_dir(&cli.data), journal.as_deref(), access(exclusive), resolve(format.format))
             }
-            AuditCommand::Replay { to, journal, format } => {
-                audit_replay(&data_dir(&cli.data), read_only, to, journal.as_deref(), resolve(format.format))
+            AuditCommand::Replay { to, journal, exclusive, format } => {
+                audit_replay(&data_dir(&cli.data), to, journal.as_deref(), access(exclusive), resolve(format.format))
             }
             AuditCommand::Export { format, output, from, to } => {
                 let dir = data_dir(&cli.data);
-                audit_export(&dir, read_only, format, output.as_deref(), from.as_deref(), to.as_deref())
+                audit_export(&dir, format, output.as_deref(), from.as_deref(), to.as_deref())
             }
         },
-        Command::Bench { what, n, members, batch, clients, json, store, keep_files } => {
+        Command::Bench { what, n, members, batch, clients, json, store, keep_store, keep_files } => {
+            let batch = batch.unwrap_or(match what {
+                crate::args::BenchWhat::Scale => cashpool_sim::scale::DEFAULT_BATCH,
+                _ => 8_000,
+            });
             let shape = crate::bench::Shape { n, members, batch, clients };
-            crate::bench::run(what, shape, json, store.as_deref(), keep_files.as_deref())
+            let dirs = crate::bench::Dirs {
+                store: store.as_deref(),
+                keep_store: keep_store.as_deref(),
+                keep_files: keep_files.as_deref(),
+            };
+            crate::bench::run(what, shape, json, dirs)
         }
     }
 }
@@ -176,46 +188,144 @@ pub fn ledger_failure(err: LedgerError) -> Failure {
 
 fn storage_failure(err: StorageError) -> Failure {
     match err {
-        StorageError::Locked { .. } => Failure::environment(format!(
-            "{err}; close that process, choose another --data folder, or read it with --read-only"
-        )),
+        StorageError::Locked { .. } => {
+            Failure::environment(format!("{err}; try again when it has finished, or wait longer with --wait SECONDS"))
+        }
         err => Failure::environment(err.to_string()),
     }
 }
 
-/// Opens the store in `dir`. Read-only, a store held by another process (the
-/// operator's, say) is read through its journal as it stands, without its
-/// lock and without its balance checkpoint (`JournalSnapshot`); a note says so.
-fn open_storage(dir: &Path, read_only: bool) -> Result<Box<dyn Storage>, Failure> {
-    if !SledStorage::exists(dir) {
-        return Err(Failure::environment(format!(
-            "no store at {}: run `cashpool init --config FILE` (or pass --data DIR / set CASHPOOL_DATA)",
-            dir.display()
-        )));
+/// How a command opens the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The journal as it stands, without any lock and without the balance
+    /// checkpoint (`JournalSnapshot`): a reader never waits for a writer and
+    /// never makes one wait or fail.
+    Read,
+    /// The store itself, under its writer lock (`SledStorage`), waiting up to
+    /// `--wait` for another writer to finish.
+    Write,
+}
+
+/// `audit verify` and `audit replay`: `--exclusive` takes the writer's lock to compare the stored balances.
+fn access(exclusive: bool) -> Access {
+    if exclusive {
+        Access::Write
+    } else {
+        Access::Read
     }
-    let storage = match SledStorage::open(dir) {
-        Ok(storage) => storage,
-        Err(StorageError::Locked { .. }) if read_only => {
-            let snapshot = JournalSnapshot::open(dir).map_err(storage_failure)?;
-            eprintln!(
-                "note: {} is held by another process; reading its journal as it stands (entries 1-{}), \
-                 without the store's lock and without its stored balances",
-                dir.display(),
-                snapshot.entries()
-            );
-            return Ok(Box::new(snapshot));
+}
+
+/// Who this process says it is when it takes a store's writer lock, and how long it waits for one.
+struct Writer {
+    wait: Duration,
+    command: String,
+    operator: String,
+}
+
+static WRITER: OnceLock<Writer> = OnceLock::new();
+
+/// The command as the `LOCK` file names it, and its `--operator`, if it takes one.
+fn command_label(command: &Command) -> (&'static str, Option<String>) {
+    use crate::args::{LimitsCommand, PoolCommand, RatesCommand, ReconCommand};
+    match command {
+        Command::Init { .. } => ("init", None),
+        Command::Demo { .. } => ("demo", None),
+        Command::Post { operator, .. } => ("post", operator.clone()),
+        Command::Balances { .. } => ("balances", None),
+        Command::Statement { .. } => ("statement", None),
+        Command::Sweep { .. } => ("sweep", None),
+        Command::Interest { settle: true, .. } => ("interest --settle", None),
+        Command::Interest { .. } => ("interest", None),
+        Command::Net { .. } => ("net", None),
+        Command::Positions { .. } => ("positions", None),
+        Command::Rates { command: RatesCommand::Import { .. } } => ("rates import", None),
+        Command::Limits { command: Some(LimitsCommand::Set { .. }), .. } => ("limits set", None),
+        Command::Limits { .. } => ("limits", None),
+        Command::Pool { command: PoolCommand::Check { .. } } => ("pool check", None),
+        Command::Report { .. } => ("report", None),
+        Command::Recon { command: ReconCommand::Import { .. } } => ("recon import", None),
+        Command::Recon { command: ReconCommand::Report { .. } } => ("recon report", None),
+        Command::Recon { command: ReconCommand::Adopt { operator, .. } } => ("recon adopt", operator.clone()),
+        Command::Audit { command: AuditCommand::Verify { .. } } => ("audit verify --exclusive", None),
+        Command::Audit { command: AuditCommand::Replay { .. } } => ("audit replay --exclusive", None),
+        Command::Audit { command: AuditCommand::Export { .. } } => ("audit export", None),
+        Command::Bench { .. } => ("bench", None),
+    }
+}
+
+/// This machine's name, if it says: `$HOSTNAME`, else `/etc/hostname`.
+fn host_name() -> Option<String> {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+}
+
+fn no_store(dir: &Path) -> Failure {
+    Failure::environment(format!(
+        "no store at {}: run `cashpool init --config FILE` (or pass --data DIR / set CASHPOOL_DATA)",
+        dir.display()
+    ))
+}
+
+/// Takes the writer's lock on the store in `dir` (creating the folder if
+/// needed), naming this process in its `LOCK` file. A store held by another
+/// writer is waited for, up to `--wait`, with a note on standard error.
+pub fn take_store(dir: &Path) -> Result<SledStorage, Failure> {
+    let writer = WRITER.get();
+    let wait = writer.map_or(Duration::ZERO, |writer| writer.wait);
+    let holder = || -> Result<LockHolder, Failure> {
+        let mut holder = LockHolder::this_process().with_since(now()?);
+        if let Some(writer) = writer {
+            holder = holder.with_command(writer.command.clone()).with_operator(writer.operator.clone());
         }
-        Err(err) => return Err(storage_failure(err)),
+        if let Some(host) = host_name() {
+            holder = holder.with_host(host);
+        }
+        Ok(holder)
     };
+    let storage = match SledStorage::open_wait(dir, &holder()?, Duration::ZERO) {
+        Err(StorageError::Locked { holder: held_by, .. }) if !wait.is_zero() => {
+            let held_by = held_by.map_or_else(|| "its lock file does not say who".to_string(), |h| h.to_string());
+            eprintln!(
+                "note: the store at {} is held by another writer ({held_by}); waiting up to {} s (--wait)",
+                dir.display(),
+                wait.as_secs_f64()
+            );
+            SledStorage::open_wait(dir, &holder()?, wait)
+        }
+        result => result,
+    }
+    .map_err(storage_failure)?;
     if let Some(reason) = storage.rebuilt_checkpoint() {
         eprintln!("warning: the balance checkpoint could not be read ({reason}); it is rebuilt from the journal");
     }
-    Ok(Box::new(storage))
+    Ok(storage)
 }
 
-pub fn open_ledger(dir: &Path, read_only: bool) -> Result<Ledger, Failure> {
-    let storage = open_storage(dir, read_only)?;
-    let ledger = if read_only { Ledger::open_read_only(storage) } else { Ledger::open(storage) };
+/// Opens the store in `dir`: for reading, its journal as it stands, without
+/// any lock and without writing anything; for writing, the store itself under
+/// its writer lock ([`take_store`]).
+fn open_storage(dir: &Path, access: Access) -> Result<Box<dyn Storage>, Failure> {
+    if !SledStorage::exists(dir) {
+        return Err(no_store(dir));
+    }
+    Ok(match access {
+        Access::Read => Box::new(JournalSnapshot::open(dir).map_err(storage_failure)?),
+        Access::Write => Box::new(take_store(dir)?),
+    })
+}
+
+/// Opens the ledger of the store in `dir`: a read-only ledger on the journal
+/// as it stands ([`Access::Read`]), or the writer's ([`Access::Write`]).
+pub fn open_ledger(dir: &Path, access: Access) -> Result<Ledger, Failure> {
+    let storage = open_storage(dir, access)?;
+    let ledger = match access {
+        Access::Read => Ledger::open_read_only(storage),
+        Access::Write => Ledger::open(storage),
+    };
     ledger.map_err(ledger_failure)
 }
 
@@ -264,7 +374,7 @@ fn init(dir: &Path, config_path: &Path, format: Format) -> Result<u8, Failure> {
         let lines: Vec<String> = errors.0.iter().map(|err| format!("{}: {err}", config_path.display())).collect();
         return Err(Failure::invalid(lines.join("\n")));
     }
-    let storage = SledStorage::open(dir).map_err(storage_failure)?;
+    let storage = take_store(dir)?;
     let ledger = Ledger::create(Box::new(storage), &text, now()?).map_err(ledger_failure)?;
     checkpoint(&ledger);
     let (head_seq, head) = ledger.head();
@@ -326,7 +436,7 @@ fn post(
             )
         })
         .collect();
-    let ledger = open_ledger(dir, false)?;
+    let ledger = open_ledger(dir, Access::Write)?;
     // Moved, not copied: a large file's requests are the bulk of the memory.
     let (lines, requests): (Vec<u64>, Vec<_>) = rows.into_iter().map(|row| (row.line, row.request)).unzip();
     let operator = operator(operator_given);
@@ -409,7 +519,6 @@ fn report_rejection(file: &Path, problems: &[(u64, String, serde_json::Value)], 
 
 fn balances(
     dir: &Path,
-    read_only: bool,
     as_of: Option<&str>,
     account: Option<&str>,
     currency: Option<&str>,
@@ -417,7 +526,7 @@ fn balances(
 ) -> Result<u8, Failure> {
     let as_of = as_of.map(|text| parse_date(text, "--as-of")).transpose()?;
     let currency = currency.map(parse_currency).transpose()?;
-    let ledger = open_ledger(dir, read_only)?;
+    let ledger = open_ledger(dir, Access::Read)?;
     let rows = ledger.balances(as_of, account, currency).map_err(ledger_failure)?;
     match format {
         Format::Json => print_json(&json!({
@@ -456,7 +565,6 @@ fn balances(
 
 fn statement(
     dir: &Path,
-    read_only: bool,
     account: &str,
     from: Option<&str>,
     to: Option<&str>,
@@ -466,7 +574,7 @@ fn statement(
     let from = from.map(|text| parse_date(text, "--from")).transpose()?;
     let to = to.map(|text| parse_date(text, "--to")).transpose()?;
     let currency = currency.map(parse_currency).transpose()?;
-    let ledger = open_ledger(dir, read_only)?;
+    let ledger = open_ledger(dir, Access::Read)?;
     let mut view = ledger.statement(account, from, to).map_err(ledger_failure)?;
     if let Some(currency) = currency {
         view.lines.retain(|line| line.currency == currency);
@@ -535,12 +643,16 @@ fn open_journal(path: &Path) -> Result<BufReader<File>, Failure> {
     File::open(path).map(BufReader::new).map_err(|err| Failure::environment(format!("{}: {err}", path.display())))
 }
 
-fn print_verify(report: &VerifyReport, source: &str, format: Format) -> u8 {
-    let value = if report.ok {
+/// `checkpoint`: for a store, whether its stored balances were compared (`--exclusive`); `None` for an export.
+fn print_verify(report: &VerifyReport, source: &str, checkpoint: Option<bool>, format: Format) -> u8 {
+    let mut value = if report.ok {
         json!({"ok": true, "entries": report.entries, "head": report.head.to_hex()})
     } else {
         json!({"ok": false, "entries": report.entries, "head": report.head.to_hex(), "first_bad_seq": report.first_bad_seq, "reason": report.reason, "source": source})
     };
+    if let Some(checkpoint) = checkpoint {
+        value["stored_balances_checked"] = json!(checkpoint);
+    }
     if !report.ok {
         eprintln!(
             "error: {source}: entry {}: {}",
@@ -558,6 +670,13 @@ fn print_verify(report: &VerifyReport, source: &str, format: Format) -> u8 {
                     report.entries,
                     report.head
                 );
+                match checkpoint {
+                    Some(true) => println!("checked: the hash chain, every rule, and every stored balance"),
+                    Some(false) => println!(
+                        "checked: the hash chain and every rule (--exclusive also compares the stored balances)"
+                    ),
+                    None => {}
+                }
             } else {
                 println!(
                     "audit verify {source}: {} at entry {}: {}",
@@ -575,38 +694,38 @@ fn print_verify(report: &VerifyReport, source: &str, format: Format) -> u8 {
     }
 }
 
-fn audit_verify(dir: &Path, read_only: bool, journal: Option<&Path>, format: Format) -> Result<u8, Failure> {
-    let (report, source) = match journal {
+fn audit_verify(dir: &Path, journal: Option<&Path>, access: Access, format: Format) -> Result<u8, Failure> {
+    let (report, source, checkpoint) = match journal {
         Some(path) => {
             let mut reader = open_journal(path)?;
             let report = audit::verify_journal(&mut reader)
                 .map_err(|err| Failure::environment(format!("{}: {err}", path.display())))?;
-            (report, path.display().to_string())
+            (report, path.display().to_string(), None)
         }
         None => {
-            let storage = open_storage(dir, read_only)?;
-            let checked =
-                if storage.keeps_checkpoint() { "the journal and every stored balance" } else { "the journal" };
+            let storage = open_storage(dir, access)?;
+            let checkpoint = storage.keeps_checkpoint();
+            let checked = if checkpoint { "the journal and every stored balance" } else { "the journal" };
             let spinner = crate::output::spinner(&format!("verifying {checked}…"));
             let report = audit::verify_storage(storage.as_ref()).map_err(storage_failure)?;
             spinner.finish_and_clear();
-            (report, dir.display().to_string())
+            (report, dir.display().to_string(), Some(checkpoint))
         }
     };
-    Ok(print_verify(&report, &source, format))
+    Ok(print_verify(&report, &source, checkpoint, format))
 }
 
 fn audit_replay(
     dir: &Path,
-    read_only: bool,
     to: Option<u64>,
     journal: Option<&Path>,
+    access: Access,
     format: Format,
 ) -> Result<u8, Failure> {
     let spinner = crate::output::spinner("replaying the journal…");
     let result = match journal {
         Some(path) => audit::replay_journal(&mut open_journal(path)?, to),
-        None => audit::replay_storage(open_storage(dir, read_only)?.as_ref(), to),
+        None => audit::replay_storage(open_storage(dir, access)?.as_ref(), to),
     };
     spinner.finish_and_clear();
     let report = match result {
@@ -642,7 +761,6 @@ fn audit_replay(
 
 fn audit_export(
     dir: &Path,
-    read_only: bool,
     format: ExportFormat,
     output: Option<&Path>,
     from: Option<&str>,
@@ -660,7 +778,7 @@ fn audit_export(
             return Err(Failure::invalid(format!("--from {from} is after --to {to}")));
         }
     }
-    let storage = open_storage(dir, read_only)?;
+    let storage = open_storage(dir, Access::Read)?;
     let export = |out: &mut dyn std::io::Write| match format {
         ExportFormat::Jsonl => audit::export_jsonl(storage.as_ref(), out),
         ExportFormat::Hledger => cashpool_files::hledger::export_hledger_range(storage.as_ref(), from, to, out),

@@ -47,7 +47,7 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
         return Err(Failure::invalid("--days must be at least 1"));
     }
     let dir = fresh_dir(data)?;
-    let storage = SledStorage::open(&dir).map_err(|err| Failure::environment(err.to_string()))?;
+    let storage = crate::commands::take_store(&dir)?;
     let bar = crate::output::progress(u64::from(n_days), "demo days");
     let (ledger, run) = cashpool_sim::demo::simulate(Box::new(storage), &dir, n_days, seed, &mut |day| {
         bar.set_message(format!("{}  {} transactions, {} statements", day.date, day.transactions, day.statements));

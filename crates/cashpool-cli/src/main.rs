@@ -57,21 +57,41 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    let code = run();
+    report_peak_rss();
+    ExitCode::from(code)
+}
+
+fn run() -> u8 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
             let code = if err.use_stderr() { exit::INVALID } else { exit::OK };
             let _ = err.print();
-            return ExitCode::from(code);
+            return code;
         }
     };
     match commands::run(cli) {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => code,
         Err(failure) => {
             if !failure.message.is_empty() {
                 eprintln!("error: {}", failure.message);
             }
-            ExitCode::from(failure.code)
+            failure.code
+        }
+    }
+}
+
+/// For `bench scale`, which runs each measured command in a child process:
+/// when `CASHPOOL_REPORT_PEAK_RSS` names a file, the process writes its own
+/// peak resident memory there as it ends (`VmHWM` in KiB, whatever the exit
+/// code). Nothing is written where /proc/self/status cannot be read.
+fn report_peak_rss() {
+    if let Some(path) = std::env::var_os(cashpool_sim::scale::PEAK_RSS_ENV) {
+        if let Some(kib) = cashpool_sim::bench::rss_kib("VmHWM:") {
+            if let Err(err) = std::fs::write(&path, format!("{kib}\n")) {
+                eprintln!("warning: {}: cannot write the peak memory: {err}", std::path::Path::new(&path).display());
+            }
         }
     }
 }

@@ -14,7 +14,9 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use crate::args::{Format, LimitsCommand};
-use crate::commands::{advice, checkpoint, ledger_failure, now, open_ledger, parse_date, read_file, refusal_text};
+use crate::commands::{
+    advice, checkpoint, ledger_failure, now, open_ledger, parse_date, read_file, refusal_text, Access,
+};
 use crate::output::{print_csv, print_json, Table};
 use crate::{exit, Failure};
 
@@ -48,7 +50,7 @@ fn netting_reason(rejection: &Rejection) -> String {
 
 pub fn rates_import(dir: &Path, file: &Path, format: Format) -> Result<u8, Failure> {
     let text = read_file(file)?;
-    let ledger = open_ledger(dir, false)?;
+    let ledger = open_ledger(dir, Access::Write)?;
     let base = ledger.config().group.base_currency;
     let (rows, lines, errors) = parse_rates_csv_lines(&text, base);
     if !errors.is_empty() {
@@ -82,9 +84,9 @@ pub fn rates_import(dir: &Path, file: &Path, format: Format) -> Result<u8, Failu
     Ok(exit::OK)
 }
 
-pub fn limits(dir: &Path, read_only: bool, as_of: Option<&str>, format: Format) -> Result<u8, Failure> {
+pub fn limits(dir: &Path, as_of: Option<&str>, format: Format) -> Result<u8, Failure> {
     let as_of = as_of.map(|text| parse_date(text, "--as-of")).transpose()?;
-    let ledger = open_ledger(dir, read_only)?;
+    let ledger = open_ledger(dir, Access::Read)?;
     print_limits(&ledger.limits(as_of), format);
     Ok(exit::OK)
 }
@@ -229,7 +231,7 @@ pub fn limits_set(dir: &Path, command: LimitsCommand) -> Result<u8, Failure> {
             outflow_coefficient: value(3),
         })
     };
-    let ledger = open_ledger(dir, false)?;
+    let ledger = open_ledger(dir, Access::Write)?;
     let change = LimitsChange { effective, pool, macro_prudential };
     match ledger.set_limits(change, now()?) {
         Ok(receipt) => {
@@ -262,13 +264,7 @@ fn group_if_amount(cell: &str) -> String {
     }
 }
 
-pub fn pool_check(
-    dir: &Path,
-    read_only: bool,
-    figures: &Path,
-    as_of: Option<&str>,
-    format: Format,
-) -> Result<u8, Failure> {
+pub fn pool_check(dir: &Path, figures: &Path, as_of: Option<&str>, format: Format) -> Result<u8, Failure> {
     let as_of = match as_of {
         Some(text) => parse_date(text, "--as-of")?,
         None => {
@@ -279,7 +275,7 @@ pub fn pool_check(
         }
     };
     let text = read_file(figures)?;
-    let ledger = open_ledger(dir, read_only)?;
+    let ledger = open_ledger(dir, Access::Read)?;
     let config = ledger.config();
     let (rows, errors) = parse_figures_csv(&text, config.group.base_currency);
     if !errors.is_empty() {
@@ -352,9 +348,10 @@ pub fn sweep_json(outcome: &cashpool_ledger::SweepOutcome) -> serde_json::Value 
     })
 }
 
-pub fn sweep(dir: &Path, read_only: bool, date: &str, dry_run: bool, format: Format) -> Result<u8, Failure> {
+pub fn sweep(dir: &Path, date: &str, dry_run: bool, format: Format) -> Result<u8, Failure> {
     let date = parse_date(date, "--date")?;
-    let ledger = open_ledger(dir, read_only)?;
+    // A dry run is a reading: it plans on the journal as it stands and writes nothing.
+    let ledger = open_ledger(dir, if dry_run { Access::Read } else { Access::Write })?;
     let outcome = match ledger.sweep(date, dry_run, now()?) {
         Ok(outcome) => outcome,
         // The state moved under the plan: nothing was written, the journal is sound.
@@ -428,9 +425,9 @@ pub fn sweep(dir: &Path, read_only: bool, date: &str, dry_run: bool, format: For
     Ok(exit::OK)
 }
 
-pub fn positions(dir: &Path, read_only: bool, as_of: Option<&str>, format: Format) -> Result<u8, Failure> {
+pub fn positions(dir: &Path, as_of: Option<&str>, format: Format) -> Result<u8, Failure> {
     let as_of = as_of.map(|text| parse_date(text, "--as-of")).transpose()?;
-    let ledger = open_ledger(dir, read_only)?;
+    let ledger = open_ledger(dir, Access::Read)?;
     let rows = ledger.positions(as_of);
     match format {
         Format::Json => print_json(&json!({
@@ -481,17 +478,11 @@ pub fn interest_json(outcome: &cashpool_ledger::InterestOutcome) -> serde_json::
     })
 }
 
-pub fn interest(
-    dir: &Path,
-    read_only: bool,
-    from: &str,
-    to: &str,
-    settle: bool,
-    format: Format,
-) -> Result<u8, Failure> {
+pub fn interest(dir: &Path, from: &str, to: &str, settle: bool, format: Format) -> Result<u8, Failure> {
     let from = parse_date(from, "--from")?;
     let to = parse_date(to, "--to")?;
-    let ledger = open_ledger(dir, read_only)?;
+    // Accrual alone is a reading; settling writes.
+    let ledger = open_ledger(dir, if settle { Access::Write } else { Access::Read })?;
     let outcome = match ledger.interest(from, to, settle, now()?) {
         Ok(outcome) => outcome,
         Err(LedgerError::Refused(rejection)) => {
@@ -596,7 +587,7 @@ pub fn net(
         crate::args::NetMode::Centre => Mode::Centre,
         crate::args::NetMode::Direct => Mode::Direct,
     };
-    let ledger = open_ledger(dir, false)?;
+    let ledger = open_ledger(dir, Access::Write)?;
     let outcome = match ledger.net(&cycle, date, &invoices, mode, window_from, now()?) {
         Ok(outcome) => outcome,
         Err(LedgerError::Refused(rejection)) => {

@@ -8,7 +8,7 @@ use cashpool_recon::{Diagnostic, ReconOptions, Reconciler, Report, Severity};
 use serde_json::json;
 
 use crate::args::{Format, ReconCommand};
-use crate::commands::{checkpoint, ledger_failure, now, open_ledger, operator, refusal_text};
+use crate::commands::{checkpoint, ledger_failure, now, open_ledger, operator, refusal_text, Access};
 use crate::output::{paint, print_json, progress, resolve, Paint, Table};
 use crate::{exit, Failure};
 
@@ -24,7 +24,7 @@ pub fn run(dir: &Path, read_only: bool, command: ReconCommand) -> Result<u8, Fai
             let options = options(tolerance.date_tolerance);
             let report = match journal {
                 Some(path) => report_from_export(&path, options)?,
-                None => reconcile(&open_ledger(dir, read_only)?, options)?,
+                None => reconcile(&open_ledger(dir, Access::Read)?, options)?,
             };
             print_report(&report, resolve(format.format));
             Ok(exit::OK)
@@ -117,7 +117,7 @@ fn import(dir: &Path, files: &[std::path::PathBuf], options: ReconOptions, forma
             eprintln!("{severity}: {}:{}: {}: {}", read.path, d.line, d.field, d.message);
         }
     }
-    let ledger = open_ledger(dir, false)?;
+    let ledger = open_ledger(dir, Access::Write)?;
     let receipts = match ledger.import_statements(statements, now()?) {
         Ok(receipts) => receipts,
         Err(LedgerError::Refused(rejection)) => {
@@ -269,7 +269,7 @@ fn adopt(
     options: ReconOptions,
     format: Format,
 ) -> Result<u8, Failure> {
-    let ledger = open_ledger(dir, false)?;
+    let ledger = open_ledger(dir, Access::Write)?;
     let report = reconcile(&ledger, options)?;
     let open: Vec<&cashpool_recon::Exception> =
         report.exceptions.iter().filter(|ex| ex.reason == "bank_initiated" && ex.proposed.is_some()).collect();

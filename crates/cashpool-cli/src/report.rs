@@ -30,7 +30,7 @@ use chrono::NaiveDate;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::commands::{ledger_failure, now, open_ledger};
+use crate::commands::{ledger_failure, now, open_ledger, Access};
 use crate::{exit, Failure};
 
 /// The most value dates a chart plots; a longer journal is sampled evenly (first and last kept).
@@ -50,7 +50,7 @@ const ACCENT: &str = "#2563eb";
 
 pub fn run(dir: &Path, html: &Path) -> Result<u8, Failure> {
     let generated = now()?.to_rfc3339();
-    let ledger = open_ledger(dir, true)?;
+    let ledger = open_ledger(dir, Access::Read)?;
     let data = collect(&ledger, generated)?;
     let page = render(&data);
     std::fs::write(html, page.as_bytes())

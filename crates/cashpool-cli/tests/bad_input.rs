@@ -302,9 +302,9 @@ impl Pool {
     }
 
     fn snapshot(&self) -> Snapshot {
-        let verify = self.run(&["audit", "verify", "--format", "json"]).expect(0).json();
+        let verify = self.run(&["audit", "verify", "--exclusive", "--format", "json"]).expect(0).json();
         assert_eq!(verify["ok"], true, "{verify}");
-        let replay = self.run(&["audit", "replay", "--format", "json"]).expect(0).json();
+        let replay = self.run(&["audit", "replay", "--exclusive", "--format", "json"]).expect(0).json();
         assert_eq!(replay["matches_store"], true, "{replay}");
         Snapshot {
             entries: verify["entries"].as_u64().expect("entries is a number"),

@@ -108,12 +108,14 @@ impl Pool {
         self.run(&args)
     }
 
-    /// The journal's length and head (`audit verify`) and the state digest (`audit replay`).
+    /// The journal's length and head (`audit verify`) and the state digest (`audit replay`), with the
+    /// stored balances compared too (`--exclusive`).
     #[track_caller]
     fn snapshot(&self) -> Snapshot {
-        let verify = self.run(&["audit", "verify", "--format", "json"]).expect(0).json();
+        let verify = self.run(&["audit", "verify", "--exclusive", "--format", "json"]).expect(0).json();
         assert_eq!(verify["ok"], true, "{verify}");
-        let replay = self.run(&["audit", "replay", "--format", "json"]).expect(0).json();
+        assert_eq!(verify["stored_balances_checked"], true, "{verify}");
+        let replay = self.run(&["audit", "replay", "--exclusive", "--format", "json"]).expect(0).json();
         assert_eq!(replay["matches_store"], true, "{replay}");
         assert_eq!(replay["entries"], verify["entries"], "{replay} vs {verify}");
         Snapshot {
@@ -157,7 +159,7 @@ impl Pool {
 }
 
 #[test]
-fn a_held_store_is_read_through_its_journal_with_read_only() {
+fn a_held_store_is_read_through_its_journal_with_or_without_read_only() {
     let pool = Pool::seeded();
     let before = pool.snapshot();
     let balances = pool.run(&["balances", "--format", "json"]).expect(0).stdout;
@@ -171,27 +173,31 @@ fn a_held_store_is_read_through_its_journal_with_read_only() {
         std::io::Write::write_all(&mut torn, b"CPJ1\x00\x10\x00\x00").unwrap();
         let torn_len = std::fs::metadata(&segment).unwrap().len();
 
-        let note = ["held by another process", "reading its journal as it stands", "entries 1-30"];
-        let read = |args: &[&str]| {
-            let mut all = vec!["--read-only"];
-            all.extend_from_slice(args);
-            let run = pool.run(&all).expect(0);
-            run.stderr_has(&note);
-            run
-        };
-        assert_eq!(read(&["balances", "--format", "json"]).stdout, balances);
-        let verify = read(&["audit", "verify", "--format", "json"]).json();
-        assert_eq!(
-            (verify["ok"].as_bool(), verify["entries"].as_u64()),
-            (Some(true), Some(before.entries)),
-            "{verify}"
-        );
-        assert_eq!(verify["head"], before.head.as_str());
-        let replay = read(&["audit", "replay", "--format", "json"]).json();
-        assert_eq!(replay["state_digest"], before.state_digest.as_str());
-        // No stored balances were read, so none were compared.
-        assert_eq!(replay["matches_store"], Value::Null, "{replay}");
-        assert_eq!(read(&["audit", "export", "--format", "jsonl"]).stdout, export);
+        // Readers never lock the store: with or without --read-only, they read its journal as it stands,
+        // say nothing about the holder, and wait for nothing.
+        for read_only in [true, false] {
+            let read = |args: &[&str]| {
+                let mut all = if read_only { vec!["--read-only", "--wait", "0"] } else { vec!["--wait", "0"] };
+                all.extend_from_slice(args);
+                let run = pool.run(&all).expect(0);
+                assert!(!run.stderr.contains("held by"), "{}: {}", run.command, run.stderr);
+                run
+            };
+            assert_eq!(read(&["balances", "--format", "json"]).stdout, balances);
+            let verify = read(&["audit", "verify", "--format", "json"]).json();
+            assert_eq!(
+                (verify["ok"].as_bool(), verify["entries"].as_u64()),
+                (Some(true), Some(before.entries)),
+                "{verify}"
+            );
+            assert_eq!(verify["head"], before.head.as_str());
+            // No stored balances were read, so none were compared.
+            assert_eq!(verify["stored_balances_checked"], false, "{verify}");
+            let replay = read(&["audit", "replay", "--format", "json"]).json();
+            assert_eq!(replay["state_digest"], before.state_digest.as_str());
+            assert_eq!(replay["matches_store"], Value::Null, "{replay}");
+            assert_eq!(read(&["audit", "export", "--format", "jsonl"]).stdout, export);
+        }
         // Writing commands are refused before they open anything.
         pool.run(&["--read-only", "sweep", "--date", "2026-11-05"]).expect(2);
         // Nothing was written: the record being appended is left as it is.
@@ -917,20 +923,29 @@ fn reading_commands_without_a_store_fail_with_exit_1() {
 }
 
 #[test]
-fn a_store_held_by_another_process_is_exit_1() {
+fn a_writer_on_a_store_held_by_another_writer_is_exit_1_and_readers_are_not_held_up() {
     let pool = Pool::seeded();
     let new_rows = pool.write("new.csv", &csv_file(&["H-1,2026-11-05,EXT-OFFSHORE,HK-OPS,USD,1.00,other,R,"]));
+    let balances = pool.run(&["balances", "--format", "json"]).expect(0).stdout;
     {
         let _held = cashpool_ledger::storage::SledStorage::open(pool.data()).expect("the test process opens the store");
-        // Without --read-only, every command needs the store itself (see the next test for --read-only).
-        let cases: [&[&str]; 3] = [
-            &["balances", "--format", "json"],
-            &["audit", "verify", "--format", "json"],
-            &["post", text(&new_rows), "--report", "json"],
+        let pid = format!("pid {}", std::process::id());
+        // A writer (and `audit verify --exclusive`, which takes the writer's lock) waits, then names the holder.
+        let cases: [&[&str]; 2] = [
+            &["--wait", "0", "post", text(&new_rows), "--report", "json"],
+            &["--wait", "0", "audit", "verify", "--exclusive"],
         ];
         for args in cases {
-            pool.run(args).expect(1).stderr_has(&["held by another process", "--read-only"]);
+            pool.run(args).expect(1).stderr_has(&["held by another writer", &pid, "waited 0 s", "--wait"]);
         }
+        // Readers do not need the store itself: same answers as before it was held.
+        assert_eq!(pool.run(&["--wait", "0", "balances", "--format", "json"]).expect(0).stdout, balances);
+        let verify = pool.run(&["--wait", "0", "audit", "verify", "--format", "json"]).expect(0).json();
+        assert_eq!(
+            (verify["ok"].as_bool(), verify["entries"].as_u64()),
+            (Some(true), Some(SEEDED_ENTRIES)),
+            "{verify}"
+        );
     }
     // Released: the store is intact and the refused post wrote nothing.
     assert_eq!(pool.snapshot().entries, SEEDED_ENTRIES);
@@ -965,7 +980,7 @@ fn an_export_verifies_and_replays_to_the_store_digest() {
     let replay = pool.run(&["audit", "replay", "--journal", text(&path), "--format", "json"]).expect(0).json();
     assert_eq!(replay["state_digest"], store.state_digest.as_str(), "{replay}");
     assert_eq!(replay["entries"], SEEDED_ENTRIES, "{replay}");
-    let on_store = pool.run(&["audit", "replay", "--format", "json"]).expect(0).json();
+    let on_store = pool.run(&["audit", "replay", "--exclusive", "--format", "json"]).expect(0).json();
     assert_eq!(on_store["matches_store"], true, "{on_store}");
     assert_eq!(on_store["state_digest"], replay["state_digest"]);
 

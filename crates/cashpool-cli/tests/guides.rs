@@ -471,11 +471,27 @@ fn checks() -> Vec<(&'static str, Check)> {
             let fees = s.json(&["balances", "--account", "SYS-FEES", "--currency", "USD", "--format", "json"]);
             assert_eq!(string(&items(&fees, "balances")[0], "balance"), "35.00");
         }),
-        ("cashpool audit verify --format table", |s, _| {
+        ("cashpool audit verify --exclusive --format table", |s, _| {
             assert_eq!(s.entries(), 97);
+            let verify = s.json(&["audit", "verify", "--exclusive", "--format", "json"]);
+            assert_eq!((verify["ok"].as_bool(), verify["stored_balances_checked"].as_bool()), (Some(true), Some(true)));
         }),
-        ("cashpool audit replay --format table", |s, _| {
-            let replay = s.json(&["audit", "replay", "--format", "json"]);
+        ("cashpool audit replay --exclusive --format table", |s, _| {
+            let replay = s.json(&["audit", "replay", "--exclusive", "--format", "json"]);
+            assert_eq!((replay["entries"].as_u64(), replay["matches_store"].as_bool()), (Some(97), Some(true)));
+        }),
+        ("cashpool --read-only audit verify --format table", |s, _| {
+            // A reader: the journal, not the stored balances (REGULATOR.md §6).
+            let verify = s.json(&["--read-only", "audit", "verify", "--format", "json"]);
+            assert_eq!(
+                (verify["entries"].as_u64(), verify["stored_balances_checked"].as_bool()),
+                (Some(97), Some(false))
+            );
+            let replay = s.json(&["--read-only", "audit", "replay", "--format", "json"]);
+            assert_eq!(replay["matches_store"], Value::Null);
+        }),
+        ("cashpool --read-only audit replay --exclusive --format table", |s, _| {
+            let replay = s.json(&["--read-only", "audit", "replay", "--exclusive", "--format", "json"]);
             assert_eq!((replay["entries"].as_u64(), replay["matches_store"].as_bool()), (Some(97), Some(true)));
         }),
         ("cashpool audit verify --journal journal.jsonl --format table", |s, _| {

@@ -140,12 +140,13 @@ impl Pool {
         self.run(&args).expect(0).json()
     }
 
-    /// The journal's length and head (`audit verify`) and the state digest (`audit replay`).
+    /// The journal's length and head (`audit verify`) and the state digest (`audit replay`), with the
+    /// stored balances compared too (`--exclusive`).
     #[track_caller]
     fn snapshot(&self) -> Snapshot {
-        let verify = self.run(&["audit", "verify", "--format", "json"]).expect(0).json();
+        let verify = self.run(&["audit", "verify", "--exclusive", "--format", "json"]).expect(0).json();
         assert_eq!(verify["ok"], true, "{verify}");
-        let replay = self.run(&["audit", "replay", "--format", "json"]).expect(0).json();
+        let replay = self.run(&["audit", "replay", "--exclusive", "--format", "json"]).expect(0).json();
         assert_eq!(replay["matches_store"], true, "{replay}");
         assert_eq!(replay["entries"], verify["entries"], "{replay} vs {verify}");
         Snapshot {

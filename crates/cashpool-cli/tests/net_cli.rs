@@ -82,9 +82,9 @@ impl Pool {
 
     #[track_caller]
     fn snapshot(&self) -> Snapshot {
-        let verify = self.run(&["audit", "verify", "--format", "json"]).expect(0).json();
+        let verify = self.run(&["audit", "verify", "--exclusive", "--format", "json"]).expect(0).json();
         assert_eq!(verify["ok"], true, "{verify}");
-        let replay = self.run(&["audit", "replay", "--format", "json"]).expect(0).json();
+        let replay = self.run(&["audit", "replay", "--exclusive", "--format", "json"]).expect(0).json();
         assert_eq!(replay["matches_store"], true, "{replay}");
         assert_eq!(replay["entries"], verify["entries"], "{replay} vs {verify}");
         Snapshot {

@@ -164,12 +164,13 @@ impl Pool {
         string(&rows[0], "balance")
     }
 
-    /// The journal's length and head (`audit verify`) and the state digest (`audit replay`).
+    /// The journal's length and head (`audit verify`) and the state digest (`audit replay`), with the
+    /// stored balances compared too (`--exclusive`).
     #[track_caller]
     fn snapshot(&self) -> Snapshot {
-        let verify = self.run(&["audit", "verify", "--format", "json"]).expect(0).json();
+        let verify = self.run(&["audit", "verify", "--exclusive", "--format", "json"]).expect(0).json();
         assert_eq!(verify["ok"], true, "{verify}");
-        let replay = self.run(&["audit", "replay", "--format", "json"]).expect(0).json();
+        let replay = self.run(&["audit", "replay", "--exclusive", "--format", "json"]).expect(0).json();
         assert_eq!(replay["matches_store"], true, "{replay}");
         assert_eq!(replay["entries"], verify["entries"], "{replay} vs {verify}");
         Snapshot {
@@ -903,9 +904,9 @@ fn after_sweeps_and_a_settlement_the_audit_verifies_replays_and_exports_to_the_s
     pool.sweep(NEXT_DATE, &[]).expect(0);
     pool.interest(FROM, TO, &["--settle"]).expect(0);
 
-    let verify = pool.run(&["audit", "verify", "--format", "json"]).expect(0).json();
+    let verify = pool.run(&["audit", "verify", "--exclusive", "--format", "json"]).expect(0).json();
     assert_eq!(verify["ok"], true, "{verify}");
-    let replay = pool.run(&["audit", "replay", "--format", "json"]).expect(0).json();
+    let replay = pool.run(&["audit", "replay", "--exclusive", "--format", "json"]).expect(0).json();
     assert_eq!(replay["matches_store"], true, "{replay}");
     assert_eq!(replay["entries"], verify["entries"], "{replay}");
 

@@ -157,7 +157,7 @@ pub fn verify_storage(storage: &dyn Storage) -> Result<VerifyReport, StorageErro
     let ok =
         VerifyReport { ok: true, entries, head: state.head_hash(), first_bad_seq: None, reason: None, snapshot_seq };
     if !storage.keeps_checkpoint() {
-        // A view of the journal alone (a store held by another process): the chain and every rule are checked.
+        // A view of the journal alone (every reader's, JournalSnapshot): the chain and every rule are checked.
         return Ok(ok);
     }
     match reconcile_checkpoint(storage, &state) {

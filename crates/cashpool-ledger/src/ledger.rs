@@ -312,9 +312,10 @@ impl Ledger {
     }
 
     fn open_with(storage: Box<dyn Storage>, read_only: bool) -> Result<Ledger, LedgerError> {
-        let mut id_index = open_id_index(storage.as_ref(), read_only)?;
+        // A reader needs no id index: it keeps no ids (below).
+        let mut id_index = if read_only { IdIndex::default() } else { open_id_index(storage.as_ref())? };
         let mut use_snapshot = true;
-        let (state, opened_from, checkpoint) = loop {
+        let (mut state, opened_from, checkpoint) = loop {
             let (state, opened_from) = fold_store(storage.as_ref(), &mut id_index, read_only, use_snapshot)?;
             if state.head_seq() == 0 {
                 return Err(LedgerError::NotInitialized);
@@ -342,6 +343,11 @@ impl Ledger {
                 Err(err) => return Err(err),
             }
         };
+        if read_only {
+            // From here on, the ids of entries a dry run stages are kept, so
+            // that a request repeating one of them is found (`validate`).
+            state.keep_ids_after_head();
+        }
         match checkpoint {
             // A view of the journal alone: nothing to check the balances
             // against, and nothing can be written through it.
@@ -401,6 +407,11 @@ impl Ledger {
     /// The entry that posted `id`, if the on-disk id index has it: each
     /// candidate the index names is read and its id compared.
     fn indexed_id(&self, inner: &Inner, id: &str) -> Result<Option<IdRecord>, LedgerError> {
+        if self.read_only {
+            // A read-only ledger keeps no ids of the journal: the journal itself
+            // is searched (only a read-only check of a batch or a dry run asks).
+            return self.scanned_id(id);
+        }
         for seq in inner.id_index.candidates(self.storage.as_ref(), id)? {
             let (entry, hash) = journal_entries(self.storage.as_ref(), seq).next().ok_or_else(|| {
                 LedgerError::Integrity { seq, reason: "the id index names an entry the journal does not hold".into() }
@@ -416,6 +427,20 @@ impl Ledger {
                         seq,
                         reason: "the id index names an entry that is not a transaction".into(),
                     })
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The entry of the durable journal that posted `id`, found by reading it
+    /// (a read-only ledger, which keeps no ids of the journal in memory).
+    fn scanned_id(&self, id: &str) -> Result<Option<IdRecord>, LedgerError> {
+        for item in journal_entries(self.storage.as_ref(), 1) {
+            let (entry, hash) = item?;
+            if let EntryBody::Transaction(tx) = &entry.body {
+                if tx.id == id {
+                    return Ok(Some(IdRecord { seq: entry.seq, hash, fingerprint: fingerprint(tx) }));
                 }
             }
         }
@@ -1383,17 +1408,16 @@ impl Iterator for BlockEntries {
     }
 }
 
-/// The on-disk id index of `storage`. A damaged one is derived data: a
-/// writer removes it (the fold then keeps every id in memory, and the next
-/// flush writes them again); a reader ignores it.
-fn open_id_index(storage: &dyn Storage, read_only: bool) -> Result<IdIndex, LedgerError> {
+/// The on-disk id index of a writer's `storage`. A damaged one is derived
+/// data: it is removed (the fold then keeps every id in memory, and the next
+/// flush writes them again).
+fn open_id_index(storage: &dyn Storage) -> Result<IdIndex, LedgerError> {
     match IdIndex::open(storage) {
         Ok(index) => Ok(index),
-        Err(StorageError::Corrupt(_)) if !read_only => {
+        Err(StorageError::Corrupt(_)) => {
             remove_index_files(storage)?;
             Ok(IdIndex::default())
         }
-        Err(StorageError::Corrupt(_)) => Ok(IdIndex::default()),
         Err(err) => Err(err.into()),
     }
 }
@@ -1479,7 +1503,8 @@ pub(crate) fn fold_into(
 /// snapshot with the entries after it folded onto it (`use_snapshot`, when the
 /// store holds one that checks out: see [`load_snapshot`]), else folded from
 /// the first entry; returns it with the snapshot's entry, if one was used.
-/// The on-disk id index must agree with the journal (its runs hold exactly
+/// A reader (`read_only`) keeps no ids and uses no id index; a writer's
+/// on-disk id index must agree with the journal (its runs hold exactly
 /// the transactions of the entries it covers); when it does not, it is
 /// derived data: a writer removes it and the snapshot, and the journal is
 /// folded again keeping every id in memory (the next flush writes every id
@@ -1491,11 +1516,14 @@ fn fold_store(
     read_only: bool,
     use_snapshot: bool,
 ) -> Result<(State, Option<u64>), LedgerError> {
-    let mut restored = if use_snapshot { load_snapshot(storage, id_index, read_only)? } else { None };
+    let index = (!read_only).then_some(&*id_index);
+    let mut restored = if use_snapshot { load_snapshot(storage, index, read_only)? } else { None };
     loop {
         let from_snapshot = restored.is_some();
         let start = restored.take().unwrap_or_else(|| {
-            let mut state = State::new(true);
+            // A reader keeps no ids of the journal in memory (it posts nothing;
+            // a dry run that asks for an id reads the journal, `scanned_id`).
+            let mut state = State::new(!read_only);
             state.index_ids_through(id_index.through(), id_index.len());
             state
         });
@@ -1540,11 +1568,16 @@ fn stored_entry_hash(storage: &dyn Storage, seq: u64) -> Result<Option<EntryHash
 
 /// The state the store's snapshot holds, at its entry (docs/STORAGE.md, "The
 /// state snapshot"), when it checks out: it decodes (this version's format,
-/// its checksum), the id index holds every id it counts, the journal holds its
-/// entry with its hash, and the restored state has its digest and every
-/// invariant. A snapshot that does not is derived data: ignored (a writer
-/// removes it), and the journal is folded from its first entry.
-fn load_snapshot(storage: &dyn Storage, id_index: &IdIndex, read_only: bool) -> Result<Option<State>, LedgerError> {
+/// its checksum), a writer's id index (`id_index`; a reader keeps no ids and
+/// passes none) holds every id it counts, the journal holds its entry with its
+/// hash, and the restored state has its digest and every invariant. A
+/// snapshot that does not is derived data: ignored (a writer removes it), and
+/// the journal is folded from its first entry.
+fn load_snapshot(
+    storage: &dyn Storage,
+    id_index: Option<&IdIndex>,
+    read_only: bool,
+) -> Result<Option<State>, LedgerError> {
     let Some(bytes) = storage.index_read(snapshot::FILE)? else {
         return Ok(None);
     };
@@ -1563,20 +1596,22 @@ fn load_snapshot(storage: &dyn Storage, id_index: &IdIndex, read_only: bool) -> 
 fn check_snapshot(
     storage: &dyn Storage,
     bytes: &[u8],
-    id_index: &IdIndex,
+    id_index: Option<&IdIndex>,
 ) -> Result<Result<State, String>, StorageError> {
     let rec = match snapshot::decode(bytes) {
         Ok(rec) => rec,
         Err(reason) => return Ok(Err(reason)),
     };
-    if id_index.through() < rec.ids_through || id_index.len() < rec.ids_count {
-        return Ok(Err(format!(
-            "the id index (through entry {}, {} ids) does not hold the ids the snapshot counts (through entry {}, {})",
-            id_index.through(),
-            id_index.len(),
-            rec.ids_through,
-            rec.ids_count
-        )));
+    if let Some(id_index) = id_index {
+        if id_index.through() < rec.ids_through || id_index.len() < rec.ids_count {
+            return Ok(Err(format!(
+                "the id index (through entry {}, {} ids) does not hold the ids the snapshot counts (through entry {}, {})",
+                id_index.through(),
+                id_index.len(),
+                rec.ids_through,
+                rec.ids_count
+            )));
+        }
     }
     let (seq, hash, digest) = (rec.seq, EntryHash(rec.hash), rec.digest);
     match stored_entry_hash(storage, seq)? {
@@ -1584,7 +1619,8 @@ fn check_snapshot(
         Some(_) => return Ok(Err(format!("entry {seq} of the journal is not the snapshot's: another history"))),
         None => return Ok(Err(format!("the journal does not hold entry {seq}"))),
     }
-    let state = match State::restore(rec, id_index.through(), id_index.len()) {
+    let ids = id_index.map(|index| (index.through(), index.len()));
+    let state = match State::restore(rec, ids) {
         Ok(state) => state,
         Err(reason) => return Ok(Err(reason)),
     };

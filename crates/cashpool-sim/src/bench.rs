@@ -1,7 +1,8 @@
 //! The workloads and measurements behind `cashpool bench` and
 //! docs/PERFORMANCE.md: durable and in-memory posting, sweeping and interest,
-//! netting, bank statements and reconciliation, verify and replay. Each
-//! returns typed figures; the CLI prints them.
+//! netting, bank statements and reconciliation, verify and replay (the growth
+//! of one store, `bench scale`, is [`crate::scale`]). Each returns typed
+//! figures; the CLI prints them.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -192,18 +193,23 @@ pub fn machine_cores() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
-/// `n` receipts of USD 1.00 to 9,999.99 onto HK-OPS, ids `B<first>`…, amounts drawn from `rng`.
-pub fn transfers(first: u64, n: u64, rng: &mut SplitMix64) -> Vec<TransactionRequest> {
+/// Where receipt `idx` of a workload goes: `(from, to, currency)`.
+pub type Route = fn(u64) -> (&'static str, &'static str, &'static str);
+
+/// `n` receipts of 1.00 to 9,999.99 (in a currency of two minor units), ids
+/// `B<first>`…, amounts drawn from `rng`, receipt `idx` as `route(idx)` says.
+pub fn receipts(first: u64, n: u64, rng: &mut SplitMix64, route: Route) -> Vec<TransactionRequest> {
     let date = NaiveDate::from_ymd_opt(2026, 11, 2).expect("valid date");
     (first..first + n)
         .map(|idx| {
             let cents = 100 + rng.below(999_900);
+            let (from, to, currency) = route(idx);
             TransactionRequest::transfer(
                 format!("B{idx:09}"),
                 date,
-                "EXT-OFFSHORE",
-                "HK-OPS",
-                "USD",
+                from,
+                to,
+                currency,
                 Decimal::new(i64::try_from(cents).unwrap_or(100), 2),
                 Purpose::CurrentAccount,
                 format!("INV-{idx}"),
@@ -211,6 +217,11 @@ pub fn transfers(first: u64, n: u64, rng: &mut SplitMix64) -> Vec<TransactionReq
             )
         })
         .collect()
+}
+
+/// `n` receipts of USD 1.00 to 9,999.99 onto HK-OPS, ids `B<first>`…, amounts drawn from `rng`.
+pub fn transfers(first: u64, n: u64, rng: &mut SplitMix64) -> Vec<TransactionRequest> {
+    receipts(first, n, rng, |_| ("EXT-OFFSHORE", "HK-OPS", "USD"))
 }
 
 /// Cross-border pool movements, alternately out of and back into the

@@ -7,6 +7,8 @@
 //! - [`bank`]: the bank simulator (statements from the journal, charges, a
 //!   deliberate sequence gap) and the treasury's morning import;
 //! - [`bench`]: the workloads and measurements of `cashpool bench`, returning typed figures;
+//! - [`scale`]: `cashpool bench scale`, one store grown to millions of
+//!   transactions and each command timed in a fresh process at checkpoints;
 //! - [`crash`]: the operations of the SIGKILL crash test's child.
 //!
 //! Architecture invariant: no business rule lives here. The workloads ask the
@@ -22,6 +24,7 @@ pub mod bench;
 pub mod crash;
 pub mod demo;
 mod rng;
+pub mod scale;
 
 pub use rng::SplitMix64;
 

@@ -66,6 +66,7 @@ pub fn cashpool_as(operator: &str, data: &Path, args: &[&str]) -> Run {
         .env("CASHPOOL_NOW", NOW)
         .env("CASHPOOL_OPERATOR", operator)
         .env_remove("CASHPOOL_DATA")
+        .env_remove("CASHPOOL_WAIT")
         .current_dir(std::env::temp_dir())
         .stdin(Stdio::null())
         .output()

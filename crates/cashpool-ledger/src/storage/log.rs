@@ -28,6 +28,8 @@ const HEADER_LEN: usize = 24;
 pub(crate) const SEGMENT_LEN_TARGET: u64 = 64 << 20;
 /// The largest record payload: bounds what a reader allocates for a corrupt length.
 pub(crate) const RECORD_LEN_MAX: usize = 1 << 30;
+/// How many times a read-only open looks again at a journal that seemed corrupt.
+const READ_ONLY_RETRIES: u32 = 3;
 
 struct Header {
     payload_len: usize,
@@ -112,12 +114,35 @@ impl JournalLog {
         Ok(JournalLog { dir: dir.to_path_buf(), active: Mutex::new(Active { segments, file: Some(file), next_seq }) })
     }
 
-    /// Opens the log in `dir` for reading only, as it stands, and writes
-    /// nothing: no folder or segment is created, and a torn last record (which
-    /// may be a record another process is appending right now) is left in
-    /// place and not read. Records appended after this call are not seen; an
-    /// [`JournalLog::append`] fails with [`StorageError::ReadOnly`].
+    /// Opens the log in `dir` for reading only, as it stands, without any
+    /// lock, and writes nothing: no folder or segment is created, and an
+    /// incomplete last record (a record another process is appending right
+    /// now, or the torn tail of a crash) is left in place and not read.
+    ///
+    /// The view ends at a record boundary: the segments' lengths are taken
+    /// once, and the last segment is read only up to that length, so a record
+    /// being appended is either wholly in the view (it was complete when the
+    /// length was taken; every record's CRC is checked) or not at all. Records
+    /// appended after this call are not seen; an [`JournalLog::append`] fails
+    /// with [`StorageError::ReadOnly`].
     pub(crate) fn open_read_only(dir: &Path) -> Result<JournalLog, StorageError> {
+        // Only a writer that is recovering a crashed writer's torn tail
+        // changes bytes a reader may already have read (it cuts the tail and
+        // appends after it): a scan that raced it can see a mix of both and
+        // take it for corruption. Look again; real damage stays.
+        let mut attempt = 0;
+        loop {
+            match Self::scan_read_only(dir) {
+                Err(StorageError::Corrupt(_)) if attempt < READ_ONLY_RETRIES => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn scan_read_only(dir: &Path) -> Result<JournalLog, StorageError> {
         let mut segments = list_segments(dir)?;
         let next_seq = match segments.last_mut() {
             None => 1,
@@ -213,9 +238,12 @@ fn list_segments(dir: &Path) -> Result<Vec<Segment>, StorageError> {
     Ok(segments)
 }
 
-/// Scans the last segment: returns the length of its complete records and the
-/// next sequence number. A broken record that reaches the end of the file (or
-/// is followed only by zeros) is a torn write and is cut; anything else is corruption.
+/// Scans the last segment up to `segment.len` (its length when listed):
+/// returns the length of its complete records and the next sequence number. A
+/// broken record that reaches that length (or is followed only by zeros) is a
+/// torn write, or a record being appended by another process, and is left out;
+/// anything else is corruption. Bytes past `segment.len` are never read, so a
+/// record appended meanwhile cannot make an incomplete one look like damage.
 fn recover_segment(segment: &Segment) -> Result<(u64, u64), StorageError> {
     let file = File::open(&segment.path).map_err(io_error("opening", &segment.path))?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
@@ -231,7 +259,7 @@ fn recover_segment(segment: &Segment) -> Result<(u64, u64), StorageError> {
             // A torn tail: the rest of the file is this one incomplete record, or zeros.
             let mut rest = Vec::new();
             reader.seek(SeekFrom::Start(offset)).map_err(io_error("reading", &segment.path))?;
-            reader.read_to_end(&mut rest).map_err(io_error("reading", &segment.path))?;
+            reader.by_ref().take(remaining).read_to_end(&mut rest).map_err(io_error("reading", &segment.path))?;
             let claimed_end = rest
                 .get(..HEADER_LEN)
                 .and_then(|h| <&[u8; HEADER_LEN]>::try_from(h).ok())
@@ -250,7 +278,13 @@ fn recover_segment(segment: &Segment) -> Result<(u64, u64), StorageError> {
             return torn_or_corrupt(&mut reader, "truncated record header");
         }
         let mut header_bytes = [0u8; HEADER_LEN];
-        reader.read_exact(&mut header_bytes).map_err(io_error("reading", &segment.path))?;
+        match reader.read_exact(&mut header_bytes) {
+            Ok(()) => {}
+            // The file is shorter than when it was listed: only a writer cutting
+            // a crashed writer's torn tail does that; what follows is not complete.
+            Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => return Ok((offset, next_seq)),
+            Err(err) => return Err(io_error("reading", &segment.path)(err)),
+        }
         let Some(header) = decode_header(&header_bytes) else {
             return torn_or_corrupt(&mut reader, "bad record header");
         };
@@ -258,7 +292,11 @@ fn recover_segment(segment: &Segment) -> Result<(u64, u64), StorageError> {
             return torn_or_corrupt(&mut reader, "record runs past the end of the file");
         }
         payload.resize(header.payload_len, 0);
-        reader.read_exact(&mut payload).map_err(io_error("reading", &segment.path))?;
+        match reader.read_exact(&mut payload) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => return Ok((offset, next_seq)),
+            Err(err) => return Err(io_error("reading", &segment.path)(err)),
+        }
         if crc32fast::hash(&payload) != header.crc {
             return torn_or_corrupt(&mut reader, "record checksum mismatch");
         }
@@ -425,6 +463,78 @@ mod tests {
         writer.append(4, 1, b"third").unwrap();
         assert_eq!(collect(&reader, 1).len(), 2);
         assert_eq!(JournalLog::open_read_only(dir.path()).unwrap().next_seq(), 5);
+    }
+
+    #[test]
+    fn a_reader_that_listed_the_segment_mid_record_leaves_that_record_out() {
+        // A reader takes the segment's length while the writer is half-way
+        // through record 2; by the time it scans, records 2 and 3 are complete.
+        let dir = tempfile::tempdir().unwrap();
+        let writer = JournalLog::open(dir.path()).unwrap();
+        writer.append(1, 1, b"first").unwrap();
+        let path = segment_path(dir.path(), 1);
+        let first_end = std::fs::metadata(&path).unwrap().len();
+        writer.append(2, 1, &[7u8; 1000]).unwrap();
+        writer.append(3, 1, b"third").unwrap();
+        let whole = std::fs::read(&path).unwrap();
+        for listed_len in [first_end + 1, first_end + 10, first_end + HEADER_LEN as u64 + 500] {
+            let listed = Segment { first_seq: 1, path: path.clone(), len: listed_len };
+            assert_eq!(recover_segment(&listed).unwrap(), (first_end, 2), "listed at {listed_len} bytes");
+        }
+        // Listed at a record boundary, the view holds exactly the records before it.
+        let second_end = first_end + (HEADER_LEN + 1000) as u64;
+        let listed = Segment { first_seq: 1, path: path.clone(), len: second_end };
+        assert_eq!(recover_segment(&listed).unwrap(), (second_end, 3));
+        assert_eq!(std::fs::read(&path).unwrap(), whole, "reading changed nothing");
+    }
+
+    /// The payload of record `seq` in the concurrency test: its length and bytes follow from `seq`.
+    fn payload_of(seq: u64) -> Vec<u8> {
+        // From a few bytes to a few hundred KiB: records that span many pages and the reader's buffer.
+        let len = usize::try_from(seq * 7919 % 300_000 + 1).unwrap();
+        (0..len).map(|idx| (seq as usize).wrapping_mul(31).wrapping_add(idx) as u8).collect()
+    }
+
+    #[test]
+    fn readers_see_whole_records_while_a_writer_appends() {
+        const RECORDS: u64 = 200;
+        let dir = tempfile::tempdir().unwrap();
+        let writer = JournalLog::open(dir.path()).unwrap();
+        let done = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let readers: Vec<_> = (0..3)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut seen = Vec::new();
+                        loop {
+                            // Read after the flag: the last pass sees every record.
+                            let last_pass = done.load(std::sync::atomic::Ordering::SeqCst);
+                            let reader = JournalLog::open_read_only(dir.path()).expect("a read-only open");
+                            let blocks = collect(&reader, 1);
+                            let n = blocks.len() as u64;
+                            assert_eq!(reader.next_seq(), n + 1);
+                            for (idx, (seq, payload)) in blocks.into_iter().enumerate() {
+                                assert_eq!(seq, idx as u64 + 1, "records in order, none missing");
+                                assert!(payload == payload_of(seq), "record {seq} is whole and exact");
+                            }
+                            assert!(seen.last().is_none_or(|before| *before <= n), "the journal only grows");
+                            seen.push(n);
+                            if last_pass {
+                                return seen;
+                            }
+                        }
+                    })
+                })
+                .collect();
+            for seq in 1..=RECORDS {
+                writer.append(seq, 1, &payload_of(seq)).unwrap();
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            for reader in readers {
+                let seen = reader.join().unwrap();
+                assert_eq!(seen.last(), Some(&RECORDS), "the last pass saw everything");
+            }
+        });
     }
 
     #[test]

@@ -20,7 +20,7 @@ mod snapshot;
 use rust_decimal::Decimal;
 
 pub use memory::MemoryStorage;
-pub use sled_store::SledStorage;
+pub use sled_store::{LockHolder, SledStorage};
 pub use snapshot::JournalSnapshot;
 
 use crate::journal::EntryHash;
@@ -127,8 +127,14 @@ pub trait Storage: Send + Sync {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StorageError {
-    #[error("the store at {path} is held by another process (its lock file is taken)")]
-    Locked { path: String },
+    /// Another process holds the store's writer lock (after `waited`, see
+    /// [`SledStorage::open_wait`]); `holder` is who its `LOCK` file names.
+    #[error(
+        "the store at {path} is held by another writer ({}); waited {}",
+        holder.as_ref().map_or_else(|| "its lock file does not say who".to_string(), ToString::to_string),
+        seconds(*waited)
+    )]
+    Locked { path: String, holder: Option<LockHolder>, waited: std::time::Duration },
     #[error("{op} {path}: {source}")]
     Io {
         op: &'static str,
@@ -142,6 +148,15 @@ pub enum StorageError {
     Corrupt(String),
     #[error("the store is open for reading only (a view of its journal); nothing can be written through it")]
     ReadOnly,
+}
+
+/// A duration as people say it: `10 s`, `0.5 s`, `0 s`.
+fn seconds(duration: std::time::Duration) -> String {
+    let millis = duration.as_millis();
+    match millis % 1000 {
+        0 => format!("{} s", millis / 1000),
+        rest => format!("{}.{} s", millis / 1000, format!("{rest:03}").trim_end_matches('0')),
+    }
 }
 
 /// Encodes a balance key: `B`, the account id, `0x00`, the currency code.

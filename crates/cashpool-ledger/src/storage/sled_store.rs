@@ -9,18 +9,27 @@
 //! proportion to the journal. The journal log appends one record per commit
 //! and `fdatasync`s it, and streams it back through a 64 KiB buffer.
 //! sled keeps what it is good at: small, frequently rewritten keyed records.
+//!
+//! Only a writer opens this storage: the exclusive lock on `LOCK` (and sled's
+//! own lock on its files) admits one process at a time. The process that holds
+//! it says who it is in the `LOCK` file ([`LockHolder`]), and a writer that
+//! finds the store held waits for it ([`SledStorage::open_wait`]). Readers
+//! never come here: they read the journal's segment files without any lock
+//! ([`super::JournalSnapshot`]), so they never hold up a writer.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use super::index_dir::IndexDir;
 use super::log::JournalLog;
 use super::{
     balance_key, decode_balance, encode_balance, BlockIter, Checkpoint, Commit, IndexFill, Storage, StorageError,
 };
-use crate::journal::EntryHash;
+use crate::journal::{EntryHash, Timestamp};
 
 const HEAD_KEY: &[u8] = b"H";
 const BALANCE_PREFIX: &[u8] = b"B";
@@ -30,8 +39,122 @@ const BALANCE_PREFIX: &[u8] = b"B";
 /// `fdatasync` and no sled write.
 pub(crate) const CHECKPOINT_EVERY_COMMITS: u32 = 64;
 
-/// A store in a folder: `LOCK` (held exclusively while open), `journal/`
-/// (the segment files) and `sled/` (the balance checkpoint).
+/// How often a waiting writer tries the lock again.
+const LOCK_POLL: Duration = Duration::from_millis(25);
+
+/// Who holds a store's writer lock. The holder writes it into the `LOCK` file
+/// when it takes the lock (and empties the file when it lets go); a writer that
+/// finds the store held reads it back to say who is in the way
+/// ([`StorageError::Locked`]). Only `pid` is always known; the library takes
+/// the rest from its caller, the time too (it reads no clock).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LockHolder {
+    /// The holder's process id.
+    pub pid: u32,
+    /// What it is doing (`cashpool post`), as its caller put it.
+    pub command: Option<String>,
+    /// Who runs it.
+    pub operator: Option<String>,
+    /// The machine it runs on.
+    pub host: Option<String>,
+    /// When it took the lock.
+    pub since: Option<Timestamp>,
+}
+
+impl LockHolder {
+    /// The holder `pid`, saying nothing else yet.
+    pub fn new(pid: u32) -> LockHolder {
+        LockHolder { pid, command: None, operator: None, host: None, since: None }
+    }
+
+    /// This process.
+    pub fn this_process() -> LockHolder {
+        LockHolder::new(std::process::id())
+    }
+
+    pub fn with_command(mut self, command: impl Into<String>) -> LockHolder {
+        self.command = Some(command.into());
+        self
+    }
+
+    pub fn with_operator(mut self, operator: impl Into<String>) -> LockHolder {
+        self.operator = Some(operator.into());
+        self
+    }
+
+    pub fn with_host(mut self, host: impl Into<String>) -> LockHolder {
+        self.host = Some(host.into());
+        self
+    }
+
+    pub fn with_since(mut self, since: Timestamp) -> LockHolder {
+        self.since = Some(since);
+        self
+    }
+
+    /// The `LOCK` file's text: one `key value` a line (`pid`, then `command`,
+    /// `operator`, `host`, `since` when known), each value on one line.
+    pub fn to_lock_text(&self) -> String {
+        let one_line = |text: &str| {
+            text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_string()
+        };
+        let mut text = format!("pid {}\n", self.pid);
+        for (key, value) in [("command", &self.command), ("operator", &self.operator), ("host", &self.host)] {
+            if let Some(value) = value {
+                text.push_str(&format!("{key} {}\n", one_line(value)));
+            }
+        }
+        if let Some(since) = self.since {
+            text.push_str(&format!("since {}\n", since.to_rfc3339()));
+        }
+        text
+    }
+
+    /// Reads a `LOCK` file's text back; `None` unless it names a pid (an empty
+    /// file: nobody said who they are, or the holder is writing it right now).
+    /// Unknown keys are skipped.
+    pub fn parse_lock_text(text: &str) -> Option<LockHolder> {
+        let mut holder: Option<LockHolder> = None;
+        let mut rest = LockHolder::new(0);
+        for line in text.lines() {
+            let (key, value) = line.split_once(' ').unwrap_or((line, ""));
+            let value = value.trim();
+            match key {
+                "pid" => holder = Some(LockHolder::new(value.parse().ok()?)),
+                "command" if !value.is_empty() => rest.command = Some(value.to_string()),
+                "operator" if !value.is_empty() => rest.operator = Some(value.to_string()),
+                "host" if !value.is_empty() => rest.host = Some(value.to_string()),
+                "since" => rest.since = Timestamp::parse_rfc3339(value),
+                _ => {}
+            }
+        }
+        holder.map(|holder| LockHolder { pid: holder.pid, ..rest })
+    }
+}
+
+/// `pid 1234, `cashpool post`, operator alice, host ops-1, since 2026-12-07T19:00:00.000000Z`.
+impl std::fmt::Display for LockHolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "pid {}", self.pid)?;
+        if let Some(command) = &self.command {
+            write!(f, ", `{command}`")?;
+        }
+        if let Some(operator) = &self.operator {
+            write!(f, ", operator {operator}")?;
+        }
+        if let Some(host) = &self.host {
+            write!(f, ", host {host}")?;
+        }
+        if let Some(since) = self.since {
+            write!(f, ", since {}", since.to_rfc3339())?;
+        }
+        Ok(())
+    }
+}
+
+/// A store in a folder: `LOCK` (held exclusively while open, naming its
+/// holder), `journal/` (the segment files) and `sled/` (the balance checkpoint).
 pub struct SledStorage {
     log: JournalLog,
     /// `index/`: the id index's runs and manifest.
@@ -42,7 +165,8 @@ pub struct SledStorage {
     path: PathBuf,
     /// Why the checkpoint was started afresh at open, if it was.
     rebuilt: Option<String>,
-    _lock: File,
+    /// The open `LOCK` file, locked exclusively: dropping it lets go.
+    lock: File,
 }
 
 #[derive(Default)]
@@ -63,9 +187,21 @@ fn engine(err: sled::Error) -> StorageError {
 }
 
 impl SledStorage {
-    /// Opens (creating if needed) the store in `dir`. Fails with
-    /// [`StorageError::Locked`] when another process holds it.
+    /// Opens (creating if needed) the store in `dir` without waiting. Fails
+    /// with [`StorageError::Locked`] when another process holds it. The
+    /// `LOCK` file names this process by its pid only: a caller that can say
+    /// more uses [`SledStorage::open_wait`].
     pub fn open(dir: &Path) -> Result<SledStorage, StorageError> {
+        SledStorage::open_wait(dir, &LockHolder::this_process(), Duration::ZERO)
+    }
+
+    /// Opens (creating if needed) the store in `dir` for writing, as `holder`
+    /// (written into the `LOCK` file for whoever waits next). When another
+    /// process holds the store, tries again every 25 ms until `wait` has been
+    /// slept, then fails with [`StorageError::Locked`] naming the holder that
+    /// its `LOCK` file names. The wait is counted in sleeps, not read from a
+    /// clock, so it lasts at least `wait`.
+    pub fn open_wait(dir: &Path, holder: &LockHolder, wait: Duration) -> Result<SledStorage, StorageError> {
         let io = |op, source| StorageError::Io { op, path: dir.display().to_string(), source };
         std::fs::create_dir_all(dir).map_err(|err| io("creating", err))?;
         let lock_path = dir.join("LOCK");
@@ -75,13 +211,28 @@ impl SledStorage {
             .write(true)
             .open(&lock_path)
             .map_err(|err| io("opening the lock file in", err))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(StorageError::Locked { path: dir.display().to_string() })
+        let mut waited = Duration::ZERO;
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if waited < wait => {
+                    let step = LOCK_POLL.min(wait - waited);
+                    std::thread::sleep(step);
+                    waited += step;
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let holder =
+                        std::fs::read_to_string(&lock_path).ok().and_then(|text| LockHolder::parse_lock_text(&text));
+                    return Err(StorageError::Locked { path: dir.display().to_string(), holder, waited });
+                }
+                Err(std::fs::TryLockError::Error(err)) => return Err(io("locking", err)),
             }
-            Err(std::fs::TryLockError::Error(err)) => return Err(io("locking", err)),
         }
+        // Say who holds the store: emptied first, so a shorter text leaves no
+        // tail of the last holder's. Not synced: it is only read while this
+        // process is alive to hold the lock.
+        lock.set_len(0).map_err(|err| io("writing the lock file in", err))?;
+        lock.write_all_at(holder.to_lock_text().as_bytes(), 0).map_err(|err| io("writing the lock file in", err))?;
         let log = JournalLog::open(&dir.join("journal"))?;
         let (db, rebuilt) = match open_sled(&dir.join("sled")) {
             Ok(db) => (db, None),
@@ -98,7 +249,7 @@ impl SledStorage {
             Err(err) => return Err(err),
         };
         let index = IndexDir::open(&dir.join("index"), true)?;
-        Ok(SledStorage { log, index, db, pending: Mutex::default(), path: dir.to_path_buf(), rebuilt, _lock: lock })
+        Ok(SledStorage { log, index, db, pending: Mutex::default(), path: dir.to_path_buf(), rebuilt, lock })
     }
 
     /// Whether `dir` already holds a store (without opening it).
@@ -146,6 +297,8 @@ impl Drop for SledStorage {
         if self.write_pending(&mut pending).is_ok() {
             let _ = self.db.flush();
         }
+        // Nobody holds the store once the lock goes (with the field, after this).
+        let _ = self.lock.set_len(0);
     }
 }
 
@@ -278,4 +431,89 @@ fn decode_head(value: &[u8]) -> Result<(u64, EntryHash), StorageError> {
     let bytes: &[u8; 40] = value.try_into().map_err(|_| StorageError::Corrupt("head record length".into()))?;
     let seq = u64::from_be_bytes(bytes[..8].try_into().expect("8 bytes"));
     Ok((seq, EntryHash(bytes[8..].try_into().expect("32 bytes"))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alice() -> LockHolder {
+        LockHolder::new(4242)
+            .with_command("cashpool post")
+            .with_operator("alice")
+            .with_host("ops-1")
+            .with_since(Timestamp::parse_rfc3339("2026-12-07T19:00:00Z").unwrap())
+    }
+
+    #[test]
+    fn a_second_writer_is_refused_naming_the_holder_and_the_lock_file_is_emptied_on_close() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = SledStorage::open_wait(dir.path(), &alice(), Duration::ZERO).unwrap();
+        let lock_text = std::fs::read_to_string(dir.path().join("LOCK")).unwrap();
+        assert_eq!(LockHolder::parse_lock_text(&lock_text), Some(alice()), "{lock_text}");
+
+        let bob = LockHolder::new(7).with_command("cashpool sweep");
+        let refused = SledStorage::open_wait(dir.path(), &bob, Duration::from_millis(60)).unwrap_err();
+        let StorageError::Locked { path, holder, waited } = &refused else { panic!("{refused:?}") };
+        assert_eq!(
+            (path.as_str(), holder.as_ref(), *waited),
+            (text(dir.path()), Some(&alice()), Duration::from_millis(60))
+        );
+        assert_eq!(
+            refused.to_string(),
+            format!(
+                "the store at {} is held by another writer (pid 4242, `cashpool post`, operator alice, host ops-1, \
+                 since 2026-12-07T19:00:00.000000Z); waited 0.06 s",
+                dir.path().display()
+            )
+        );
+        // The refused writer wrote nothing into the holder's lock file.
+        assert_eq!(std::fs::read_to_string(dir.path().join("LOCK")).unwrap(), lock_text);
+        assert!(matches!(SledStorage::open(dir.path()), Err(StorageError::Locked { waited: Duration::ZERO, .. })));
+
+        drop(held);
+        assert_eq!(std::fs::read_to_string(dir.path().join("LOCK")).unwrap(), "", "nobody holds it now");
+        let next = SledStorage::open_wait(dir.path(), &bob, Duration::ZERO).unwrap();
+        let lock_text = std::fs::read_to_string(dir.path().join("LOCK")).unwrap();
+        assert_eq!(LockHolder::parse_lock_text(&lock_text), Some(bob), "{lock_text}");
+        drop(next);
+    }
+
+    #[test]
+    fn a_waiting_writer_gets_the_store_when_the_holder_lets_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = SledStorage::open_wait(dir.path(), &alice(), Duration::ZERO).unwrap();
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| {
+                SledStorage::open_wait(dir.path(), &LockHolder::new(7), Duration::from_secs(120))
+                    .map(|storage| storage.path().to_path_buf())
+            });
+            // Let go while the other writer waits (it is refused at once with no wait: see above).
+            std::thread::sleep(Duration::from_millis(200));
+            drop(held);
+            assert_eq!(waiter.join().unwrap().unwrap(), dir.path());
+        });
+    }
+
+    #[test]
+    fn the_lock_file_holds_one_line_a_field_and_unreadable_text_names_nobody() {
+        let holder = LockHolder::new(1).with_command("cashpool post\nforged line").with_operator("bob\r");
+        let text = holder.to_lock_text();
+        assert_eq!(text, "pid 1\ncommand cashpool post forged line\noperator bob\n");
+        let read = LockHolder::parse_lock_text(&text).unwrap();
+        assert_eq!(
+            (read.pid, read.command.as_deref(), read.operator.as_deref()),
+            (1, Some("cashpool post forged line"), Some("bob"))
+        );
+        assert_eq!(read.to_string(), "pid 1, `cashpool post forged line`, operator bob");
+        for unreadable in ["", "pid\n", "pid twelve\n", "command cashpool post\n"] {
+            assert_eq!(LockHolder::parse_lock_text(unreadable), None, "{unreadable:?}");
+        }
+        // Unknown keys (a later version's) are skipped.
+        assert_eq!(LockHolder::parse_lock_text("pid 9\nshift night\n"), Some(LockHolder::new(9)));
+    }
+
+    fn text(path: &Path) -> &str {
+        path.to_str().unwrap()
+    }
 }

@@ -1,15 +1,22 @@
 //! A read-only view of a store's journal, opened without the store's lock.
 //!
-//! A regulator or an auditor may need to read a store while the operator's
-//! process holds it (a bank's service embedding the library keeps it open).
-//! [`SledStorage`](super::SledStorage) takes an exclusive lock, and sled
-//! cannot share its files between processes; the journal's segment files can
-//! be read by anyone, since records are only ever appended. This view reads
-//! the journal as it stands when opened, through
-//! [`JournalLog::open_read_only`]: it writes nothing, ignores a record being
-//! appended, and has no balance checkpoint (sled's files are not read), so
-//! opening a ledger on it folds the journal and checks every rule, but cannot
-//! compare the operator's stored balances.
+//! This is how a store is read: every reader (a query, an audit, an export,
+//! an inspection) opens this view, never [`SledStorage`](super::SledStorage),
+//! whose exclusive lock is for the one writer. A reader that took that lock,
+//! or sled's (sled cannot share its files between processes), would make a
+//! writer wait or fail; the journal's segment files can be read by anyone,
+//! since records are only ever appended. This view reads the journal as it
+//! stands when opened, through [`JournalLog::open_read_only`]: a consistent
+//! state as of the last complete record (a commit being appended is wholly in
+//! the view or not at all), it writes nothing, and it has no balance
+//! checkpoint (sled's files are not read), so opening a ledger on it folds the
+//! journal and checks every rule, but cannot compare the writer's stored
+//! balances: that takes the writer's lock.
+//!
+//! A record is complete once it is written, which is just before the writer
+//! makes it durable: a view can hold a commit whose `fdatasync` is still in
+//! flight (and that a power cut at that instant would lose), as a reader of a
+//! ledger in the writer's own process can.
 
 use std::path::Path;
 
@@ -19,13 +26,29 @@ use super::{BlockIter, Checkpoint, Commit, IndexFill, Storage, StorageError};
 /// The journal of the store in a folder, read-only, as of its opening.
 pub struct JournalSnapshot {
     log: JournalLog,
+    /// The store's state snapshot (`index/state.snapshot`), read when the view
+    /// was opened, before its journal (docs/STORAGE.md, "The state snapshot").
+    state_snapshot: Option<Vec<u8>>,
 }
 
 impl JournalSnapshot {
     /// Opens the journal of the store in `dir` (its `journal/` folder)
     /// without taking the store's lock and without writing anything.
+    ///
+    /// The store's state snapshot is read first, then the journal: the
+    /// writer writes a snapshot only of durable entries, which are complete
+    /// records by then, so the view holds the snapshot's entry (the writer
+    /// replaces the file by a rename: it is read whole, old or new). A ledger
+    /// opened on the view reads the state there and folds the entries after
+    /// it, after checking the snapshot against the view's journal as any open does.
     pub fn open(dir: &Path) -> Result<JournalSnapshot, StorageError> {
-        Ok(JournalSnapshot { log: JournalLog::open_read_only(&dir.join("journal"))? })
+        let path = dir.join("index").join(crate::state::snapshot::FILE);
+        let state_snapshot = match std::fs::read(&path) {
+            Ok(bytes) => Some(bytes),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => return Err(StorageError::Io { op: "reading", path: path.display().to_string(), source }),
+        };
+        Ok(JournalSnapshot { log: JournalLog::open_read_only(&dir.join("journal"))?, state_snapshot })
     }
 
     /// The number of entries the view holds (complete records only).
@@ -59,8 +82,9 @@ impl Storage for JournalSnapshot {
         false
     }
 
-    // No index files: the store's writer may have indexed entries past this
-    // view's head, so a ledger on the view keeps the ids of its journal in memory.
+    // No id index: the store's writer may have indexed entries past this view's
+    // head (a ledger on the view keeps no ids). The one index file it reads is the
+    // state snapshot, as the view was opened.
 
     fn index_write(&self, _name: &str, _fill: &mut IndexFill<'_>) -> Result<(), StorageError> {
         Err(StorageError::ReadOnly)
@@ -70,8 +94,8 @@ impl Storage for JournalSnapshot {
         Err(StorageError::Corrupt(format!("index file {name}: a view of the journal has no index files")))
     }
 
-    fn index_read(&self, _name: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(None)
+    fn index_read(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(if name == crate::state::snapshot::FILE { self.state_snapshot.clone() } else { None })
     }
 
     fn index_remove(&self, _name: &str) -> Result<(), StorageError> {
