@@ -63,7 +63,7 @@ pub enum Method {
     Checkpoint,
     WriteCheckpoint,
     IsEmpty,
-    /// Writing an index file (a run or the manifest of the id index).
+    /// Writing an index file (a run or the manifest of the id index, the state snapshot).
     IndexWrite,
     /// Reading part of an index file.
     IndexReadAt,
@@ -127,6 +127,8 @@ pub struct Injection {
     pub effect: String,
     /// The commit the failing call was given, when it was a `commit`.
     pub commit: Option<Commit>,
+    /// The index file the failing call was given, when it was on one (a run, the manifest, the state snapshot).
+    pub file: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -307,6 +309,18 @@ impl<S: TornWrite> FaultyStorage<S> {
 
     /// The injected I/O error of call `call`, recorded.
     fn io_error(&self, call: u64, method: Method, fault: Fault, commit: Option<&Commit>) -> StorageError {
+        self.io_error_on(call, method, fault, commit, None)
+    }
+
+    /// [`FaultyStorage::io_error`] of a call on the index file `file`.
+    fn io_error_on(
+        &self,
+        call: u64,
+        method: Method,
+        fault: Fault,
+        commit: Option<&Commit>,
+        file: Option<&str>,
+    ) -> StorageError {
         let error = injected(call, method, std::io::Error::from_raw_os_error(5));
         self.faults.record(Injection {
             call,
@@ -315,6 +329,7 @@ impl<S: TornWrite> FaultyStorage<S> {
             error: error.to_string(),
             effect: "nothing reached the storage".into(),
             commit: commit.cloned(),
+            file: file.map(str::to_string),
         });
         error
     }
@@ -349,6 +364,7 @@ impl<S: TornWrite> Storage for FaultyStorage<S> {
                     error: error.to_string(),
                     effect,
                     commit: Some(commit.clone()),
+                    file: None,
                 });
                 Err(error)
             }
@@ -379,28 +395,28 @@ impl<S: TornWrite> Storage for FaultyStorage<S> {
     fn index_write(&self, name: &str, fill: &mut IndexFill<'_>) -> Result<(), StorageError> {
         match self.faults.tick(Method::IndexWrite) {
             (_, None) => self.inner.index_write(name, fill),
-            (call, Some(fault)) => Err(self.io_error(call, Method::IndexWrite, fault, None)),
+            (call, Some(fault)) => Err(self.io_error_on(call, Method::IndexWrite, fault, None, Some(name))),
         }
     }
 
     fn index_read_at(&self, name: &str, offset: u64, buf: &mut [u8]) -> Result<(), StorageError> {
         match self.faults.tick(Method::IndexReadAt) {
             (_, None) => self.inner.index_read_at(name, offset, buf),
-            (call, Some(fault)) => Err(self.io_error(call, Method::IndexReadAt, fault, None)),
+            (call, Some(fault)) => Err(self.io_error_on(call, Method::IndexReadAt, fault, None, Some(name))),
         }
     }
 
     fn index_read(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
         match self.faults.tick(Method::IndexRead) {
             (_, None) => self.inner.index_read(name),
-            (call, Some(fault)) => Err(self.io_error(call, Method::IndexRead, fault, None)),
+            (call, Some(fault)) => Err(self.io_error_on(call, Method::IndexRead, fault, None, Some(name))),
         }
     }
 
     fn index_remove(&self, name: &str) -> Result<(), StorageError> {
         match self.faults.tick(Method::IndexRemove) {
             (_, None) => self.inner.index_remove(name),
-            (call, Some(fault)) => Err(self.io_error(call, Method::IndexRemove, fault, None)),
+            (call, Some(fault)) => Err(self.io_error_on(call, Method::IndexRemove, fault, None, Some(name))),
         }
     }
 
@@ -435,6 +451,7 @@ impl Iterator for FaultyBlocks<'_> {
                 error: error.to_string(),
                 effect: "nothing reached the storage".into(),
                 commit: None,
+                file: None,
             });
             return Some(Err(error));
         }

@@ -4,8 +4,10 @@
 //! statements — and the parent kills it with SIGKILL at random moments,
 //! reopens the store and checks that:
 //! - `audit verify` passes and `audit replay` matches the store (the next
-//!   child reopens it, which folds the journal again; after the last cycle the
-//!   parent reopens it and finds the replay's head and state digest);
+//!   child reopens it, from its state snapshot; after the last cycle the
+//!   parent reopens it and finds the replay's head and state digest), and the
+//!   state snapshot the child left (kills land in its writes too) holds the
+//!   journal's state at its entry (both audits compare the digests);
 //! - the journal is a sequence of whole operations, numbered 0, 1, 2, … with
 //!   no gap and no repeat: every batch has all its transactions, every sweep
 //!   its transactions immediately followed by its `SweepRun` trailer (and no
@@ -287,6 +289,8 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
     let mut kills: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut redone: BTreeMap<String, u64> = BTreeMap::new();
     let mut rebuilt_checkpoints = 0;
+    let mut snapshots_checked = 0;
+    let mut snapshot_writes_killed = 0;
     let mut ops: Vec<Op> = Vec::new();
     let mut entries = 0;
     let mut digest = None;
@@ -376,7 +380,11 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
             }
         }
 
-        // Reopen and check.
+        // Reopen and check. A kill during a write of the state snapshot leaves its temporary file
+        // (opening the store removes it): the snapshot itself must be the old one, whole.
+        if dir.join("index").join(".state.snapshot.tmp").exists() {
+            snapshot_writes_killed += 1;
+        }
         let storage = SledStorage::open(&dir).unwrap();
         if let Some(why) = storage.rebuilt_checkpoint() {
             println!("cycle {cycle}: the checkpoint was rebuilt: {why}");
@@ -392,6 +400,12 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
         assert!(report.ok, "cycle {cycle}: {report:?}");
         let replay = audit::replay_storage(&storage, None).unwrap();
         assert_eq!(replay.matches_store, Some(true), "cycle {cycle}: {replay:?}");
+        // The state snapshot, whole (old or new) whatever the kill interrupted, holds the journal's
+        // state at its entry: verify and replay compared it on the way.
+        assert_eq!(report.snapshot_seq, replay.snapshot_seq, "cycle {cycle}");
+        if report.snapshot_seq.is_some() {
+            snapshots_checked += 1;
+        }
         assert_eq!((replay.entries, replay.head), (report.entries, report.head), "cycle {cycle}");
         // The next child reopens the store (and checks what it finds); the parent reads the journal.
         ops = journal_ops(&storage, cycle);
@@ -439,6 +453,7 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
     let ledger = Ledger::open(Box::new(SledStorage::open(&dir).unwrap())).unwrap();
     assert_eq!(ledger.head().0, entries);
     assert_eq!(Some(ledger.state_digest()), digest);
+    assert!(ledger.opened_from().is_some(), "the last store opens from its state snapshot");
     drop(ledger);
     let mut per_kind: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     for op in &ops {
@@ -463,6 +478,9 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
     println!("  in flight, not committed, then done by a later child: {completed}");
     println!("  the last operation submitted again after a restart (a no-op): {redone:?}");
     println!("  checkpoints rebuilt: {rebuilt_checkpoints}");
+    println!("  cycles whose store held a state snapshot, checked against the journal: {snapshots_checked}");
+    println!("  kills during a write of the state snapshot (its temporary file left): {snapshot_writes_killed}");
+    assert!(snapshots_checked > 0, "no cycle left a state snapshot to check");
     for kind in KINDS {
         assert!(per_kind.get(kind).is_some_and(|(_, acknowledged)| *acknowledged > 0), "no {kind} acknowledged");
     }

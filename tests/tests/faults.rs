@@ -50,7 +50,7 @@ use cashpool_ledger::model::Purpose;
 use cashpool_ledger::money::Currency;
 use cashpool_ledger::netting::Mode;
 use cashpool_ledger::storage::{Commit, MemoryStorage, SledStorage, Storage, StorageError};
-use cashpool_ledger::testing::MemoryStorageExt;
+use cashpool_ledger::testing::{MemoryStorageExt, SNAPSHOT_FILE};
 use cashpool_ledger::tx::{PostingRequest, RateRequest, TransactionRequest};
 use cashpool_ledger::{BatchMode, Ledger, LedgerError};
 use cashpool_tests::faulty::{Fault, Faults, FaultyStorage, Injection, Keep, Method};
@@ -609,10 +609,11 @@ fn error_kind(err: &LedgerError) -> String {
 }
 
 /// Ids in memory that make a run of the on-disk id index: small, so that the
-/// workload writes runs and manifests (and merges them), and faults hit them.
+/// workload writes runs and manifests (and merges them) and, after each run, a
+/// state snapshot (which the reopens read), and faults hit them all.
 const ID_FLUSH: usize = 5;
 
-/// A call on the id index's files.
+/// A call on the index files: the id index's and the state snapshot.
 fn is_index_call(method: Method) -> bool {
     matches!(
         method,
@@ -693,8 +694,9 @@ fn run_with_fault(backend: Backend, reference: &Reference, k: u64, fault: Fault,
         let fired_now = hit.is_none() && injection.is_some();
         let Err(err) = result else {
             if fired_now {
-                // Only a write of the id index (derived data, after the commit was durable) is
-                // absorbed: its ids stay in memory for the next flush, and the step succeeds.
+                // Only a write of the id index or of the state snapshot (derived data, after the
+                // commit was durable) is absorbed: the ids stay in memory for the next flush, the
+                // previous snapshot stays (or none) for the next open, and the step succeeds.
                 let injection = injection.clone().expect("fired");
                 assert!(
                     is_index_call(injection.method),
@@ -702,7 +704,11 @@ fn run_with_fault(backend: Backend, reference: &Reference, k: u64, fault: Fault,
                     reference.name(step)
                 );
                 Tally::add(&mut tally.injected, format!("{:?} {:?}", injection.method, injection.fault));
-                Tally::add(&mut tally.landed, "After (id index write absorbed, ids kept in memory)".into());
+                let absorbed = match injection.file.as_deref() {
+                    Some(SNAPSHOT_FILE) => "After (state snapshot write absorbed, the previous one kept)",
+                    _ => "After (id index write absorbed, ids kept in memory)",
+                };
+                Tally::add(&mut tally.landed, absorbed.into());
                 hit = Some(injection);
             }
             assert_eq!(

@@ -2,6 +2,10 @@
 //! after crashes"): random sequences of posts, rejected posts, repeated ids,
 //! atomic and partial batches and restarts, against a plain in-memory model.
 //! Balances, idempotency and the state digest must agree after every step.
+//! The ledger writes a run of the on-disk id index every three ids, and a
+//! state snapshot after each run and before every other restart, so restarts
+//! open from snapshots (at the head, or older with the entries after them
+//! folded) and every check after them checks the snapshot's state.
 
 use std::collections::HashMap;
 
@@ -186,14 +190,32 @@ fn run_ops(ops: &[Op]) {
     // A run of the on-disk id index every few ids: duplicates are found on disk and in memory.
     ledger.set_id_index_flush(ID_FLUSH);
     let mut model = Model::default();
+    let mut restarts = 0;
     for op in ops {
         match op {
             Op::Restart => {
+                // Every other restart follows a checkpoint, so the ledger opens from a state
+                // snapshot at the head; the others open from the snapshot the last id flush
+                // wrote (the entries after it folded onto it), or from genesis if none was.
+                restarts += 1;
+                let checkpoint = restarts % 2 == 1;
+                if checkpoint {
+                    ledger.checkpoint().unwrap();
+                }
                 let digest = ledger.state_digest();
+                let head = ledger.head();
                 drop(ledger);
                 ledger = Ledger::open(Box::new(storage.clone())).unwrap();
                 ledger.set_id_index_flush(ID_FLUSH);
                 assert_eq!(ledger.state_digest(), digest, "a restart changes nothing");
+                assert_eq!(ledger.head(), head);
+                match ledger.opened_from() {
+                    Some(seq) => assert!(seq <= head.0, "a snapshot at {seq}, beyond the head {head:?}"),
+                    None => assert!(!checkpoint, "a checkpoint was written, yet the open folded from genesis"),
+                }
+                if checkpoint {
+                    assert_eq!(ledger.opened_from(), Some(head.0), "the checkpoint's snapshot is at the head");
+                }
             }
             Op::Batch { moves, atomic } => {
                 let requests: Vec<_> = moves.iter().map(Move::request).collect();

@@ -329,6 +329,17 @@ pub fn open_ledger(dir: &Path, access: Access) -> Result<Ledger, Failure> {
     ledger.map_err(ledger_failure)
 }
 
+/// Called once a command has written to the store: the transaction ids still
+/// in memory and the state snapshot go to disk, so that the next command's
+/// open reads the state instead of folding the journal (docs/STORAGE.md, "The
+/// state snapshot"). What the command wrote is durable already, so a failure
+/// here is a warning: the next open folds a little more, the next write tries again.
+pub fn checkpoint(ledger: &Ledger) {
+    if let Err(err) = ledger.checkpoint() {
+        eprintln!("warning: the state snapshot was not written ({err}); the next write tries again");
+    }
+}
+
 pub fn read_file(path: &Path) -> Result<String, Failure> {
     let bytes = std::fs::read(path).map_err(|err| Failure::environment(format!("{}: {err}", path.display())))?;
     String::from_utf8(bytes).map_err(|err| {
@@ -365,6 +376,7 @@ fn init(dir: &Path, config_path: &Path, format: Format) -> Result<u8, Failure> {
     }
     let storage = take_store(dir)?;
     let ledger = Ledger::create(Box::new(storage), &text, now()?).map_err(ledger_failure)?;
+    checkpoint(&ledger);
     let (head_seq, head) = ledger.head();
     let n_accounts = ledger.accounts().len();
     match format {
@@ -436,6 +448,7 @@ fn post(
         let rejected = ledger.check_batch(&requests, &operator).map_err(ledger_failure)?;
         cashpool_ledger::BatchOutcome { receipts: Vec::new(), rejected }
     };
+    checkpoint(&ledger);
     spinner.finish_and_clear();
     for rejected in &outcome.rejected {
         let line = lines[rejected.index];

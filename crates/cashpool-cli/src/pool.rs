@@ -14,7 +14,9 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use crate::args::{Format, LimitsCommand};
-use crate::commands::{advice, ledger_failure, now, open_ledger, parse_date, read_file, refusal_text, Access};
+use crate::commands::{
+    advice, checkpoint, ledger_failure, now, open_ledger, parse_date, read_file, refusal_text, Access,
+};
 use crate::output::{print_csv, print_json, Table};
 use crate::{exit, Failure};
 
@@ -62,6 +64,7 @@ pub fn rates_import(dir: &Path, file: &Path, format: Format) -> Result<u8, Failu
         }
         Err(err) => return Err(ledger_failure(err)),
     };
+    checkpoint(&ledger);
     let (head_seq, head) = ledger.head();
     match format {
         Format::Json | Format::Csv => print_json(&json!({
@@ -232,6 +235,7 @@ pub fn limits_set(dir: &Path, command: LimitsCommand) -> Result<u8, Failure> {
     let change = LimitsChange { effective, pool, macro_prudential };
     match ledger.set_limits(change, now()?) {
         Ok(receipt) => {
+            checkpoint(&ledger);
             let format = crate::output::resolve(format.format);
             match format {
                 Format::Json | Format::Csv => print_json(
@@ -359,6 +363,9 @@ pub fn sweep(dir: &Path, date: &str, dry_run: bool, format: Format) -> Result<u8
         }
         Err(err) => return Err(ledger_failure(err)),
     };
+    if !dry_run {
+        checkpoint(&ledger);
+    }
     match format {
         Format::Json => print_json(&sweep_json(&outcome)),
         Format::Csv => print_csv(
@@ -483,6 +490,9 @@ pub fn interest(dir: &Path, from: &str, to: &str, settle: bool, format: Format) 
         }
         Err(err) => return Err(ledger_failure(err)),
     };
+    if settle {
+        checkpoint(&ledger);
+    }
     match format {
         Format::Json => print_json(&interest_json(&outcome)),
         Format::Csv => print_csv(
@@ -586,6 +596,7 @@ pub fn net(
         }
         Err(err) => return Err(ledger_failure(err)),
     };
+    checkpoint(&ledger);
     match format {
         Format::Json => print_json(&net_json(&outcome)),
         Format::Csv => print_csv(

@@ -8,7 +8,7 @@ use cashpool_recon::{Diagnostic, ReconOptions, Reconciler, Report, Severity};
 use serde_json::json;
 
 use crate::args::{Format, ReconCommand};
-use crate::commands::{ledger_failure, now, open_ledger, operator, refusal_text, Access};
+use crate::commands::{checkpoint, ledger_failure, now, open_ledger, operator, refusal_text, Access};
 use crate::output::{paint, print_json, progress, resolve, Paint, Table};
 use crate::{exit, Failure};
 
@@ -125,6 +125,7 @@ fn import(dir: &Path, files: &[std::path::PathBuf], options: ReconOptions, forma
         }
         Err(err) => return Err(ledger_failure(err)),
     };
+    checkpoint(&ledger);
     let report = reconcile(&ledger, options)?;
     let (head_seq, head) = ledger.head();
     match format {
@@ -303,6 +304,7 @@ fn adopt(
     }
     let requests: Vec<_> = chosen.iter().filter_map(|ex| ex.proposed.clone()).collect();
     let outcome = ledger.adopt(&requests, operator, now()?).map_err(ledger_failure)?;
+    checkpoint(&ledger);
     if let Some(first) = outcome.rejected.first() {
         return Err(Failure::invalid(format!(
             "{}: {}; nothing was written",

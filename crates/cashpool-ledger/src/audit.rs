@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::GroupConfig;
 use crate::journal::{ChainCursor, Entry, EntryBody, EntryHash, Timestamp};
-use crate::ledger::{fold_storage, fold_storage_partial, journal_entries, reconcile_checkpoint, LedgerError};
-use crate::state::{State, StateDigest};
+use crate::ledger::{fold_into, fold_storage_partial, journal_entries, reconcile_checkpoint, LedgerError};
+use crate::state::{snapshot, State, StateDigest};
 use crate::storage::{Storage, StorageError};
 
 /// The longest line of a JSON Lines export (twice the largest entry: JSON text is longer than its bytes).
@@ -32,6 +32,11 @@ pub struct VerifyReport {
     pub first_bad_seq: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The entry of the store's state snapshot, whose state digest the fold
+    /// was compared with there (docs/STORAGE.md, "The state snapshot"); `None`
+    /// when there is none to compare (no snapshot, or one the ledger would not use).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot_seq: Option<u64>,
 }
 
 /// The result of a replay.
@@ -44,6 +49,10 @@ pub struct ReplayReport {
     /// entry they reflect (`None` for an export, a replay stopped early with
     /// `--to`, or a view of the journal alone, which has no stored balances).
     pub matches_store: Option<bool>,
+    /// The entry of the store's state snapshot whose state digest the replay
+    /// matched there (`None`: no snapshot to compare, as for [`VerifyReport`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot_seq: Option<u64>,
 }
 
 /// An integrity failure found while replaying.
@@ -74,41 +83,104 @@ fn split(err: LedgerError) -> AuditError {
     }
 }
 
+/// What [`fold_checking_snapshot`] found.
+struct Audited {
+    /// The state, up to the first bad entry.
+    state: State,
+    /// The first bad entry and why.
+    failure: Option<(u64, String)>,
+    /// The entry of the state snapshot whose digest was compared there.
+    snapshot_seq: Option<u64>,
+}
+
+/// Folds the stored journal from its first entry (up to `to_seq`), as
+/// opening a store without a snapshot does. When the store holds a state
+/// snapshot the ledger would use (it decodes, and the journal holds its entry
+/// with its hash), the fold's state digest at that entry must be the one the
+/// snapshot holds: a snapshot that does not hold the journal's state is an
+/// integrity failure at its entry.
+fn fold_checking_snapshot(storage: &dyn Storage, to_seq: Option<u64>) -> Result<Audited, StorageError> {
+    let stored = match storage.index_read(snapshot::FILE)? {
+        Some(bytes) => snapshot::decode(&bytes).ok(),
+        None => None,
+    };
+    let Some(rec) = stored.filter(|rec| to_seq.is_none_or(|to| rec.seq <= to)) else {
+        let (state, failure) = fold_storage_partial(storage, false, to_seq)?;
+        return Ok(Audited { state, failure, snapshot_seq: None });
+    };
+    let (state, failure) = fold_storage_partial(storage, false, Some(rec.seq))?;
+    if failure.is_some() {
+        return Ok(Audited { state, failure, snapshot_seq: None });
+    }
+    if state.head_seq() != rec.seq || state.head_hash() != EntryHash(rec.hash) {
+        // A snapshot of an entry this journal does not hold (the ledger does not use it).
+        let (state, failure) = fold_into(state, storage, to_seq)?;
+        return Ok(Audited { state, failure, snapshot_seq: None });
+    }
+    let folded = state.digest();
+    let held = StateDigest(EntryHash(rec.digest));
+    if folded != held {
+        let reason = format!(
+            "the state snapshot ({}) at entry {} holds the state digest {held}, but the journal folds to {folded} there",
+            snapshot::FILE,
+            rec.seq
+        );
+        return Ok(Audited { state, failure: Some((rec.seq, reason)), snapshot_seq: Some(rec.seq) });
+    }
+    let (state, failure) = fold_into(state, storage, to_seq)?;
+    Ok(Audited { state, failure, snapshot_seq: Some(rec.seq) })
+}
+
 /// Verifies a store: the hash chain, every rule on every entry, the stored
-/// head, and every stored balance against the journal (a storage without a
-/// checkpoint, [`Storage::keeps_checkpoint`], has only its journal checked).
+/// head, every stored balance against the journal (a storage without a
+/// checkpoint, [`Storage::keeps_checkpoint`], has only its journal checked),
+/// and the state snapshot's digest against the fold at its entry.
 pub fn verify_storage(storage: &dyn Storage) -> Result<VerifyReport, StorageError> {
-    let failed = |seq: u64, reason: String, entries: u64, head: EntryHash| VerifyReport {
+    let failed = |seq: u64, reason: String, entries: u64, head: EntryHash, snapshot_seq: Option<u64>| VerifyReport {
         ok: false,
         entries,
         head,
         first_bad_seq: Some(seq),
         reason: Some(reason),
+        snapshot_seq,
     };
-    let state = match fold_storage_partial(storage, false, None)? {
-        (state, None) => state,
-        (state, Some((seq, reason))) => return Ok(failed(seq, reason, state.head_seq(), state.head_hash())),
+    let (state, snapshot_seq) = match fold_checking_snapshot(storage, None)? {
+        Audited { state, failure: None, snapshot_seq } => (state, snapshot_seq),
+        Audited { state, failure: Some((seq, reason)), snapshot_seq } => {
+            return Ok(failed(seq, reason, state.head_seq(), state.head_hash(), snapshot_seq))
+        }
     };
     let entries = state.head_seq();
     if state.head_seq() == 0 {
-        return Ok(failed(1, "the journal is empty".into(), 0, EntryHash::GENESIS));
+        return Ok(failed(1, "the journal is empty".into(), 0, EntryHash::GENESIS, None));
     }
+    let ok =
+        VerifyReport { ok: true, entries, head: state.head_hash(), first_bad_seq: None, reason: None, snapshot_seq };
     if !storage.keeps_checkpoint() {
         // A view of the journal alone (every reader's, JournalSnapshot): the chain and every rule are checked.
-        return Ok(VerifyReport { ok: true, entries, head: state.head_hash(), first_bad_seq: None, reason: None });
+        return Ok(ok);
     }
     match reconcile_checkpoint(storage, &state) {
-        Ok(_) => Ok(VerifyReport { ok: true, entries, head: state.head_hash(), first_bad_seq: None, reason: None }),
+        Ok(_) => Ok(ok),
         Err(LedgerError::Storage(err)) => Err(err),
-        Err(LedgerError::Integrity { seq, reason }) => Ok(failed(seq, reason, entries, state.head_hash())),
-        Err(err) => Ok(failed(state.head_seq(), err.to_string(), entries, state.head_hash())),
+        Err(LedgerError::Integrity { seq, reason }) => {
+            Ok(failed(seq, reason, entries, state.head_hash(), snapshot_seq))
+        }
+        Err(err) => Ok(failed(state.head_seq(), err.to_string(), entries, state.head_hash(), snapshot_seq)),
     }
 }
 
 /// Rebuilds the state from the stored journal alone (entries up to `to_seq`)
-/// and returns its digest; compares it with the stored balances and head.
+/// and returns its digest; compares it with the stored balances and head, and
+/// at the state snapshot's entry with the snapshot's digest (a mismatch is an
+/// integrity failure there).
 pub fn replay_storage(storage: &dyn Storage, to_seq: Option<u64>) -> Result<ReplayReport, AuditError> {
-    let state = fold_storage(storage, false, to_seq).map_err(split)?;
+    let (state, snapshot_seq) = match fold_checking_snapshot(storage, to_seq)? {
+        Audited { state, failure: None, snapshot_seq } => (state, snapshot_seq),
+        Audited { failure: Some((seq, reason)), .. } => {
+            return Err(AuditError::Integrity(IntegrityError { seq, reason }))
+        }
+    };
     // Every entry passed its part's checks; the parts' invariants hold at the end of the fold (a bug if not).
     state.assert_invariants();
     let matches_store = if to_seq.is_none() && storage.keeps_checkpoint() {
@@ -120,7 +192,13 @@ pub fn replay_storage(storage: &dyn Storage, to_seq: Option<u64>) -> Result<Repl
     } else {
         None
     };
-    Ok(ReplayReport { entries: state.head_seq(), head: state.head_hash(), state_digest: state.digest(), matches_store })
+    Ok(ReplayReport {
+        entries: state.head_seq(),
+        head: state.head_hash(),
+        state_digest: state.digest(),
+        matches_store,
+        snapshot_seq,
+    })
 }
 
 /// What [`read_storage`] read: how far the journal goes, and the group
@@ -368,6 +446,7 @@ pub fn verify_journal(reader: &mut dyn BufRead) -> Result<VerifyReport, std::io:
             head,
             first_bad_seq: Some(1),
             reason: Some("the journal is empty".into()),
+            snapshot_seq: None,
         },
         Ok(state) => VerifyReport {
             ok: true,
@@ -375,14 +454,25 @@ pub fn verify_journal(reader: &mut dyn BufRead) -> Result<VerifyReport, std::io:
             head: state.head_hash(),
             first_bad_seq: None,
             reason: None,
+            snapshot_seq: None,
         },
         Err(AuditError::Io(err)) => return Err(err),
-        Err(AuditError::Integrity(err)) => {
-            VerifyReport { ok: false, entries, head, first_bad_seq: Some(err.seq), reason: Some(err.reason) }
-        }
-        Err(AuditError::Storage(err)) => {
-            VerifyReport { ok: false, entries, head, first_bad_seq: Some(entries + 1), reason: Some(err.to_string()) }
-        }
+        Err(AuditError::Integrity(err)) => VerifyReport {
+            ok: false,
+            entries,
+            head,
+            first_bad_seq: Some(err.seq),
+            reason: Some(err.reason),
+            snapshot_seq: None,
+        },
+        Err(AuditError::Storage(err)) => VerifyReport {
+            ok: false,
+            entries,
+            head,
+            first_bad_seq: Some(entries + 1),
+            reason: Some(err.to_string()),
+            snapshot_seq: None,
+        },
     })
 }
 
@@ -399,6 +489,7 @@ pub fn replay_journal(reader: &mut dyn BufRead, to_seq: Option<u64>) -> Result<R
         head: state.head_hash(),
         state_digest: state.digest(),
         matches_store: None,
+        snapshot_seq: None,
     })
 }
 

@@ -447,6 +447,12 @@ impl ChainCursor {
         ChainCursor { next_seq: 1, prev_hash: EntryHash::GENESIS }
     }
 
+    /// A cursor expecting the entry after `seq`, whose hash is `hash` (a fold
+    /// that goes on from a state snapshot); `at(0, GENESIS)` is [`ChainCursor::new`].
+    pub(crate) fn at(seq: u64, hash: EntryHash) -> ChainCursor {
+        ChainCursor { next_seq: seq + 1, prev_hash: hash }
+    }
+
     /// The next sequence number expected.
     pub fn next_seq(&self) -> u64 {
         self.next_seq

@@ -21,6 +21,7 @@ use crate::model::{
 use crate::money::{to_currency_scale, Currency, MoneyError};
 use crate::netting::{net_cycle, CycleInput, Invoice, Mode as NettingMode};
 use crate::rates::{Market, RateConflict, RateRow};
+use crate::state::snapshot;
 use crate::state::{assert_balanced, fingerprint, Applied, IdRecord, State};
 use crate::storage::{Checkpoint, Commit, Storage, StorageError, StoredBalance};
 use crate::sweep::SweepRun;
@@ -226,6 +227,8 @@ struct Inner {
     id_index: IdIndex,
     /// How many ids in memory make a run of the on-disk index.
     id_flush: usize,
+    /// The entry of the state snapshot on disk, as far as this ledger knows (0: none).
+    snapshot_seq: u64,
     poisoned: bool,
 }
 
@@ -246,6 +249,8 @@ pub struct Ledger {
     written: Condvar,
     storage: Box<dyn Storage>,
     read_only: bool,
+    /// The entry of the state snapshot the ledger was opened from (`None`: folded from genesis).
+    opened_from: Option<u64>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -280,7 +285,7 @@ impl Ledger {
         bodies.extend(system_accounts(&config).into_iter().map(EntryBody::AccountOpened));
         // Index files left by an earlier store in this folder describe nothing here.
         remove_index_files(storage.as_ref())?;
-        let ledger = Ledger::from_state(storage, State::new(true), IdIndex::default(), false);
+        let ledger = Ledger::from_state(storage, State::new(true), IdIndex::default(), false, None);
         let head_seq = {
             let mut inner = lock(&ledger.inner);
             for body in bodies {
@@ -292,8 +297,11 @@ impl Ledger {
         Ok(ledger)
     }
 
-    /// Opens an existing ledger: folds the whole journal (checking the chain
-    /// and every rule again) and checks the stored balances against it.
+    /// Opens an existing ledger: reads the state snapshot, if the store holds
+    /// one that checks out against the journal, and folds the entries after it
+    /// (else folds the whole journal), checking the chain and every rule
+    /// again, and checks the stored balances against the result
+    /// (docs/STORAGE.md, "The state snapshot").
     pub fn open(storage: Box<dyn Storage>) -> Result<Ledger, LedgerError> {
         Ledger::open_with(storage, false)
     }
@@ -304,58 +312,98 @@ impl Ledger {
     }
 
     fn open_with(storage: Box<dyn Storage>, read_only: bool) -> Result<Ledger, LedgerError> {
-        // A reader needs no id index: it keeps no ids (below).
+        // A reader needs no id index: it keeps no ids of the journal in memory
+        // (it posts nothing; a dry run that asks for an id reads the journal, `scanned_id`).
         let mut id_index = if read_only { IdIndex::default() } else { open_id_index(storage.as_ref())? };
-        let state = loop {
-            // A reader keeps no ids of the journal in memory (it posts nothing;
-            // a dry run that asks for an id reads the journal, `scanned_id`).
-            let mut state = State::new(!read_only);
-            state.index_ids_through(id_index.through(), id_index.len());
-            let state = match fold_into(state, storage.as_ref(), None)? {
-                (state, None) => state,
-                (_, Some((seq, reason))) => return Err(LedgerError::Integrity { seq, reason }),
-            };
-            if id_index.through() <= state.head_seq() && state.transactions().index_complete() {
-                break state;
+        let mut use_snapshot = true;
+        let (state, opened_from, checkpoint) = loop {
+            let (state, opened_from) = fold_store(storage.as_ref(), &mut id_index, read_only, use_snapshot)?;
+            if state.head_seq() == 0 {
+                return Err(LedgerError::NotInitialized);
             }
-            // The index does not agree with the journal: it is derived data,
-            // so fold again keeping every id in memory (a writer also removes
-            // the index; its next flush writes every id again).
-            if !read_only {
-                remove_index_files(storage.as_ref())?;
+            // Every part's invariants (the ids in memory and on disk account for every
+            // transaction), then the stored balances against the state.
+            let checked = state
+                .check_invariants()
+                .map_err(|reason| LedgerError::Integrity { seq: state.head_seq(), reason })
+                .and_then(|()| match storage.keeps_checkpoint() {
+                    true => reconcile_checkpoint(storage.as_ref(), &state).map(Some),
+                    false => Ok(None),
+                });
+            match checked {
+                Ok(checkpoint) => break (state, opened_from, checkpoint),
+                Err(LedgerError::Integrity { .. }) if opened_from.is_some() => {
+                    // The state read from the snapshot does not agree with the stored
+                    // balances: the snapshot is derived data, so fold the whole journal,
+                    // which the stored balances are checked against as before.
+                    if !read_only {
+                        storage.index_remove(snapshot::FILE)?;
+                    }
+                    use_snapshot = false;
+                }
+                Err(err) => return Err(err),
             }
-            id_index = IdIndex::default();
         };
-        if state.head_seq() == 0 {
-            return Err(LedgerError::NotInitialized);
-        }
         let mut state = state;
         if read_only {
             // From here on, the ids of entries a dry run stages are kept, so
             // that a request repeating one of them is found (`validate`).
             state.keep_ids_after_head();
         }
-        // Every part's invariants (the ids in memory and on disk account for every transaction).
-        state.check_invariants().map_err(|reason| LedgerError::Integrity { seq: state.head_seq(), reason })?;
-        if !storage.keeps_checkpoint() {
+        match checkpoint {
             // A view of the journal alone: nothing to check the balances
             // against, and nothing can be written through it.
-            if !read_only {
-                return Err(LedgerError::Storage(StorageError::ReadOnly));
-            }
-        } else if reconcile_checkpoint(storage.as_ref(), &state)? == CheckpointStatus::Lagging && !read_only {
+            None if !read_only => return Err(LedgerError::Storage(StorageError::ReadOnly)),
             // A crash left the stored balances behind the journal: they were
             // right at their own entry, so bring them up to date.
-            storage.write_checkpoint(&checkpoint_of(&state))?;
+            Some(CheckpointStatus::Lagging) if !read_only => storage.write_checkpoint(&checkpoint_of(&state))?,
+            _ => {}
         }
-        let ledger = Ledger::from_state(storage, state, id_index, read_only);
+        let ledger = Ledger::from_state(storage, state, id_index, read_only, opened_from);
         if !read_only {
-            // Ids left in memory by a crash or a rebuilt index go to disk now.
+            // Ids left in memory by a crash or a rebuilt index go to disk now (and a snapshot after them).
             let mut inner = lock(&ledger.inner);
             let head = inner.state.head_seq();
             ledger.flush_ids_if_due(&mut inner, head);
         }
         Ok(ledger)
+    }
+
+    /// The entry of the state snapshot this ledger was opened from: the open
+    /// read the state there and folded only the entries after it. `None`: it
+    /// folded the journal from its first entry (no snapshot, or one that did
+    /// not check out), or it was just created.
+    pub fn opened_from(&self) -> Option<u64> {
+        self.opened_from
+    }
+
+    /// Makes the next open fast: writes every transaction id still in memory
+    /// to the on-disk id index (however few), then the state snapshot
+    /// (docs/STORAGE.md, "The state snapshot"), so that opening the store reads
+    /// the state at the head and folds nothing. Writes nothing on a read-only
+    /// ledger, or while other writes are pending or in flight (the state is
+    /// then not that of a durable entry; a later checkpoint or id flush writes
+    /// one). An error leaves the store as it was for the purpose of opening
+    /// (an older snapshot, or none, and the journal) and fails no commit: every
+    /// commit before it is durable and stays acknowledged.
+    pub fn checkpoint(&self) -> Result<(), LedgerError> {
+        if self.read_only {
+            return Ok(());
+        }
+        let durable = lock(&self.commit).durable_seq;
+        let mut inner = lock(&self.inner);
+        if inner.poisoned {
+            return Err(LedgerError::Poisoned);
+        }
+        if !inner.is_quiet(durable) {
+            return Ok(());
+        }
+        let head = inner.state.head_seq();
+        if inner.state.transactions().recent_ids() > 0 {
+            self.flush_ids(&mut inner, head)?;
+        }
+        self.write_snapshot_if_quiet(&mut inner, durable)?;
+        Ok(())
     }
 
     /// The entry that posted `id`, if the on-disk id index has it: each
@@ -402,27 +450,71 @@ impl Ledger {
     }
 
     /// Once [`FLUSH_IDS`] ids are in memory, writes those of durable entries
-    /// (up to `durable`) to the on-disk index. A failure leaves them in
-    /// memory, to be written with the next ones: the commit they belong to is
-    /// durable and stays acknowledged.
+    /// (up to `durable`) to the on-disk index, then the state snapshot if the
+    /// state is that of entry `durable` ([`Ledger::write_snapshot_if_quiet`]).
+    /// A failure leaves the ids in memory, to be written with the next ones
+    /// (and the snapshot as it was): the commit they belong to is durable and
+    /// stays acknowledged.
     fn flush_ids_if_due(&self, inner: &mut Inner, durable: u64) {
         if self.read_only || inner.poisoned || inner.state.transactions().recent_ids() < inner.id_flush {
             return;
         }
         let through = durable.min(inner.state.head_seq());
+        if self.flush_ids(inner, through).is_ok() {
+            let _ = self.write_snapshot_if_quiet(inner, durable);
+        }
+    }
+
+    /// Writes the ids in memory of entries up to `through` (durable) to the
+    /// on-disk index as one run; on an error they stay in memory.
+    fn flush_ids(&self, inner: &mut Inner, through: u64) -> Result<(), StorageError> {
         if through <= inner.id_index.through() {
-            return;
+            return Ok(());
         }
         let records = inner.state.transactions().ids_through(through);
         let first_seq = inner.id_index.through() + 1;
         let mut next = inner.id_index.clone();
-        if next.flush(self.storage.as_ref(), records, first_seq, through).is_ok() {
-            inner.state.ids_indexed(next.through(), next.len());
-            inner.id_index = next;
-        }
+        next.flush(self.storage.as_ref(), records, first_seq, through)?;
+        inner.state.ids_indexed(next.through(), next.len());
+        inner.id_index = next;
+        Ok(())
     }
 
-    fn from_state(storage: Box<dyn Storage>, state: State, id_index: IdIndex, read_only: bool) -> Ledger {
+    /// Writes the state snapshot (`state.snapshot`, replaced atomically) when
+    /// the state is exactly that of durable entry `durable` (nothing pending
+    /// or in flight) and the on-disk id index holds every transaction's id;
+    /// returns whether the snapshot on disk is now at the head. A snapshot
+    /// already at the head is not written again.
+    fn write_snapshot_if_quiet(&self, inner: &mut Inner, durable: u64) -> Result<bool, StorageError> {
+        if self.read_only || inner.poisoned || !inner.is_quiet(durable) || inner.state.head_seq() == 0 {
+            return Ok(false);
+        }
+        if inner.state.transactions().recent_ids() > 0 {
+            return Ok(false);
+        }
+        let head = inner.state.head_seq();
+        if inner.snapshot_seq == head {
+            return Ok(true);
+        }
+        let bytes = snapshot::encode(&inner.state.snapshot(inner.id_index.through()));
+        self.storage.index_write(snapshot::FILE, &mut |out| {
+            out.write_all(&bytes).map_err(|err| StorageError::Io {
+                op: "writing",
+                path: snapshot::FILE.into(),
+                source: err,
+            })
+        })?;
+        inner.snapshot_seq = head;
+        Ok(true)
+    }
+
+    fn from_state(
+        storage: Box<dyn Storage>,
+        state: State,
+        id_index: IdIndex,
+        read_only: bool,
+        opened_from: Option<u64>,
+    ) -> Ledger {
         let durable_seq = state.head_seq();
         Ledger {
             inner: Mutex::new(Inner {
@@ -435,12 +527,14 @@ impl Ledger {
                 ids_added: Vec::new(),
                 id_index,
                 id_flush: FLUSH_IDS,
+                snapshot_seq: opened_from.unwrap_or(0),
                 poisoned: false,
             }),
             commit: Mutex::new(CommitState { durable_seq, failed: false, writing: false }),
             written: Condvar::new(),
             storage,
             read_only,
+            opened_from,
         }
     }
 
@@ -1359,22 +1453,34 @@ pub(crate) fn fold_storage_partial(
     fold_into(State::new(with_id_index), storage, to_seq)
 }
 
-/// Folds the stored journal into `state` (empty, perhaps told where the
-/// on-disk id index ends), as [`fold_storage_partial`] does.
-fn fold_into(
+/// Folds the stored journal into `state`, as [`fold_storage_partial`] does:
+/// an empty state (perhaps told where the on-disk id index ends) folds the
+/// whole journal; a state restored from a snapshot at entry S folds the
+/// entries after S, the chain checked from S's hash on.
+pub(crate) fn fold_into(
     mut state: State,
     storage: &dyn Storage,
     to_seq: Option<u64>,
 ) -> Result<(State, Option<(u64, String)>), StorageError> {
-    let mut cursor = ChainCursor::new();
-    for block in storage.blocks(1) {
+    let mut cursor = ChainCursor::at(state.head_seq(), state.head_hash());
+    // The first block may begin before the entry the fold goes on from: its earlier entries are folded already.
+    let mut started = false;
+    for block in storage.blocks(cursor.next_seq()) {
         let (first_seq, bytes) = block?;
-        if first_seq != cursor.next_seq() {
+        if first_seq > cursor.next_seq() || (started && first_seq != cursor.next_seq()) {
             let reason = format!("the next stored block starts at entry {first_seq}");
             return Ok((state, Some((cursor.next_seq(), reason))));
         }
+        let mut skip = cursor.next_seq() - first_seq;
         for part in block_entries(&bytes) {
             let seq = cursor.next_seq();
+            if skip > 0 {
+                if let Err(err) = part {
+                    return Ok((state, Some((seq, err.to_string()))));
+                }
+                skip -= 1;
+                continue;
+            }
             if to_seq.is_some_and(|to| seq > to) {
                 return Ok((state, None));
             }
@@ -1390,8 +1496,136 @@ fn fold_into(
                 return Ok((state, Some((seq, reason))));
             }
         }
+        started = true;
     }
     Ok((state, None))
+}
+
+/// The state of the stored journal for opening it: read from the state
+/// snapshot with the entries after it folded onto it (`use_snapshot`, when the
+/// store holds one that checks out: see [`load_snapshot`]), else folded from
+/// the first entry; returns it with the snapshot's entry, if one was used.
+/// The on-disk id index must agree with the journal (its runs hold exactly
+/// the transactions of the entries it covers); when it does not, it is
+/// derived data: a writer removes it and the snapshot, and the journal is
+/// folded again keeping every id in memory (the next flush writes every id
+/// again). A tail that does not fold onto the snapshot makes a fold of the
+/// whole journal, which says where the journal is wrong if it is.
+fn fold_store(
+    storage: &dyn Storage,
+    id_index: &mut IdIndex,
+    read_only: bool,
+    use_snapshot: bool,
+) -> Result<(State, Option<u64>), LedgerError> {
+    let mut restored = if use_snapshot { load_snapshot(storage, id_index, read_only)? } else { None };
+    loop {
+        let from_snapshot = restored.is_some();
+        let start = restored.take().unwrap_or_else(|| {
+            // A reader keeps no ids of the journal in memory.
+            let mut state = State::new(!read_only);
+            state.index_ids_through(id_index.through(), id_index.len());
+            state
+        });
+        let start_seq = start.head_seq();
+        let state = match fold_into(start, storage, None)? {
+            (state, None) => state,
+            (_, Some(_)) if from_snapshot => {
+                if !read_only {
+                    storage.index_remove(snapshot::FILE)?;
+                }
+                continue;
+            }
+            (_, Some((seq, reason))) => return Err(LedgerError::Integrity { seq, reason }),
+        };
+        if id_index.through() <= state.head_seq() && state.transactions().index_complete() {
+            return Ok((state, from_snapshot.then_some(start_seq)));
+        }
+        if !read_only {
+            remove_index_files(storage)?;
+        }
+        *id_index = IdIndex::default();
+    }
+}
+
+/// The hash of entry `seq` as the journal stores it (its bytes, not decoded),
+/// if the journal holds it.
+fn stored_entry_hash(storage: &dyn Storage, seq: u64) -> Result<Option<EntryHash>, StorageError> {
+    for block in storage.blocks(seq) {
+        let (first_seq, bytes) = block?;
+        if first_seq > seq {
+            return Ok(None);
+        }
+        for (offset, part) in block_entries(&bytes).enumerate() {
+            let Ok(part) = part else { return Ok(None) };
+            if first_seq + offset as u64 == seq {
+                return Ok(Some(hash_bytes(part)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The state the store's snapshot holds, at its entry (docs/STORAGE.md, "The
+/// state snapshot"), when it checks out: it decodes (this version's format,
+/// its checksum), the id index holds every id it counts, the journal holds its
+/// entry with its hash, and the restored state has its digest and every
+/// invariant. A snapshot that does not is derived data: ignored (a writer
+/// removes it), and the journal is folded from its first entry.
+fn load_snapshot(storage: &dyn Storage, id_index: &IdIndex, read_only: bool) -> Result<Option<State>, LedgerError> {
+    let Some(bytes) = storage.index_read(snapshot::FILE)? else {
+        return Ok(None);
+    };
+    match check_snapshot(storage, &bytes, id_index, read_only)? {
+        Ok(state) => Ok(Some(state)),
+        Err(_ignored) => {
+            if !read_only {
+                storage.index_remove(snapshot::FILE)?;
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// [`load_snapshot`]'s checks: the restored state, or why the snapshot is not used.
+fn check_snapshot(
+    storage: &dyn Storage,
+    bytes: &[u8],
+    id_index: &IdIndex,
+    read_only: bool,
+) -> Result<Result<State, String>, StorageError> {
+    let rec = match snapshot::decode(bytes) {
+        Ok(rec) => rec,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    // A reader opens no id index: the ids up to the snapshot's entry are left to the journal.
+    let (ids_through, ids_count) =
+        if read_only { (rec.seq, rec.transactions.count) } else { (id_index.through(), id_index.len()) };
+    if !read_only && (id_index.through() < rec.ids_through || id_index.len() < rec.ids_count) {
+        return Ok(Err(format!(
+            "the id index (through entry {}, {} ids) does not hold the ids the snapshot counts (through entry {}, {})",
+            id_index.through(),
+            id_index.len(),
+            rec.ids_through,
+            rec.ids_count
+        )));
+    }
+    let (seq, hash, digest) = (rec.seq, EntryHash(rec.hash), rec.digest);
+    match stored_entry_hash(storage, seq)? {
+        Some(stored) if stored == hash => {}
+        Some(_) => return Ok(Err(format!("entry {seq} of the journal is not the snapshot's: another history"))),
+        None => return Ok(Err(format!("the journal does not hold entry {seq}"))),
+    }
+    let state = match State::restore(rec, ids_through, ids_count) {
+        Ok(state) => state,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    if state.digest().0 .0 != digest {
+        return Ok(Err("the restored state does not have the snapshot's digest".into()));
+    }
+    if let Err(reason) = state.check_invariants() {
+        return Ok(Err(reason));
+    }
+    Ok(Ok(state))
 }
 
 /// How the stored checkpoint relates to the journal.
@@ -1553,6 +1787,12 @@ struct Savepoint {
 }
 
 impl Inner {
+    /// Whether the state is exactly that of entry `durable`, a durable one:
+    /// nothing appended after it, pending or in flight.
+    fn is_quiet(&self, durable: u64) -> bool {
+        self.state.head_seq() == durable && self.pending_block.is_empty() && self.in_flight.is_none()
+    }
+
     /// The one place that writes to the journal: builds the next entry,
     /// encodes it into the pending block, hashes it, applies it through the
     /// same fold that replay uses ([`State::apply_entry`], or for a

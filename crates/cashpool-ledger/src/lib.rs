@@ -98,6 +98,21 @@ pub mod testing {
 
     use crate::storage::{MemoryStorage, StoredBalance};
 
+    pub use crate::state::snapshot::Forgery;
+
+    /// Rewrites the state snapshot of `storage` with `forgery` applied and made
+    /// consistent otherwise (digest, checksum): a snapshot that a writer with a
+    /// bug could have written. `audit verify` and `audit replay` must refuse
+    /// it; the ledger trusts it unless what it holds disagrees with something
+    /// it checks (the stored balances). `Err` when the storage holds no
+    /// snapshot with what `forgery` names.
+    pub fn forge_snapshot(storage: &dyn crate::storage::Storage, forgery: &Forgery) -> Result<(), String> {
+        crate::state::snapshot::forge(storage, forgery)
+    }
+
+    /// The name of the index file that holds the state snapshot (docs/STORAGE.md, "The state snapshot").
+    pub const SNAPSHOT_FILE: &str = crate::state::snapshot::FILE;
+
     /// What the tests do to a [`MemoryStorage`] besides storing into it: copy
     /// it, and tamper with what it holds (implemented in `storage::memory`).
     pub trait MemoryStorageExt {

@@ -981,17 +981,7 @@ impl JsonRecord<'_> {
             EntryBody::GroupDefined { .. } => unreachable!("a format-2 entry holds the validated definition"),
             EntryBody::AccountOpened(spec) => JsonRecord::Account(account_rec(spec)),
             EntryBody::Transaction(_) => unreachable!("a transaction has a binary body"),
-            EntryBody::RatesImported { rows } => JsonRecord::Rates(RatesRec {
-                rows: rows
-                    .iter()
-                    .map(|row| RateRec {
-                        currency: row.currency.code().into(),
-                        date: row.date,
-                        market: market_name(row.market),
-                        rate: Dec(row.rate),
-                    })
-                    .collect(),
-            }),
+            EntryBody::RatesImported { rows } => JsonRecord::Rates(rates_rec(rows)),
             EntryBody::LimitsSet(change) => JsonRecord::Limits(LimitsRec {
                 effective: change.effective,
                 macro_prudential: change.macro_prudential.map(Dec),
@@ -1026,13 +1016,28 @@ pub(crate) fn account_rec(spec: &AccountSpec) -> AccountRec {
     }
 }
 
-fn pool_row_rec(row: &PoolParameters) -> PoolRowRec {
+pub(crate) fn pool_row_rec(row: &PoolParameters) -> PoolRowRec {
     PoolRowRec {
         effective: row.effective,
         inflow_leverage: Dec(row.inflow_leverage),
         inflow_parameter: Dec(row.inflow_parameter),
         outflow_coefficient: Dec(row.outflow_coefficient),
         owners_equity: Dec(row.owners_equity),
+    }
+}
+
+/// The record of rate rows (a `rates_imported` body).
+pub(crate) fn rates_rec(rows: &[RateRow]) -> RatesRec {
+    RatesRec {
+        rows: rows
+            .iter()
+            .map(|row| RateRec {
+                currency: row.currency.code().into(),
+                date: row.date,
+                market: market_name(row.market),
+                rate: Dec(row.rate),
+            })
+            .collect(),
     }
 }
 
@@ -1146,7 +1151,7 @@ pub(crate) fn group_rec(config: &GroupConfig) -> GroupRec {
     }
 }
 
-fn sweep_rec(run: &SweepRun) -> SweepRec {
+pub(crate) fn sweep_rec(run: &SweepRun) -> SweepRec {
     SweepRec {
         date: run.date,
         skipped: run
@@ -1177,7 +1182,7 @@ fn sweep_rec(run: &SweepRun) -> SweepRec {
     }
 }
 
-fn interest_rec(run: &InterestRun) -> InterestRec {
+pub(crate) fn interest_rec(run: &InterestRun) -> InterestRec {
     InterestRec {
         accruals: run
             .accruals
@@ -1209,7 +1214,7 @@ fn interest_rec(run: &InterestRun) -> InterestRec {
     }
 }
 
-fn netting_rec(run: &NettingRun) -> NettingRec {
+pub(crate) fn netting_rec(run: &NettingRun) -> NettingRec {
     let result = &run.result;
     let ccy = result.currency;
     NettingRec {
@@ -1303,33 +1308,12 @@ fn body_of_json(kind: u8, bytes: &[u8]) -> Result<EntryBody, String> {
     Ok(match kind {
         0 => EntryBody::GroupRecord(Arc::new(group_of(parse_json(bytes)?)?)),
         1 => EntryBody::AccountOpened(account_of(parse_json(bytes)?)?),
-        3 => {
-            let rec: RatesRec = parse_json(bytes)?;
-            let rows = rec
-                .rows
-                .into_iter()
-                .map(|row| {
-                    Ok(RateRow {
-                        date: row.date,
-                        currency: ccy(&row.currency)?,
-                        market: parse_market(&row.market)?,
-                        rate: row.rate.0,
-                    })
-                })
-                .collect::<Result<_, String>>()?;
-            EntryBody::RatesImported { rows }
-        }
+        3 => EntryBody::RatesImported { rows: rates_of(parse_json(bytes)?)? },
         4 => {
             let rec: LimitsRec = parse_json(bytes)?;
             EntryBody::LimitsSet(LimitsChange {
                 effective: rec.effective,
-                pool: rec.pool.map(|row| PoolParameters {
-                    effective: row.effective,
-                    owners_equity: row.owners_equity.0,
-                    inflow_leverage: row.inflow_leverage.0,
-                    inflow_parameter: row.inflow_parameter.0,
-                    outflow_coefficient: row.outflow_coefficient.0,
-                }),
+                pool: rec.pool.map(pool_row_of),
                 macro_prudential: rec.macro_prudential.map(|dec| dec.0),
             })
         }
@@ -1340,7 +1324,33 @@ fn body_of_json(kind: u8, bytes: &[u8]) -> Result<EntryBody, String> {
     })
 }
 
-fn account_of(rec: AccountRec) -> Result<AccountSpec, String> {
+/// The rate rows of a record.
+pub(crate) fn rates_of(rec: RatesRec) -> Result<Vec<RateRow>, String> {
+    rec.rows
+        .into_iter()
+        .map(|row| {
+            Ok(RateRow {
+                date: row.date,
+                currency: ccy(&row.currency)?,
+                market: parse_market(&row.market)?,
+                rate: row.rate.0,
+            })
+        })
+        .collect()
+}
+
+/// The pool parameters of a record.
+pub(crate) fn pool_row_of(row: PoolRowRec) -> PoolParameters {
+    PoolParameters {
+        effective: row.effective,
+        owners_equity: row.owners_equity.0,
+        inflow_leverage: row.inflow_leverage.0,
+        inflow_parameter: row.inflow_parameter.0,
+        outflow_coefficient: row.outflow_coefficient.0,
+    }
+}
+
+pub(crate) fn account_of(rec: AccountRec) -> Result<AccountSpec, String> {
     Ok(AccountSpec {
         id: rec.id,
         entity: rec.entity,
@@ -1360,7 +1370,7 @@ fn account_of(rec: AccountRec) -> Result<AccountSpec, String> {
     })
 }
 
-fn group_of(rec: GroupRec) -> Result<GroupConfig, String> {
+pub(crate) fn group_of(rec: GroupRec) -> Result<GroupConfig, String> {
     let base = ccy(&rec.group.base_currency)?;
     let usd = Currency::from_code("USD").expect("USD is an ISO currency");
     let opt = |amount: Option<Minor>, currency: Currency| amount.map(|m| m.to_amount(currency)).transpose();
@@ -1479,7 +1489,7 @@ fn group_of(rec: GroupRec) -> Result<GroupConfig, String> {
     })
 }
 
-fn sweep_of(rec: SweepRec) -> Result<SweepRun, String> {
+pub(crate) fn sweep_of(rec: SweepRec) -> Result<SweepRun, String> {
     Ok(SweepRun {
         date: rec.date,
         sweeps: rec
@@ -1517,7 +1527,7 @@ fn sweep_of(rec: SweepRec) -> Result<SweepRun, String> {
     })
 }
 
-fn interest_of(rec: InterestRec) -> Result<InterestRun, String> {
+pub(crate) fn interest_of(rec: InterestRec) -> Result<InterestRun, String> {
     Ok(InterestRun {
         from: rec.from,
         to: rec.to,
@@ -1548,7 +1558,7 @@ fn interest_of(rec: InterestRec) -> Result<InterestRun, String> {
     })
 }
 
-fn netting_of(rec: NettingRec) -> Result<NettingRun, String> {
+pub(crate) fn netting_of(rec: NettingRec) -> Result<NettingRun, String> {
     let currency = ccy(&rec.currency)?;
     Ok(NettingRun {
         result: CycleResult {

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
+use super::snapshot::{date_of, day, AccountBalancesSnap, BalancesSnap, CurrencyBalanceSnap, Exact};
 use super::Applied;
 use crate::digest::{amount, date, finish, line, string};
 use crate::journal::EntryHash;
@@ -156,6 +157,60 @@ impl Balances {
             }
         }
         Ok(())
+    }
+
+    /// The part as the state snapshot keeps it: per account and currency, the change per value date.
+    pub(crate) fn snapshot(&self) -> BalancesSnap {
+        BalancesSnap {
+            accounts: self
+                .accounts
+                .iter()
+                .map(|account| AccountBalancesSnap {
+                    id: account.id.clone(),
+                    currencies: account
+                        .balances
+                        .iter()
+                        .map(|(currency, balance)| CurrencyBalanceSnap {
+                            currency: currency.code().to_string(),
+                            days: balance
+                                .by_date
+                                .iter()
+                                .map(|(date, change)| (day(*date), Exact::of(*change)))
+                                .collect(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The part a snapshot kept; each total is the sum of its days.
+    pub(crate) fn restore(snap: BalancesSnap) -> Result<Balances, String> {
+        let mut accounts = Vec::with_capacity(snap.accounts.len());
+        for account in snap.accounts {
+            let mut balances = Vec::with_capacity(account.currencies.len());
+            for rec in account.currencies {
+                let currency = Currency::from_code(&rec.currency)
+                    .ok_or_else(|| format!("{}: unknown currency {:?}", account.id, rec.currency))?;
+                let mut balance =
+                    CurrencyBalance { total: Decimal::new(0, currency.minor_units()), by_date: BTreeMap::new() };
+                for (day_number, change) in rec.days {
+                    let date = date_of(day_number)?;
+                    let change = change.get()?;
+                    if balance.by_date.last_key_value().is_some_and(|(last, _)| *last >= date) {
+                        return Err(format!("{} {currency}: value dates not ascending at {date}", account.id));
+                    }
+                    balance.total = balance
+                        .total
+                        .checked_add(change)
+                        .ok_or_else(|| format!("{} {currency}: the total overflows", account.id))?;
+                    balance.by_date.insert(date, change);
+                }
+                balances.push((currency, balance));
+            }
+            accounts.push(AccountBalances { id: account.id, balances });
+        }
+        Ok(Balances { accounts })
     }
 
     /// For each account (by id) and currency with a non-zero day:

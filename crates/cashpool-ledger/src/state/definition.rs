@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::snapshot::DefinitionSnap;
 use crate::bank::BankStatement;
 use crate::config::{parse_group_config, GroupConfig};
 use crate::digest::{finish, line, string};
-use crate::journal::v2::{account_json, group_json};
+use crate::journal::v2::{account_json, account_of, account_rec, group_json, group_of, group_rec};
 use crate::journal::EntryHash;
 use crate::model::{AccountKind, AccountSpec, SYSTEM_ACCOUNT_PREFIX};
 use crate::money::Currency;
@@ -147,6 +148,29 @@ impl Definition {
             return Err(format!("account {}: currencies not sorted", spec.id));
         }
         Ok(())
+    }
+
+    /// The part as the state snapshot keeps it: the journal's records of the definition and the accounts.
+    pub(crate) fn snapshot(&self) -> DefinitionSnap {
+        DefinitionSnap {
+            group: self.config.as_deref().map(group_rec),
+            accounts: self.accounts.iter().map(account_rec).collect(),
+        }
+    }
+
+    /// The part a snapshot kept, with its indexes rebuilt; every account is checked as when it was opened.
+    pub(crate) fn restore(snap: DefinitionSnap) -> Result<Definition, String> {
+        let mut definition = Definition::default();
+        if let Some(group) = snap.group {
+            let config = group_of(group).map_err(|reason| format!("group definition: {reason}"))?;
+            crate::config::check_references(&config).map_err(|reason| format!("group definition: {reason}"))?;
+            definition.config = Some(Arc::new(config));
+        }
+        for rec in snap.accounts {
+            let spec = account_of(rec)?;
+            definition.apply_account(&spec)?;
+        }
+        Ok(definition)
     }
 
     /// `["group", BODY]`, then `["account", BODY]` per account in journal order.

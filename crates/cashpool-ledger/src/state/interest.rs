@@ -8,8 +8,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
+use super::snapshot::{Exact, InterestSnap, Journaled};
 use crate::digest::{date, dec, finish, hash, line, string};
 use crate::interest::InterestRun;
+use crate::journal::v2::{interest_of, interest_rec};
 use crate::journal::EntryHash;
 use crate::money::Currency;
 
@@ -117,6 +119,46 @@ impl Interest {
     /// The first settled period overlapping [from, to).
     pub(crate) fn overlapping(&self, from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
         self.periods.iter().copied().find(|settled| overlap((from, to), *settled))
+    }
+
+    /// The part as the state snapshot keeps it: each settlement's report, as
+    /// the journal records it, with its entry, in journal order; the carry exactly.
+    pub(crate) fn snapshot(&self) -> InterestSnap {
+        InterestSnap {
+            settled: self
+                .reports
+                .iter()
+                .zip(&self.entries)
+                .map(|(run, (_, _, seq, entry_hash))| Journaled {
+                    report: interest_rec(run),
+                    seq: *seq,
+                    hash: entry_hash.0,
+                })
+                .collect(),
+            carry: self
+                .carry
+                .iter()
+                .map(|(currency, carry)| (currency.code().to_string(), Exact::of(*carry)))
+                .collect(),
+        }
+    }
+
+    /// The part a snapshot kept.
+    pub(crate) fn restore(snap: InterestSnap) -> Result<Interest, String> {
+        let mut interest = Interest::default();
+        for settled in snap.settled {
+            let run = interest_of(settled.report)?;
+            interest.periods.push((run.from, run.to));
+            interest.entries.push((run.from, run.to, settled.seq, EntryHash(settled.hash)));
+            interest.reports.push(run);
+        }
+        for (code, carry) in snap.carry {
+            let currency = Currency::from_code(&code).ok_or_else(|| format!("unknown currency {code:?}"))?;
+            if interest.carry.insert(currency, carry.get()?).is_some() {
+                return Err(format!("the carry of {currency} is kept twice"));
+            }
+        }
+        Ok(interest)
     }
 
     /// Periods, reports and entries agree, and no two settled periods overlap.

@@ -10,8 +10,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
+use super::snapshot::{date_of, day, Exact, LimitsSnap, LoanSnap};
 use crate::config::GroupConfig;
 use crate::digest::{amount, date, dec, finish, line, string};
+use crate::journal::v2::{pool_row_of, pool_row_rec, Dec};
 use crate::journal::{EntryHash, PostedTransaction};
 use crate::limits::{debt_use_of, DebtUse, Effects, LimitsChange, Loan, PoolParameters};
 use crate::money::Currency;
@@ -229,6 +231,74 @@ impl Limits {
             }
         }
         Ok(())
+    }
+
+    /// The part as the state snapshot keeps it: the parameters as the journal
+    /// records them, the flows, the position and the loans exactly.
+    pub(crate) fn snapshot(&self) -> LimitsSnap {
+        let state = &self.state;
+        LimitsSnap {
+            base: self.base.code().to_string(),
+            pool: self.params.pool.iter().map(pool_row_rec).collect(),
+            macro_prudential: self.params.macro_prudential.iter().map(|(date, p)| (day(*date), Dec(*p))).collect(),
+            flows: state.pool_flows.iter().map(|(date, flow)| (day(*date), Exact::of(*flow))).collect(),
+            position: Exact::of(state.pool_position),
+            loans: state
+                .loans
+                .iter()
+                .map(|(id, loan)| LoanSnap {
+                    id: id.clone(),
+                    entity: loan.entity.clone(),
+                    drawn: day(loan.drawn),
+                    currency: loan.currency.code().to_string(),
+                    principal: Exact::of(loan.principal),
+                    term_days: loan.term_days,
+                    base_rate: Dec(loan.base_rate),
+                    usd_base_rate: loan.usd_base_rate.map(Dec),
+                    repayments: loan.repayments.iter().map(|(date, paid)| (day(*date), Exact::of(*paid))).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The part a snapshot kept.
+    pub(crate) fn restore(snap: LimitsSnap) -> Result<Limits, String> {
+        let currency = |code: &str| Currency::from_code(code).ok_or_else(|| format!("unknown currency {code:?}"));
+        let dated = |rows: Vec<(i32, Exact)>| -> Result<Vec<(NaiveDate, Decimal)>, String> {
+            rows.into_iter().map(|(day_number, value)| Ok((date_of(day_number)?, value.get()?))).collect()
+        };
+        let mut loans = BTreeMap::new();
+        for loan in snap.loans {
+            let restored = Loan {
+                entity: loan.entity,
+                drawn: date_of(loan.drawn)?,
+                currency: currency(&loan.currency)?,
+                principal: loan.principal.get()?,
+                term_days: loan.term_days,
+                base_rate: loan.base_rate.0,
+                usd_base_rate: loan.usd_base_rate.map(|rate| rate.0),
+                repayments: dated(loan.repayments)?,
+            };
+            if loans.insert(loan.id.clone(), restored).is_some() {
+                return Err(format!("loan {} is kept twice", loan.id));
+            }
+        }
+        let flows = dated(snap.flows)?;
+        let n_flows = flows.len();
+        let pool_flows: BTreeMap<NaiveDate, Decimal> = flows.into_iter().collect();
+        if pool_flows.len() != n_flows {
+            return Err("two pool flows on one date".into());
+        }
+        let macro_prudential = snap
+            .macro_prudential
+            .into_iter()
+            .map(|(day_number, parameter)| Ok((date_of(day_number)?, parameter.0)))
+            .collect::<Result<_, String>>()?;
+        Ok(Limits {
+            base: currency(&snap.base)?,
+            params: Parameters { pool: snap.pool.into_iter().map(pool_row_of).collect(), macro_prudential },
+            state: LimitState { pool_flows, pool_position: snap.position.get()?, loans },
+        })
     }
 
     /// The pool rows, the macro-prudential rows, the non-zero flows by date,

@@ -21,6 +21,7 @@ mod netting;
 mod rates;
 mod rejection;
 mod running_hash;
+pub(crate) mod snapshot;
 mod statements;
 mod sweeps;
 mod transactions;
@@ -537,6 +538,52 @@ impl State {
     /// The state digest (docs/FORMATS.md, "The state digest"): the hash of the head and the parts' digests.
     pub(crate) fn digest(&self) -> StateDigest {
         crate::digest::state_digest(self)
+    }
+
+    /// The state as a snapshot (docs/STORAGE.md, "The state snapshot"): the
+    /// head, the digest, what the id index held (`ids_through`; every
+    /// transaction's id must be there: the caller checks), and every part.
+    pub(crate) fn snapshot(&self, ids_through: u64) -> snapshot::SnapshotRec {
+        snapshot::SnapshotRec {
+            seq: self.head_seq,
+            hash: self.head_hash.0,
+            digest: self.digest().0 .0,
+            ids_through,
+            ids_count: self.transactions.n_transactions(),
+            definition: self.definition.snapshot(),
+            balances: self.balances.snapshot(),
+            transactions: self.transactions.snapshot(),
+            rates: self.rates.snapshot(),
+            limits: self.limits.snapshot(),
+            sweeps: self.sweeps.snapshot(),
+            interest: self.interest.snapshot(),
+            netting: self.netting.snapshot(),
+            statements: self.statements.snapshot(),
+        }
+    }
+
+    /// The state a snapshot holds, at its entry, with the ids of every
+    /// transaction in the on-disk id index, which holds the ids of entries up
+    /// to `ids_through` (`ids_count` in all). Checks that each part restores;
+    /// the caller checks the digest, the invariants and the journal.
+    pub(crate) fn restore(rec: snapshot::SnapshotRec, ids_through: u64, ids_count: u64) -> Result<State, String> {
+        let part = |name: &'static str| move |reason: String| format!("{name}: {reason}");
+        let definition = Definition::restore(rec.definition).map_err(part("definition"))?;
+        let base = definition.base_currency();
+        Ok(State {
+            definition,
+            balances: Balances::restore(rec.balances).map_err(part("balances"))?,
+            transactions: Transactions::restore(rec.transactions, ids_through, ids_count)
+                .map_err(part("transactions"))?,
+            rates: Rates::restore(rec.rates, base).map_err(part("rates"))?,
+            limits: Limits::restore(rec.limits).map_err(part("limits"))?,
+            sweeps: Sweeps::restore(rec.sweeps).map_err(part("sweeps"))?,
+            interest: Interest::restore(rec.interest).map_err(part("interest"))?,
+            netting: Netting::restore(rec.netting).map_err(part("netting"))?,
+            statements: Statements::restore(rec.statements).map_err(part("statements"))?,
+            head_seq: rec.seq,
+            head_hash: EntryHash(rec.hash),
+        })
     }
 
     /// Every part's invariants, then those between parts: the balances are

@@ -5,8 +5,10 @@ use std::collections::{BTreeMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
+use super::snapshot::Journaled;
 use crate::cycle::NettingRun;
 use crate::digest::{finish, hash, line, string};
+use crate::journal::v2::{netting_of, netting_rec, NettingRec};
 use crate::journal::EntryHash;
 
 /// The posted netting cycles.
@@ -49,6 +51,26 @@ impl Netting {
     /// Every invoice netted so far.
     pub(crate) fn settled_invoices(&self) -> &HashSet<String> {
         &self.settled_invoices
+    }
+
+    /// The part as the state snapshot keeps it: each cycle's report, as the journal records it, with its entry.
+    pub(crate) fn snapshot(&self) -> Vec<Journaled<NettingRec>> {
+        self.cycles
+            .iter()
+            .map(|(cycle, run)| {
+                let (seq, entry_hash) = self.entries[cycle];
+                Journaled { report: netting_rec(run), seq, hash: entry_hash.0 }
+            })
+            .collect()
+    }
+
+    /// The part a snapshot kept; each cycle is applied as its entry was (its invoices settled once).
+    pub(crate) fn restore(cycles: Vec<Journaled<NettingRec>>) -> Result<Netting, String> {
+        let mut netting = Netting::default();
+        for cycle in cycles {
+            netting.apply(&netting_of(cycle.report)?, cycle.seq, EntryHash(cycle.hash))?;
+        }
+        Ok(netting)
     }
 
     /// Each cycle is kept under its own id, with its entry; the settled

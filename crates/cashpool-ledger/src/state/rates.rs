@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use crate::digest::{date, dec, finish, line, string};
+use crate::journal::v2::{rates_of, rates_rec, RatesRec};
 use crate::journal::EntryHash;
 use crate::money::Currency;
 use crate::rates::{Market, RateBook, RateRow};
@@ -39,6 +40,18 @@ impl Rates {
     /// The book itself (to probe an import on a copy).
     pub(crate) fn book(&self) -> &RateBook {
         &self.book
+    }
+
+    /// The part as the state snapshot keeps it: every rate row, as the journal records rows.
+    pub(crate) fn snapshot(&self) -> RatesRec {
+        rates_rec(&self.book.rows().collect::<Vec<_>>())
+    }
+
+    /// The part a snapshot kept; the rows are checked as when they were imported.
+    pub(crate) fn restore(rec: RatesRec, base: Currency) -> Result<Rates, String> {
+        let mut rates = Rates::default();
+        rates.apply(&rates_of(rec)?, base)?;
+        Ok(rates)
     }
 
     /// Every rate is positive.

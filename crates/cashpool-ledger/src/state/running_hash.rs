@@ -11,7 +11,6 @@ use sha2::digest::generic_array::GenericArray;
 const H0: [u32; 8] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
 
 /// The saved form's length: chaining value, buffered bytes, buffer length, total length.
-#[allow(dead_code)] // for the persisted state snapshot (issue 14)
 pub(crate) const SAVED_LEN: usize = 32 + 64 + 1 + 8;
 
 #[derive(Clone)]
@@ -83,7 +82,6 @@ impl RunningSha256 {
     }
 
     /// The running state as bytes ([`SAVED_LEN`] of them).
-    #[allow(dead_code)] // for the persisted state snapshot (issue 14), tested here
     pub(crate) fn save(&self) -> [u8; SAVED_LEN] {
         let mut out = [0u8; SAVED_LEN];
         for (word, bytes) in self.state.iter().zip(out[..32].chunks_exact_mut(4)) {
@@ -97,7 +95,6 @@ impl RunningSha256 {
     }
 
     /// A running state saved by [`RunningSha256::save`]; `None` if the bytes cannot be one.
-    #[allow(dead_code)] // for the persisted state snapshot (issue 14), tested here
     pub(crate) fn restore(bytes: &[u8]) -> Option<RunningSha256> {
         if bytes.len() != SAVED_LEN {
             return None;

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
+use super::snapshot::FirstImportSnap;
 use crate::bank::{statement_key, BankStatement, ImportStatus, ImportedStatement};
 use crate::digest::{finish, hash, line, string};
 use crate::journal::EntryHash;
@@ -57,6 +58,33 @@ impl Statements {
     /// The first copy imported under a statement key: its content hash and entry.
     pub(crate) fn first_import(&self, key: &(String, String, String)) -> Option<(EntryHash, u64)> {
         self.first_imports.get(key).copied()
+    }
+
+    /// The part as the state snapshot keeps it: the first copy under each key.
+    pub(crate) fn snapshot(&self) -> Vec<FirstImportSnap> {
+        let mut keys: Vec<FirstImportSnap> = self
+            .first_imports
+            .iter()
+            .map(|((k0, k1, k2), (content_hash, seq))| FirstImportSnap {
+                key: [k0.clone(), k1.clone(), k2.clone()],
+                content_hash: content_hash.0,
+                seq: *seq,
+            })
+            .collect();
+        // One order for one state: the file is the same for the same journal.
+        keys.sort_by(|a, b| a.key.cmp(&b.key));
+        keys
+    }
+
+    /// The part a snapshot kept.
+    pub(crate) fn restore(keys: Vec<FirstImportSnap>) -> Result<Statements, String> {
+        let mut statements = Statements::default();
+        for FirstImportSnap { key: [k0, k1, k2], content_hash, seq } in keys {
+            if statements.first_imports.insert((k0, k1, k2), (EntryHash(content_hash), seq)).is_some() {
+                return Err(format!("a statement key is kept twice (entry {seq})"));
+            }
+        }
+        Ok(statements)
     }
 
     /// Each entry imports one statement: no entry is the first copy of two keys.

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
+use super::snapshot::Journaled;
 use crate::digest::{date, finish, hash, line};
+use crate::journal::v2::{sweep_of, sweep_rec, SweepRec};
 use crate::journal::EntryHash;
 use crate::sweep::SweepRun;
 
@@ -32,6 +34,26 @@ impl Sweeps {
     /// The run of value date `date`.
     pub(crate) fn run(&self, date: NaiveDate) -> Option<&SweepRun> {
         self.runs.get(&date)
+    }
+
+    /// The part as the state snapshot keeps it: each run's report, as the journal records it, with its entry.
+    pub(crate) fn snapshot(&self) -> Vec<Journaled<SweepRec>> {
+        self.runs
+            .iter()
+            .map(|(date, run)| {
+                let (seq, entry_hash) = self.entries[date];
+                Journaled { report: sweep_rec(run), seq, hash: entry_hash.0 }
+            })
+            .collect()
+    }
+
+    /// The part a snapshot kept; each run is applied as its entry was.
+    pub(crate) fn restore(runs: Vec<Journaled<SweepRec>>) -> Result<Sweeps, String> {
+        let mut sweeps = Sweeps::default();
+        for run in runs {
+            sweeps.apply(&sweep_of(run.report)?, run.seq, EntryHash(run.hash))?;
+        }
+        Ok(sweeps)
     }
 
     /// Each run is kept under its own date, with its entry.

@@ -13,6 +13,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::running_hash::RunningSha256;
+use super::snapshot::TransactionsSnap;
 use crate::journal::{EntryHash, PostedTransaction};
 
 /// What the idempotency index keeps per transaction id.
@@ -53,6 +54,27 @@ impl Transactions {
         }
     }
 
+    /// The part as the state snapshot keeps it: the count and the running
+    /// digest (the ids are all in the on-disk index when a snapshot is taken).
+    pub(crate) fn snapshot(&self) -> TransactionsSnap {
+        TransactionsSnap { count: self.n_transactions, running: self.running.save().to_vec() }
+    }
+
+    /// The part a snapshot kept, with every one of its transactions' ids in
+    /// the on-disk index, which now holds the ids of entries up to `through`
+    /// (`count` ids): the fold of the entries after the snapshot goes on from here.
+    pub(crate) fn restore(snap: TransactionsSnap, through: u64, count: u64) -> Result<Transactions, String> {
+        let running = RunningSha256::restore(&snap.running).ok_or("the running digest cannot be restored")?;
+        Ok(Transactions {
+            ids: Some(HashMap::new()),
+            indexed_through: through,
+            indexed: count,
+            applied_indexed: snap.count,
+            running,
+            n_transactions: snap.count,
+        })
+    }
+
     /// Leaves the ids of entries up to `through` (`count` of them) to the
     /// on-disk index: set before the first entry is applied.
     pub(crate) fn index_through(&mut self, through: u64, count: u64) {
@@ -64,7 +86,11 @@ impl Transactions {
     /// Folded without ids, keeps those of entries after `head` from now on:
     /// the ones before count as left to the journal (as if indexed on disk).
     pub(crate) fn keep_ids_after(&mut self, head: u64) {
-        assert!(self.ids.is_none(), "a state that keeps its ids keeps them all");
+        if self.ids.is_some() {
+            // Restored from a snapshot: the ids up to it are left to the journal
+            // already, and those folded after it are in memory.
+            return;
+        }
         self.ids = Some(HashMap::new());
         self.indexed_through = head;
         self.indexed = self.n_transactions;

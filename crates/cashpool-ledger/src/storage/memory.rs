@@ -55,7 +55,18 @@ impl Storage for MemoryStorage {
         // One block at a time: a reader of one entry copies one block.
         let mut next = {
             let inner = self.lock();
-            inner.blocks.range(..=from_seq).next_back().map_or(from_seq, |(&first, _)| first)
+            match inner.blocks.range(..=from_seq).next_back() {
+                // The last block holds no entry from `from_seq` on (the journal ends before it):
+                // nothing to read, as the segment files' reader finds.
+                Some((&first, bytes))
+                    if inner.blocks.range(from_seq.saturating_add(1)..).next().is_none()
+                        && first + crate::journal::block_entries(bytes).count() as u64 <= from_seq =>
+                {
+                    from_seq.saturating_add(1)
+                }
+                Some((&first, _)) => first,
+                None => from_seq,
+            }
         };
         Box::new(std::iter::from_fn(move || {
             let inner = self.lock();

@@ -20,19 +20,23 @@
 
 use std::path::Path;
 
+use super::index_dir::IndexDir;
 use super::log::JournalLog;
 use super::{BlockIter, Checkpoint, Commit, IndexFill, Storage, StorageError};
 
 /// The journal of the store in a folder, read-only, as of its opening.
 pub struct JournalSnapshot {
     log: JournalLog,
+    /// The store's `index/` folder, read only.
+    index: IndexDir,
 }
 
 impl JournalSnapshot {
     /// Opens the journal of the store in `dir` (its `journal/` folder)
     /// without taking the store's lock and without writing anything.
     pub fn open(dir: &Path) -> Result<JournalSnapshot, StorageError> {
-        Ok(JournalSnapshot { log: JournalLog::open_read_only(&dir.join("journal"))? })
+        let log = JournalLog::open_read_only(&dir.join("journal"))?;
+        Ok(JournalSnapshot { log, index: IndexDir::open(&dir.join("index"), false)? })
     }
 
     /// The number of entries the view holds (complete records only).
@@ -66,19 +70,21 @@ impl Storage for JournalSnapshot {
         false
     }
 
-    // No index files: the store's writer may have indexed entries past this
-    // view's head, so a ledger on the view keeps the ids of its journal in memory.
+    // The index files are read as they stand (each is written whole and
+    // renamed into place): a ledger on the view reads the state snapshot, and
+    // checks that the view holds its entry (docs/STORAGE.md). It opens no id
+    // index: a reader keeps no ids.
 
     fn index_write(&self, _name: &str, _fill: &mut IndexFill<'_>) -> Result<(), StorageError> {
         Err(StorageError::ReadOnly)
     }
 
-    fn index_read_at(&self, name: &str, _offset: u64, _buf: &mut [u8]) -> Result<(), StorageError> {
-        Err(StorageError::Corrupt(format!("index file {name}: a view of the journal has no index files")))
+    fn index_read_at(&self, name: &str, offset: u64, buf: &mut [u8]) -> Result<(), StorageError> {
+        self.index.read_at(name, offset, buf)
     }
 
-    fn index_read(&self, _name: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(None)
+    fn index_read(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        self.index.read(name)
     }
 
     fn index_remove(&self, _name: &str) -> Result<(), StorageError> {
@@ -86,6 +92,6 @@ impl Storage for JournalSnapshot {
     }
 
     fn index_names(&self) -> Result<Vec<String>, StorageError> {
-        Ok(Vec::new())
+        self.index.names()
     }
 }
