@@ -765,27 +765,21 @@ fn the_fuzz_seeds_are_snapshots_of_this_format() {
 }
 
 #[test]
-fn a_reader_through_a_view_of_the_journal_opens_from_the_snapshot_the_view_was_opened_with() {
+fn the_audit_through_a_readers_view_compares_the_snapshot_and_a_new_view_opens_from_the_new_one() {
     use cashpool_ledger::storage::JournalSnapshot;
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::create(Box::new(SledStorage::open(dir.path()).unwrap()), EXAMPLE_GROUP, at()).unwrap();
     rich_workload(&ledger);
     ledger.checkpoint().unwrap();
-    let (head, digest) = (ledger.head(), ledger.state_digest());
-    // A reader opens its view while the writer holds the store; the writer goes on.
-    let view = JournalSnapshot::open(dir.path()).unwrap();
     post_all(&ledger, &[transfer("V-1", "2026-11-06", "EXT-ONSHORE", "SZ-OPS", "CNY", "10.00")]);
     ledger.checkpoint().unwrap();
     let later = ledger.head();
-    // The view holds the journal and the snapshot as they were when it was opened.
-    let reader = Ledger::open_read_only(Box::new(view)).unwrap();
-    assert_eq!(reader.opened_from(), Some(head.0));
-    assert_eq!((reader.head(), reader.state_digest()), (head, digest));
-    drop(reader);
-    // A new view, the new ones; its audit compares the snapshot with its fold.
+    // While the writer holds the store: a view's audit compares the snapshot with its fold.
     let view = JournalSnapshot::open(dir.path()).unwrap();
     let verify = audit::verify_storage(&view).unwrap();
     assert!(verify.ok && verify.snapshot_seq == Some(later.0), "{verify:?}");
+    let replay = audit::replay_storage(&view, None).unwrap();
+    assert_eq!((replay.snapshot_seq, replay.state_digest), (Some(later.0), ledger.state_digest()));
     let reader = Ledger::open_read_only(Box::new(JournalSnapshot::open(dir.path()).unwrap())).unwrap();
     assert_eq!(reader.opened_from(), Some(later.0));
     assert_eq!((reader.head(), reader.state_digest()), (ledger.head(), ledger.state_digest()));
@@ -793,4 +787,41 @@ fn a_reader_through_a_view_of_the_journal_opens_from_the_snapshot_the_view_was_o
     let repeat = transfer("V-1", "2026-11-06", "EXT-ONSHORE", "SZ-OPS", "CNY", "11.00");
     let refused = reader.check_batch(&[repeat], "snapshot").unwrap();
     assert!(matches!(&refused[..], [r] if matches!(r.rejection, Rejection::IdConflict { .. })), "{refused:?}");
+}
+
+/// A reader (every reading command: a view of the journal without the lock)
+/// opens from the snapshot too, keeping no ids, and answers as the writer's
+/// ledger does; a snapshot past the view's head is not used.
+#[test]
+fn a_reader_opens_from_the_snapshot_without_the_lock_and_keeps_no_ids() {
+    use cashpool_ledger::storage::JournalSnapshot;
+    let dir = tempfile::tempdir().unwrap();
+    let writer = Ledger::create(Box::new(SledStorage::open(dir.path()).unwrap()), EXAMPLE_GROUP, at()).unwrap();
+    rich_workload(&writer);
+    writer.checkpoint().unwrap();
+    let head = writer.head();
+    // The writer keeps the store (and its lock); the reader needs neither.
+    let reader = Ledger::open_read_only(Box::new(JournalSnapshot::open(dir.path()).unwrap())).unwrap();
+    assert_eq!(reader.opened_from(), Some(head.0), "the reader opened from the snapshot");
+    assert_eq!(reader.id_index_extent(), (0, 0), "a reader opens no id index");
+    assert_eq!((reader.head(), reader.state_digest()), (writer.head(), writer.state_digest()));
+    assert_eq!(reader.balances(None, None, None).unwrap(), writer.balances(None, None, None).unwrap());
+    // A read-only check finds an id the journal holds (by reading it): the same request again is no refusal.
+    let first = writer.entries(1).find_map(|item| match item.unwrap().0.body {
+        EntryBody::Transaction(tx) => Some(tx.id),
+        _ => None,
+    });
+    let first = first.expect("the workload posted transactions");
+    let again = transfer(&first, "2026-11-02", "EXT-OFFSHORE", "HK-OPS", "USD", "0.01");
+    let rejected = reader.check_batch(&[again], "ops").unwrap();
+    assert_eq!(rejected.len(), 1, "the id was posted with other content: {rejected:?}");
+    assert!(matches!(rejected[0].rejection, Rejection::IdConflict { .. }), "{rejected:?}");
+    drop(reader);
+    // The writer goes on; a reader whose view ends before a newer snapshot's entry folds the journal instead.
+    let view = JournalSnapshot::open(dir.path()).unwrap();
+    post_all(&writer, &[transfer("LATE-1", "2026-11-06", "EXT-OFFSHORE", "HK-OPS", "USD", "5.00")]);
+    writer.checkpoint().unwrap();
+    let stale = Ledger::open_read_only(Box::new(view)).unwrap();
+    assert_eq!(stale.opened_from(), None, "the snapshot is past the view's head: not used");
+    assert_eq!(stale.head(), head, "the view as it stood");
 }

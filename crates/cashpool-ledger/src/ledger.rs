@@ -312,10 +312,11 @@ impl Ledger {
     }
 
     fn open_with(storage: Box<dyn Storage>, read_only: bool) -> Result<Ledger, LedgerError> {
-        // A reader needs no id index: it keeps no ids (below).
+        // A reader needs no id index: it keeps no ids of the journal in memory
+        // (it posts nothing; a dry run that asks for an id reads the journal, `scanned_id`).
         let mut id_index = if read_only { IdIndex::default() } else { open_id_index(storage.as_ref())? };
         let mut use_snapshot = true;
-        let (mut state, opened_from, checkpoint) = loop {
+        let (state, opened_from, checkpoint) = loop {
             let (state, opened_from) = fold_store(storage.as_ref(), &mut id_index, read_only, use_snapshot)?;
             if state.head_seq() == 0 {
                 return Err(LedgerError::NotInitialized);
@@ -343,6 +344,7 @@ impl Ledger {
                 Err(err) => return Err(err),
             }
         };
+        let mut state = state;
         if read_only {
             // From here on, the ids of entries a dry run stages are kept, so
             // that a request repeating one of them is found (`validate`).
@@ -1503,8 +1505,7 @@ pub(crate) fn fold_into(
 /// snapshot with the entries after it folded onto it (`use_snapshot`, when the
 /// store holds one that checks out: see [`load_snapshot`]), else folded from
 /// the first entry; returns it with the snapshot's entry, if one was used.
-/// A reader (`read_only`) keeps no ids and uses no id index; a writer's
-/// on-disk id index must agree with the journal (its runs hold exactly
+/// The on-disk id index must agree with the journal (its runs hold exactly
 /// the transactions of the entries it covers); when it does not, it is
 /// derived data: a writer removes it and the snapshot, and the journal is
 /// folded again keeping every id in memory (the next flush writes every id
@@ -1516,13 +1517,11 @@ fn fold_store(
     read_only: bool,
     use_snapshot: bool,
 ) -> Result<(State, Option<u64>), LedgerError> {
-    let index = (!read_only).then_some(&*id_index);
-    let mut restored = if use_snapshot { load_snapshot(storage, index, read_only)? } else { None };
+    let mut restored = if use_snapshot { load_snapshot(storage, id_index, read_only)? } else { None };
     loop {
         let from_snapshot = restored.is_some();
         let start = restored.take().unwrap_or_else(|| {
-            // A reader keeps no ids of the journal in memory (it posts nothing;
-            // a dry run that asks for an id reads the journal, `scanned_id`).
+            // A reader keeps no ids of the journal in memory.
             let mut state = State::new(!read_only);
             state.index_ids_through(id_index.through(), id_index.len());
             state
@@ -1568,20 +1567,15 @@ fn stored_entry_hash(storage: &dyn Storage, seq: u64) -> Result<Option<EntryHash
 
 /// The state the store's snapshot holds, at its entry (docs/STORAGE.md, "The
 /// state snapshot"), when it checks out: it decodes (this version's format,
-/// its checksum), a writer's id index (`id_index`; a reader keeps no ids and
-/// passes none) holds every id it counts, the journal holds its entry with its
-/// hash, and the restored state has its digest and every invariant. A
-/// snapshot that does not is derived data: ignored (a writer removes it), and
-/// the journal is folded from its first entry.
-fn load_snapshot(
-    storage: &dyn Storage,
-    id_index: Option<&IdIndex>,
-    read_only: bool,
-) -> Result<Option<State>, LedgerError> {
+/// its checksum), the id index holds every id it counts, the journal holds its
+/// entry with its hash, and the restored state has its digest and every
+/// invariant. A snapshot that does not is derived data: ignored (a writer
+/// removes it), and the journal is folded from its first entry.
+fn load_snapshot(storage: &dyn Storage, id_index: &IdIndex, read_only: bool) -> Result<Option<State>, LedgerError> {
     let Some(bytes) = storage.index_read(snapshot::FILE)? else {
         return Ok(None);
     };
-    match check_snapshot(storage, &bytes, id_index)? {
+    match check_snapshot(storage, &bytes, id_index, read_only)? {
         Ok(state) => Ok(Some(state)),
         Err(_ignored) => {
             if !read_only {
@@ -1596,22 +1590,24 @@ fn load_snapshot(
 fn check_snapshot(
     storage: &dyn Storage,
     bytes: &[u8],
-    id_index: Option<&IdIndex>,
+    id_index: &IdIndex,
+    read_only: bool,
 ) -> Result<Result<State, String>, StorageError> {
     let rec = match snapshot::decode(bytes) {
         Ok(rec) => rec,
         Err(reason) => return Ok(Err(reason)),
     };
-    if let Some(id_index) = id_index {
-        if id_index.through() < rec.ids_through || id_index.len() < rec.ids_count {
-            return Ok(Err(format!(
-                "the id index (through entry {}, {} ids) does not hold the ids the snapshot counts (through entry {}, {})",
-                id_index.through(),
-                id_index.len(),
-                rec.ids_through,
-                rec.ids_count
-            )));
-        }
+    // A reader opens no id index: the ids up to the snapshot's entry are left to the journal.
+    let (ids_through, ids_count) =
+        if read_only { (rec.seq, rec.transactions.count) } else { (id_index.through(), id_index.len()) };
+    if !read_only && (id_index.through() < rec.ids_through || id_index.len() < rec.ids_count) {
+        return Ok(Err(format!(
+            "the id index (through entry {}, {} ids) does not hold the ids the snapshot counts (through entry {}, {})",
+            id_index.through(),
+            id_index.len(),
+            rec.ids_through,
+            rec.ids_count
+        )));
     }
     let (seq, hash, digest) = (rec.seq, EntryHash(rec.hash), rec.digest);
     match stored_entry_hash(storage, seq)? {
@@ -1619,8 +1615,7 @@ fn check_snapshot(
         Some(_) => return Ok(Err(format!("entry {seq} of the journal is not the snapshot's: another history"))),
         None => return Ok(Err(format!("the journal does not hold entry {seq}"))),
     }
-    let ids = id_index.map(|index| (index.through(), index.len()));
-    let state = match State::restore(rec, ids) {
+    let state = match State::restore(rec, ids_through, ids_count) {
         Ok(state) => state,
         Err(reason) => return Ok(Err(reason)),
     };

@@ -562,20 +562,19 @@ impl State {
         }
     }
 
-    /// The state a snapshot holds, at its entry. `ids`: the on-disk id index
-    /// holds the ids of entries up to `.0` (`.1` in all), every transaction's
-    /// of the snapshot among them, and the state keeps the ids of the entries
-    /// applied after it in memory (a writer's); `None`: the state keeps no ids
-    /// (a reader's). Checks that each part restores; the caller checks the
-    /// digest, the invariants and the journal.
-    pub(crate) fn restore(rec: snapshot::SnapshotRec, ids: Option<(u64, u64)>) -> Result<State, String> {
+    /// The state a snapshot holds, at its entry, with the ids of every
+    /// transaction in the on-disk id index, which holds the ids of entries up
+    /// to `ids_through` (`ids_count` in all). Checks that each part restores;
+    /// the caller checks the digest, the invariants and the journal.
+    pub(crate) fn restore(rec: snapshot::SnapshotRec, ids_through: u64, ids_count: u64) -> Result<State, String> {
         let part = |name: &'static str| move |reason: String| format!("{name}: {reason}");
         let definition = Definition::restore(rec.definition).map_err(part("definition"))?;
         let base = definition.base_currency();
         Ok(State {
             definition,
             balances: Balances::restore(rec.balances).map_err(part("balances"))?,
-            transactions: Transactions::restore(rec.transactions, ids).map_err(part("transactions"))?,
+            transactions: Transactions::restore(rec.transactions, ids_through, ids_count)
+                .map_err(part("transactions"))?,
             rates: Rates::restore(rec.rates, base).map_err(part("rates"))?,
             limits: Limits::restore(rec.limits).map_err(part("limits"))?,
             sweeps: Sweeps::restore(rec.sweeps).map_err(part("sweeps"))?,

@@ -255,7 +255,7 @@ pub(crate) fn forge(storage: &dyn crate::storage::Storage, forgery: &Forgery) ->
             rec.rates = crate::journal::v2::rates_rec(&rows);
         }
     }
-    let state = super::State::restore(rec.clone(), Some((rec.ids_through, rec.ids_count)))?;
+    let state = super::State::restore(rec.clone(), rec.ids_through, rec.ids_count)?;
     rec.digest = state.digest().0 .0;
     let bytes = encode(&rec);
     storage
@@ -275,8 +275,8 @@ pub(crate) fn restore_body(body: &[u8]) -> Result<u64, String> {
         return Err("bytes after the body".into());
     }
     let (seq, digest) = (rec.seq, rec.digest);
-    let ids = Some((rec.ids_through, rec.ids_count));
-    let state = super::State::restore(rec, ids)?;
+    let (through, count) = (rec.ids_through, rec.ids_count);
+    let state = super::State::restore(rec, through, count)?;
     state.check_invariants()?;
     if state.digest().0 .0 != digest {
         return Err("the restored state does not have the snapshot's digest".into());

@@ -60,24 +60,18 @@ impl Transactions {
         TransactionsSnap { count: self.n_transactions, running: self.running.save().to_vec() }
     }
 
-    /// The part a snapshot kept. `ids`: every one of its transactions' ids is
-    /// in the on-disk index, which now holds the ids of entries up to `.0`
-    /// (`.1` ids), and the fold of the entries after the snapshot keeps theirs
-    /// in memory (a writer's); `None`: no ids are kept (a reader's, as
-    /// [`Transactions::new`] without them).
-    pub(crate) fn restore(snap: TransactionsSnap, ids: Option<(u64, u64)>) -> Result<Transactions, String> {
+    /// The part a snapshot kept, with every one of its transactions' ids in
+    /// the on-disk index, which now holds the ids of entries up to `through`
+    /// (`count` ids): the fold of the entries after the snapshot goes on from here.
+    pub(crate) fn restore(snap: TransactionsSnap, through: u64, count: u64) -> Result<Transactions, String> {
         let running = RunningSha256::restore(&snap.running).ok_or("the running digest cannot be restored")?;
-        let n_transactions = snap.count;
-        Ok(match ids {
-            Some((through, count)) => Transactions {
-                ids: Some(HashMap::new()),
-                indexed_through: through,
-                indexed: count,
-                applied_indexed: n_transactions,
-                running,
-                n_transactions,
-            },
-            None => Transactions { running, n_transactions, ..Transactions::new(false) },
+        Ok(Transactions {
+            ids: Some(HashMap::new()),
+            indexed_through: through,
+            indexed: count,
+            applied_indexed: snap.count,
+            running,
+            n_transactions: snap.count,
         })
     }
 
@@ -92,7 +86,11 @@ impl Transactions {
     /// Folded without ids, keeps those of entries after `head` from now on:
     /// the ones before count as left to the journal (as if indexed on disk).
     pub(crate) fn keep_ids_after(&mut self, head: u64) {
-        assert!(self.ids.is_none(), "a state that keeps its ids keeps them all");
+        if self.ids.is_some() {
+            // Restored from a snapshot: the ids up to it are left to the journal
+            // already, and those folded after it are in memory.
+            return;
+        }
         self.ids = Some(HashMap::new());
         self.indexed_through = head;
         self.indexed = self.n_transactions;

@@ -20,35 +20,23 @@
 
 use std::path::Path;
 
+use super::index_dir::IndexDir;
 use super::log::JournalLog;
 use super::{BlockIter, Checkpoint, Commit, IndexFill, Storage, StorageError};
 
 /// The journal of the store in a folder, read-only, as of its opening.
 pub struct JournalSnapshot {
     log: JournalLog,
-    /// The store's state snapshot (`index/state.snapshot`), read when the view
-    /// was opened, before its journal (docs/STORAGE.md, "The state snapshot").
-    state_snapshot: Option<Vec<u8>>,
+    /// The store's `index/` folder, read only.
+    index: IndexDir,
 }
 
 impl JournalSnapshot {
     /// Opens the journal of the store in `dir` (its `journal/` folder)
     /// without taking the store's lock and without writing anything.
-    ///
-    /// The store's state snapshot is read first, then the journal: the
-    /// writer writes a snapshot only of durable entries, which are complete
-    /// records by then, so the view holds the snapshot's entry (the writer
-    /// replaces the file by a rename: it is read whole, old or new). A ledger
-    /// opened on the view reads the state there and folds the entries after
-    /// it, after checking the snapshot against the view's journal as any open does.
     pub fn open(dir: &Path) -> Result<JournalSnapshot, StorageError> {
-        let path = dir.join("index").join(crate::state::snapshot::FILE);
-        let state_snapshot = match std::fs::read(&path) {
-            Ok(bytes) => Some(bytes),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-            Err(source) => return Err(StorageError::Io { op: "reading", path: path.display().to_string(), source }),
-        };
-        Ok(JournalSnapshot { log: JournalLog::open_read_only(&dir.join("journal"))?, state_snapshot })
+        let log = JournalLog::open_read_only(&dir.join("journal"))?;
+        Ok(JournalSnapshot { log, index: IndexDir::open(&dir.join("index"), false)? })
     }
 
     /// The number of entries the view holds (complete records only).
@@ -82,20 +70,21 @@ impl Storage for JournalSnapshot {
         false
     }
 
-    // No id index: the store's writer may have indexed entries past this view's
-    // head (a ledger on the view keeps no ids). The one index file it reads is the
-    // state snapshot, as the view was opened.
+    // The index files are read as they stand (each is written whole and
+    // renamed into place): a ledger on the view reads the state snapshot, and
+    // checks that the view holds its entry (docs/STORAGE.md). It opens no id
+    // index: a reader keeps no ids.
 
     fn index_write(&self, _name: &str, _fill: &mut IndexFill<'_>) -> Result<(), StorageError> {
         Err(StorageError::ReadOnly)
     }
 
-    fn index_read_at(&self, name: &str, _offset: u64, _buf: &mut [u8]) -> Result<(), StorageError> {
-        Err(StorageError::Corrupt(format!("index file {name}: a view of the journal has no index files")))
+    fn index_read_at(&self, name: &str, offset: u64, buf: &mut [u8]) -> Result<(), StorageError> {
+        self.index.read_at(name, offset, buf)
     }
 
     fn index_read(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(if name == crate::state::snapshot::FILE { self.state_snapshot.clone() } else { None })
+        self.index.read(name)
     }
 
     fn index_remove(&self, _name: &str) -> Result<(), StorageError> {
@@ -103,6 +92,6 @@ impl Storage for JournalSnapshot {
     }
 
     fn index_names(&self) -> Result<Vec<String>, StorageError> {
-        Ok(Vec::new())
+        self.index.names()
     }
 }
