@@ -223,7 +223,10 @@ pub fn scale_figures(options: &ScaleOptions, progress: &mut dyn FnMut(&str)) -> 
             posted += size;
         }
         let grow = start.elapsed();
-        // Closed, so that each command's process opens the store as an operator's would.
+        // Checkpointed (every id to the id index, then the state snapshot), as every writing
+        // command of the CLI does before it exits, and closed, so that each command's process
+        // opens the store as an operator's would.
+        open.checkpoint()?;
         drop(open);
         let transactions = posted;
         progress(&format!("measuring at {transactions} transactions"));
