@@ -45,7 +45,7 @@ use std::time::Instant;
 use cashpool_files::invoices::parse_invoices_csv;
 use cashpool_files::rates::parse_rates_csv;
 use cashpool_ledger::audit;
-use cashpool_ledger::bank::{BankBalance, BankLine, BankStatement, ImportOutcome, StatementFormat};
+use cashpool_ledger::bank::ImportOutcome;
 use cashpool_ledger::model::Purpose;
 use cashpool_ledger::money::Currency;
 use cashpool_ledger::netting::Mode;
@@ -54,7 +54,7 @@ use cashpool_ledger::testing::{MemoryStorageExt, SNAPSHOT_FILE};
 use cashpool_ledger::tx::{PostingRequest, RateRequest, TransactionRequest};
 use cashpool_ledger::{BatchMode, Ledger, LedgerError};
 use cashpool_tests::faulty::{Fault, Faults, FaultyStorage, Injection, Keep, Method};
-use cashpool_tests::{at, EXAMPLE_GROUP};
+use cashpool_tests::{at, sz_statement, EXAMPLE_GROUP};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -398,39 +398,6 @@ fn step_interest(s: &mut Session) -> Result<(), LedgerError> {
     let outcome = accepted(outcome, "interest")?;
     assert!(outcome.settled, "{outcome:?}");
     Ok(())
-}
-
-/// An MT940 statement of SZ-OPS (CNY) for 2026-11-02 with the day's funding and payroll.
-fn sz_statement() -> BankStatement {
-    let date = d("2026-11-02");
-    let line = |amount: &str, reference: &str, source_line: u32| BankLine {
-        source_line,
-        booking_date: Some(date),
-        value_date: Some(date),
-        amount: dec(amount),
-        currency: "CNY".into(),
-        reversal: false,
-        end_to_end_id: None,
-        uetr: None,
-        owner_reference: Some(reference.into()),
-        bank_reference: None,
-        type_code: "NTRF".into(),
-        narrative: String::new(),
-    };
-    let balance = |amount: &str| Some(BankBalance { date: Some(date), currency: "CNY".into(), amount: dec(amount) });
-    BankStatement {
-        format: StatementFormat::Mt940,
-        statement_id: "SZ-20261102".into(),
-        sequence: Some("00001/001".into()),
-        account_id: "32000077770001".into(),
-        bic: Some("ICBKCNBJSZH".into()),
-        currency: "CNY".into(),
-        opening: balance("0.00"),
-        closing: balance("1750000.00"),
-        closing_available: None,
-        date: Some(date),
-        lines: vec![line("3000000.00", "F-SZ-CNY", 5), line("-1250000.00", "P-SZ-PAYROLL", 7)],
-    }
 }
 
 fn step_import_statements(s: &mut Session) -> Result<(), LedgerError> {

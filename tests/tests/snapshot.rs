@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use cashpool_files::invoices::parse_invoices_csv;
 use cashpool_files::rates::parse_rates_csv;
-use cashpool_ledger::bank::{BankBalance, BankLine, BankStatement, ImportOutcome, StatementFormat};
+use cashpool_ledger::bank::{BankStatement, ImportOutcome};
 use cashpool_ledger::journal::{EntryBody, Timestamp};
 use cashpool_ledger::limits::LimitsChange;
 use cashpool_ledger::model::Purpose;
@@ -29,7 +29,7 @@ use cashpool_ledger::testing::{
 use cashpool_ledger::tx::{PostingRequest, RateRequest, TransactionRequest};
 use cashpool_ledger::{audit, BatchMode, Ledger, LedgerError, Rejection};
 use cashpool_tests::faulty::{Faults, FaultyStorage, Method};
-use cashpool_tests::{at, EXAMPLE_GROUP};
+use cashpool_tests::{at, sz_statement, EXAMPLE_GROUP};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -63,39 +63,6 @@ fn post_all(ledger: &Ledger, requests: &[TransactionRequest]) {
     let outcome = ledger.post_batch(requests, BatchMode::Atomic, "snapshot", at()).unwrap();
     assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
     assert!(outcome.receipts.iter().all(|receipt| !receipt.duplicate), "{outcome:?}");
-}
-
-/// An MT940 statement of SZ-OPS (CNY) for 2026-11-02.
-fn sz_statement() -> BankStatement {
-    let date = d("2026-11-02");
-    let line = |amount: &str, reference: &str, source_line: u32| BankLine {
-        source_line,
-        booking_date: Some(date),
-        value_date: Some(date),
-        amount: dec(amount),
-        currency: "CNY".into(),
-        reversal: false,
-        end_to_end_id: None,
-        uetr: None,
-        owner_reference: Some(reference.into()),
-        bank_reference: None,
-        type_code: "NTRF".into(),
-        narrative: String::new(),
-    };
-    let balance = |amount: &str| Some(BankBalance { date: Some(date), currency: "CNY".into(), amount: dec(amount) });
-    BankStatement {
-        format: StatementFormat::Mt940,
-        statement_id: "SZ-20261102".into(),
-        sequence: Some("00001/001".into()),
-        account_id: "32000077770001".into(),
-        bic: Some("ICBKCNBJSZH".into()),
-        currency: "CNY".into(),
-        opening: balance("0.00"),
-        closing: balance("1750000.00"),
-        closing_available: None,
-        date: Some(date),
-        lines: vec![line("3000000.00", "F-SZ-CNY", 5), line("-1250000.00", "P-SZ-PAYROLL", 7)],
-    }
 }
 
 /// A month's work of every kind on the example group: rates, a macro-prudential
