@@ -713,7 +713,8 @@ fn a_store_begun_in_format_1_opens_from_a_snapshot_too() {
 #[test]
 fn the_fuzz_seeds_are_snapshots_of_this_format() {
     // A snapshot of today's format decodes and restores through the hooks of the fuzz target
-    // `state_snapshot`, whole and as a body alone; the committed seeds are such snapshots.
+    // `state_snapshot`, whole and as a body alone; the committed seeds are such snapshots
+    // (`CASHPOOL_WRITE_SEEDS=1` writes them again, after a change of the format).
     let storage = MemoryStorage::new();
     let ledger = Ledger::create(Box::new(storage.clone()), EXAMPLE_GROUP, at()).unwrap();
     rich_workload(&ledger);
@@ -724,6 +725,11 @@ fn the_fuzz_seeds_are_snapshots_of_this_format() {
     assert_eq!(cashpool_ledger::testing::restore_snapshot_body(&bytes[48..]), Ok(head));
     assert!(cashpool_ledger::testing::restore_snapshot_body(&bytes[48..bytes.len() - 1]).is_err());
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/state_snapshot");
+    if std::env::var_os("CASHPOOL_WRITE_SEEDS").is_some() {
+        // After a change of the snapshot's format: the seeds are this workload's snapshot.
+        std::fs::write(seeds.join("file-after-a-sweep.snapshot"), &bytes).unwrap();
+        std::fs::write(seeds.join("body-after-a-sweep.postcard"), &bytes[48..]).unwrap();
+    }
     let file = std::fs::read(seeds.join("file-after-a-sweep.snapshot")).unwrap();
     let body = std::fs::read(seeds.join("body-after-a-sweep.postcard")).unwrap();
     let seq = cashpool_ledger::testing::decode_snapshot(&file).unwrap();

@@ -114,8 +114,10 @@ pub enum Command {
         #[command(flatten)]
         format: FormatArg,
     },
-    /// The postings of one account with running balance.
-    #[command(after_help = "Example:\n  cashpool statement --account HK-OPS --from 2026-11-01 --to 2026-11-30")]
+    /// The postings of one account with running balance, a page at a time with --limit.
+    #[command(
+        after_help = "Examples:\n  cashpool statement --account HK-OPS --from 2026-11-01 --to 2026-11-30\n  cashpool statement --account HK-OPS --currency USD --limit 100\n  cashpool statement --account HK-OPS --currency USD --limit 100 --after 2026-11-02.1234.0"
+    )]
     Statement {
         #[arg(long, value_name = "ID")]
         account: String,
@@ -125,6 +127,12 @@ pub enum Command {
         to: Option<String>,
         #[arg(long, value_name = "CCY")]
         currency: Option<String>,
+        /// At most N lines; the output then says where the next page starts (`next`).
+        #[arg(long, value_name = "N")]
+        limit: Option<String>,
+        /// Start after this line: the `next` of the previous page (DATE.SEQ.POSTING).
+        #[arg(long, value_name = "CURSOR")]
+        after: Option<String>,
         #[command(flatten)]
         format: FormatArg,
     },

@@ -1,7 +1,7 @@
 //! One function per command: parse what the library needs, call it, render.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -12,12 +12,12 @@ use cashpool_ledger::config::parse_group_config;
 use cashpool_ledger::journal::Timestamp;
 use cashpool_ledger::money::{format_amount, format_grouped, Currency};
 use cashpool_ledger::storage::{JournalSnapshot, LockHolder, SledStorage, Storage, StorageError};
-use cashpool_ledger::{BatchMode, Ledger, LedgerError, Rejection};
+use cashpool_ledger::{BatchMode, Ledger, LedgerError, Rejection, StatementCursor, StatementQuery};
 use chrono::NaiveDate;
 use serde_json::json;
 
 use crate::args::{AuditCommand, Cli, Command, ExportFormat, Format, InputFormat};
-use crate::output::{print_csv, print_json, resolve, Table};
+use crate::output::{csv_line, print_csv, print_json, resolve, Table};
 use crate::{exit, Failure};
 
 pub fn run(cli: Cli) -> Result<u8, Failure> {
@@ -45,12 +45,16 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             currency.as_deref(),
             resolve(format.format),
         ),
-        Command::Statement { account, from, to, currency, format } => statement(
+        Command::Statement { account, from, to, currency, limit, after, format } => statement(
             &data_dir(&cli.data),
-            &account,
-            from.as_deref(),
-            to.as_deref(),
-            currency.as_deref(),
+            &StatementArgs {
+                account: &account,
+                from: from.as_deref(),
+                to: to.as_deref(),
+                currency: currency.as_deref(),
+                limit: limit.as_deref(),
+                after: after.as_deref(),
+            },
             resolve(format.format),
         ),
         Command::Sweep { date, dry_run, format } => {
@@ -563,24 +567,37 @@ fn balances(
     Ok(exit::OK)
 }
 
-fn statement(
-    dir: &Path,
-    account: &str,
-    from: Option<&str>,
-    to: Option<&str>,
-    currency: Option<&str>,
-    format: Format,
-) -> Result<u8, Failure> {
-    let from = from.map(|text| parse_date(text, "--from")).transpose()?;
-    let to = to.map(|text| parse_date(text, "--to")).transpose()?;
-    let currency = currency.map(parse_currency).transpose()?;
+/// The flags of `cashpool statement`, as given.
+struct StatementArgs<'a> {
+    account: &'a str,
+    from: Option<&'a str>,
+    to: Option<&'a str>,
+    currency: Option<&'a str>,
+    limit: Option<&'a str>,
+    after: Option<&'a str>,
+}
+
+/// `cashpool statement`: the lines stream from the posting index to standard
+/// output as they are read (JSON and CSV), so a statement of millions of lines
+/// needs no more memory than a page; the table, laid out for people, is built whole.
+fn statement(dir: &Path, args: &StatementArgs<'_>, format: Format) -> Result<u8, Failure> {
+    let from = args.from.map(|text| parse_date(text, "--from")).transpose()?;
+    let to = args.to.map(|text| parse_date(text, "--to")).transpose()?;
+    let currency = args.currency.map(parse_currency).transpose()?;
+    let limit = args
+        .limit
+        .map(|text| match text.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(Failure::invalid(format!("--limit {text:?}: not a whole number of lines above 0"))),
+        })
+        .transpose()?;
+    let after = args
+        .after
+        .map(|text| text.parse::<StatementCursor>().map_err(|reason| Failure::invalid(format!("--after: {reason}"))))
+        .transpose()?;
+    let query = StatementQuery { account: args.account.to_string(), currency, from, to, after, limit };
     let ledger = open_ledger(dir, Access::Read)?;
-    let mut view = ledger.statement(account, from, to).map_err(ledger_failure)?;
-    if let Some(currency) = currency {
-        view.lines.retain(|line| line.currency == currency);
-        view.opening.retain(|(ccy, _)| *ccy == currency);
-        view.closing.retain(|(ccy, _)| *ccy == currency);
-    }
+    let mut reader = ledger.statement_reader(&query).map_err(ledger_failure)?;
     let totals = |list: &[(Currency, rust_decimal::Decimal)]| {
         list.iter()
             .map(|(ccy, amount)| json!({"currency": ccy.code(), "balance": format_amount(*amount, *ccy)}))
@@ -601,39 +618,68 @@ fn statement(
         ]
     };
     const HEADERS: [&str; 8] = ["value_date", "seq", "id", "purpose", "reference", "currency", "amount", "balance"];
+    let write_error = |err: std::io::Error| Failure::environment(format!("writing the statement: {err}"));
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     match format {
-        Format::Json => print_json(&json!({
-            "account": view.account,
-            "from": view.from.map(|d| d.to_string()),
-            "to": view.to.map(|d| d.to_string()),
-            "opening": totals(&view.opening),
-            "lines": view.lines.iter().map(|line| json!({
-                "seq": line.seq,
-                "value_date": line.value_date.to_string(),
-                "id": line.id,
-                "purpose": line.purpose.as_str(),
-                "reference": line.reference,
-                "memo": line.memo,
-                "currency": line.currency.code(),
-                "amount": format_amount(line.amount, line.currency),
-                "balance": format_amount(line.balance, line.currency),
-            })).collect::<Vec<_>>(),
-            "closing": totals(&view.closing),
-        })),
-        Format::Csv => print_csv(&HEADERS, &view.lines.iter().map(|line| cells(line, false)).collect::<Vec<_>>()),
+        Format::Json => {
+            let head = json!({
+                "account": args.account,
+                "from": from.map(|d| d.to_string()),
+                "to": to.map(|d| d.to_string()),
+                "opening": totals(reader.opening()),
+            });
+            let head = serde_json::to_string_pretty(&head).expect("JSON values serialize");
+            // The object without its closing brace, then the lines one by one.
+            write!(out, "{},\n  \"lines\": [", head.trim_end().trim_end_matches('}').trim_end())
+                .map_err(write_error)?;
+            let mut first = true;
+            for line in reader.by_ref() {
+                let line = line.map_err(ledger_failure)?;
+                let value = json!({
+                    "seq": line.seq,
+                    "value_date": line.value_date.to_string(),
+                    "id": line.id,
+                    "purpose": line.purpose.as_str(),
+                    "reference": line.reference,
+                    "memo": line.memo,
+                    "currency": line.currency.code(),
+                    "amount": format_amount(line.amount, line.currency),
+                    "balance": format_amount(line.balance, line.currency),
+                });
+                write!(out, "{}\n    {value}", if first { "" } else { "," }).map_err(write_error)?;
+                first = false;
+            }
+            let closing = serde_json::to_string(&totals(&reader.closing())).expect("JSON values serialize");
+            let next =
+                serde_json::to_string(&reader.next_page().map(|c| c.to_string())).expect("JSON values serialize");
+            let end = if first { "" } else { "\n  " };
+            writeln!(out, "{end}],\n  \"closing\": {closing},\n  \"next\": {next}\n}}").map_err(write_error)?;
+        }
+        Format::Csv => {
+            write!(out, "{}", csv_line(&HEADERS)).map_err(write_error)?;
+            for line in reader.by_ref() {
+                write!(out, "{}", csv_line(&cells(&line.map_err(ledger_failure)?, false))).map_err(write_error)?;
+            }
+        }
         Format::Table => {
-            println!("statement of {account}");
-            for (ccy, amount) in &view.opening {
-                println!("  opening {ccy} {}", format_grouped(*amount, *ccy));
+            writeln!(out, "statement of {}", args.account).map_err(write_error)?;
+            for (ccy, amount) in reader.opening() {
+                writeln!(out, "  opening {ccy} {}", format_grouped(*amount, *ccy)).map_err(write_error)?;
             }
             let mut table = Table::new(&HEADERS, &["seq", "amount", "balance"]);
-            for line in &view.lines {
-                table.push(cells(line, true));
+            for line in reader.by_ref() {
+                table.push(cells(&line.map_err(ledger_failure)?, true));
             }
-            print!("{}", table.render());
-            for (ccy, amount) in &view.closing {
-                println!("  closing {ccy} {}", format_grouped(*amount, *ccy));
+            write!(out, "{}", table.render()).map_err(write_error)?;
+            for (ccy, amount) in &reader.closing() {
+                writeln!(out, "  closing {ccy} {}", format_grouped(*amount, *ccy)).map_err(write_error)?;
             }
+        }
+    }
+    out.flush().map_err(write_error)?;
+    if let Some(next) = reader.next_page() {
+        if format != Format::Json {
+            eprintln!("more lines follow: the next page is --after {next}");
         }
     }
     Ok(exit::OK)

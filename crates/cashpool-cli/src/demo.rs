@@ -55,6 +55,8 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
     })
     .map_err(sim_failure)?;
     bar.finish_and_clear();
+    // The next command opens from the state at the head (docs/STORAGE.md).
+    crate::commands::checkpoint(&ledger);
     let verify = audit::verify_storage(ledger.storage()).map_err(|err| Failure::environment(err.to_string()))?;
     let replay = audit::replay_storage(ledger.storage(), None).map_err(|err| Failure::integrity(err.to_string()))?;
     let digest_matches = replay.state_digest == ledger.state_digest();

@@ -146,7 +146,15 @@ pub fn print_json(value: &serde_json::Value) {
 
 /// Prints rows as CSV (RFC 4180 quoting) with a header.
 pub fn print_csv(headers: &[&str], rows: &[Vec<String>]) {
-    let mut out = String::new();
+    let mut out = csv_line(headers);
+    for row in rows {
+        out.push_str(&csv_line(row));
+    }
+    print!("{out}");
+}
+
+/// One CSV line (RFC 4180 quoting), with its line break.
+pub fn csv_line(cells: &[impl AsRef<str>]) -> String {
     let quote = |cell: &str| {
         if cell.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", cell.replace('"', "\"\""))
@@ -154,11 +162,7 @@ pub fn print_csv(headers: &[&str], rows: &[Vec<String>]) {
             cell.to_string()
         }
     };
-    out.push_str(&headers.iter().map(|h| quote(h)).collect::<Vec<_>>().join(","));
-    out.push('\n');
-    for row in rows {
-        out.push_str(&row.iter().map(|c| quote(c)).collect::<Vec<_>>().join(","));
-        out.push('\n');
-    }
-    print!("{out}");
+    let mut line = cells.iter().map(|cell| quote(cell.as_ref())).collect::<Vec<_>>().join(",");
+    line.push('\n');
+    line
 }

@@ -430,6 +430,39 @@ fn statement_lists_postings_with_running_balances() {
 }
 
 #[test]
+fn a_statement_comes_a_page_at_a_time_each_opening_where_the_last_closed() {
+    let pool = Pool::seeded();
+    let line_fields = ["value_date", "id", "currency", "amount", "balance"];
+    let whole = pool.run(&["statement", "--account", "HK-OPS", "--format", "json"]).expect(0).json();
+    assert_eq!(whole["next"], serde_json::Value::Null, "{whole}");
+    let first = pool.run(&["statement", "--account", "HK-OPS", "--limit", "2", "--format", "json"]).expect(0).json();
+    assert_eq!(rows(&first["lines"], &line_fields), rows(&whole["lines"], &line_fields)[..2].to_vec(), "{first}");
+    // T-0005 is the second line: HKD, entry 29, its transaction's second posting.
+    assert_eq!(first["next"], "2026-11-03.29.1", "{first}");
+    assert_eq!(rows(&first["closing"], &["currency", "balance"]), [["HKD", "1200.50"], ["USD", "250000.00"]]);
+    let second = pool
+        .run(&["statement", "--account", "HK-OPS", "--limit", "2", "--after", "2026-11-03.29.1", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(second["opening"], first["closing"], "{second}");
+    assert_eq!(rows(&second["lines"], &line_fields), rows(&whole["lines"], &line_fields)[2..].to_vec(), "{second}");
+    assert_eq!((&second["next"], &second["closing"]), (&serde_json::Value::Null, &whole["closing"]), "{second}");
+    // The table says where the next page starts.
+    let table = pool.run(&["statement", "--account", "HK-OPS", "--limit", "1", "--format", "table"]).expect(0);
+    assert!(table.stderr.contains("--after 2026-11-02.25.1"), "{}", table.stderr);
+    // A limit or cursor that is not one is invalid input, named.
+    for (args, flag) in [
+        (["--limit", "0"], "--limit"),
+        (["--limit", "many"], "--limit"),
+        (["--after", "2026-11-03.29"], "--after"),
+        (["--after", "2026-11-31.1.0"], "--after"),
+    ] {
+        let run = pool.run(&[&["statement", "--account", "HK-OPS"][..], &args[..]].concat()).expect(2);
+        assert!(run.stderr.contains(flag), "{flag}: {}", run.stderr);
+    }
+}
+
+#[test]
 fn balances_filter_by_account_and_currency() {
     let pool = Pool::seeded();
     let row =

@@ -157,6 +157,9 @@ pub struct StatementView {
     pub lines: Vec<StatementLine>,
     /// Per currency the balance after the last line.
     pub closing: Vec<(Currency, Decimal)>,
+    /// Where the next page starts (`--after`), when a limit ended this one
+    /// before the statement's last line.
+    pub next: Option<crate::StatementCursor>,
 }
 
 /// Why an operation of the ledger failed: a business refusal
@@ -472,10 +475,11 @@ impl Ledger {
             return Ok(());
         }
         let records = inner.state.transactions().ids_through(through);
+        let postings = inner.state.transactions().postings_through(through);
         let first_seq = inner.id_index.through() + 1;
         let mut next = inner.id_index.clone();
-        next.flush(self.storage.as_ref(), records, first_seq, through)?;
-        inner.state.ids_indexed(next.through(), next.len());
+        next.flush(self.storage.as_ref(), records, postings, first_seq, through)?;
+        inner.state.ids_indexed(next.through(), next.len(), next.postings_len());
         inner.id_index = next;
         Ok(())
     }
@@ -1276,48 +1280,91 @@ impl Ledger {
     }
 
     /// The postings of `account` with value dates in `[from, to]`, ordered by
-    /// value date then sequence number, with running balances per currency.
-    /// Reads the journal from storage.
+    /// value date then sequence number, with running balances per currency,
+    /// as of the last durable entry ([`Ledger::statement_page`] without a
+    /// limit: every line is in memory; [`Ledger::statement_reader`] streams them).
     pub fn statement(
         &self,
         account: &str,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> Result<StatementView, LedgerError> {
-        if lock(&self.inner).state.account_idx(account).is_none() {
-            return Err(LedgerError::UnknownAccount(account.to_string()));
-        }
-        let mut opening: Vec<(Currency, Decimal)> = Vec::new();
-        let mut lines = Vec::new();
-        for item in self.entries(1) {
-            let (entry, _) = item?;
-            let EntryBody::Transaction(tx) = entry.body else { continue };
-            for posting in tx.postings.iter().filter(|p| p.account == account) {
-                if from.is_some_and(|from| tx.value_date < from) {
-                    add_to(&mut opening, posting.currency, posting.amount);
-                } else if to.is_none_or(|to| tx.value_date <= to) {
-                    lines.push(StatementLine {
-                        seq: entry.seq,
-                        value_date: tx.value_date,
-                        id: tx.id.clone(),
-                        purpose: tx.purpose,
-                        reference: tx.reference.clone(),
-                        memo: tx.memo.clone(),
-                        currency: posting.currency,
-                        amount: posting.amount,
-                        balance: Decimal::ZERO,
-                    });
+        self.statement_page(&crate::StatementQuery { from, to, ..crate::StatementQuery::new(account) })
+    }
+
+    /// One page of a statement: at most `query.limit` lines after
+    /// `query.after`, with the balance before the page's first line
+    /// (`opening`) and after its last (`closing`), and where the next page
+    /// starts (`next`). Reads the posting index (docs/STORAGE.md, "The
+    /// posting index"), never the whole journal.
+    pub fn statement_page(&self, query: &crate::StatementQuery) -> Result<StatementView, LedgerError> {
+        let mut reader = self.statement_reader(query)?;
+        let opening = reader.opening().to_vec();
+        let lines = reader.by_ref().collect::<Result<Vec<_>, _>>()?;
+        Ok(StatementView {
+            account: query.account.clone(),
+            from: query.from,
+            to: query.to,
+            opening,
+            lines,
+            closing: reader.closing(),
+            next: reader.next_page(),
+        })
+    }
+
+    /// A statement as an iterator of lines, read from the posting index as
+    /// they are asked for (memory: a few decoded journal blocks, whatever the
+    /// statement's length); its opening balance is known before the first
+    /// line, its closing balance and next page after the last.
+    pub fn statement_reader(&self, query: &crate::StatementQuery) -> Result<crate::StatementReader<'_>, LedgerError> {
+        let basis = self.statement_basis(query)?;
+        crate::StatementReader::new(self, query, basis)
+    }
+
+    /// What a statement needs of the state, taken under the lock: the account,
+    /// the currencies, the durable head, the balances before the start date,
+    /// and a writer's index and postings in memory.
+    fn statement_basis(&self, query: &crate::StatementQuery) -> Result<crate::statement::StatementBasis, LedgerError> {
+        let durable = lock(&self.commit).durable_seq;
+        let inner = lock(&self.inner);
+        let state = &inner.state;
+        let account_idx =
+            state.account_idx(&query.account).ok_or_else(|| LedgerError::UnknownAccount(query.account.clone()))?;
+        let mut currencies: Vec<Currency> = state.balances().of_account(account_idx).map(|(ccy, _)| ccy).collect();
+        currencies.retain(|ccy| query.currency.is_none_or(|wanted| wanted == *ccy));
+        let head = if self.read_only { state.head_seq() } else { durable.min(state.head_seq()) };
+        let start = match (query.from, query.after) {
+            (Some(from), Some(after)) => Some(from.max(after.value_date)),
+            (from, after) => from.or(after.map(|a| a.value_date)),
+        };
+        let recent = state.transactions().recent_postings();
+        let before = currencies
+            .iter()
+            .map(|ccy| {
+                let Some(start) = start else { return (*ccy, Decimal::ZERO, false) };
+                let (mut total, mut any) = (Decimal::ZERO, false);
+                if let Some((_, balance)) = state.balances().of_account(account_idx).find(|(c, _)| c == ccy) {
+                    for (_, change) in balance.by_date().range(..start) {
+                        total += *change;
+                        any = true;
+                    }
                 }
-            }
-        }
-        lines.sort_by_key(|line| (line.value_date, line.seq));
-        opening.sort_by_key(|(ccy, _)| *ccy);
-        let mut closing = opening.clone();
-        for line in &mut lines {
-            line.balance = add_to(&mut closing, line.currency, line.amount);
-        }
-        closing.sort_by_key(|(ccy, _)| *ccy);
-        Ok(StatementView { account: account.to_string(), from, to, opening, lines, closing })
+                // Entries not yet durable are not in the statement.
+                let code = crate::index::postings::currency_code(*ccy);
+                let first_day = chrono::Datelike::num_days_from_ce(&start);
+                for record in recent.iter().filter(|r| {
+                    r.key.seq > head && r.key.account == account_idx && r.key.currency == code && r.key.day < first_day
+                }) {
+                    total -= record.amount;
+                }
+                (*ccy, total, any)
+            })
+            .collect();
+        let writer = (!self.read_only).then(|| {
+            let tail = recent.iter().filter(|r| r.key.account == account_idx && r.key.seq <= head).copied().collect();
+            (inner.id_index.manifest(), tail)
+        });
+        Ok(crate::statement::StatementBasis { account_idx, currencies, head, before, writer })
     }
 
     /// The durable journal from sequence number `from_seq` on, with each entry's hash.
@@ -1326,22 +1373,17 @@ impl Ledger {
     }
 }
 
-fn add_to(totals: &mut Vec<(Currency, Decimal)>, currency: Currency, amount: Decimal) -> Decimal {
-    match totals.iter_mut().find(|(ccy, _)| *ccy == currency) {
-        Some((_, total)) => {
-            *total += amount;
-            *total
-        }
-        None => {
-            totals.push((currency, amount));
-            amount
-        }
-    }
-}
-
 /// Reads entries from storage in order, from `from_seq` on, checking that
 /// each one decodes and that sequence numbers follow (the chain itself is
 /// checked by [`fold_storage`] and `audit verify`).
+/// The entries of one stored block (`bytes`, its first entry `first_seq`), decoded one at a time.
+pub(crate) fn block_entries_from(
+    bytes: Vec<u8>,
+    first_seq: u64,
+) -> impl Iterator<Item = Result<(Entry, EntryHash), LedgerError>> {
+    BlockEntries { bytes, pos: 0, first_seq, offset: 0, from_seq: first_seq, done: false }
+}
+
 pub(crate) fn journal_entries(
     storage: &dyn Storage,
     from_seq: u64,
@@ -1523,7 +1565,7 @@ fn fold_store(
         let start = restored.take().unwrap_or_else(|| {
             // A reader keeps no ids of the journal in memory.
             let mut state = State::new(!read_only);
-            state.index_ids_through(id_index.through(), id_index.len());
+            state.index_ids_through(id_index.through(), id_index.len(), id_index.postings_len());
             state
         });
         let start_seq = start.head_seq();
@@ -1598,9 +1640,16 @@ fn check_snapshot(
         Err(reason) => return Ok(Err(reason)),
     };
     // A reader opens no id index: the ids up to the snapshot's entry are left to the journal.
-    let (ids_through, ids_count) =
-        if read_only { (rec.seq, rec.transactions.count) } else { (id_index.through(), id_index.len()) };
-    if !read_only && (id_index.through() < rec.ids_through || id_index.len() < rec.ids_count) {
+    let (ids_through, ids_count, postings_count) = if read_only {
+        (rec.seq, rec.transactions.count, rec.transactions.postings)
+    } else {
+        (id_index.through(), id_index.len(), id_index.postings_len())
+    };
+    if !read_only
+        && (id_index.through() < rec.ids_through
+            || id_index.len() < rec.ids_count
+            || id_index.postings_len() < rec.transactions.postings)
+    {
         return Ok(Err(format!(
             "the id index (through entry {}, {} ids) does not hold the ids the snapshot counts (through entry {}, {})",
             id_index.through(),
@@ -1615,7 +1664,7 @@ fn check_snapshot(
         Some(_) => return Ok(Err(format!("entry {seq} of the journal is not the snapshot's: another history"))),
         None => return Ok(Err(format!("the journal does not hold entry {seq}"))),
     }
-    let state = match State::restore(rec, ids_through, ids_count) {
+    let state = match State::restore(rec, ids_through, ids_count, postings_count) {
         Ok(state) => state,
         Err(reason) => return Ok(Err(reason)),
     };

@@ -69,6 +69,7 @@ pub mod netting;
 pub mod rates;
 mod settle;
 mod state;
+mod statement;
 pub mod storage;
 pub mod sweep;
 pub mod totals;
@@ -79,6 +80,7 @@ pub use ledger::{
     PositionRow, RatesImport, Receipt, Rejected, Rejection, StatementLine, StatementView, SweepOutcome,
 };
 pub use state::StateDigest;
+pub use statement::{StatementCursor, StatementQuery, StatementReader};
 
 /// For the workspace's own tests and fuzz targets only, not for users of the
 /// crate: the internals they drive directly (the interest, netting and rate

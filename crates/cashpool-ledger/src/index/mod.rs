@@ -19,11 +19,13 @@
 //! `fsync`s per [`FLUSH_IDS`] transactions, never a write per transaction.
 
 mod bloom;
+pub(crate) mod postings;
 mod run;
 
 use sha2::{Digest, Sha256};
 
 use crate::storage::{Storage, StorageError};
+use postings::{PostingRecord, PostingRunMeta};
 use run::Run;
 
 /// The in-memory ids that make a run.
@@ -36,7 +38,7 @@ const TIER_RUNS: usize = 4;
 const TIER_FACTOR: u64 = 4;
 
 const MANIFEST: &str = "ids.manifest";
-const MANIFEST_HEADER: &str = "cashpool-id-index 1";
+const MANIFEST_HEADER: &str = "cashpool-id-index 2";
 
 /// The key of a transaction id: the first 8 bytes of SHA-256 of its UTF-8 bytes, little-endian.
 pub(crate) fn id_key(id: &str) -> u64 {
@@ -48,20 +50,22 @@ fn corrupt(reason: impl std::fmt::Display) -> StorageError {
     StorageError::Corrupt(format!("index manifest {MANIFEST}: {reason}"))
 }
 
-/// The runs of the id index, as the manifest lists them.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct IdIndex {
-    /// Oldest first.
-    runs: Vec<Run>,
-    /// Every transaction of an entry up to this one is in a run.
-    through: u64,
+/// What the manifest says: the runs of both indexes and the last entry they cover.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Manifest {
+    /// Every transaction of an entry up to this one is in the runs.
+    pub(crate) through: u64,
+    /// The id index's runs, oldest first.
+    pub(crate) id_runs: Vec<String>,
+    /// The posting index's runs, oldest first.
+    pub(crate) posting_runs: Vec<PostingRunMeta>,
 }
 
-impl IdIndex {
-    /// Opens the index the manifest describes (none: an empty index).
-    pub(crate) fn open(storage: &dyn Storage) -> Result<IdIndex, StorageError> {
+impl Manifest {
+    /// Reads and checks the manifest (none: empty indexes).
+    pub(crate) fn read(storage: &dyn Storage) -> Result<Manifest, StorageError> {
         let Some(bytes) = storage.index_read(MANIFEST)? else {
-            return Ok(IdIndex::default());
+            return Ok(Manifest::default());
         };
         let text = std::str::from_utf8(&bytes).map_err(|_| corrupt("not UTF-8"))?;
         let (body, crc_line) = text.trim_end_matches('\n').rsplit_once('\n').ok_or_else(|| corrupt("too short"))?;
@@ -78,16 +82,80 @@ impl IdIndex {
             .and_then(|line| line.strip_prefix("through "))
             .and_then(|n| n.parse().ok())
             .ok_or_else(|| corrupt("no `through` line"))?;
-        let mut runs: Vec<Run> = Vec::new();
+        let mut manifest = Manifest { through, ..Manifest::default() };
         for line in lines {
-            let name = line.strip_prefix("run ").ok_or_else(|| corrupt(format!("unexpected line {line:?}")))?;
+            if let Some(name) = line.strip_prefix("run ") {
+                manifest.id_runs.push(name.to_string());
+            } else if let Some(rest) = line.strip_prefix("postings ") {
+                let meta = rest
+                    .split_once(' ')
+                    .and_then(|(name, records)| {
+                        let (first_seq, last_seq) = parse_run_name(name, "postings-")?;
+                        Some(PostingRunMeta {
+                            name: name.to_string(),
+                            first_seq,
+                            last_seq,
+                            records: records.parse().ok()?,
+                        })
+                    })
+                    .ok_or_else(|| corrupt(format!("unexpected line {line:?}")))?;
+                let previous = manifest.posting_runs.last();
+                if previous.is_some_and(|last| last.last_seq >= meta.first_seq) || meta.last_seq > through {
+                    return Err(corrupt(format!("run {} overlaps another or passes `through`", meta.name)));
+                }
+                manifest.posting_runs.push(meta);
+            } else {
+                return Err(corrupt(format!("unexpected line {line:?}")));
+            }
+        }
+        Ok(manifest)
+    }
+}
+
+/// `(first, last)` of a run file named `<prefix><first>-<last>.run`.
+fn parse_run_name(name: &str, prefix: &str) -> Option<(u64, u64)> {
+    let (first, last) = name.strip_prefix(prefix)?.strip_suffix(".run")?.split_once('-')?;
+    Some((first.parse().ok()?, last.parse().ok()?))
+}
+
+/// The runs of the id index and of the posting index, as the manifest lists them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct IdIndex {
+    /// Oldest first.
+    runs: Vec<Run>,
+    /// The posting index's runs, oldest first (opened only to read them: a statement, a merge).
+    postings: Vec<PostingRunMeta>,
+    /// Every transaction of an entry up to this one is in a run.
+    through: u64,
+}
+
+impl IdIndex {
+    /// Opens the index the manifest describes (none: an empty index).
+    pub(crate) fn open(storage: &dyn Storage) -> Result<IdIndex, StorageError> {
+        let manifest = Manifest::read(storage)?;
+        let mut runs: Vec<Run> = Vec::new();
+        for name in &manifest.id_runs {
             let run = Run::open(storage, name)?;
-            if runs.last().is_some_and(|last| last.last_seq >= run.first_seq) || run.last_seq > through {
+            if runs.last().is_some_and(|last| last.last_seq >= run.first_seq) || run.last_seq > manifest.through {
                 return Err(corrupt(format!("run {name} overlaps another or passes `through`")));
             }
             runs.push(run);
         }
-        Ok(IdIndex { runs, through })
+        Ok(IdIndex { runs, postings: manifest.posting_runs, through: manifest.through })
+    }
+
+    /// The posting index's runs and the last entry they cover.
+    pub(crate) fn manifest(&self) -> Manifest {
+        Manifest {
+            through: self.through,
+            id_runs: self.runs.iter().map(|run| run.name.clone()).collect(),
+            posting_runs: self.postings.clone(),
+        }
+    }
+
+    /// How many postings the posting index holds.
+    pub(crate) fn postings_len(&self) -> u64 {
+        self.postings.iter().map(|run| run.records).sum()
     }
 
     /// Every transaction of an entry up to this sequence number is in a run.
@@ -116,13 +184,14 @@ impl IdIndex {
     }
 
     /// Writes the ids of entries `first_seq..=last_seq` as a new run (`ids`:
-    /// every transaction of those entries, by id and sequence number), then
-    /// the manifest; merges runs where a tier is full; removes the files no
-    /// manifest names any more.
+    /// every transaction of those entries, by id and sequence number) and
+    /// their postings as a new posting run, then the manifest; merges runs
+    /// where a tier is full; removes the files no manifest names any more.
     pub(crate) fn flush(
         &mut self,
         storage: &dyn Storage,
         ids: impl IntoIterator<Item = (u64, u64)>,
+        mut postings: Vec<PostingRecord>,
         first_seq: u64,
         last_seq: u64,
     ) -> Result<(), StorageError> {
@@ -138,8 +207,18 @@ impl IdIndex {
             })?;
             self.runs.push(Run::open(storage, &name)?);
         }
+        if !postings.is_empty() {
+            postings.sort_unstable_by_key(|record| record.key);
+            let name = postings::run_name(first_seq, last_seq);
+            let count = postings.len() as u64;
+            storage.index_write(&name, &mut |out| {
+                postings::write_run(out, first_seq, last_seq, count, &mut postings.iter().copied().map(Ok))
+            })?;
+            self.postings.push(PostingRunMeta { name, first_seq, last_seq, records: count });
+        }
         self.through = last_seq;
         self.merge_full_tiers(storage)?;
+        self.merge_full_posting_tiers(storage)?;
         self.write_manifest(storage)?;
         // The manifest no longer names the merged runs: their files can go.
         // Best effort: a file left behind is removed by a later flush.
@@ -167,10 +246,33 @@ impl IdIndex {
         }
     }
 
+    /// [`IdIndex::merge_full_tiers`] for the posting index.
+    fn merge_full_posting_tiers(&mut self, storage: &dyn Storage) -> Result<(), StorageError> {
+        loop {
+            let n = self.postings.len();
+            if n < TIER_RUNS {
+                return Ok(());
+            }
+            let tier = &self.postings[n - TIER_RUNS..];
+            let smallest = tier.iter().map(|run| run.records).min().unwrap_or(0);
+            let largest = tier.iter().map(|run| run.records).max().unwrap_or(0);
+            let total: u64 = tier.iter().map(|run| run.records).sum();
+            if largest > smallest.saturating_mul(TIER_FACTOR) || total > MERGE_RECORDS_MAX {
+                return Ok(());
+            }
+            let merged = postings::merge(storage, tier)?;
+            self.postings.truncate(n - TIER_RUNS);
+            self.postings.push(merged);
+        }
+    }
+
     fn write_manifest(&self, storage: &dyn Storage) -> Result<(), StorageError> {
         let mut body = format!("{MANIFEST_HEADER}\nthrough {}\n", self.through);
         for run in &self.runs {
             body.push_str(&format!("run {}\n", run.name));
+        }
+        for run in &self.postings {
+            body.push_str(&format!("postings {} {}\n", run.name, run.records));
         }
         let body = body.trim_end_matches('\n').to_string();
         let text = format!("{body}\ncrc {:08x}\n", crc32fast::hash(body.as_bytes()));
@@ -182,8 +284,14 @@ impl IdIndex {
     /// Removes run files the manifest does not name (merged away, or written before a crash).
     pub(crate) fn remove_strays(&self, storage: &dyn Storage) -> Result<(), StorageError> {
         for name in storage.index_names()? {
-            let is_run = name.starts_with("ids-") && name.ends_with(".run");
-            if is_run && !self.runs.iter().any(|run| run.name == name) {
+            let named = if name.starts_with("ids-") {
+                self.runs.iter().any(|run| run.name == name)
+            } else if name.starts_with("postings-") {
+                self.postings.iter().any(|run| run.name == name)
+            } else {
+                true
+            };
+            if name.ends_with(".run") && !named {
                 storage.index_remove(&name)?;
             }
         }
@@ -237,7 +345,7 @@ mod tests {
         let mut next = 1u64;
         // Twelve runs of 1,000: merged by tiers as they come.
         for _ in 0..12 {
-            index.flush(&storage, ids(next..next + 1000), next, next + 999).unwrap();
+            index.flush(&storage, ids(next..next + 1000), Vec::new(), next, next + 999).unwrap();
             next += 1000;
         }
         assert!(index.n_runs() < 12, "full tiers were merged: {} runs", index.n_runs());
@@ -261,7 +369,7 @@ mod tests {
     fn a_damaged_run_or_manifest_is_an_error_not_a_wrong_answer() {
         let storage = MemoryStorage::new();
         let mut index = IdIndex::open(&storage).unwrap();
-        index.flush(&storage, ids(1..1001), 1, 1000).unwrap();
+        index.flush(&storage, ids(1..1001), Vec::new(), 1, 1000).unwrap();
         let run_name = storage.index_names().unwrap().into_iter().find(|n| n.ends_with(".run")).unwrap();
         // Flip one byte in the records: the page's CRC catches it on lookup.
         let mut bytes = storage.index_read(&run_name).unwrap().unwrap();

@@ -124,8 +124,8 @@ impl State {
     /// The transactions (count, idempotency index).
     /// Leaves the ids of entries up to `through` (`count` of them) to the
     /// on-disk id index; set on an empty state, before folding.
-    pub(crate) fn index_ids_through(&mut self, through: u64, count: u64) {
-        self.transactions.index_through(through, count);
+    pub(crate) fn index_ids_through(&mut self, through: u64, count: u64, postings: u64) {
+        self.transactions.index_through(through, count, postings);
     }
 
     /// A state folded without ids (a reader's) keeps the ids of the entries
@@ -134,9 +134,10 @@ impl State {
         self.transactions.keep_ids_after(self.head_seq());
     }
 
-    /// The on-disk id index now holds the ids of entries up to `through` (`count` in all).
-    pub(crate) fn ids_indexed(&mut self, through: u64, count: u64) {
-        self.transactions.indexed(through, count);
+    /// The on-disk indexes now hold the ids and postings of entries up to
+    /// `through` (`count` ids and `postings` postings in all).
+    pub(crate) fn ids_indexed(&mut self, through: u64, count: u64, postings: u64) {
+        self.transactions.indexed(through, count, postings);
     }
 
     pub(crate) fn transactions(&self) -> &Transactions {
@@ -300,6 +301,7 @@ impl State {
     /// Puts the head back where a savepoint found it (a rolled-back plan),
     /// once every part is restored; checked as [`State::move_head`] is.
     pub(crate) fn rewind_head(&mut self, seq: u64, hash: EntryHash) {
+        self.transactions.forget_after(seq);
         self.head_seq = seq;
         self.head_hash = hash;
         #[cfg(debug_assertions)]
@@ -456,7 +458,9 @@ impl State {
     /// Records a transaction applied as entry `seq`: the count, the
     /// idempotency index, the `transactions` part's line.
     pub(crate) fn record_id(&mut self, tx: &PostedTransaction, seq: u64, hash: EntryHash) {
-        self.transactions.apply(tx, seq, hash);
+        let definition = &self.definition;
+        self.transactions
+            .apply(tx, seq, hash, |account| definition.account_idx(account).expect("checked: the account exists"));
     }
 
     /// Reverts what [`State::apply_transaction`] and [`State::record_id`]
@@ -465,7 +469,7 @@ impl State {
     /// running digest with [`State::restore_transactions_part`].
     pub(crate) fn undo(&mut self, applied: &[Applied], n_transactions: u64, limits_before: LimitState) {
         self.balances.undo(applied);
-        self.transactions.undo(n_transactions);
+        self.transactions.undo(n_transactions, applied.len() as u64);
         self.limits.undo(limits_before);
     }
 
@@ -566,14 +570,19 @@ impl State {
     /// transaction in the on-disk id index, which holds the ids of entries up
     /// to `ids_through` (`ids_count` in all). Checks that each part restores;
     /// the caller checks the digest, the invariants and the journal.
-    pub(crate) fn restore(rec: snapshot::SnapshotRec, ids_through: u64, ids_count: u64) -> Result<State, String> {
+    pub(crate) fn restore(
+        rec: snapshot::SnapshotRec,
+        ids_through: u64,
+        ids_count: u64,
+        postings_count: u64,
+    ) -> Result<State, String> {
         let part = |name: &'static str| move |reason: String| format!("{name}: {reason}");
         let definition = Definition::restore(rec.definition).map_err(part("definition"))?;
         let base = definition.base_currency();
         Ok(State {
             definition,
             balances: Balances::restore(rec.balances).map_err(part("balances"))?,
-            transactions: Transactions::restore(rec.transactions, ids_through, ids_count)
+            transactions: Transactions::restore(rec.transactions, ids_through, ids_count, postings_count)
                 .map_err(part("transactions"))?,
             rates: Rates::restore(rec.rates, base).map_err(part("rates"))?,
             limits: Limits::restore(rec.limits).map_err(part("limits"))?,

@@ -32,7 +32,7 @@ pub(crate) const FILE: &str = "state.snapshot";
 const MAGIC: [u8; 4] = *b"CPST";
 /// The format of the snapshot. A snapshot of another version is ignored (and
 /// replaced by the next one written): it is derived data.
-pub(crate) const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 2;
 const HEADER_LEN: usize = 48;
 
 /// An exact decimal: its mantissa and scale (the scale is kept: `0.00` stays `0.00`).
@@ -106,6 +106,8 @@ pub(crate) struct TransactionsSnap {
     pub(crate) count: u64,
     /// [`crate::state::RunningSha256::save`].
     pub(crate) running: Vec<u8>,
+    /// The number of postings of those transactions.
+    pub(crate) postings: u64,
 }
 
 /// The `limits` part: the dated parameters, the pool flows, the position and the loans.
@@ -255,7 +257,7 @@ pub(crate) fn forge(storage: &dyn crate::storage::Storage, forgery: &Forgery) ->
             rec.rates = crate::journal::v2::rates_rec(&rows);
         }
     }
-    let state = super::State::restore(rec.clone(), rec.ids_through, rec.ids_count)?;
+    let state = super::State::restore(rec.clone(), rec.ids_through, rec.ids_count, rec.transactions.postings)?;
     rec.digest = state.digest().0 .0;
     let bytes = encode(&rec);
     storage
@@ -275,8 +277,8 @@ pub(crate) fn restore_body(body: &[u8]) -> Result<u64, String> {
         return Err("bytes after the body".into());
     }
     let (seq, digest) = (rec.seq, rec.digest);
-    let (through, count) = (rec.ids_through, rec.ids_count);
-    let state = super::State::restore(rec, through, count)?;
+    let (through, count, postings) = (rec.ids_through, rec.ids_count, rec.transactions.postings);
+    let state = super::State::restore(rec, through, count, postings)?;
     state.check_invariants()?;
     if state.digest().0 .0 != digest {
         return Err("the restored state does not have the snapshot's digest".into());
@@ -313,7 +315,7 @@ mod tests {
             ids_count: 3,
             definition: DefinitionSnap { group: None, accounts: Vec::new() },
             balances: BalancesSnap { accounts: Vec::new() },
-            transactions: TransactionsSnap { count: 3, running: vec![0; 4] },
+            transactions: TransactionsSnap { count: 3, running: vec![0; 4], postings: 6 },
             rates: crate::journal::v2::rates_rec(&[]),
             limits: LimitsSnap {
                 base: "CNY".into(),
@@ -341,8 +343,9 @@ mod tests {
             assert!(decode(&flipped).is_err(), "a byte flipped at {at} is found");
         }
         let mut other = bytes.clone();
-        other[4..8].copy_from_slice(&2u32.to_le_bytes());
-        assert_eq!(decode(&other).unwrap_err(), "format version 2, this version reads 1");
+        // Version 1 (before the posting index counted postings) is not read.
+        other[4..8].copy_from_slice(&1u32.to_le_bytes());
+        assert_eq!(decode(&other).unwrap_err(), "format version 1, this version reads 2");
         assert!(decode(&bytes[..bytes.len() - 1]).is_err());
         assert!(decode(&bytes[..10]).is_err());
     }

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::running_hash::RunningSha256;
 use super::snapshot::TransactionsSnap;
+use crate::index::postings::{PostingKey, PostingRecord};
 use crate::journal::{EntryHash, PostedTransaction};
 
 /// What the idempotency index keeps per transaction id.
@@ -37,9 +38,18 @@ pub(crate) struct Transactions {
     /// How many transactions of entries up to `indexed_through` were applied
     /// (equal to `indexed` once they all are: the index and the journal agree).
     applied_indexed: u64,
+    /// The postings of the transactions whose ids are in memory (the entries
+    /// after `indexed_through`), in journal order: they go to the on-disk
+    /// posting index with the ids (`crate::index::postings`).
+    postings: Vec<PostingRecord>,
+    /// How many postings the on-disk posting index holds.
+    indexed_postings: u64,
+    /// How many postings of entries up to `indexed_through` were applied.
+    applied_indexed_postings: u64,
     /// The running digest of the part (docs/FORMATS.md, "The state digest").
     running: RunningSha256,
     n_transactions: u64,
+    n_postings: u64,
 }
 
 impl Transactions {
@@ -49,38 +59,57 @@ impl Transactions {
             indexed_through: 0,
             indexed: 0,
             applied_indexed: 0,
+            postings: Vec::new(),
+            indexed_postings: 0,
+            applied_indexed_postings: 0,
             running: RunningSha256::new(),
             n_transactions: 0,
+            n_postings: 0,
         }
     }
 
     /// The part as the state snapshot keeps it: the count and the running
     /// digest (the ids are all in the on-disk index when a snapshot is taken).
     pub(crate) fn snapshot(&self) -> TransactionsSnap {
-        TransactionsSnap { count: self.n_transactions, running: self.running.save().to_vec() }
+        TransactionsSnap {
+            count: self.n_transactions,
+            running: self.running.save().to_vec(),
+            postings: self.n_postings,
+        }
     }
 
-    /// The part a snapshot kept, with every one of its transactions' ids in
-    /// the on-disk index, which now holds the ids of entries up to `through`
-    /// (`count` ids): the fold of the entries after the snapshot goes on from here.
-    pub(crate) fn restore(snap: TransactionsSnap, through: u64, count: u64) -> Result<Transactions, String> {
+    /// The part a snapshot kept, with every one of its transactions' ids and
+    /// postings in the on-disk indexes, which now hold those of entries up to
+    /// `through` (`count` ids, `postings` postings): the fold of the entries
+    /// after the snapshot goes on from here.
+    pub(crate) fn restore(
+        snap: TransactionsSnap,
+        through: u64,
+        count: u64,
+        postings: u64,
+    ) -> Result<Transactions, String> {
         let running = RunningSha256::restore(&snap.running).ok_or("the running digest cannot be restored")?;
         Ok(Transactions {
             ids: Some(HashMap::new()),
             indexed_through: through,
             indexed: count,
             applied_indexed: snap.count,
+            postings: Vec::new(),
+            indexed_postings: postings,
+            applied_indexed_postings: snap.postings,
             running,
             n_transactions: snap.count,
+            n_postings: snap.postings,
         })
     }
 
-    /// Leaves the ids of entries up to `through` (`count` of them) to the
-    /// on-disk index: set before the first entry is applied.
-    pub(crate) fn index_through(&mut self, through: u64, count: u64) {
+    /// Leaves the ids and postings of entries up to `through` (`count` ids,
+    /// `postings` postings) to the on-disk indexes: set before the first entry is applied.
+    pub(crate) fn index_through(&mut self, through: u64, count: u64, postings: u64) {
         assert_eq!(self.n_transactions, 0, "the on-disk index is set on an empty state");
         self.indexed_through = through;
         self.indexed = count;
+        self.indexed_postings = postings;
     }
 
     /// Folded without ids, keeps those of entries after `head` from now on:
@@ -95,6 +124,8 @@ impl Transactions {
         self.indexed_through = head;
         self.indexed = self.n_transactions;
         self.applied_indexed = self.n_transactions;
+        self.indexed_postings = self.n_postings;
+        self.applied_indexed_postings = self.n_postings;
     }
 
     /// The ids of entries after the on-disk index's, in memory.
@@ -111,42 +142,89 @@ impl Transactions {
             .collect()
     }
 
-    /// The on-disk index now holds the ids of entries up to `through`
-    /// (`count` ids in all): they leave memory.
-    pub(crate) fn indexed(&mut self, through: u64, count: u64) {
+    /// The postings in memory of entries up to `through`, for the on-disk posting index.
+    pub(crate) fn postings_through(&self, through: u64) -> Vec<PostingRecord> {
+        let end = self.postings.partition_point(|record| record.key.seq <= through);
+        self.postings[..end].to_vec()
+    }
+
+    /// The postings in memory (of the entries after the on-disk index's), in journal order.
+    pub(crate) fn recent_postings(&self) -> &[PostingRecord] {
+        &self.postings
+    }
+
+    /// The on-disk indexes now hold the ids and postings of entries up to
+    /// `through` (`count` ids and `postings` postings in all): they leave memory.
+    pub(crate) fn indexed(&mut self, through: u64, count: u64, postings: u64) {
         assert!(through >= self.indexed_through, "the on-disk index only grows");
         if let Some(ids) = &mut self.ids {
             let before = ids.len() as u64;
             ids.retain(|_, record| record.seq > through);
             self.applied_indexed += before - ids.len() as u64;
+            let end = self.postings.partition_point(|record| record.key.seq <= through);
+            self.postings.drain(..end);
+            self.applied_indexed_postings += end as u64;
         }
         assert_eq!(self.applied_indexed, count, "the on-disk index holds exactly the ids that left memory");
+        assert_eq!(
+            self.applied_indexed_postings, postings,
+            "the on-disk posting index holds exactly the postings that left memory"
+        );
         self.indexed_through = through;
         self.indexed = count;
+        self.indexed_postings = postings;
     }
 
-    /// Whether every id the on-disk index claims was applied (true once the
-    /// fold has passed the index's last entry, if the index and the journal agree).
+    /// Whether every id and posting the on-disk indexes claim was applied (true once
+    /// the fold has passed the indexes' last entry, if they and the journal agree).
     pub(crate) fn index_complete(&self) -> bool {
-        self.applied_indexed == self.indexed
+        self.applied_indexed == self.indexed && self.applied_indexed_postings == self.indexed_postings
     }
 
-    /// Records a transaction applied as entry `seq` with hash `hash`.
-    pub(crate) fn apply(&mut self, tx: &PostedTransaction, seq: u64, hash: EntryHash) {
+    /// Records a transaction applied as entry `seq` with hash `hash`;
+    /// `account_idx` gives each posting's account index.
+    pub(crate) fn apply(
+        &mut self,
+        tx: &PostedTransaction,
+        seq: u64,
+        hash: EntryHash,
+        account_idx: impl Fn(&str) -> u32,
+    ) {
         self.running.update(&hash.0);
+        let n_postings = tx.postings.len() as u64;
         if seq <= self.indexed_through {
             self.applied_indexed += 1;
+            self.applied_indexed_postings += n_postings;
         } else if let Some(ids) = &mut self.ids {
             ids.insert(tx.id.as_str().into(), IdRecord { seq, hash, fingerprint: fingerprint(tx) });
+            for (n, posting) in tx.postings.iter().enumerate() {
+                let key = PostingKey::new(
+                    account_idx(&posting.account),
+                    posting.currency,
+                    tx.value_date,
+                    seq,
+                    u32::try_from(n).expect("fewer than 2^32 postings"),
+                );
+                self.postings.push(PostingRecord { key, amount: posting.amount });
+            }
         }
         self.n_transactions += 1;
+        self.n_postings += n_postings;
     }
 
-    /// Reverts the count of the last `n_transactions` records (a rolled-back
-    /// plan; its ids go with [`Transactions::forget`], its lines with
-    /// [`Transactions::restore_running`]).
-    pub(crate) fn undo(&mut self, n_transactions: u64) {
+    /// Reverts the counts of the last `n_transactions` records and their
+    /// `n_postings` postings (a rolled-back plan; its ids go with
+    /// [`Transactions::forget`], its postings in memory with
+    /// [`Transactions::forget_after`], its lines with [`Transactions::restore_running`]).
+    pub(crate) fn undo(&mut self, n_transactions: u64, n_postings: u64) {
         self.n_transactions -= n_transactions;
+        self.n_postings -= n_postings;
+    }
+
+    /// Removes the postings in memory of entries after `seq` (a rolled-back plan's).
+    pub(crate) fn forget_after(&mut self, seq: u64) {
+        let end = self.postings.partition_point(|record| record.key.seq <= seq);
+        self.postings.truncate(end);
     }
 
     /// Restores the running digest a savepoint took with [`Transactions::running`].
@@ -203,6 +281,26 @@ impl Transactions {
             }
             if let Some(record) = ids.values().find(|record| record.seq <= self.indexed_through) {
                 return Err(format!("entry {} is indexed both in memory and on disk", record.seq));
+            }
+            let in_memory = self.postings.len() as u64;
+            if in_memory.checked_add(self.applied_indexed_postings) != Some(self.n_postings) {
+                return Err(format!(
+                    "{} postings but {} in the posting index ({in_memory} in memory, {} on disk)",
+                    self.n_postings,
+                    in_memory.saturating_add(self.applied_indexed_postings),
+                    self.applied_indexed_postings
+                ));
+            }
+            if self.applied_indexed_postings > self.indexed_postings {
+                return Err(format!(
+                    "{} postings are in entries the on-disk index covers, which holds {}",
+                    self.applied_indexed_postings, self.indexed_postings
+                ));
+            }
+            if self.postings.first().is_some_and(|record| record.key.seq <= self.indexed_through)
+                || self.postings.windows(2).any(|pair| pair[0].key.seq > pair[1].key.seq)
+            {
+                return Err("the postings in memory are not those after the on-disk index, in journal order".into());
             }
         }
         Ok(())
