@@ -238,3 +238,15 @@ fn a_cursor_that_is_not_one_is_refused_with_the_form_it_takes() {
     let cursor: cashpool_ledger::StatementCursor = "2026-11-02.12.1".parse().unwrap();
     assert_eq!(cursor.to_string(), "2026-11-02.12.1");
 }
+
+proptest::proptest! {
+    /// Any text given as `--after` is a cursor or a reason, never a panic; a
+    /// cursor reads back as itself.
+    #[test]
+    fn any_text_is_a_cursor_or_a_reason(text in "\\PC{0,40}", day in 0u32..40_000, seq: u64, posting: u32) {
+        let _ = text.parse::<cashpool_ledger::StatementCursor>();
+        let value_date = NaiveDate::from_num_days_from_ce_opt(1 + day as i32).unwrap();
+        let cursor = cashpool_ledger::StatementCursor { value_date, seq, posting };
+        proptest::prop_assert_eq!(cursor.to_string().parse::<cashpool_ledger::StatementCursor>(), Ok(cursor));
+    }
+}

@@ -333,12 +333,23 @@ pub fn open_ledger(dir: &Path, access: Access) -> Result<Ledger, Failure> {
     ledger.map_err(ledger_failure)
 }
 
-/// Called once a command has written to the store: the transaction ids still
-/// in memory and the state snapshot go to disk, so that the next command's
-/// open reads the state instead of folding the journal (docs/STORAGE.md, "The
-/// state snapshot"). What the command wrote is durable already, so a failure
-/// here is a warning: the next open folds a little more, the next write tries again.
+/// Entries a store's state snapshot may be behind its head before a writing
+/// command checkpoints: the next open folds at most this many entries (about a
+/// millisecond's work) after reading the snapshot, and a command that writes a
+/// few entries does not pay for writing the indexes and the snapshot each time.
+pub const CHECKPOINT_AFTER_ENTRIES: u64 = 1024;
+
+/// Called once a command has written to the store: once the state snapshot is
+/// [`CHECKPOINT_AFTER_ENTRIES`] or more behind the head, the transaction ids
+/// and postings still in memory and the state snapshot go to disk, so that the
+/// next command's open reads the state instead of folding the journal
+/// (docs/STORAGE.md, "The state snapshot"). What the command wrote is durable
+/// already, so a failure here is a warning: the next open folds a little more,
+/// the next write tries again.
 pub fn checkpoint(ledger: &Ledger) {
+    if ledger.entries_after_snapshot() < CHECKPOINT_AFTER_ENTRIES {
+        return;
+    }
     if let Err(err) = ledger.checkpoint() {
         eprintln!("warning: the state snapshot was not written ({err}); the next write tries again");
     }

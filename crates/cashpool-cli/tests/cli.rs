@@ -463,6 +463,24 @@ fn a_statement_comes_a_page_at_a_time_each_opening_where_the_last_closed() {
 }
 
 #[test]
+fn a_write_of_many_entries_checkpoints_and_a_write_of_one_leaves_the_snapshot_for_later() {
+    let pool = Pool::init();
+    let snapshot = pool.data().join("index").join("state.snapshot");
+    let mut csv = String::from("id,value_date,from,to,currency,amount,purpose,reference,memo\n");
+    for i in 0..1100 {
+        csv.push_str(&format!("CK-{i:05},2026-11-02,EXT-OFFSHORE,HK-OPS,USD,1.00,current_account,R{i},\n"));
+    }
+    let report = pool.post(&pool.write("many.csv", &csv), &[]).expect(0).json();
+    assert_eq!(report["posted"], 1100, "{report}");
+    let written = std::fs::read(&snapshot).expect("1,100 entries behind: the command checkpointed");
+    let one = "id,value_date,from,to,currency,amount,purpose,reference,memo\nCK-ONE,2026-11-02,EXT-OFFSHORE,HK-OPS,USD,2.00,current_account,R,\n";
+    pool.post(&pool.write("one.csv", one), &[]).expect(0);
+    assert_eq!(std::fs::read(&snapshot).unwrap(), written, "one entry behind: the snapshot stays");
+    // The next command opens from the snapshot and folds the entry after it.
+    assert_eq!(pool.balance("HK-OPS", "USD", None), "1102.00");
+}
+
+#[test]
 fn balances_filter_by_account_and_currency() {
     let pool = Pool::seeded();
     let row =

@@ -409,6 +409,16 @@ impl Ledger {
         Ok(())
     }
 
+    /// How many entries the last state snapshot this ledger wrote or opened
+    /// from is behind the head (the head itself when there is none): what the
+    /// next open of the store would fold after reading the snapshot. A caller
+    /// that writes a little at a time (the CLI) checkpoints once this passes a
+    /// threshold rather than after every write.
+    pub fn entries_after_snapshot(&self) -> u64 {
+        let inner = lock(&self.inner);
+        inner.state.head_seq().saturating_sub(inner.snapshot_seq)
+    }
+
     /// The entry that posted `id`, if the on-disk id index has it: each
     /// candidate the index names is read and its id compared.
     fn indexed_id(&self, inner: &Inner, id: &str) -> Result<Option<IdRecord>, LedgerError> {

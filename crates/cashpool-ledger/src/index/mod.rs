@@ -22,6 +22,8 @@ mod bloom;
 pub(crate) mod postings;
 mod run;
 
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 
 use crate::storage::{Storage, StorageError};
@@ -122,7 +124,7 @@ fn parse_run_name(name: &str, prefix: &str) -> Option<(u64, u64)> {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct IdIndex {
     /// Oldest first.
-    runs: Vec<Run>,
+    runs: Vec<Arc<Run>>,
     /// The posting index's runs, oldest first (opened only to read them: a statement, a merge).
     postings: Vec<PostingRunMeta>,
     /// Every transaction of an entry up to this one is in a run.
@@ -133,13 +135,13 @@ impl IdIndex {
     /// Opens the index the manifest describes (none: an empty index).
     pub(crate) fn open(storage: &dyn Storage) -> Result<IdIndex, StorageError> {
         let manifest = Manifest::read(storage)?;
-        let mut runs: Vec<Run> = Vec::new();
+        let mut runs: Vec<Arc<Run>> = Vec::new();
         for name in &manifest.id_runs {
             let run = Run::open(storage, name)?;
             if runs.last().is_some_and(|last| last.last_seq >= run.first_seq) || run.last_seq > manifest.through {
                 return Err(corrupt(format!("run {name} overlaps another or passes `through`")));
             }
-            runs.push(run);
+            runs.push(Arc::new(run));
         }
         Ok(IdIndex { runs, postings: manifest.posting_runs, through: manifest.through })
     }
@@ -205,7 +207,7 @@ impl IdIndex {
             storage.index_write(&name, &mut |out| {
                 run::write_run(out, first_seq, last_seq, count, &mut records.iter().copied().map(Ok))
             })?;
-            self.runs.push(Run::open(storage, &name)?);
+            self.runs.push(Arc::new(Run::open(storage, &name)?));
         }
         if !postings.is_empty() {
             postings.sort_unstable_by_key(|record| record.key);
@@ -242,7 +244,7 @@ impl IdIndex {
             }
             let merged = merge(storage, tier)?;
             self.runs.truncate(n - TIER_RUNS);
-            self.runs.push(merged);
+            self.runs.push(Arc::new(merged));
         }
     }
 
@@ -304,7 +306,7 @@ fn run_name(first_seq: u64, last_seq: u64) -> String {
 }
 
 /// One run of every record of `runs` (consecutive in sequence numbers), streamed page by page.
-fn merge(storage: &dyn Storage, runs: &[Run]) -> Result<Run, StorageError> {
+fn merge(storage: &dyn Storage, runs: &[Arc<Run>]) -> Result<Run, StorageError> {
     let first_seq = runs.first().map_or(0, |run| run.first_seq);
     let last_seq = runs.last().map_or(0, |run| run.last_seq);
     let count: u64 = runs.iter().map(|run| run.records).sum();
@@ -391,5 +393,25 @@ mod tests {
             })
             .unwrap();
         assert!(matches!(IdIndex::open(&storage), Err(StorageError::Corrupt(_))));
+    }
+
+    #[test]
+    fn a_run_answers_from_its_pages_then_from_its_filter_which_must_check_out() {
+        let storage = MemoryStorage::new();
+        let mut index = IdIndex::open(&storage).unwrap();
+        index.flush(&storage, ids(1..1001), Vec::new(), 1, 1000).unwrap();
+        let run_name = storage.index_names().unwrap().into_iter().find(|n| n.starts_with("ids-")).unwrap();
+        // Damage the filter only (it starts after the header and the 1,000 records).
+        let mut bytes = storage.index_read(&run_name).unwrap().unwrap();
+        bytes[48 + 16 * 1000 + 3] ^= 0x08;
+        storage
+            .index_write(&run_name, &mut |out| out.write_all(&bytes).map_err(|e| StorageError::Corrupt(e.to_string())))
+            .unwrap();
+        let index = IdIndex::open(&storage).unwrap();
+        // The first lookups read pages only, and are exact; then the filter is read, and its damage found.
+        for seq in 1..=run::LOOKUPS_BEFORE_FILTER {
+            assert_eq!(index.candidates(&storage, &format!("T-{seq}")).unwrap(), [seq]);
+        }
+        assert!(matches!(index.candidates(&storage, "T-500"), Err(StorageError::Corrupt(_))));
     }
 }

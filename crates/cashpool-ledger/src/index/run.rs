@@ -2,25 +2,34 @@
 //! filter and a sparse index (docs/STORAGE.md, "The id index").
 //!
 //! ```text
-//! header   48 bytes: magic "CPX1", version u32 = 1, first_seq u64, last_seq u64,
+//! header   48 bytes: magic "CPX1", version u32 = 2, first_seq u64, last_seq u64,
 //!          records u64, bloom words u64, page records u32, reserved u32 (all LE)
 //! records  records × (key u64 LE, seq u64 LE), sorted by (key, seq)
 //! bloom    bloom words × u64 LE
 //! fences   one per page of `page records` records: (first key u64 LE, CRC-32 of the page u32 LE)
-//! trailer  CRC-32 of header, bloom and fences, u32 LE
+//! trailer  CRC-32 of header and fences, u32 LE; then CRC-32 of header, bloom,
+//!          fences and that CRC, u32 LE
 //! ```
 //!
-//! Opening a run reads its header, filter and fences (about 1.3 bytes a
-//! record); a lookup that passes the filter reads one page (2 KiB) and checks
-//! its CRC. The records themselves are never all in memory.
+//! Opening a run reads its header and fences (0.1 byte a record) and checks
+//! the first CRC of the trailer. A lookup reads the one page the fences point to
+//! (2 KiB) and checks its CRC; once a run has answered [`LOOKUPS_BEFORE_FILTER`]
+//! lookups (a process posting more than a handful of transactions), its Bloom
+//! filter (1.25 bytes a record) is read, checked against the trailer and kept,
+//! and a lookup reads a page only when the filter says the key may be there.
+//! The records themselves are never all in memory.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 use super::bloom::Bloom;
 use crate::storage::{Storage, StorageError};
 
 const MAGIC: [u8; 4] = *b"CPX1";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// Lookups a run answers from its pages before it reads its filter.
+pub(crate) const LOOKUPS_BEFORE_FILTER: u64 = 32;
 const HEADER_LEN: usize = 48;
 const RECORD_LEN: usize = 16;
 const FENCE_LEN: usize = 12;
@@ -28,13 +37,18 @@ const FENCE_LEN: usize = 12;
 pub(crate) const PAGE_RECORDS: usize = 128;
 
 /// What is kept in memory of a run.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Run {
     pub name: String,
     pub first_seq: u64,
     pub last_seq: u64,
     pub records: u64,
-    bloom: Bloom,
+    bloom_words: u64,
+    /// The filter, once read (after [`LOOKUPS_BEFORE_FILTER`] lookups).
+    bloom: OnceLock<Bloom>,
+    lookups: AtomicU64,
+    /// The header as read (the trailer's CRC covers it).
+    header: [u8; HEADER_LEN],
     /// Per page: its first key and its CRC-32.
     fences: Vec<(u64, u32)>,
 }
@@ -93,10 +107,15 @@ pub(crate) fn write_run(
     for word in bloom.words() {
         meta.extend_from_slice(&word.to_le_bytes());
     }
+    let fences_at = meta.len();
     for (key, crc) in &fences {
         meta.extend_from_slice(&key.to_le_bytes());
         meta.extend_from_slice(&crc.to_le_bytes());
     }
+    let mut fence_crc = crc32fast::Hasher::new();
+    fence_crc.update(&header);
+    fence_crc.update(&meta[fences_at..]);
+    meta.extend_from_slice(&fence_crc.finalize().to_le_bytes());
     let mut hasher = crc32fast::Hasher::new();
     hasher.update(&header);
     hasher.update(&meta);
@@ -110,7 +129,7 @@ impl Run {
         self.fences.len()
     }
 
-    /// Reads the header, filter and fences of the run file `name`.
+    /// Reads the header and fences of the run file `name` (not its filter: [`Run::lookup`]).
     pub(crate) fn open(storage: &dyn Storage, name: &str) -> Result<Run, StorageError> {
         let mut header = [0u8; HEADER_LEN];
         storage.index_read_at(name, 0, &mut header)?;
@@ -132,23 +151,21 @@ impl Run {
         if bloom_words != expected_words {
             return Err(corrupt(name, "the filter's size does not match the record count"));
         }
-        let meta_len = bloom_words
+        let fences_at = bloom_words
             .checked_mul(8)
-            .and_then(|bloom| pages.checked_mul(FENCE_LEN as u64).and_then(|fences| bloom.checked_add(fences)))
+            .and_then(|bloom| bloom.checked_add(HEADER_LEN as u64 + records * RECORD_LEN as u64))
             .ok_or_else(|| corrupt(name, "impossible header"))?;
-        let mut meta = vec![0u8; usize::try_from(meta_len + 4).map_err(|_| corrupt(name, "too large"))?];
-        storage.index_read_at(name, HEADER_LEN as u64 + records * RECORD_LEN as u64, &mut meta)?;
-        let (body, trailer) = meta.split_at(meta.len() - 4);
+        let fences_len = pages.checked_mul(FENCE_LEN as u64).ok_or_else(|| corrupt(name, "impossible header"))?;
+        let mut fence_bytes = vec![0u8; usize::try_from(fences_len + 4).map_err(|_| corrupt(name, "too large"))?];
+        storage.index_read_at(name, fences_at, &mut fence_bytes)?;
+        let (body, crc) = fence_bytes.split_at(fence_bytes.len() - 4);
         let mut hasher = crc32fast::Hasher::new();
         hasher.update(&header);
         hasher.update(body);
-        if hasher.finalize().to_le_bytes() != trailer {
-            return Err(corrupt(name, "checksum mismatch in its header, filter or fences"));
+        if hasher.finalize().to_le_bytes() != crc {
+            return Err(corrupt(name, "checksum mismatch in its header or fences"));
         }
-        let (bloom_bytes, fence_bytes) = body.split_at(usize::try_from(bloom_words * 8).expect("checked above"));
-        let words = bloom_bytes.chunks_exact(8).map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes"))).collect();
-        let bloom = Bloom::from_words(words).ok_or_else(|| corrupt(name, "bad filter"))?;
-        let fences = fence_bytes
+        let fences = body
             .chunks_exact(FENCE_LEN)
             .map(|f| {
                 (
@@ -157,7 +174,45 @@ impl Run {
                 )
             })
             .collect();
-        Ok(Run { name: name.to_string(), first_seq, last_seq, records, bloom, fences })
+        Ok(Run {
+            name: name.to_string(),
+            first_seq,
+            last_seq,
+            records,
+            bloom_words,
+            bloom: OnceLock::new(),
+            lookups: AtomicU64::new(0),
+            header,
+            fences,
+        })
+    }
+
+    /// The filter, read once and checked against the trailer (which covers
+    /// the header, the filter and the fences as they were read).
+    fn bloom(&self, storage: &dyn Storage) -> Result<&Bloom, StorageError> {
+        if let Some(bloom) = self.bloom.get() {
+            return Ok(bloom);
+        }
+        let name = self.name.as_str();
+        let bloom_len = usize::try_from(self.bloom_words * 8).map_err(|_| corrupt(name, "too large"))?;
+        let fences_len = self.fences.len() * FENCE_LEN;
+        let mut meta = vec![0u8; bloom_len + fences_len + 8];
+        storage.index_read_at(name, HEADER_LEN as u64 + self.records * RECORD_LEN as u64, &mut meta)?;
+        let (body, trailer) = meta.split_at(meta.len() - 4);
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(&self.header);
+        hasher.update(body);
+        let fences_match = body[bloom_len..bloom_len + fences_len]
+            .chunks_exact(FENCE_LEN)
+            .zip(&self.fences)
+            .all(|(bytes, (key, crc))| bytes[0..8] == key.to_le_bytes() && bytes[8..12] == crc.to_le_bytes());
+        if hasher.finalize().to_le_bytes() != trailer || !fences_match {
+            return Err(corrupt(name, "checksum mismatch in its header, filter or fences"));
+        }
+        let words =
+            body[..bloom_len].chunks_exact(8).map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes"))).collect();
+        let bloom = Bloom::from_words(words).ok_or_else(|| corrupt(name, "bad filter"))?;
+        Ok(self.bloom.get_or_init(|| bloom))
     }
 
     /// The records of page `page`, checked against its fence.
@@ -188,7 +243,9 @@ impl Run {
     /// The sequence numbers recorded under `key` (empty: none; the filter
     /// answers most absent keys without reading the file).
     pub(crate) fn lookup(&self, storage: &dyn Storage, key: u64) -> Result<Vec<u64>, StorageError> {
-        if !self.bloom.may_contain(key) {
+        let filtered =
+            self.bloom.get().is_some() || self.lookups.fetch_add(1, Ordering::Relaxed) >= LOOKUPS_BEFORE_FILTER;
+        if filtered && !self.bloom(storage)?.may_contain(key) {
             return Ok(Vec::new());
         }
         // The key's records start in the last page whose first key is below
