@@ -60,3 +60,74 @@ pub fn sz_statement() -> BankStatement {
         lines: vec![line("3000000.00", "F-SZ-CNY", 5), line("-1250000.00", "P-SZ-PAYROLL", 7)],
     }
 }
+
+/// The statement of `account` as the journal says it, read entry by entry
+/// (the model the posting index is checked against): every posting of the
+/// account, sorted by value date and sequence number, with running balances.
+pub fn journal_statement(
+    ledger: &cashpool_ledger::Ledger,
+    account: &str,
+    currency: Option<cashpool_ledger::money::Currency>,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> cashpool_ledger::StatementView {
+    use cashpool_ledger::journal::EntryBody;
+    use cashpool_ledger::money::Currency;
+    use rust_decimal::Decimal;
+    fn add(totals: &mut Vec<(Currency, Decimal)>, currency: Currency, amount: Decimal) -> Decimal {
+        match totals.iter_mut().find(|(ccy, _)| *ccy == currency) {
+            Some((_, total)) => {
+                *total += amount;
+                *total
+            }
+            None => {
+                totals.push((currency, amount));
+                amount
+            }
+        }
+    }
+    let mut opening: Vec<(Currency, Decimal)> = Vec::new();
+    let mut lines = Vec::new();
+    for item in ledger.entries(1) {
+        let (entry, _) = item.expect("the journal reads back");
+        let EntryBody::Transaction(tx) = entry.body else { continue };
+        for posting in tx.postings.iter().filter(|p| p.account == account) {
+            if currency.is_some_and(|c| c != posting.currency) {
+                continue;
+            }
+            if from.is_some_and(|from| tx.value_date < from) {
+                add(&mut opening, posting.currency, posting.amount);
+            } else if to.is_none_or(|to| tx.value_date <= to) {
+                lines.push(cashpool_ledger::StatementLine {
+                    seq: entry.seq,
+                    value_date: tx.value_date,
+                    id: tx.id.clone(),
+                    purpose: tx.purpose,
+                    reference: tx.reference.clone(),
+                    memo: tx.memo.clone(),
+                    currency: posting.currency,
+                    amount: posting.amount,
+                    balance: Decimal::ZERO,
+                });
+            }
+        }
+    }
+    lines.sort_by_key(|line| (line.value_date, line.seq));
+    opening.sort_by_key(|(ccy, _)| *ccy);
+    let mut closing = opening.clone();
+    for line in &mut lines {
+        line.balance = add(&mut closing, line.currency, line.amount);
+    }
+    closing.sort_by_key(|(ccy, _)| *ccy);
+    cashpool_ledger::StatementView { account: account.to_string(), from, to, opening, lines, closing, next: None }
+}
+
+/// Every account's statement from the posting index is the journal's ([`journal_statement`]).
+#[track_caller]
+pub fn assert_statements_are_the_journals(ledger: &cashpool_ledger::Ledger, context: &str) {
+    for spec in ledger.accounts() {
+        let from_index = ledger.statement(&spec.id, None, None).expect("a statement reads");
+        let from_journal = journal_statement(ledger, &spec.id, None, None, None);
+        assert_eq!(from_index, from_journal, "{context}: the statement of {}", spec.id);
+    }
+}

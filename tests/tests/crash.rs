@@ -407,6 +407,14 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
             snapshots_checked += 1;
         }
         assert_eq!((replay.entries, replay.head), (report.entries, report.head), "cycle {cycle}");
+        // The posting index (runs written with the id index's, so kills land in them too) gives every
+        // account's statement as the journal does, read through a reader's view.
+        let reader = Ledger::open_read_only(Box::new(
+            cashpool_ledger::storage::JournalSnapshot::open(&dir).expect("a view of the journal"),
+        ))
+        .expect("the store opens for reading");
+        cashpool_tests::assert_statements_are_the_journals(&reader, &format!("cycle {cycle}"));
+        drop(reader);
         // The next child reopens the store (and checks what it finds); the parent reads the journal.
         ops = journal_ops(&storage, cycle);
         entries = replay.entries;
@@ -454,6 +462,8 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
     assert_eq!(ledger.head().0, entries);
     assert_eq!(Some(ledger.state_digest()), digest);
     assert!(ledger.opened_from().is_some(), "the last store opens from its state snapshot");
+    // The posting index, written in runs the kills landed in too, gives every account's statement as the journal does.
+    cashpool_tests::assert_statements_are_the_journals(&ledger, "the last store");
     drop(ledger);
     let mut per_kind: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     for op in &ops {

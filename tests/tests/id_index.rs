@@ -95,6 +95,30 @@ fn ids_leave_memory_for_the_disk_and_are_all_still_found_after_restarts() {
 }
 
 #[test]
+fn with_background_flushes_every_id_is_found_while_runs_are_written_and_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::create(Box::new(SledStorage::open(dir.path()).unwrap()), SMALL_GROUP, at()).unwrap();
+    ledger.set_id_index_flush(50);
+    ledger.set_background_flush(true);
+    let mut originals = Vec::new();
+    for round in 0..10 {
+        originals.extend(post(&ledger, round * 200, round * 200 + 200, 23));
+        // Asked while a flush may be writing the ids it holds in memory: each is found.
+        check_every_id_is_found(&ledger, &originals);
+    }
+    let (on_disk, through) = ledger.id_index_extent();
+    assert!(on_disk > 0 && through <= ledger.head().0, "{on_disk} ids on disk through entry {through}");
+    ledger.checkpoint().unwrap();
+    assert_eq!(ledger.id_index_extent().0, 2_000, "a checkpoint writes every id left in memory");
+    let (digest, head) = (ledger.state_digest(), ledger.head());
+    drop(ledger);
+    let ledger = Ledger::open(Box::new(SledStorage::open(dir.path()).unwrap())).unwrap();
+    assert_eq!((ledger.state_digest(), ledger.head(), ledger.opened_from()), (digest, head, Some(head.0)));
+    check_every_id_is_found(&ledger, &originals);
+    cashpool_tests::assert_statements_are_the_journals(&ledger, "after background flushes");
+}
+
+#[test]
 fn a_damaged_index_is_rebuilt_from_the_journal_and_nothing_is_forgotten() {
     let storage = MemoryStorage::new();
     let ledger = Ledger::create(Box::new(storage.clone()), SMALL_GROUP, at()).unwrap();

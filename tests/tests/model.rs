@@ -197,6 +197,9 @@ fn run_ops(ops: &[Op]) {
                 // Every other restart follows a checkpoint, so the ledger opens from a state
                 // snapshot at the head; the others open from the snapshot the last id flush
                 // wrote (the entries after it folded onto it), or from genesis if none was.
+                // Before it, with the postings of the entries after the index in memory
+                // (rolled-back batches' removed): statements are the journal's.
+                cashpool_tests::assert_statements_are_the_journals(&ledger, "before a restart");
                 restarts += 1;
                 let checkpoint = restarts % 2 == 1;
                 if checkpoint {
@@ -216,6 +219,9 @@ fn run_ops(ops: &[Op]) {
                 if checkpoint {
                     assert_eq!(ledger.opened_from(), Some(head.0), "the checkpoint's snapshot is at the head");
                 }
+                // Statements come from the posting index (runs every few ids, and the postings after them
+                // in memory), rolled-back batches included: every one is the journal's.
+                cashpool_tests::assert_statements_are_the_journals(&ledger, "after a restart");
             }
             Op::Batch { moves, atomic } => {
                 let requests: Vec<_> = moves.iter().map(Move::request).collect();

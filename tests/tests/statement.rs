@@ -4,12 +4,11 @@
 //! and sequence number with running balances, and its pages put end to end
 //! are the whole statement.
 
-use cashpool_ledger::journal::EntryBody;
 use cashpool_ledger::model::Purpose;
 use cashpool_ledger::money::Currency;
 use cashpool_ledger::storage::{JournalSnapshot, MemoryStorage, SledStorage, Storage};
 use cashpool_ledger::tx::TransactionRequest;
-use cashpool_ledger::{BatchMode, Ledger, StatementLine, StatementQuery, StatementView};
+use cashpool_ledger::{BatchMode, Ledger, StatementQuery, StatementView};
 use cashpool_tests::{at, SMALL_GROUP};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -66,8 +65,6 @@ fn post(ledger: &Ledger, first: u64, n: u64, rng: &mut Lcg) {
     }
 }
 
-/// The statement as the journal says it: every posting of the account read
-/// entry by entry, sorted, with running balances (the model).
 fn expected(
     ledger: &Ledger,
     account: &str,
@@ -75,53 +72,7 @@ fn expected(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
 ) -> StatementView {
-    let mut opening: Vec<(Currency, Decimal)> = Vec::new();
-    let mut lines = Vec::new();
-    for item in ledger.entries(1) {
-        let (entry, _) = item.unwrap();
-        let EntryBody::Transaction(tx) = entry.body else { continue };
-        for posting in tx.postings.iter().filter(|p| p.account == account) {
-            if currency.is_some_and(|c| c != posting.currency) {
-                continue;
-            }
-            if from.is_some_and(|from| tx.value_date < from) {
-                add(&mut opening, posting.currency, posting.amount);
-            } else if to.is_none_or(|to| tx.value_date <= to) {
-                lines.push(StatementLine {
-                    seq: entry.seq,
-                    value_date: tx.value_date,
-                    id: tx.id.clone(),
-                    purpose: tx.purpose,
-                    reference: tx.reference.clone(),
-                    memo: tx.memo.clone(),
-                    currency: posting.currency,
-                    amount: posting.amount,
-                    balance: Decimal::ZERO,
-                });
-            }
-        }
-    }
-    lines.sort_by_key(|line| (line.value_date, line.seq));
-    opening.sort_by_key(|(ccy, _)| *ccy);
-    let mut closing = opening.clone();
-    for line in &mut lines {
-        line.balance = add(&mut closing, line.currency, line.amount);
-    }
-    closing.sort_by_key(|(ccy, _)| *ccy);
-    StatementView { account: account.to_string(), from, to, opening, lines, closing, next: None }
-}
-
-fn add(totals: &mut Vec<(Currency, Decimal)>, currency: Currency, amount: Decimal) -> Decimal {
-    match totals.iter_mut().find(|(ccy, _)| *ccy == currency) {
-        Some((_, total)) => {
-            *total += amount;
-            *total
-        }
-        None => {
-            totals.push((currency, amount));
-            amount
-        }
-    }
+    cashpool_tests::journal_statement(ledger, account, currency, from, to)
 }
 
 /// Every statement of the account the test asks for equals the model's, whole
@@ -206,6 +157,24 @@ fn a_reader_sees_its_view_while_the_writer_posts_and_flushes_on() {
     assert_eq!(reader.statement_page(&query).unwrap(), before);
     check_statements(&reader);
     check_statements(&ledger);
+}
+
+#[test]
+fn statements_are_the_journals_while_background_flushes_write_and_merge_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::create(Box::new(SledStorage::open(dir.path()).unwrap()), SMALL_GROUP, at()).unwrap();
+    ledger.set_id_index_flush(30);
+    ledger.set_background_flush(true);
+    let mut rng = Lcg(5);
+    for round in 0..6 {
+        post(&ledger, round * 100, 100, &mut rng);
+        // Read while a flush may be writing runs and merging away the ones a statement reads.
+        check_statements(&ledger);
+    }
+    assert!(ledger.id_index_extent().0 > 0, "runs were written");
+    check_statements(&ledger);
+    let reader = Ledger::open_read_only(Box::new(JournalSnapshot::open(dir.path()).unwrap())).unwrap();
+    check_statements(&reader);
 }
 
 #[test]

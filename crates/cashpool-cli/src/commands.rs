@@ -329,8 +329,11 @@ pub fn open_ledger(dir: &Path, access: Access) -> Result<Ledger, Failure> {
     let ledger = match access {
         Access::Read => Ledger::open_read_only(storage),
         Access::Write => Ledger::open(storage),
-    };
-    ledger.map_err(ledger_failure)
+    }
+    .map_err(ledger_failure)?;
+    // The indexes' runs are written on the other core while a large file posts on.
+    ledger.set_background_flush(true);
+    Ok(ledger)
 }
 
 /// Entries a store's state snapshot may be behind its head before a writing
@@ -391,6 +394,7 @@ fn init(dir: &Path, config_path: &Path, format: Format) -> Result<u8, Failure> {
     }
     let storage = take_store(dir)?;
     let ledger = Ledger::create(Box::new(storage), &text, now()?).map_err(ledger_failure)?;
+    ledger.set_background_flush(true);
     checkpoint(&ledger);
     let (head_seq, head) = ledger.head();
     let n_accounts = ledger.accounts().len();

@@ -232,6 +232,8 @@ struct Inner {
     id_flush: usize,
     /// The entry of the state snapshot on disk, as far as this ledger knows (0: none).
     snapshot_seq: u64,
+    /// A background flush of the indexes is running.
+    flushing: bool,
     poisoned: bool,
 }
 
@@ -246,11 +248,15 @@ struct CommitState {
 /// concurrent posters are group-committed (one durable write serves every
 /// batch that arrived while the previous write was in flight).
 pub struct Ledger {
-    inner: Mutex<Inner>,
+    inner: Arc<Mutex<Inner>>,
     commit: Mutex<CommitState>,
     /// Signalled when a write ends: every poster waiting for its entries wakes at once.
     written: Condvar,
-    storage: Box<dyn Storage>,
+    storage: Arc<dyn Storage>,
+    /// Whether the indexes are flushed on a thread of their own ([`Ledger::set_background_flush`]).
+    background_flush: std::sync::atomic::AtomicBool,
+    /// The thread of the last background flush (at most one runs at a time).
+    flusher: Mutex<Option<std::thread::JoinHandle<()>>>,
     read_only: bool,
     /// The entry of the state snapshot the ledger was opened from (`None`: folded from genesis).
     opened_from: Option<u64>,
@@ -258,6 +264,13 @@ pub struct Ledger {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        // A background flush finishes before the storage goes.
+        self.wait_for_flush();
+    }
 }
 
 /// Poisons the ledger and wakes every waiting poster if a write unwinds.
@@ -393,8 +406,17 @@ impl Ledger {
         if self.read_only {
             return Ok(());
         }
-        let durable = lock(&self.commit).durable_seq;
-        let mut inner = lock(&self.inner);
+        // A background flush another poster started may run: wait for it (and for any started meanwhile).
+        let (durable, mut inner) = loop {
+            self.wait_for_flush();
+            let durable = lock(&self.commit).durable_seq;
+            let inner = lock(&self.inner);
+            if !inner.flushing {
+                break (durable, inner);
+            }
+            drop(inner);
+            std::thread::yield_now();
+        };
         if inner.poisoned {
             return Err(LedgerError::Poisoned);
         }
@@ -473,15 +495,83 @@ impl Ledger {
             return;
         }
         let through = durable.min(inner.state.head_seq());
+        if self.background_flush.load(std::sync::atomic::Ordering::Relaxed) {
+            if !inner.flushing {
+                self.start_background_flush(inner, through);
+            }
+            return;
+        }
         if self.flush_ids(inner, through).is_ok() {
             let _ = self.write_snapshot_if_quiet(inner, durable);
         }
     }
 
+    /// Writes the ids and postings in memory of entries up to `through`
+    /// (durable) as runs on a thread of its own, while posting goes on: they
+    /// stay in memory (found by every lookup and statement) until the runs and
+    /// the manifest are written, and then leave it in one step under the lock.
+    /// On an error they stay, for the next flush. The state snapshot is left to
+    /// [`Ledger::checkpoint`]: a busy ledger always has newer ids in memory.
+    fn start_background_flush(&self, inner: &mut Inner, through: u64) {
+        if through <= inner.id_index.through() {
+            return;
+        }
+        let records = inner.state.transactions().ids_through(through);
+        let postings = inner.state.transactions().postings_through(through);
+        let first_seq = inner.id_index.through() + 1;
+        let mut next = inner.id_index.clone();
+        let storage = Arc::clone(&self.storage);
+        let shared = Arc::clone(&self.inner);
+        inner.flushing = true;
+        let spawned = std::thread::Builder::new().name("cashpool-index-flush".into()).spawn(move || {
+            let result = next.flush(storage.as_ref(), records, postings, first_seq, through);
+            let mut inner = lock(&shared);
+            inner.flushing = false;
+            if result.is_ok() {
+                inner.state.ids_indexed(next.through(), next.len(), next.postings_len());
+                inner.id_index = next;
+                // Lookups go through the new runs from here on; a statement still
+                // reading a merged one reads the new ones instead.
+                let _ = inner.id_index.remove_strays(storage.as_ref());
+            }
+        });
+        match spawned {
+            Ok(handle) => {
+                // The previous flush is done (`flushing` was false): only its thread's exit is left.
+                if let Some(previous) = lock(&self.flusher).replace(handle) {
+                    let _ = previous.join();
+                }
+            }
+            Err(_) => inner.flushing = false,
+        }
+    }
+
+    /// Waits for a background flush of the indexes, if one is running.
+    fn wait_for_flush(&self) {
+        let handle = lock(&self.flusher).take();
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
+    }
+
+    /// Whether the indexes' runs are written on a thread of their own (default
+    /// false: in the posting thread, right after the commit that fills them).
+    /// With it, posting goes on while the ids and postings of the last 131,072
+    /// transactions are sorted, written and merged on the other core; they stay
+    /// in memory until then. The CLI and the benchmarks turn it on; the state
+    /// snapshot is then written by [`Ledger::checkpoint`] only.
+    pub fn set_background_flush(&self, on: bool) {
+        if !on {
+            self.wait_for_flush();
+        }
+        self.background_flush.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Writes the ids in memory of entries up to `through` (durable) to the
     /// on-disk index as one run; on an error they stay in memory.
     fn flush_ids(&self, inner: &mut Inner, through: u64) -> Result<(), StorageError> {
-        if through <= inner.id_index.through() {
+        if through <= inner.id_index.through() || inner.flushing {
+            // Nothing to write, or a background flush is writing (the next flush takes the rest).
             return Ok(());
         }
         let records = inner.state.transactions().ids_through(through);
@@ -491,6 +581,8 @@ impl Ledger {
         next.flush(self.storage.as_ref(), records, postings, first_seq, through)?;
         inner.state.ids_indexed(next.through(), next.len(), next.postings_len());
         inner.id_index = next;
+        // Best effort: a file left behind is removed after a later flush.
+        let _ = inner.id_index.remove_strays(self.storage.as_ref());
         Ok(())
     }
 
@@ -531,7 +623,7 @@ impl Ledger {
     ) -> Ledger {
         let durable_seq = state.head_seq();
         Ledger {
-            inner: Mutex::new(Inner {
+            inner: Arc::new(Mutex::new(Inner {
                 state,
                 pending_block: Vec::new(),
                 pending_first_seq: 0,
@@ -542,11 +634,14 @@ impl Ledger {
                 id_index,
                 id_flush: FLUSH_IDS,
                 snapshot_seq: opened_from.unwrap_or(0),
+                flushing: false,
                 poisoned: false,
-            }),
+            })),
             commit: Mutex::new(CommitState { durable_seq, failed: false, writing: false }),
             written: Condvar::new(),
-            storage,
+            storage: Arc::from(storage),
+            background_flush: std::sync::atomic::AtomicBool::new(false),
+            flusher: Mutex::new(None),
             read_only,
             opened_from,
         }
@@ -572,6 +667,7 @@ impl Ledger {
 
     /// The on-disk id index: how many ids it holds and the last entry it covers.
     pub fn id_index_extent(&self) -> (u64, u64) {
+        self.wait_for_flush();
         let inner = lock(&self.inner);
         (inner.id_index.len(), inner.id_index.through())
     }
@@ -1370,11 +1466,19 @@ impl Ledger {
                 (*ccy, total, any)
             })
             .collect();
-        let writer = (!self.read_only).then(|| {
-            let tail = recent.iter().filter(|r| r.key.account == account_idx && r.key.seq <= head).copied().collect();
-            (inner.id_index.manifest(), tail)
-        });
+        let writer = (!self.read_only).then(|| writer_index(&inner, account_idx, head));
         Ok(crate::statement::StatementBasis { account_idx, currencies, head, before, writer })
+    }
+
+    /// A writer's posting index as it stands now and the postings in memory of
+    /// `account_idx` up to `head` (a statement whose runs were merged away
+    /// under it reads these); `None` for a reader.
+    pub(crate) fn writer_index(
+        &self,
+        account_idx: u32,
+        head: u64,
+    ) -> Option<(crate::index::Manifest, Vec<crate::index::postings::PostingRecord>)> {
+        (!self.read_only).then(|| writer_index(&lock(&self.inner), account_idx, head))
     }
 
     /// The durable journal from sequence number `from_seq` on, with each entry's hash.
@@ -1386,6 +1490,16 @@ impl Ledger {
 /// Reads entries from storage in order, from `from_seq` on, checking that
 /// each one decodes and that sequence numbers follow (the chain itself is
 /// checked by [`fold_storage`] and `audit verify`).
+fn writer_index(
+    inner: &Inner,
+    account_idx: u32,
+    head: u64,
+) -> (crate::index::Manifest, Vec<crate::index::postings::PostingRecord>) {
+    let recent = inner.state.transactions().recent_postings();
+    let tail = recent.iter().filter(|r| r.key.account == account_idx && r.key.seq <= head).copied().collect();
+    (inner.id_index.manifest(), tail)
+}
+
 /// The entries of one stored block (`bytes`, its first entry `first_seq`), decoded one at a time.
 pub(crate) fn block_entries_from(
     bytes: Vec<u8>,

@@ -112,6 +112,7 @@ type Source<'a> = std::iter::Peekable<Box<dyn Iterator<Item = Result<PostingReco
 
 /// A statement read line by line (see the module's documentation).
 pub struct StatementReader<'l> {
+    ledger: &'l Ledger,
     storage: &'l dyn Storage,
     basis: StatementBasis,
     account: String,
@@ -144,6 +145,7 @@ impl<'l> StatementReader<'l> {
             (from, after) => from.or(after.map(|a| a.value_date)),
         };
         let mut reader = StatementReader {
+            ledger,
             storage,
             account: query.account.clone(),
             from: query.from,
@@ -315,13 +317,17 @@ impl<'l> StatementReader<'l> {
             }
             if let Some(idx) = failed {
                 let err = self.sources[idx].next().expect("peeked").expect_err("peeked an error");
+                // Runs merged away under the statement (by this ledger's own
+                // flush, or the writer's of the store): read the new ones.
                 let current = match &self.basis.writer {
-                    Some(_) => None,
+                    Some(_) => self.ledger.writer_index(self.basis.account_idx, self.basis.head).map(|(m, _)| m),
                     None => Manifest::read(self.storage).ok(),
                 };
-                // A reader whose runs were merged away reads the new ones.
                 if self.rebuilds < 8 && current.is_some_and(|current| current != self.manifest) {
                     self.rebuilds += 1;
+                    if self.basis.writer.is_some() {
+                        self.basis.writer = self.ledger.writer_index(self.basis.account_idx, self.basis.head);
+                    }
                     let start = self.last.map(|l| l.value_date).or(self.from).unwrap_or(NaiveDate::MIN);
                     match self.records(start, self.to, self.last) {
                         Ok(sources) => {

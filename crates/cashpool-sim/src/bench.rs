@@ -850,6 +850,8 @@ pub fn post_figures(dir: &Path, shape: &Shape, measure: bool) -> Result<Option<P
     let commits = Arc::new(AtomicU64::new(0));
     let storage = CountingStorage { inner: SledStorage::open(dir).map_err(env_error)?, commits: Arc::clone(&commits) };
     let ledger = Ledger::create(Box::new(storage), EXAMPLE_GROUP, Timestamp::EPOCH)?;
+    // As the CLI posts: the indexes' runs are written on the other core.
+    ledger.set_background_flush(true);
     let mut rng = SplitMix64::new(1);
 
     // Durable posting in batches, from one thread or several at once.

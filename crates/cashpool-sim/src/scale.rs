@@ -210,6 +210,8 @@ pub fn scale_figures(options: &ScaleOptions, progress: &mut dyn FnMut(&str)) -> 
             Some(open) => open,
             None => Ledger::open(Box::new(SledStorage::open(&store).map_err(env_error)?))?,
         };
+        // As the CLI posts: the indexes' runs are written on the other core.
+        open.set_background_flush(true);
         progress(&format!("growing the store to {target} transactions"));
         let before = posted;
         let start = Instant::now();

@@ -222,6 +222,9 @@ fn main() {
     } else {
         Ledger::create(Box::new(storage), EXAMPLE_GROUP, at(start_date())).expect("create")
     };
+    // As the CLI: the indexes' runs are written on a thread of their own, so kills land in them
+    // while the child posts on.
+    ledger.set_background_flush(true);
     // A run of the on-disk id index every few dozen ids, so that kills land in index writes
     // too, and the operations redone after a kill are found there as duplicates.
     ledger.set_id_index_flush(25);

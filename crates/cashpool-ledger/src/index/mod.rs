@@ -188,7 +188,8 @@ impl IdIndex {
     /// Writes the ids of entries `first_seq..=last_seq` as a new run (`ids`:
     /// every transaction of those entries, by id and sequence number) and
     /// their postings as a new posting run, then the manifest; merges runs
-    /// where a tier is full; removes the files no manifest names any more.
+    /// where a tier is full. The files of merged runs stay until
+    /// [`IdIndex::remove_strays`].
     pub(crate) fn flush(
         &mut self,
         storage: &dyn Storage,
@@ -222,9 +223,9 @@ impl IdIndex {
         self.merge_full_tiers(storage)?;
         self.merge_full_posting_tiers(storage)?;
         self.write_manifest(storage)?;
-        // The manifest no longer names the merged runs: their files can go.
-        // Best effort: a file left behind is removed by a later flush.
-        let _ = self.remove_strays(storage);
+        // The manifest no longer names the merged runs: their files can go once
+        // nobody looks them up through the old index ([`IdIndex::remove_strays`],
+        // which the caller calls once this index has replaced the old one).
         Ok(())
     }
 
@@ -348,6 +349,7 @@ mod tests {
         // Twelve runs of 1,000: merged by tiers as they come.
         for _ in 0..12 {
             index.flush(&storage, ids(next..next + 1000), Vec::new(), next, next + 999).unwrap();
+            index.remove_strays(&storage).unwrap();
             next += 1000;
         }
         assert!(index.n_runs() < 12, "full tiers were merged: {} runs", index.n_runs());
