@@ -2002,11 +2002,10 @@ impl Inner {
         let dirty = &mut self.dirty;
         let applied = match (&entry.body, checked) {
             (EntryBody::Transaction(tx), Some(effects)) => {
-                self.state.apply_transaction(tx, &effects, |posting| {
+                self.state.apply_transaction(tx, &effects, seq, hash, |posting| {
                     dirty.insert((posting.account_idx, posting.currency));
                     undo.push(posting);
                 });
-                self.state.record_id(tx, seq, hash);
                 self.ids_added.push(tx.id.as_str().into());
                 self.state.move_head(seq, hash);
                 Ok(())

@@ -251,8 +251,7 @@ impl State {
                         ));
                     }
                 }
-                self.apply_transaction(tx, &effects, on_posting);
-                self.record_id(tx, entry.seq, hash);
+                self.apply_transaction(tx, &effects, entry.seq, hash, on_posting);
             }
             EntryBody::RatesImported { rows } => {
                 if !self.definition.is_defined() {
@@ -437,33 +436,39 @@ impl State {
         })
     }
 
-    /// Applies a checked transaction's postings and its effects on the
-    /// limits; `on_posting` sees each posting, for undo and dirty tracking.
+    /// Applies a checked transaction, entry `seq` with hash `hash`: its
+    /// postings, its effects on the limits, and its record in the
+    /// `transactions` part (the count, the idempotency index, the posting
+    /// index's recent postings, the part's line); `on_posting` sees each
+    /// posting, for undo and dirty tracking.
     pub(crate) fn apply_transaction(
         &mut self,
         tx: &PostedTransaction,
         effects: &Effects,
+        seq: u64,
+        hash: EntryHash,
         mut on_posting: impl FnMut(Applied),
     ) {
-        for posting in &tx.postings {
+        let mut accounts = [0u32; 4];
+        let mut more: Vec<u32> = Vec::new();
+        for (n, posting) in tx.postings.iter().enumerate() {
             let account_idx = self.definition.account_idx(&posting.account).expect("checked: the account exists");
+            match accounts.get_mut(n) {
+                Some(slot) => *slot = account_idx,
+                None => more.push(account_idx),
+            }
             let applied =
                 Applied { account_idx, currency: posting.currency, value_date: tx.value_date, amount: posting.amount };
             self.balances.apply(applied);
             on_posting(applied);
         }
         self.limits.apply_effects(tx, effects);
+        // The account of posting n, resolved once above.
+        let account_of = |n: usize| accounts.get(n).copied().unwrap_or_else(|| more[n - accounts.len()]);
+        self.transactions.apply(tx, seq, hash, account_of);
     }
 
-    /// Records a transaction applied as entry `seq`: the count, the
-    /// idempotency index, the `transactions` part's line.
-    pub(crate) fn record_id(&mut self, tx: &PostedTransaction, seq: u64, hash: EntryHash) {
-        let definition = &self.definition;
-        self.transactions
-            .apply(tx, seq, hash, |account| definition.account_idx(account).expect("checked: the account exists"));
-    }
-
-    /// Reverts what [`State::apply_transaction`] and [`State::record_id`]
+    /// Reverts what [`State::apply_transaction`]
     /// applied (a rejected atomic batch): the postings one by one, the count,
     /// the limit state as a whole. The ids go with [`State::forget_id`], the
     /// running digest with [`State::restore_transactions_part`].

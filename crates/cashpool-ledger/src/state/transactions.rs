@@ -182,13 +182,13 @@ impl Transactions {
     }
 
     /// Records a transaction applied as entry `seq` with hash `hash`;
-    /// `account_idx` gives each posting's account index.
+    /// `account_of(n)` is the account index of its posting n.
     pub(crate) fn apply(
         &mut self,
         tx: &PostedTransaction,
         seq: u64,
         hash: EntryHash,
-        account_idx: impl Fn(&str) -> u32,
+        account_of: impl Fn(usize) -> u32,
     ) {
         self.running.update(&hash.0);
         let n_postings = tx.postings.len() as u64;
@@ -199,7 +199,7 @@ impl Transactions {
             ids.insert(tx.id.as_str().into(), IdRecord { seq, hash, fingerprint: fingerprint(tx) });
             for (n, posting) in tx.postings.iter().enumerate() {
                 let key = PostingKey::new(
-                    account_idx(&posting.account),
+                    account_of(n),
                     posting.currency,
                     tx.value_date,
                     seq,
