@@ -311,7 +311,7 @@ pub enum BenchWhat {
     Recon,
     /// One store grown to --n transactions in batches of --batch; at 10,000, 1,000,000, 10,000,000 and --n,
     /// `balances`, `statement`, a one-row `post` and a duplicate `post`, each timed 3 times in a fresh
-    /// process with its peak memory. About a minute to 1,000,000, a quarter of an hour to 10,000,000: not part of `all`.
+    /// process with its peak memory. About 15 s to 1,000,000 and 3–4 min to 10,000,000 on a 2-core machine: not part of `all`.
     Scale,
     /// post, replay, sweep, net and recon (not scale).
     All,
