@@ -1487,9 +1487,6 @@ impl Ledger {
     }
 }
 
-/// Reads entries from storage in order, from `from_seq` on, checking that
-/// each one decodes and that sequence numbers follow (the chain itself is
-/// checked by [`fold_storage`] and `audit verify`).
 fn writer_index(
     inner: &Inner,
     account_idx: u32,
@@ -1500,14 +1497,9 @@ fn writer_index(
     (inner.id_index.manifest(), tail)
 }
 
-/// The entries of one stored block (`bytes`, its first entry `first_seq`), decoded one at a time.
-pub(crate) fn block_entries_from(
-    bytes: Vec<u8>,
-    first_seq: u64,
-) -> impl Iterator<Item = Result<(Entry, EntryHash), LedgerError>> {
-    BlockEntries { bytes, pos: 0, first_seq, offset: 0, from_seq: first_seq, done: false }
-}
-
+/// Reads entries from storage in order, from `from_seq` on, checking that
+/// each one decodes and that sequence numbers follow (the chain itself is
+/// checked by [`fold_storage`] and `audit verify`).
 pub(crate) fn journal_entries(
     storage: &dyn Storage,
     from_seq: u64,

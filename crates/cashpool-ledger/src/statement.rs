@@ -489,52 +489,55 @@ struct Details {
     postings: Vec<(String, Currency, Decimal)>,
 }
 
-/// The transactions of the last few blocks read, decoded: the lines of a
-/// statement come mostly from the same blocks one after the other.
+/// The last few journal blocks read, their entries decoded as lines ask for
+/// them: the lines of a statement come mostly from the same blocks one after
+/// the other, and a page needs a few of a block's thousands of entries.
 #[derive(Default)]
 struct EntryCache {
-    blocks: VecDeque<(u64, u64, HashMap<u64, Details>)>,
+    blocks: VecDeque<CachedBlock>,
+}
+
+/// A block's bytes, where each entry's frame lies, and the transactions decoded so far.
+struct CachedBlock {
+    first: u64,
+    bytes: Vec<u8>,
+    /// (start, length) of each entry's bytes, in order from `first`.
+    frames: Vec<(usize, usize)>,
+    decoded: HashMap<u64, Details>,
 }
 
 const CACHED_BLOCKS: usize = 4;
 
 impl EntryCache {
     fn get(&mut self, storage: &dyn Storage, seq: u64) -> Result<&Details, LedgerError> {
-        let cached = self.blocks.iter().position(|(first, last, _)| (*first..=*last).contains(&seq));
+        let cached =
+            self.blocks.iter().position(|block| block.first <= seq && seq - block.first < block.frames.len() as u64);
         let idx = match cached {
             Some(idx) => idx,
             None => {
-                let (first, last, details) = read_block(storage, seq)?;
+                let block = read_block(storage, seq)?;
                 if self.blocks.len() == CACHED_BLOCKS {
                     self.blocks.pop_front();
                 }
-                self.blocks.push_back((first, last, details));
+                self.blocks.push_back(block);
                 self.blocks.len() - 1
             }
         };
-        self.blocks[idx].2.get(&seq).ok_or_else(|| LedgerError::Integrity {
-            seq,
-            reason: "the posting index names an entry that is not a transaction of the journal".into(),
-        })
-    }
-}
-
-/// The transactions of the block that holds entry `seq`.
-fn read_block(storage: &dyn Storage, seq: u64) -> Result<(u64, u64, HashMap<u64, Details>), LedgerError> {
-    let missing =
-        || LedgerError::Integrity { seq, reason: "the posting index names an entry the journal does not hold".into() };
-    let (first, bytes) = storage.blocks(seq).next().ok_or_else(missing)??;
-    if first > seq {
-        return Err(missing());
-    }
-    let mut details = HashMap::new();
-    let mut last = first;
-    for item in crate::ledger::block_entries_from(bytes, first) {
-        let (entry, _): (Entry, _) = item?;
-        last = entry.seq;
-        if let EntryBody::Transaction(tx) = entry.body {
-            details.insert(
-                entry.seq,
+        let block = &mut self.blocks[idx];
+        if !block.decoded.contains_key(&seq) {
+            let (start, len) = block.frames[usize::try_from(seq - block.first).expect("checked above")];
+            let not_a_transaction = || LedgerError::Integrity {
+                seq,
+                reason: "the posting index names an entry that is not a transaction of the journal".into(),
+            };
+            let entry = Entry::decode(&block.bytes[start..start + len])
+                .map_err(|err| LedgerError::Integrity { seq, reason: err.to_string() })?;
+            let EntryBody::Transaction(tx) = entry.body else { return Err(not_a_transaction()) };
+            if entry.seq != seq {
+                return Err(not_a_transaction());
+            }
+            block.decoded.insert(
+                seq,
                 Details {
                     value_date: tx.value_date,
                     id: tx.id,
@@ -545,9 +548,32 @@ fn read_block(storage: &dyn Storage, seq: u64) -> Result<(u64, u64, HashMap<u64,
                 },
             );
         }
+        Ok(&block.decoded[&seq])
     }
-    if last < seq {
+}
+
+/// The block that holds entry `seq`, its entries' frames found (not decoded).
+fn read_block(storage: &dyn Storage, seq: u64) -> Result<CachedBlock, LedgerError> {
+    let missing =
+        || LedgerError::Integrity { seq, reason: "the posting index names an entry the journal does not hold".into() };
+    let (first, bytes) = storage.blocks(seq).next().ok_or_else(missing)??;
+    if first > seq {
         return Err(missing());
     }
-    Ok((first, last, details))
+    // The frames: a little-endian u32 length, then the entry's bytes (`journal::block_entries`).
+    let mut frames = Vec::new();
+    let mut pos = 0usize;
+    while pos < bytes.len() {
+        let len = bytes
+            .get(pos..pos + 4)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize)
+            .filter(|len| pos + 4 + len <= bytes.len())
+            .ok_or_else(|| LedgerError::Integrity { seq: first, reason: "a truncated entry in its block".into() })?;
+        frames.push((pos + 4, len));
+        pos += 4 + len;
+    }
+    if seq - first >= frames.len() as u64 {
+        return Err(missing());
+    }
+    Ok(CachedBlock { first, bytes, frames, decoded: HashMap::new() })
 }
