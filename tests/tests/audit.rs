@@ -261,3 +261,34 @@ fn a_held_store_can_be_read_through_a_snapshot_of_its_journal() {
     assert_eq!(reader.head().0 + 1, ledger.head().0);
     assert_eq!(JournalSnapshot::open(dir.path()).unwrap().entries(), ledger.head().0);
 }
+
+#[test]
+fn a_definition_whose_parameter_rows_are_out_of_order_is_refused_not_a_panic() {
+    // Found by the fuzz target `journal_export` (its re-chained pass): an exported journal whose group
+    // definition lists its macro-prudential rows out of date order, correctly hashed. The TOML parser
+    // refuses such rows; a journal is not read through it. The fold must refuse the entry (the audit
+    // reports it), not break an invariant.
+    use cashpool_ledger::journal::{EntryBody, EntryHash, FormatVersion, Timestamp};
+    let mut config = cashpool_ledger::config::parse_group_config(cashpool_tests::EXAMPLE_GROUP).unwrap();
+    let mut later = config.macro_prudential[0].clone();
+    later.effective = later.effective.succ_opt().unwrap();
+    config.macro_prudential.insert(0, later); // a later date before an earlier one
+    let entry = Entry {
+        format: FormatVersion::V2,
+        seq: 1,
+        prev_hash: EntryHash::GENESIS,
+        recorded_at: Timestamp::EPOCH,
+        body: EntryBody::GroupRecord(std::sync::Arc::new(config)),
+    };
+    let hash = entry.hash();
+    let mut journal = serde_json::to_vec(&cashpool_ledger::testing::export_line(&entry, hash)).unwrap();
+    journal.push(b'\n');
+    let report = audit::verify_journal(&mut std::io::Cursor::new(&journal)).unwrap();
+    assert!(!report.ok, "{report:?}");
+    assert_eq!(report.first_bad_seq, Some(1), "{report:?}");
+    assert!(report.reason.as_deref().unwrap_or("").contains("macro_prudential"), "{report:?}");
+    assert!(matches!(
+        audit::replay_journal(&mut std::io::Cursor::new(&journal), None),
+        Err(audit::AuditError::Integrity(_))
+    ));
+}

@@ -2209,6 +2209,14 @@ fn parse_iso_date(text: &str) -> Option<NaiveDate> {
 /// ledger's code needs to hold (ids unique, every id it names defined), never
 /// the value rules, which a later version may tighten without breaking old journals.
 pub(crate) fn check_references(config: &GroupConfig) -> Result<(), String> {
+    // Dated parameter histories, as the TOML parser requires them: one row per
+    // date, in order (a journal's definition is not read through that parser).
+    if !config.pool.limits.windows(2).all(|pair| pair[0].effective < pair[1].effective) {
+        return Err("pool.limits: the rows' effective dates are not strictly increasing".into());
+    }
+    if !config.macro_prudential.windows(2).all(|pair| pair[0].effective < pair[1].effective) {
+        return Err("macro_prudential: the rows' effective dates are not strictly increasing".into());
+    }
     let mut entities = HashSet::new();
     for entity in &config.entities {
         if !entities.insert(entity.id.as_str()) {
