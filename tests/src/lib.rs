@@ -74,18 +74,6 @@ pub fn journal_statement(
     use cashpool_ledger::journal::EntryBody;
     use cashpool_ledger::money::Currency;
     use rust_decimal::Decimal;
-    fn add(totals: &mut Vec<(Currency, Decimal)>, currency: Currency, amount: Decimal) -> Decimal {
-        match totals.iter_mut().find(|(ccy, _)| *ccy == currency) {
-            Some((_, total)) => {
-                *total += amount;
-                *total
-            }
-            None => {
-                totals.push((currency, amount));
-                amount
-            }
-        }
-    }
     let mut opening: Vec<(Currency, Decimal)> = Vec::new();
     let mut lines = Vec::new();
     for item in ledger.entries(1) {
@@ -153,15 +141,7 @@ pub fn assert_statements_are_the_journals(ledger: &cashpool_ledger::Ledger, cont
         expected.sort_by_key(|line| (line.value_date, line.seq));
         let mut closing: Vec<(Currency, Decimal)> = Vec::new();
         for line in &mut expected {
-            let total = match closing.iter_mut().find(|(ccy, _)| *ccy == line.currency) {
-                Some((_, total)) => total,
-                None => {
-                    closing.push((line.currency, Decimal::ZERO));
-                    &mut closing.last_mut().expect("just pushed").1
-                }
-            };
-            *total += line.amount;
-            line.balance = *total;
+            line.balance = add(&mut closing, line.currency, line.amount);
         }
         closing.sort_by_key(|(ccy, _)| *ccy);
         let from_journal = cashpool_ledger::StatementView {
@@ -175,5 +155,23 @@ pub fn assert_statements_are_the_journals(ledger: &cashpool_ledger::Ledger, cont
         };
         let from_index = ledger.statement(&spec.id, None, None).expect("a statement reads");
         assert_eq!(from_index, from_journal, "{context}: the statement of {}", spec.id);
+    }
+}
+
+/// Adds `amount` to the running total of `currency` in `totals`; the new total.
+fn add(
+    totals: &mut Vec<(cashpool_ledger::money::Currency, rust_decimal::Decimal)>,
+    currency: cashpool_ledger::money::Currency,
+    amount: rust_decimal::Decimal,
+) -> rust_decimal::Decimal {
+    match totals.iter_mut().find(|(ccy, _)| *ccy == currency) {
+        Some((_, total)) => {
+            *total += amount;
+            *total
+        }
+        None => {
+            totals.push((currency, amount));
+            amount
+        }
     }
 }

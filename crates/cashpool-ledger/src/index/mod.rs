@@ -231,42 +231,22 @@ impl IdIndex {
 
     /// While the newest [`TIER_RUNS`] runs are within [`TIER_FACTOR`] of each other, merges them into one.
     fn merge_full_tiers(&mut self, storage: &dyn Storage) -> Result<(), StorageError> {
-        loop {
-            let n = self.runs.len();
-            if n < TIER_RUNS {
-                return Ok(());
-            }
-            let tier = &self.runs[n - TIER_RUNS..];
-            let smallest = tier.iter().map(|run| run.records).min().unwrap_or(0);
-            let largest = tier.iter().map(|run| run.records).max().unwrap_or(0);
-            let total: u64 = tier.iter().map(|run| run.records).sum();
-            if largest > smallest.saturating_mul(TIER_FACTOR) || total > MERGE_RECORDS_MAX {
-                return Ok(());
-            }
-            let merged = merge(storage, tier)?;
-            self.runs.truncate(n - TIER_RUNS);
+        while let Some(from) = full_tier(self.runs.iter().map(|run| run.records)) {
+            let merged = merge(storage, &self.runs[from..])?;
+            self.runs.truncate(from);
             self.runs.push(Arc::new(merged));
         }
+        Ok(())
     }
 
     /// [`IdIndex::merge_full_tiers`] for the posting index.
     fn merge_full_posting_tiers(&mut self, storage: &dyn Storage) -> Result<(), StorageError> {
-        loop {
-            let n = self.postings.len();
-            if n < TIER_RUNS {
-                return Ok(());
-            }
-            let tier = &self.postings[n - TIER_RUNS..];
-            let smallest = tier.iter().map(|run| run.records).min().unwrap_or(0);
-            let largest = tier.iter().map(|run| run.records).max().unwrap_or(0);
-            let total: u64 = tier.iter().map(|run| run.records).sum();
-            if largest > smallest.saturating_mul(TIER_FACTOR) || total > MERGE_RECORDS_MAX {
-                return Ok(());
-            }
-            let merged = postings::merge(storage, tier)?;
-            self.postings.truncate(n - TIER_RUNS);
+        while let Some(from) = full_tier(self.postings.iter().map(|run| run.records)) {
+            let merged = postings::merge(storage, &self.postings[from..])?;
+            self.postings.truncate(from);
             self.postings.push(merged);
         }
+        Ok(())
     }
 
     fn write_manifest(&self, storage: &dyn Storage) -> Result<(), StorageError> {
@@ -300,6 +280,18 @@ impl IdIndex {
         }
         Ok(())
     }
+}
+
+/// Where the newest [`TIER_RUNS`] runs start, if they are within
+/// [`TIER_FACTOR`] of each other in size and merge into at most
+/// [`MERGE_RECORDS_MAX`] records (`records`: each run's, oldest first).
+fn full_tier(records: impl ExactSizeIterator<Item = u64>) -> Option<usize> {
+    let n = records.len();
+    let tier: Vec<u64> = records.skip(n.checked_sub(TIER_RUNS)?).collect();
+    let smallest = tier.iter().copied().min().unwrap_or(0);
+    let largest = tier.iter().copied().max().unwrap_or(0);
+    let total: u64 = tier.iter().sum();
+    (largest <= smallest.saturating_mul(TIER_FACTOR) && total <= MERGE_RECORDS_MAX).then_some(n - TIER_RUNS)
 }
 
 fn run_name(first_seq: u64, last_seq: u64) -> String {
