@@ -296,6 +296,19 @@ class Journals(unittest.TestCase):
         entries = chain([("account_opened", SH)])
         self.assertBad(run(entries), 1, "group_defined")
 
+    def test_optional_key_absent_present_or_wrong(self):
+        # pool.second_line_between_entities is left out at its default and written only as "same_name".
+        strict = copy.deepcopy(GROUP)
+        strict["pool"]["second_line_between_entities"] = "same_name"
+        self.assertTrue(run(chain([("group_defined", strict)]))["ok"])
+        for wrong in ("cross_border", None, "SAME_NAME"):
+            bad = copy.deepcopy(GROUP)
+            bad["pool"]["second_line_between_entities"] = wrong
+            self.assertBad(run(chain([("group_defined", bad)])), 1, "second_line_between_entities")
+        extra = copy.deepcopy(GROUP)
+        extra["pool"]["unknown_key"] = "x"
+        self.assertBad(run(chain([("group_defined", extra)])), 1, "unexpected keys ['unknown_key']")
+
     def test_every_kind(self):
         fx = tx(id_="FX-1", purpose="fx", classification="internal", pool_flow=None,
                 postings=(("SH-DMA", "USD", "-10000"), ("SYS-FX-POSITION", "USD", "10000"),

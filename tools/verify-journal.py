@@ -95,6 +95,8 @@ def parse_hash(s, path): need(re.fullmatch(r"[0-9a-f]{64}", s), f"{path}: {json.
 # these keys), ("?", T) (T or null) or ("tuple", T, ...) (array of fixed length).
 def E(*names): return frozenset(names)  # an enumeration
 def N(t): return ("?", t)  # T or null
+class Opt:  # a key that may be absent (it is left out when it holds its default)
+    def __init__(self, t): self.t = t
 
 FORMS = {"bank": parse_bank, "amount": parse_amount, "dec": parse_dec, "date": parse_date, "ccy": parse_ccy, "hash": parse_hash,
          "str": lambda s, path: s.encode()}  # an unpaired surrogate fails here
@@ -107,7 +109,8 @@ POOL_ROW = {"effective": "date", "owners_equity": "dec", "inflow_leverage": "dec
 GROUP = {
     "group": {"id": "str", "name": "str", "base_currency": "ccy"},
     "pool": {"id": "str", "host": "str", "domestic_master": "str", "international_master": "str",
-             "netting_currency": "ccy", "limits": [POOL_ROW],
+             "netting_currency": "ccy", "limits": [POOL_ROW], "second_line_between_entities": Opt(E("same_name")),
+             "quota_model": Opt(E("separate")),
              "eligibility": {"onshore_cross_border_min": "amount", "onshore_revenue_min": "amount",
                              "offshore_revenue_min": "amount", "members_min": "int", "violation_free_years": "int"}},
     "entities": [{"id": "str", "name": "str", "residence": RESIDENCE, "net_assets": N("amount"),
@@ -157,15 +160,20 @@ SCHEMAS = [  # by kind
 
 def check_keys(v, keys, path):
     need(isinstance(v, dict), f"{path}: expected an object")
-    if set(v) != set(keys):
-        raise Bad(f"{path}: missing keys {sorted(set(keys) - set(v))}, unexpected keys {sorted(set(v) - set(keys))}")
+    required = {k for k in keys if not isinstance(keys[k], Opt)} if isinstance(keys, dict) else set(keys)
+    if not required <= set(v) or not set(v) <= set(keys):
+        raise Bad(f"{path}: missing keys {sorted(required - set(v))}, unexpected keys {sorted(set(v) - set(keys))}")
 
 def check(v, t, path):
     """Check value v against schema t; raise Bad naming the path of the first wrong value."""
     if isinstance(t, dict):
         check_keys(v, t, path)
         for k, sub in t.items():
-            check(v[k], sub, f"{path}.{k}")
+            if isinstance(sub, Opt):
+                if k in v:
+                    check(v[k], sub.t, f"{path}.{k}")
+            else:
+                check(v[k], sub, f"{path}.{k}")
     elif isinstance(t, list) or (isinstance(t, tuple) and t[0] == "tuple"):
         items = t * len(v) if isinstance(t, list) and isinstance(v, list) else list(t[1:])
         if not isinstance(v, list) or len(v) != len(items):
@@ -255,6 +263,7 @@ class State:
         self.balances = {}  # (account, currency) -> {value date: net change}
         self.definition, self.sweeps, self.periods, self.netting, self.tx_hashes = [], [], [], [], hashlib.sha256()
         self.rates, self.pool, self.macro, self.flows, self.loans, self.carry, self.statements = {}, {}, {}, {}, {}, {}, {}
+        self.separate, self.zones, self.moves = False, {}, []  # quota_model "separate"; account -> (entity, zone)
 
     def line(self, raw):  # check one export line (bytes); on success fold it and advance the head
         seq = self.seq + 1  # JSON white space includes the CR and LF of the line end
@@ -290,11 +299,13 @@ class State:
     def fold(self, kind, b, seq, h):  # a checked entry; the checks that need the state raise Bad
         if kind == "group_defined":
             self.definition.append(["group", b])
+            self.separate = b["pool"].get("quota_model") == "separate"
             self.pool.update((r["effective"], r) for r in b["pool"]["limits"])
             self.macro.update((r["effective"], r["parameter"]) for r in b["macro_prudential"])
         elif kind == "account_opened":
             need(b["id"] not in self.accounts, f"body.id: account {json.dumps(b['id'])} is already open")
             self.accounts.add(b["id"])
+            self.zones[b["id"]] = (b["entity"], b["zone"])
             self.definition.append(["account", b])
         elif kind == "transaction":
             self.fold_transaction(b, seq, h)
@@ -334,11 +345,30 @@ class State:
         self.tx_hashes.update(bytes.fromhex(h))
         if b["pool_flow"] is not None:
             self.flows[vd] = self.flows.get(vd, 0) + int(b["pool_flow"]["amount"])
+        if self.separate and b["purpose"] == "pool_funding" and b["pool_flow"] is not None:
+            self.moves.append(self.pool_move(b, vd))
         if dd is not None:
             self.loans[b["id"]] = ["loan", b["id"], dd["entity"], dd["currency"], dd["principal"], vd,
                                    dd["term_days"], dd["base_rate"], dd["usd_base_rate"], []]
+            if b["purpose"] == "overseas_lending":  # only an overseas loan says so (docs/FORMATS.md)
+                self.loans[b["id"]].append("overseas_lending")
         if rp is not None:
             self.loans[rp["loan"]][9].append([vd, rp["amount"]])
+
+    def pool_move(self, b, vd):
+        """A pool movement (quota_model "separate"): the entity on the other side of the border, the one
+        currency of the onshore side and its net change there, and the recorded pool flow."""
+        others, onshore = set(), {}
+        for p in b["postings"]:
+            entity, zone = self.zones[p["account"]]
+            if zone == "onshore":
+                onshore[p["currency"]] = onshore.get(p["currency"], 0) + int(p["amount"])
+            elif zone in ("ft", "offshore"):
+                others.add(entity)
+        need(len(others) == 1 and len(onshore) == 1,
+             "body.postings: a pool movement across the border is between the onshore side and one entity, in one currency")
+        (currency, amount), = onshore.items()
+        return ["move", vd, others.pop(), currency, str(amount), b["pool_flow"]["amount"]]
 
     def parts(self):
         """The nine parts' lines (str order is code-point order, which is UTF-8 byte order)."""
@@ -351,6 +381,7 @@ class State:
                    r["outflow_coefficient"]] for e, r in sorted(self.pool.items())]
         limits += [["macro_prudential", e, p] for e, p in sorted(self.macro.items())]
         limits += [["flow", d, str(s)] for d, s in sorted(self.flows.items()) if s]
+        limits += self.moves
         limits += [loan for _, loan in sorted(self.loans.items())]
         interest = self.periods + [["carry", c, v] for c, v in sorted(self.carry.items()) if v != "0"]
         return [self.definition, balances, None, [[*k, v] for k, v in sorted(self.rates.items())],

@@ -371,6 +371,133 @@ fn the_second_line_carries_only_cny_for_three_purposes() {
     );
 }
 
+/// Issue 15, defect 1. The same-name rules (同名划转: current account, loan repayment, real
+/// investment, RMB only) govern transfers between one entity's *own* FT and ordinary accounts;
+/// between an FT account and another entity's ordinary account the flow is managed as
+/// cross-border (银发〔2013〕244号: 居民自由贸易账户与境内区外的银行结算账户之间产生的资金流动
+/// 视同跨境业务管理), the default of `pool.second_line_between_entities`. A pool's definition
+/// may hold every transfer to the same-name rules instead (`"same_name"`).
+#[test]
+fn the_second_line_between_different_entities_is_cross_border() {
+    let (_storage, ledger) = ledger_with(&[RATES_MARCH]);
+    let date = "2026-04-15";
+    let across = |id: &str, from: &str, to: &str, currency: &str, purpose: Purpose| {
+        mv(id, date, from, to, currency, "1000.00", purpose)
+    };
+    #[rustfmt::skip]
+    let cases = [
+        ("USD current_account FT → another member's onshore account", across("X1", "FTZ-FTE", "SZ-OPS", "USD", Purpose::CurrentAccount), Posted(Classification::SecondLine)),
+        ("USD current_account FT → an onshore customer", across("X2", "FTZ-FTE", "EXT-ON", "USD", Purpose::CurrentAccount), Posted(Classification::SecondLine)),
+        ("CNY fee onshore member → FT of another", across("X3", "SZ-OPS", "FTZ-FTE", "CNY", Purpose::Fee), Posted(Classification::SecondLine)),
+        // Still same-name: one entity's own accounts.
+        ("USD current_account FT → own onshore account", across("X4", "FTZ-FTE", "FTZ-OPS", "USD", Purpose::CurrentAccount), Expect::SecondLine("currency")),
+        ("CNY pool_funding FT → own onshore account", across("X5", "FTZ-FTE", "FTZ-OPS", "CNY", Purpose::PoolFunding), Expect::SecondLine("purpose")),
+    ];
+    for (case, tx, expect) in &cases {
+        check(&ledger, case, tx, expect);
+    }
+    assert_eq!(position(&ledger.limits(None)), Decimal::ZERO, "current account and fees are not counted");
+    // A pool movement between different entities across the line counts toward the caps like any
+    // cross-border one: USD 1,000.00 into onshore at the onshore 7 = CNY 7,000.00 of inflow.
+    check(
+        &ledger,
+        "USD pool_funding FT → another member's onshore account",
+        &across("X6", "FTZ-FTE", "SZ-OPS", "USD", Purpose::PoolFunding),
+        &Posted(Classification::SecondLine),
+    );
+    assert_eq!(position(&ledger.limits(None)), dec("7000.00"));
+
+    // "same_name": every transfer across the line is held to the same-name rules.
+    let strict = GROUP.replace(
+        "netting_currency = \"USD\"\n",
+        "netting_currency = \"USD\"\nsecond_line_between_entities = \"same_name\"\n",
+    );
+    assert_ne!(strict, GROUP);
+    let storage = MemoryStorage::new();
+    let ledger = Ledger::create(Box::new(storage.clone()), &strict, at()).unwrap();
+    import(&ledger, RATES_MARCH);
+    #[rustfmt::skip]
+    let cases = [
+        ("USD current_account FT → another member's onshore account", across("Y1", "FTZ-FTE", "SZ-OPS", "USD", Purpose::CurrentAccount), Expect::SecondLine("currency")),
+        ("CNY pool_funding FT → another member's onshore account", across("Y2", "FTZ-FTE", "SZ-OPS", "CNY", Purpose::PoolFunding), Expect::SecondLine("purpose")),
+        ("CNY current_account FT → another member's onshore account", across("Y3", "FTZ-FTE", "SZ-OPS", "CNY", Purpose::CurrentAccount), Posted(Classification::SecondLine)),
+    ];
+    for (case, tx, expect) in &cases {
+        check(&ledger, case, tx, expect);
+    }
+    // The choice is part of the journaled definition: a replay of the export gives the same state.
+    let mut export = Vec::new();
+    audit::export_jsonl(&storage, &mut export).unwrap();
+    assert!(String::from_utf8_lossy(&export).contains("\"second_line_between_entities\":\"same_name\""));
+    let replay = audit::replay_journal(&mut export.as_slice(), None).unwrap();
+    assert_eq!(replay.state_digest, ledger.state_digest());
+    // And the state snapshot keeps it: a store reopened from its snapshot judges alike.
+    ledger.checkpoint().unwrap();
+    let digest = ledger.state_digest();
+    drop(ledger);
+    let ledger = Ledger::open(Box::new(storage.clone())).unwrap();
+    assert_eq!(ledger.entries_after_snapshot(), 0, "opened from the snapshot");
+    assert_eq!(ledger.state_digest(), digest);
+    check(
+        &ledger,
+        "after reopening: USD current_account FT → another member's onshore account",
+        &across("Y4", "FTZ-FTE", "SZ-OPS", "USD", Purpose::CurrentAccount),
+        &Expect::SecondLine("currency"),
+    );
+
+    // An unknown rule names its key.
+    let bad = GROUP.replace(
+        "netting_currency = \"USD\"\n",
+        "netting_currency = \"USD\"\nsecond_line_between_entities = \"never\"\n",
+    );
+    let error = Ledger::create(Box::new(MemoryStorage::new()), &bad, at()).err().expect("refused").to_string();
+    assert!(error.contains("pool.second_line_between_entities: unknown rule \"never\""), "{error}");
+}
+
+/// Issue 15, defect 1: a sweep rule that can never run (a sweep is `pool_funding`, which the
+/// same-name rules never let across) is refused when the group is defined, naming its key, instead
+/// of failing every evening; a rule between different entities across the line runs and counts.
+#[test]
+fn a_sweep_rule_the_second_line_forbids_is_refused_at_init_and_one_it_allows_runs() {
+    let sweep = |account: &str, into: &str| {
+        format!(
+            "\n[[sweep]]\naccount = \"{account}\"\ncurrency = \"CNY\"\ninto = \"{into}\"\nmethod = \"zero\"\ndirection = \"both\"\npriority = 1\n"
+        )
+    };
+    let create = |text: String| Ledger::create(Box::new(MemoryStorage::new()), &text, at());
+    // One entity's own FT and ordinary accounts (同名划转).
+    let error = create(format!("{GROUP}{}", sweep("FTZ-FTE", "FTZ-OPS"))).err().expect("refused").to_string();
+    assert!(error.contains("sweep[0].into: this rule can never run"), "{error}");
+    assert!(error.contains("R-FTZ's own FT account and ordinary account"), "{error}");
+    // Different entities under "same_name".
+    let strict = GROUP.replace(
+        "netting_currency = \"USD\"\n",
+        "netting_currency = \"USD\"\nsecond_line_between_entities = \"same_name\"\n",
+    );
+    let error = create(format!("{strict}{}{}", sweep("HK-OPS", "R-IMA"), sweep("FTZ-FTE", "SZ-OPS")))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(error.contains("sweep[1].into: this rule can never run"), "{error}");
+    assert!(!error.contains("sweep[0]"), "{error}");
+
+    // Different entities under the default: FTZ-FTE (R-FTZ, FT) into SZ-OPS (R-SZ, onshore). Its
+    // dry run and its run agree, it posts, and it counts toward the pool's caps (CNY 5,000.00 into
+    // onshore is an inflow of 5,000.00).
+    let ledger = create(format!("{GROUP}{}", sweep("FTZ-FTE", "SZ-OPS"))).unwrap();
+    import(&ledger, RATES_MARCH);
+    ledger
+        .post(&mv("F1", "2026-04-15", "EXT-OFF", "FTZ-FTE", "CNY", "5000.00", Purpose::CurrentAccount), OPERATOR, at())
+        .unwrap();
+    let dry = ledger.sweep(d("2026-04-15"), true, at()).unwrap();
+    let run = ledger.sweep(d("2026-04-15"), false, at()).unwrap();
+    assert_eq!(dry.run, run.run);
+    assert_eq!(run.run.sweeps.len(), 1, "{:?}", run.run);
+    assert_eq!(run.run.sweeps[0].amount, dec("5000.00"));
+    assert!(run.run.skipped.is_empty(), "{:?}", run.run);
+    assert_eq!(position(&ledger.limits(None)), dec("5000.00"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 3. The pool's cross-border caps
 // ---------------------------------------------------------------------------------------------

@@ -954,6 +954,53 @@ fn sweeps_between_entities_move_positions_and_the_hosts_own_do_not() {
     );
 }
 
+/// Issue 15, defect 2 (DOMAIN §5: "each sweep between two legal entities creates an intercompany
+/// position"): in a sub-pool, where a member's account (GZ-OPS) sweeps into another member's
+/// (SZ-OPS) and that one into the host's (H-DMA), the money is lent once: M-GZ lends to M-SZ, and
+/// M-SZ passes it on to the pool. Before the fix both members stood at +1000.00 against the pool
+/// and the pool paid interest on the same money twice.
+#[test]
+fn a_sub_pool_books_its_positions_between_the_entities_that_swept() {
+    let rules = rule("GZ-OPS", "CNY", "SZ-OPS", "zero both") + &rule("SZ-OPS", "CNY", "H-DMA", "zero both");
+    let (_, ledger) = check(
+        "sub-pool up",
+        &rules,
+        &[("GZ-OPS", "CNY", "1000.00"), ("SZ-OPS", "CNY", "250.00")],
+        &[("GZ-OPS", U, "1000.00", "SW260302R000U", false), ("SZ-OPS", U, "1250.00", "SW260302R001U", false)],
+        &[],
+        &[("GZ-OPS", "CNY", "0.00"), ("SZ-OPS", "CNY", "0.00"), ("H-DMA", "CNY", "1250.00")],
+        // M-GZ lent 1000.00 to M-SZ; M-SZ lent 1250.00 to the pool and owes M-GZ 1000.00: net 250.00,
+        // its own money. The pool owes 1250.00 in all, once.
+        &[("M-GZ", "CNY", "1000.00"), ("M-SZ", "CNY", "250.00")],
+    );
+    assert_eq!(balance(&ledger, "SYS-IC-POOL", "CNY", None), dec("-1250.00"));
+    let legs: BTreeMap<String, String> = transactions(&ledger)["SW260302R000U"]
+        .postings
+        .iter()
+        .map(|p| (p.account.clone(), p.amount.to_string()))
+        .collect();
+    assert_eq!(
+        legs,
+        BTreeMap::from([
+            ("GZ-OPS".to_string(), "-1000.00".to_string()),
+            ("SZ-OPS".to_string(), "1000.00".to_string()),
+            ("SYS-IC-M-GZ".to_string(), "1000.00".to_string()),
+            ("SYS-IC-M-SZ".to_string(), "-1000.00".to_string()),
+        ])
+    );
+    // Funding down the same chain: the pool funds M-SZ, M-SZ funds M-GZ.
+    check(
+        "sub-pool down",
+        &rules,
+        &[("GZ-OPS", "CNY", "-400.00")],
+        &[("GZ-OPS", D, "400.00", "SW260302R000D", false), ("SZ-OPS", D, "400.00", "SW260302R001D", false)],
+        &[],
+        &[("GZ-OPS", "CNY", "0.00"), ("SZ-OPS", "CNY", "0.00"), ("H-DMA", "CNY", "-400.00")],
+        // M-SZ's position is zero (not listed): it borrowed 400.00 from the pool and lent it on.
+        &[("M-GZ", "CNY", "-400.00")],
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Properties
 // ---------------------------------------------------------------------------------------------

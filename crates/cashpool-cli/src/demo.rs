@@ -128,14 +128,26 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             print!("{}", table.render());
             println!();
             let base = limits.base_currency;
-            println!(
-                "pool cross-border position ({base}): net outflow {} of a {} cap, headroom {}; net inflow {} of {}",
-                format_grouped(limits.outflow.used, base),
-                format_grouped(limits.outflow.cap, base),
-                format_grouped(limits.outflow.headroom, base),
-                format_grouped(limits.inflow.used, base),
-                format_grouped(limits.inflow.cap, base),
-            );
+            if limits.quota_model == "net_position" {
+                println!(
+                    "pool cross-border position ({base}): net outflow {} of a {} cap, headroom {}; net inflow {} of {}",
+                    format_grouped(limits.outflow.used, base),
+                    format_grouped(limits.outflow.cap, base),
+                    format_grouped(limits.outflow.headroom, base),
+                    format_grouped(limits.inflow.used, base),
+                    format_grouped(limits.inflow.cap, base),
+                );
+            } else {
+                println!(
+                    "pool quotas at the end ({base}): overseas lending {} of {}, headroom {}; foreign debt (risk-weighted) {} of {}, headroom {}",
+                    format_grouped(limits.outflow.used, base),
+                    format_grouped(limits.outflow.cap, base),
+                    format_grouped(limits.outflow.headroom, base),
+                    format_grouped(limits.inflow.used, base),
+                    format_grouped(limits.inflow.cap, base),
+                    format_grouped(limits.inflow.headroom, base),
+                );
+            }
             for refusal in &run.refused {
                 println!("{}", paint(&format!("refused on purpose: {}: {}", refusal.id, refusal.message), Paint::Warn));
             }

@@ -100,8 +100,15 @@ pub fn limits_json(view: &LimitsView) -> serde_json::Value {
     json!({
         "as_of": view.as_of.map(|d| d.to_string()),
         "base_currency": base.code(),
+        "quota_model": view.quota_model,
         "inflow": cap(&view.inflow),
         "outflow": cap(&view.outflow),
+        "pool_balances": view.pool_balances.iter().map(|b| json!({
+            "counterparty": b.counterparty,
+            "currency": b.currency.code(),
+            "amount": format_amount(b.amount, b.currency),
+            "base": amount(b.base),
+        })).collect::<Vec<_>>(),
         "entities": view.entities.iter().map(|e| json!({
             "entity": e.entity,
             "foreign_debt_weighted": amount(e.foreign_debt_weighted),
@@ -151,7 +158,12 @@ fn print_limits(view: &LimitsView, format: Format) {
                 None => println!("limits (all movements, parameters in force now; amounts in {base})"),
             }
             let mut table = Table::new(&["pool", "cap", "used", "headroom"], &["cap", "used", "headroom"]);
-            for (name, cap) in [("net inflow", &view.inflow), ("net outflow", &view.outflow)] {
+            let names = if view.quota_model == "net_position" {
+                ["net inflow", "net outflow"]
+            } else {
+                ["foreign debt (risk-weighted; net inflow cap)", "overseas lending (net outflow cap)"]
+            };
+            for (name, cap) in names.into_iter().zip([&view.inflow, &view.outflow]) {
                 table.push(vec![
                     name.into(),
                     format_grouped(cap.cap, base),
@@ -161,6 +173,22 @@ fn print_limits(view: &LimitsView, format: Format) {
             }
             print!("{}", table.render());
             println!();
+            if !view.pool_balances.is_empty() {
+                println!(
+                    "pool balances across the border (positive: owed abroad, foreign debt; negative: lent abroad)"
+                );
+                let mut table = Table::new(&["counterparty", "currency", "amount", "base"], &["amount", "base"]);
+                for b in &view.pool_balances {
+                    table.push(vec![
+                        b.counterparty.clone(),
+                        b.currency.code().into(),
+                        format_grouped(b.amount, b.currency),
+                        format_grouped(b.base, base),
+                    ]);
+                }
+                print!("{}", table.render());
+                println!();
+            }
             let mut table = Table::new(
                 &["entity", "foreign debt (weighted)", "cap", "headroom", "quota USD", "quota used USD"],
                 &["foreign debt (weighted)", "cap", "headroom", "quota USD", "quota used USD"],

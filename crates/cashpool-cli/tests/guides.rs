@@ -460,11 +460,31 @@ fn checks() -> Vec<(&'static str, Check)> {
         }),
         ("cashpool limits --as-of 2026-11-30 --format table", |s, _| {
             let limits = s.json(&["limits", "--as-of", "2026-11-30", "--format", "json"]);
+            // The quotas apart (docs/LIMITS.md): the pool owes LGT-HK CNY 1,320,000.00 (× 1.5) and
+            // its own international master USD 2,717,465.00 worth 19,300,795.16 (× 1.5 + 0.5), and
+            // has lent LGT-DE EUR 62,300.00 worth 479,784.76. Foreign debt 1,980,000.00 +
+            // 38,601,590.32; overseas lending 479,784.76 (one net position hid it: 20,141,010.40).
+            let balances: Vec<[String; 4]> = items(&limits, "pool_balances")
+                .iter()
+                .map(|b| ["counterparty", "currency", "amount", "base"].map(|key| string(b, key)))
+                .collect();
+            assert_eq!(
+                balances,
+                [
+                    ["LGT-DE", "EUR", "-62300.00", "-479784.76"],
+                    ["LGT-HK", "CNY", "1320000.00", "1320000.00"],
+                    ["LGT-SH", "USD", "2717465.00", "19300795.16"]
+                ]
+                .map(|row| row.map(String::from))
+            );
             assert_eq!(
                 ["cap", "used", "headroom"].map(|key| string(&limits["inflow"], key)),
-                ["175000000.00", "20141010.40", "154858989.60"]
+                ["175000000.00", "40581590.32", "134418409.68"]
             );
-            assert_eq!(string(&limits["outflow"], "used"), "0.00");
+            assert_eq!(
+                ["cap", "used", "headroom"].map(|key| string(&limits["outflow"], key)),
+                ["40000000.00", "479784.76", "39520215.24"]
+            );
         }),
         ("cashpool balances --as-of 2026-11-30 --account SH-IMA --format table", |s, run| {
             assert!(run.stdout.contains("5,852,914.19"), "{}", run.stdout);

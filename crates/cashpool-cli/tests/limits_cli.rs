@@ -20,7 +20,7 @@
 //! |---|---|
 //! | `funding.csv` | EXT-ONSHORE -> SH-DMA USD 10,000,000.00; EXT-OFFSHORE -> FTZ-FTE USD 100,000.00 and CNY 100,000.00 (2026-11-02) |
 //! | `pool_funding.csv` | PF-1: SH-DMA -> HK-OPS USD 1,234,568.75 `pool_funding`, value 2026-11-05 (an outflow; × 7.1032 is a rounding tie) |
-//! | `second_line_*.csv` | FTZ-FTE -> SH-DMA in USD (`current_account`), and in CNY for `pool_funding` |
+//! | `second_line_*.csv` | FTZ-FTE -> SH-DMA in USD (`current_account`: cross-border between two entities, refused under `second_line_between_entities = "same_name"`), and FTZ-FTE -> FTZ-OPS in CNY for `pool_funding` (LGT-FTZ's own accounts: refused) |
 //! | `rates_*.csv` | rates files with one fault each, most with the good row `2026-12-01,USD,onshore,7.1100` first; `rates_conflict.csv` changes the imported 2026-11-02 USD onshore rate |
 //! | `rates_overlap.csv` | two rows already in `november.csv` (one written `7.109200`) and two new ones |
 //! | `figures_*.csv` | a figures file with bad fields on lines 3-6, and one with a wrong header |
@@ -84,15 +84,27 @@ struct Pool {
 impl Pool {
     /// The example group, initialised.
     fn init() -> Pool {
+        Pool::init_with(|text| text)
+    }
+
+    /// The example group changed by `edit`, initialised.
+    fn init_with(edit: impl Fn(String) -> String) -> Pool {
         let pool = Pool { store: tempfile::tempdir().expect("tempdir"), files: tempfile::tempdir().expect("tempdir") };
-        let init = pool.run(&["init", "--config", EXAMPLE_GROUP, "--format", "json"]).expect(0).json();
+        let text = std::fs::read_to_string(EXAMPLE_GROUP).expect("the example group");
+        let config = pool.write("group.toml", &edit(text));
+        let init = pool.run(&["init", "--config", &config.to_string_lossy(), "--format", "json"]).expect(0).json();
         assert_eq!(init["entries"], INIT_ENTRIES, "{init}");
         pool
     }
 
     /// The example group with the November rates imported.
     fn rated() -> Pool {
-        let pool = Pool::init();
+        Pool::rated_with(|text| text)
+    }
+
+    /// The example group changed by `edit`, with the November rates imported.
+    fn rated_with(edit: impl Fn(String) -> String) -> Pool {
+        let pool = Pool::init_with(edit);
         let import = pool.run(&["rates", "import", RATES, "--format", "json"]).expect(0).json();
         assert_eq!(import["imported"], november_rows().len(), "{import}");
         pool
@@ -100,7 +112,12 @@ impl Pool {
 
     /// The example group with the November rates and `funding.csv`.
     fn funded() -> Pool {
-        let pool = Pool::rated();
+        Pool::funded_with(|text| text)
+    }
+
+    /// The example group changed by `edit`, with the November rates and `funding.csv`.
+    fn funded_with(edit: impl Fn(String) -> String) -> Pool {
+        let pool = Pool::rated_with(edit);
         let report = pool.post(&fixture("funding.csv")).expect(0).json();
         assert_eq!(report["posted"], 3, "{report}");
         pool
@@ -257,12 +274,12 @@ fn only_rejection(run: &Run) -> Value {
 #[test]
 fn limits_json_has_the_contract_fields_and_only_the_documented_extensions() {
     // CONTRACT.md's fields, plus the extensions documented in docs/LIMITS.md:
-    // `base_currency`, and each entity's facilitation quota and its use.
+    // `base_currency`, `quota_model`, `pool_balances`, and each entity's facilitation quota and its use.
     let pool = Pool::init();
     let mut problems = Vec::new();
     for extra in [&[][..], &["--as-of", "2024-01-01"][..]] {
         let value = pool.limits(extra);
-        let top = sorted(&["as_of", "inflow", "outflow", "entities", "base_currency"]);
+        let top = sorted(&["as_of", "inflow", "outflow", "entities", "base_currency", "quota_model", "pool_balances"]);
         if keys(&value) != top {
             problems.push(format!("limits {extra:?}: top-level keys {:?}, the contract has {top:?}", keys(&value)));
         }
@@ -593,13 +610,19 @@ fn a_movement_beyond_the_headroom_is_refused_with_reason_limit_and_nothing_writt
     assert_eq!(headroom_now, cny(headroom - fits_cny), "{now}");
     assert!(dec(&headroom_now) < onshore_rate("USD", date) / dec("100") + dec("0.01"), "{now}");
 
-    // A movement back onshore reduces the use and is always accepted.
+    // A movement back onshore repays part of what HK owes and is always accepted. Under the
+    // separate quotas (docs/LIMITS.md) the repayment releases its share of the balance's own base
+    // value, not today's: HK owes USD (PF1 + fits) worth (used + fits_cny), and USD 1,000.00 of
+    // it releases (used + fits_cny) × 1,000.00 / (PF1 + fits), rounded half-even to the fen.
     let back = "1000.00";
     let back_date = "2026-11-09";
     pool.post_row("back", &format!("PF-4,{back_date},HK-OPS,SH-DMA,USD,{back},pool_funding,PF-4,back onshore"))
         .expect(0);
     let after_back = pool.limits(&[]);
-    let expected_used = used + fits_cny - usd_to_cny(back, back_date);
+    let owed_usd = dec(PF1_AMOUNT) + fits;
+    let released =
+        ((used + fits_cny) * dec(back) / owed_usd).round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven);
+    let expected_used = used + fits_cny - released;
     assert_eq!(cap_use(&after_back, "outflow").1, cny(expected_used), "{after_back}");
     assert_eq!(cap_use(&after_back, "inflow").1, "0.00", "still a net outflow: {after_back}");
     pool.snapshot();
@@ -633,11 +656,14 @@ fn a_pool_funding_movement_without_any_rate_is_refused_with_missing_rate() {
     assert_eq!(cap_use(&pool.limits(&[]), "outflow").1, cny(usd_to_cny(PF1_AMOUNT, PF1_DATE)));
 }
 
+/// The second line (docs/LIMITS.md): between one entity's own FT and ordinary accounts
+/// (同名划转) only current_account, loan_repayment and real_investment, in CNY; between
+/// different entities the flow is managed as cross-border (银发〔2013〕244号), unless the pool
+/// holds every transfer to the same-name rules (`second_line_between_entities = "same_name"`).
 #[test]
 fn second_line_violations_are_refused_with_reason_second_line() {
-    let pool = Pool::funded();
-    let before = pool.snapshot();
-    for (file, rule) in [("second_line_currency.csv", "currency"), ("second_line_purpose.csv", "purpose")] {
+    let refused = |pool: &Pool, file: &str, rule: &str| {
+        let before = pool.snapshot();
         let run = pool.post(&fixture(file)).expect(2);
         let rejection = only_rejection(&run);
         assert_eq!(rejection["reason"], "second_line", "{file}: {rejection}");
@@ -645,7 +671,24 @@ fn second_line_violations_are_refused_with_reason_second_line() {
         assert_eq!(rejection["line"], 2, "{file}: {rejection}");
         run.stderr_has(&[file, "line 2", "second_line", rule]);
         assert_eq!(pool.snapshot(), before, "{file}");
-    }
+    };
+    // Same-name: FTZ-FTE -> FTZ-OPS (both LGT-FTZ's), pool_funding.
+    let pool = Pool::funded();
+    refused(&pool, "second_line_purpose.csv", "purpose");
+    // FTZ-FTE -> SH-DMA (LGT-FTZ to the host) in USD is cross-border under the default ...
+    let report = pool.post(&fixture("second_line_currency.csv")).expect(0).json();
+    assert_eq!(report["posted"], 1, "{report}");
+    // ... and refused where the pool holds every transfer to the same-name rules.
+    let strict = Pool::funded_with(|text| {
+        let edited = text.replacen(
+            "netting_currency = \"USD\"\n",
+            "netting_currency = \"USD\"\nsecond_line_between_entities = \"same_name\"\n",
+            1,
+        );
+        assert_ne!(edited, text);
+        edited
+    });
+    refused(&strict, "second_line_currency.csv", "currency");
     // CNY for current_account crosses the second line, and is journaled as such.
     pool.post_row("ok", "SL-3,2026-11-05,FTZ-FTE,SH-DMA,CNY,1000.00,current_account,SL-3,CNY current account")
         .expect(0);
@@ -1071,7 +1114,7 @@ fn the_same_commands_on_two_fresh_stores_give_byte_identical_exports() {
         pool.run(&["rates", "import", text(&fixture("rates_overlap.csv"))]).expect(0);
         // Refused commands in between change nothing.
         pool.run(&["rates", "import", text(&fixture("rates_conflict.csv"))]).expect(2);
-        pool.post(&fixture("second_line_currency.csv")).expect(2);
+        pool.post(&fixture("second_line_purpose.csv")).expect(2);
         pool.run(&["limits", "set", "--effective", "2026-12-01", "--macro-prudential", "1.5"]).expect(2);
         let export = pool.run(&["audit", "export", "--format", "jsonl"]).expect(0).stdout;
         (export, pool.snapshot(), pool.limits(&[]))

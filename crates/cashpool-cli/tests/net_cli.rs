@@ -55,8 +55,16 @@ struct Pool {
 impl Pool {
     /// The example group, initialised, with the example rates and `funding.csv`.
     fn funded() -> Pool {
+        Pool::funded_with(|text| text)
+    }
+
+    /// [`Pool::funded`] on the example group changed by `edit`.
+    fn funded_with(edit: impl Fn(String) -> String) -> Pool {
         let pool = Pool { store: tempfile::tempdir().expect("tempdir"), files: tempfile::tempdir().expect("tempdir") };
-        pool.run(&["init", "--config", EXAMPLE_GROUP, "--format", "json"]).expect(0);
+        let config = pool.files.path().join("group.toml");
+        let group = std::fs::read_to_string(EXAMPLE_GROUP).expect("the example group");
+        std::fs::write(&config, edit(group)).expect("write the group");
+        pool.run(&["init", "--config", text(&config), "--format", "json"]).expect(0);
         let import = pool.run(&["rates", "import", EXAMPLE_RATES, "--format", "json"]).expect(0).json();
         assert_eq!(import["imported"], 200, "{import}");
         let report = pool.run(&["post", text(&fixture("funding.csv")), "--report", "json"]).expect(0).json();
@@ -439,9 +447,23 @@ fn bad_invoice_files_exit_2_naming_line_and_field_and_write_nothing() {
     assert_eq!(report["already_run"], false);
 }
 
+/// The settlement FTZ-FTE (LGT-FTZ) → SZ-OPS (LGT-SZ) crosses the second line between two
+/// entities: cross-border by default (docs/LIMITS.md, 银发〔2013〕244号), refused in USD where
+/// the pool holds every transfer to the same-name rules.
 #[test]
 fn a_second_line_refusal_refuses_the_whole_cycle_with_exit_2() {
-    let pool = Pool::funded();
+    let open = Pool::funded();
+    let report = open.net("second_line.csv", &["--mode", "direct"]).expect(0).json();
+    assert_eq!(settlements_of(&report).len(), 1, "{report}");
+    let pool = Pool::funded_with(|text| {
+        let edited = text.replacen(
+            "netting_currency = \"USD\"\n",
+            "netting_currency = \"USD\"\nsecond_line_between_entities = \"same_name\"\n",
+            1,
+        );
+        assert_ne!(edited, text);
+        edited
+    });
     let before = pool.snapshot();
     let run = pool.net("second_line.csv", &["--mode", "direct"]).expect(2);
     run.stderr_has(&["second_line", "nothing was written"]);

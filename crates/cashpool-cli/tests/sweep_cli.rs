@@ -566,22 +566,29 @@ fn a_sweep_beyond_the_pools_cap_is_cut_to_the_headroom_and_marked_capped() {
     .expect(0);
     let report = pool.sweep(DATE, &[]).expect(0).json();
     let sweeps = sweeps_of(&report);
-    // Members: HK-OPS CNY 800,000.00 in, DE-OPS EUR 100,000.00 out (770,120.00 CNY at 7.7012, under the
-    // outflow cap): net inflow 29,880.00. SH-IMA USD 600,000.00 (4,261,500.00 CNY) does not fit.
+    // The example group keeps its quotas apart (docs/LIMITS.md, quota_model "separate"). Members:
+    // HK-OPS CNY 800,000.00 in is foreign debt weighing 800,000.00 × 1.5 = 1,200,000.00. DE-OPS
+    // EUR 100,000.00 out (770,120.00 CNY at 7.7012) is overseas lending past the 500,000.00 cap:
+    // its rule allows partial sweeps, so it is cut to EUR 64,924.94 (499,999.95 CNY; one cent more
+    // would be 500,000.03). The header: SH-IMA USD 600,000.00 in would weigh 4,261,500.00 × (1.5 +
+    // 0.5) against a headroom of 2,300,000.00: cut.
+    let de = sweeps.iter().find(|s| s.0 == "DE-OPS").unwrap_or_else(|| panic!("no DE-OPS sweep: {report}"));
+    assert_eq!((de.2.as_str(), de.3.as_str(), de.6), ("64924.94", "down", true), "{report}");
     let header = sweeps.iter().find(|s| s.0 == "SH-IMA").unwrap_or_else(|| panic!("no SH-IMA sweep: {report}"));
     assert!(header.6, "the header's sweep is capped: {report}");
     let amount = dec(&header.2);
     assert!(amount > Decimal::ZERO && amount < dec("600000.00"), "cut: {report}");
-    for s in sweeps.iter().filter(|s| s.0 != "SH-IMA") {
-        assert!(!s.6, "only the header's sweep is capped: {report}");
+    for s in sweeps.iter().filter(|s| s.0 != "SH-IMA" && s.0 != "DE-OPS") {
+        assert!(!s.6, "only the header's and DE-OPS's sweeps are capped: {report}");
     }
     let limits = pool.run(&["limits", "--format", "json"]).expect(0).json();
     assert_eq!(limits["inflow"]["cap"], "3500000.00", "{limits}");
+    assert_eq!(limits["outflow"]["used"], "499999.95", "{limits}");
     let headroom = dec(&string(&limits["inflow"], "headroom"));
-    // Cut to the headroom: what is left is less than one more cent of USD at 7.1025.
-    assert!(headroom >= Decimal::ZERO && headroom < dec("0.08"), "inflow headroom after the cut: {limits}");
+    // Cut to the headroom: what is left is less than one more cent of USD at 7.1025, weighted 2.
+    assert!(headroom >= Decimal::ZERO && headroom < dec("0.15"), "inflow headroom after the cut: {limits}");
     let used = dec(&string(&limits["inflow"], "used"));
-    assert_eq!(used, dec("29880.00") + (amount * dec("7.1025")).round_dp(2), "{limits} vs {report}");
+    assert_eq!(used, dec("1200000.00") + (amount * dec("7.1025")).round_dp(2) * dec("2"), "{limits} vs {report}");
     assert_eq!(pool.snapshot().entries, INIT_ENTRIES + 1 + 10 + 1 + sweeps.len() as u64 + 1);
 }
 

@@ -38,8 +38,9 @@
 //! ```
 //!
 //! Without the section, the published history applies
-//! ([`ParameterRow::default_history`]): 1.25 from 2016-05-03, 1 from
-//! 2021-01-07, 1.5 from 2023-07-20, 1.75 from 2025-01-13. Read it with
+//! ([`ParameterRow::default_history`]): 1 from 2017-01-11, 1.25 from
+//! 2020-03-12, 1 from 2021-01-07, 1.25 from 2022-10-25, 1.5 from 2023-07-20,
+//! 1.75 from 2025-01-13. Read it with
 //! [`GroupConfig::macro_prudential_at`]. (The pool's own quota parameter stays
 //! in `[[pool.limits]]`; this history is the national parameter, e.g. for an
 //! entity's own cap.)
@@ -139,10 +140,38 @@ pub struct ParameterRow {
 
 impl ParameterRow {
     /// The published history of the parameter (DOMAIN §3), used when a group
-    /// definition has no `[[macro_prudential]]` section: 1.25 from 2016-05-03
-    /// (银发〔2016〕132号), 1 from 2021-01-07, 1.5 from 2023-07-20, 1.75 from
-    /// 2025-01-13.
+    /// definition has no `[[macro_prudential]]` section: 1 from 2017-01-11
+    /// (银发〔2017〕9号), then by PBOC/SAFE announcements of the day (Xinhua
+    /// reports of 2020-03-11, 2021-01-07, 2022-10-25, 2023-07-20, SAFE's of
+    /// 2025-01-14): 1.25 from 2020-03-12, 1 from 2021-01-07 (for enterprises),
+    /// 1.25 from 2022-10-25, 1.5 from 2023-07-20, 1.75 from 2025-01-13.
     pub fn default_history() -> Vec<ParameterRow> {
+        [
+            ((2017, 1, 11), 1, 0),
+            ((2020, 3, 12), 125, 2),
+            ((2021, 1, 7), 1, 0),
+            ((2022, 10, 25), 125, 2),
+            ((2023, 7, 20), 15, 1),
+            ((2025, 1, 13), 175, 2),
+        ]
+        .into_iter()
+        .filter_map(|((year, month, day), mantissa, scale)| {
+            Some(ParameterRow {
+                effective: NaiveDate::from_ymd_opt(year, month, day)?,
+                parameter: Decimal::new(mantissa, scale),
+            })
+        })
+        .collect()
+    }
+}
+
+impl ParameterRow {
+    /// The history a definition without `[[macro_prudential]]` had while
+    /// format 1 of the journal was written (1.25 from 2016-05-03, 1 from
+    /// 2021-01-07, 1.5 from 2023-07-20, 1.75 from 2025-01-13): a format-1
+    /// journal keeps the TOML, not the rows, so its replay needs the default
+    /// of its day ([`parse_format_1_definition`]).
+    fn format_1_default_history() -> Vec<ParameterRow> {
         [((2016, 5, 3), 125, 2), ((2021, 1, 7), 1, 0), ((2023, 7, 20), 15, 1), ((2025, 1, 13), 175, 2)]
             .into_iter()
             .filter_map(|((year, month, day), mantissa, scale)| {
@@ -153,6 +182,30 @@ impl ParameterRow {
             })
             .collect()
     }
+}
+
+/// Parses the group definition a format-1 journal recorded as TOML, with the
+/// defaults of the rules it was posted under: a definition that leaves out
+/// `quota_model` is `net_position`, one that leaves out `[[macro_prudential]]`
+/// has the history of [`ParameterRow::format_1_default_history`]. (A
+/// format-2 journal records the validated definition, defaults included.)
+pub(crate) fn parse_format_1_definition(text: &str) -> Result<GroupConfig, ConfigErrors> {
+    let mut config = parse_group_config(text)?;
+    let table: Option<toml::Table> = text.parse().ok();
+    let has = |path: &[&str]| {
+        let mut value: Option<&Value> = None;
+        for (idx, key) in path.iter().enumerate() {
+            value = if idx == 0 { table.as_ref().and_then(|t| t.get(*key)) } else { value.and_then(|v| v.get(*key)) };
+        }
+        value.is_some()
+    };
+    if !has(&["pool", "quota_model"]) {
+        config.pool.quota_model = QuotaModel::NetPosition;
+    }
+    if !has(&["macro_prudential"]) {
+        config.macro_prudential = ParameterRow::format_1_default_history();
+    }
+    Ok(config)
 }
 
 /// The `[group]` table: who runs the pool.
@@ -184,6 +237,80 @@ pub struct PoolConfig {
     /// The thresholds of the eligibility check (`[pool.eligibility]`), each
     /// defaulting to [`EligibilityThresholds::default_in`] the base currency.
     pub eligibility: EligibilityThresholds,
+    /// How a movement across the second line between *different* entities is
+    /// judged (`second_line_between_entities`; docs/LIMITS.md, "The second line").
+    pub second_line_between_entities: SecondLineRule,
+    /// How the pool's two caps are measured (`quota_model`; docs/LIMITS.md,
+    /// "The pool's cross-border caps").
+    pub quota_model: QuotaModel,
+}
+
+/// How the pool measures its use of the foreign-debt quota (net inflow cap)
+/// and the overseas-lending quota (net outflow cap), `[pool] quota_model`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaModel {
+    /// `"separate"`, the default of a new definition (银发〔2025〕251号): the
+    /// foreign-debt quota and the overseas-lending quota are kept apart.
+    /// Foreign debt (what the onshore side owes abroad: sweeps in, intra-pool
+    /// and external foreign-debt loans of onshore members) is risk-weighted
+    /// (银发〔2016〕132号); overseas lending (what abroad owes the onshore
+    /// side) is not; neither nets against the other, and a repayment of a
+    /// named loan frees its headroom.
+    Separate,
+    /// `"net_position"`: one net position, the sum of every counted movement
+    /// (inflow positive), against the inflow cap when positive and the
+    /// outflow cap when negative. The rules of stores begun before
+    /// `quota_model` existed (a journaled definition without the key).
+    NetPosition,
+}
+
+impl QuotaModel {
+    /// The TOML spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuotaModel::Separate => "separate",
+            QuotaModel::NetPosition => "net_position",
+        }
+    }
+
+    /// The model with this TOML spelling.
+    pub fn parse(text: &str) -> Option<QuotaModel> {
+        [QuotaModel::Separate, QuotaModel::NetPosition].into_iter().find(|model| model.as_str() == text)
+    }
+}
+
+/// How the ledger judges a movement between an FT account and an ordinary
+/// onshore account of *different* entities (`[pool]
+/// second_line_between_entities`). Between one entity's own FT and ordinary
+/// accounts (同名划转) the same-name rules always apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SecondLineRule {
+    /// `"cross_border"` (the default): as a cross-border movement, like one
+    /// between onshore and offshore (银发〔2013〕244号: flows between a resident
+    /// FT account and ordinary accounts outside the zone are managed as
+    /// cross-border business, 视同跨境业务管理); a pool sweep counts toward
+    /// the pool's caps.
+    #[default]
+    CrossBorder,
+    /// `"same_name"`: by the same-name rules too (only `current_account`,
+    /// `loan_repayment` and `real_investment`, only CNY), for a bank that
+    /// applies them to every transfer across the second line.
+    SameName,
+}
+
+impl SecondLineRule {
+    /// The TOML spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecondLineRule::CrossBorder => "cross_border",
+            SecondLineRule::SameName => "same_name",
+        }
+    }
+
+    /// The rule with this TOML spelling.
+    pub fn parse(text: &str) -> Option<SecondLineRule> {
+        [SecondLineRule::CrossBorder, SecondLineRule::SameName].into_iter().find(|rule| rule.as_str() == text)
+    }
 }
 
 impl PoolConfig {
@@ -564,6 +691,8 @@ struct RawPool {
     #[serde(default)]
     limits: Vec<Sp<RawLimit>>,
     eligibility: Option<Sp<RawEligibility>>,
+    second_line_between_entities: Option<Sp<String>>,
+    quota_model: Option<Sp<String>>,
 }
 
 #[derive(Deserialize)]
@@ -909,6 +1038,9 @@ impl Checker<'_> {
 
         let entities: Option<Vec<Entity>> = entities.into_iter().map(|checked| checked.entity).collect();
         let accounts: Option<Vec<AccountSpec>> = accounts.into_iter().collect();
+        if let (Some(pool), Some(accounts), Some(sweeps)) = (&pool, &accounts, &sweeps) {
+            self.sweeps_across_the_second_line(&raw.sweep, sweeps, accounts, pool.second_line_between_entities);
+        }
         Some(GroupConfig {
             group: group?,
             pool: pool?,
@@ -1404,6 +1536,41 @@ impl Checker<'_> {
         }
 
         let eligibility = self.eligibility(pool.eligibility.as_ref(), base);
+        let second_line_between_entities = match &pool.second_line_between_entities {
+            None => Some(SecondLineRule::default()),
+            Some(raw) => {
+                let rule = SecondLineRule::parse(raw.get_ref());
+                if rule.is_none() {
+                    self.error(
+                        "pool.second_line_between_entities",
+                        Some(raw.span()),
+                        format!(
+                            "unknown rule {:?}; expected \"cross_border\" (the default: a transfer between an FT account and another entity's ordinary account is managed as cross-border) or \"same_name\" (held to the same-name rules: current_account, loan_repayment, real_investment, CNY only)",
+                            raw.get_ref()
+                        ),
+                    );
+                }
+                rule
+            }
+        };
+
+        let quota_model = match &pool.quota_model {
+            None => Some(QuotaModel::Separate),
+            Some(raw) => {
+                let model = QuotaModel::parse(raw.get_ref());
+                if model.is_none() {
+                    self.error(
+                        "pool.quota_model",
+                        Some(raw.span()),
+                        format!(
+                            "unknown model {:?}; expected \"separate\" (the default: the foreign-debt and overseas-lending quotas apart, 银发〔2025〕251号) or \"net_position\" (one net position against both caps)",
+                            raw.get_ref()
+                        ),
+                    );
+                }
+                model
+            }
+        };
 
         Some(PoolConfig {
             id: id?,
@@ -1413,6 +1580,8 @@ impl Checker<'_> {
             netting_currency: netting_currency?,
             limits: limits?,
             eligibility: eligibility?,
+            second_line_between_entities: second_line_between_entities?,
+            quota_model: quota_model?,
         })
     }
 
@@ -1808,6 +1977,53 @@ impl Checker<'_> {
             }
         }
         Some(text.clone())
+    }
+
+    /// Refuses a sweep rule that can never run because the second line
+    /// forbids it: a sweep is a `pool_funding` movement, which the same-name
+    /// rules (同名划转: current account, loan repayment, real investment)
+    /// never let across. So a rule between one entity's own FT and ordinary
+    /// accounts, or between any FT and ordinary accounts under
+    /// `second_line_between_entities = "same_name"`, is refused here rather
+    /// than failing every evening.
+    fn sweeps_across_the_second_line(
+        &mut self,
+        raw: &[Sp<RawSweep>],
+        sweeps: &[SweepRule],
+        accounts: &[AccountSpec],
+        rule: SecondLineRule,
+    ) {
+        let find = |id: &str| accounts.iter().find(|account| account.id == id);
+        for (idx, (sweep, spanned)) in sweeps.iter().zip(raw).enumerate() {
+            let (Some(from), Some(into)) = (find(&sweep.account), find(&sweep.into)) else { continue };
+            let across = matches!(
+                (from.zone, into.zone),
+                (Some(Zone::Ft), Some(Zone::Onshore)) | (Some(Zone::Onshore), Some(Zone::Ft))
+            );
+            if !across {
+                continue;
+            }
+            let same_name = from.entity == into.entity;
+            if !same_name && rule == SecondLineRule::CrossBorder {
+                continue;
+            }
+            let why = if same_name {
+                format!(
+                    "between {}'s own FT account and ordinary account (同名划转), which the second line opens only to current_account, loan_repayment and real_investment",
+                    from.entity
+                )
+            } else {
+                "across the second line, which `pool.second_line_between_entities = \"same_name\"` opens only to current_account, loan_repayment and real_investment".to_string()
+            };
+            self.error(
+                format!("sweep[{idx}].into"),
+                Some(spanned.get_ref().into.span()),
+                format!(
+                    "this rule can never run: it sweeps {} -> {} {why}, and a sweep is pool_funding; sweep through an account on the same side of the line, or move the money with one of those purposes",
+                    sweep.account, sweep.into
+                ),
+            );
+        }
     }
 
     /// Reports every cycle among sweep rules of the same currency (once, at the

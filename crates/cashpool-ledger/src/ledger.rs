@@ -295,7 +295,14 @@ impl Ledger {
         if !storage.is_empty()? {
             return Err(LedgerError::AlreadyInitialized);
         }
-        let config = parse_group_config(config_toml)?;
+        Ledger::create_with(storage, parse_group_config(config_toml)?, at)
+    }
+
+    /// [`Ledger::create`] from a definition already validated.
+    fn create_with(storage: Box<dyn Storage>, config: GroupConfig, at: Timestamp) -> Result<Ledger, LedgerError> {
+        if !storage.is_empty()? {
+            return Err(LedgerError::AlreadyInitialized);
+        }
         let mut bodies = vec![EntryBody::GroupRecord(Arc::new(config.clone()))];
         bodies.extend(config.accounts.iter().cloned().map(EntryBody::AccountOpened));
         bodies.extend(system_accounts(&config).into_iter().map(EntryBody::AccountOpened));
@@ -2310,8 +2317,39 @@ fn route_fx(postings: &mut Vec<Posting>, rate: &FxRate) -> Result<(), Rejection>
 mod tests {
     use super::*;
     use crate::storage::MemoryStorage;
+    use crate::sweep::SkipReason;
 
     const GROUP: &str = include_str!("../../../tests/fixtures/small-group.toml");
+    const ROUND_GROUP: &str = include_str!("../../../tests/fixtures/limits/round-group.toml");
+
+    /// Issue 15, defect 1: a sweep the rules in force refuse on the day is a
+    /// reported skip (`second_line`), and the rest of the run goes on. The
+    /// group definition refuses such a rule up front, so the definition is
+    /// changed after validation here, as a later amendment would change it.
+    #[test]
+    fn a_sweep_refused_on_the_day_is_a_skip_and_the_run_goes_on() {
+        let rules = [("FTZ-FTE", "SZ-OPS"), ("HK-OPS", "R-IMA")]
+            .map(|(account, into)| {
+                format!("[[sweep]]\naccount = \"{account}\"\ncurrency = \"CNY\"\ninto = \"{into}\"\nmethod = \"zero\"\ndirection = \"both\"\npriority = 1\n")
+            })
+            .join("\n");
+        let mut config = parse_group_config(&format!("{ROUND_GROUP}\n{rules}")).unwrap();
+        config.pool.second_line_between_entities = crate::config::SecondLineRule::SameName;
+        let ledger = Ledger::create_with(Box::new(MemoryStorage::new()), config, Timestamp::EPOCH).unwrap();
+        let date = NaiveDate::from_ymd_opt(2026, 4, 15).unwrap();
+        let funding = [("F1", "FTZ-FTE"), ("F2", "HK-OPS")].map(|(id, to)| {
+            let amount = Decimal::new(500_000, 2);
+            TransactionRequest::transfer(id, date, "EXT-OFF", to, "CNY", amount, Purpose::CurrentAccount, "", "")
+        });
+        let outcome = ledger.post_batch(&funding, BatchMode::Atomic, "test", Timestamp::EPOCH).unwrap();
+        assert!(outcome.rejected.is_empty(), "{outcome:?}");
+        let outcome = ledger.sweep(date, false, Timestamp::EPOCH).unwrap();
+        let skipped: Vec<(&str, SkipReason)> =
+            outcome.run.skipped.iter().map(|skip| (skip.account.as_str(), skip.reason)).collect();
+        assert_eq!(skipped, [("FTZ-FTE", SkipReason::SecondLine)]);
+        let swept: Vec<&str> = outcome.run.sweeps.iter().map(|line| line.account.as_str()).collect();
+        assert_eq!(swept, ["HK-OPS"]);
+    }
 
     /// A snapshot is written after a commit, so a fold from one starts at a
     /// block's boundary; a fold from any entry, in the middle of a block too,

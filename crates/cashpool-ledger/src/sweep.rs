@@ -18,9 +18,9 @@ use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{SweepDirection, SweepMethod, SweepRule};
+use crate::config::{QuotaModel, SweepDirection, SweepMethod, SweepRule};
 use crate::journal::{PostedTransaction, Posting};
-use crate::model::{ic_account, Purpose, SYS_IC_POOL};
+use crate::model::{ic_account, Classification, Purpose, SYS_IC_POOL};
 use crate::money::Currency;
 use crate::state::{Rejection, State};
 use crate::tx::{PostingRequest, TransactionRequest};
@@ -68,20 +68,28 @@ pub enum SkipReason {
     Limit,
     /// No rate to weigh it against the pool's caps.
     MissingRate,
+    /// The second line does not let it across on that day (docs/LIMITS.md).
+    SecondLine,
 }
 
 impl SkipReason {
     /// Every reason, in the order of their codes' documentation.
-    pub const ALL: [SkipReason; 4] =
-        [SkipReason::BelowMinTransfer, SkipReason::HeaderShort, SkipReason::Limit, SkipReason::MissingRate];
+    pub const ALL: [SkipReason; 5] = [
+        SkipReason::BelowMinTransfer,
+        SkipReason::HeaderShort,
+        SkipReason::Limit,
+        SkipReason::MissingRate,
+        SkipReason::SecondLine,
+    ];
 
-    /// The stable code: `below_min_transfer`, `header_short`, `limit`, `missing_rate`.
+    /// The stable code: `below_min_transfer`, `header_short`, `limit`, `missing_rate`, `second_line`.
     pub fn code(self) -> &'static str {
         match self {
             SkipReason::BelowMinTransfer => "below_min_transfer",
             SkipReason::HeaderShort => "header_short",
             SkipReason::Limit => "limit",
             SkipReason::MissingRate => "missing_rate",
+            SkipReason::SecondLine => "second_line",
         }
     }
 
@@ -224,6 +232,8 @@ struct Planner<'s> {
     deltas: HashMap<(String, Currency), Decimal>,
     /// Counted cross-border flow of this run.
     flow: Decimal,
+    /// The pool movements of this run (separate quota model).
+    moves: Vec<crate::limits::PoolMove>,
     requests: Vec<TransactionRequest>,
     run: SweepRun,
 }
@@ -273,11 +283,20 @@ impl Planner<'_> {
         let header = self.state.account_idx(&rule.into).map(|idx| self.state.spec(idx).entity.clone());
         let host = self.state.config().map(|config| config.pool.host.clone());
         if let (Some(member), Some(header)) = (member, header) {
-            if member != header && Some(&member) != host.as_ref() {
-                // The member lends to (up) or borrows from (down) the pool.
+            if member != header {
+                // The member lends to (up) or borrows from (down) the header's
+                // entity: the pool itself when the header is the host's, else
+                // the member that runs the sub-pool (docs/SWEEPS.md, "Sub-pools").
+                let position_of = |entity: &str| {
+                    if Some(entity) == host.as_deref() {
+                        SYS_IC_POOL.to_string()
+                    } else {
+                        ic_account(entity)
+                    }
+                };
                 let lent = if direction == Flow::Up { amount } else { -amount };
-                postings.push(leg(&ic_account(&member), lent));
-                postings.push(leg(SYS_IC_POOL, -lent));
+                postings.push(leg(&position_of(&member), lent));
+                postings.push(leg(&position_of(&header), -lent));
             }
         }
         let word = if direction == Flow::Up { "concentration" } else { "funding" };
@@ -299,8 +318,8 @@ impl Planner<'_> {
         }
     }
 
-    /// The counted cross-border flow a sweep would have, in the base currency.
-    fn flow_of(&self, request: &TransactionRequest) -> Result<Option<Decimal>, Rejection> {
+    /// The transaction a sweep request would post, classified.
+    fn posted(&self, request: &TransactionRequest) -> PostedTransaction {
         let postings = request
             .postings
             .iter()
@@ -325,6 +344,12 @@ impl Planner<'_> {
             effects: None,
         };
         tx.classification = self.state.classify(&tx);
+        tx
+    }
+
+    /// The counted cross-border flow a sweep would have, in the base currency.
+    fn flow_of(&self, request: &TransactionRequest) -> Result<Option<Decimal>, Rejection> {
+        let tx = self.posted(request);
         self.state.pool_flow(&tx, tx.classification, self.state.base_currency())
     }
 
@@ -335,6 +360,15 @@ impl Planner<'_> {
         let mut amount = amount;
         let mut capped = false;
         let base = self.state.base_currency();
+        // The rules that do not depend on the amount: a sweep they refuse is
+        // a reported skip, and the rest of the run goes on.
+        let tx = self.posted(&self.transaction(rule, direction, amount, &reference));
+        if tx.classification == Classification::SecondLine && self.state.check_second_line(&tx).is_err() {
+            return self.skip(rule, direction, wanted, SkipReason::SecondLine);
+        }
+        if self.state.quota_model() == QuotaModel::Separate {
+            return self.plan_separate(rule, direction, amount, reference);
+        }
         for _ in 0..3 {
             let request = self.transaction(rule, direction, amount, &reference);
             let flow = match self.flow_of(&request) {
@@ -358,6 +392,51 @@ impl Planner<'_> {
             let cut = to_multiple(cut, rule.rounding, Flow::Up);
             let minor = Decimal::new(1, rule.currency.minor_units());
             amount = if capped { cut - minor } else { cut };
+            capped = true;
+            if amount <= Decimal::ZERO || rule.min_transfer.is_some_and(|min| amount < min) {
+                return self.skip(rule, direction, wanted, SkipReason::Limit);
+            }
+        }
+        self.skip(rule, direction, wanted, SkipReason::Limit);
+    }
+
+    /// [`Planner::plan`] under the separate quota model: the sweep's effect
+    /// on each quota, with this run's earlier sweeps counted, must stay within
+    /// its cap; cut to the headroom when partial is allowed.
+    fn plan_separate(&mut self, rule: &SweepRule, direction: Flow, wanted: Decimal, reference: String) {
+        let base = self.state.base_currency();
+        let mut amount = wanted;
+        let mut capped = false;
+        for _ in 0..3 {
+            let request = self.transaction(rule, direction, amount, &reference);
+            let tx = self.posted(&request);
+            let flow = match self.state.pool_flow(&tx, tx.classification, base) {
+                Ok(flow) => flow,
+                Err(_) => return self.skip(rule, direction, amount, SkipReason::MissingRate),
+            };
+            let Some(flow) = flow else { return self.commit(rule, direction, amount, request, capped) };
+            let effects = match self.state.sweep_effects(&tx, flow) {
+                Ok(effects) => effects,
+                Err(_) => return self.skip(rule, direction, wanted, SkipReason::Limit),
+            };
+            let planned: Vec<&crate::limits::PoolMove> = self.moves.iter().collect();
+            let (needed, allowed) = match self.state.check_quotas_with(self.date, &planned, &effects, base) {
+                Ok(()) => {
+                    self.moves.extend(effects.pool_move);
+                    return self.commit(rule, direction, amount, request, capped);
+                }
+                Err(Rejection::Limit { requested, headroom, .. }) => (requested, headroom),
+                Err(_) => return self.skip(rule, direction, wanted, SkipReason::Limit),
+            };
+            if !rule.partial_allowed || needed <= Decimal::ZERO {
+                return self.skip(rule, direction, wanted, SkipReason::Limit);
+            }
+            // Cut in proportion to the headroom, and check again.
+            let cut = (amount * allowed / needed)
+                .round_dp_with_strategy(rule.currency.minor_units(), RoundingStrategy::ToZero);
+            let cut = to_multiple(cut, rule.rounding, Flow::Up);
+            let minor = Decimal::new(1, rule.currency.minor_units());
+            amount = if capped { cut.min(amount) - minor } else { cut };
             capped = true;
             if amount <= Decimal::ZERO || rule.min_transfer.is_some_and(|min| amount < min) {
                 return self.skip(rule, direction, wanted, SkipReason::Limit);
@@ -416,6 +495,7 @@ impl State {
             date,
             deltas: HashMap::new(),
             flow: Decimal::ZERO,
+            moves: Vec::new(),
             requests: Vec::new(),
             run: SweepRun { date, sweeps: Vec::new(), skipped: Vec::new() },
         };

@@ -254,15 +254,19 @@ fn minimal_fixture_parses_with_optional_features() {
 
 #[test]
 fn optional_sections_default_and_parse() {
-    // Without the sections: the published parameter history and the regulation's thresholds.
+    // Without the sections: the published parameter history (DOMAIN §3; issue 15, defect 4: the
+    // steps of 2020-03-12 and 2022-10-25 were missing, understating caps from 2022-10-25 to
+    // 2023-07-19 by 20 %) and the regulation's thresholds.
     let config = parse_ok(EXAMPLE);
     let history: Vec<(NaiveDate, String)> =
         config.macro_prudential.iter().map(|r| (r.effective, s(r.parameter))).collect();
     assert_eq!(
         history,
         [
-            (date("2016-05-03"), "1.25".to_string()),
+            (date("2017-01-11"), "1".to_string()),
+            (date("2020-03-12"), "1.25".to_string()),
             (date("2021-01-07"), "1".to_string()),
+            (date("2022-10-25"), "1.25".to_string()),
             (date("2023-07-20"), "1.5".to_string()),
             (date("2025-01-13"), "1.75".to_string())
         ]
@@ -270,11 +274,15 @@ fn optional_sections_default_and_parse() {
     assert_eq!(config.macro_prudential, ParameterRow::default_history());
     #[rustfmt::skip]
     let at: &[(&str, Option<&str>)] = &[
-        ("2016-05-02", None),
-        ("2016-05-03", Some("1.25")),
+        ("2017-01-10", None),
+        ("2017-01-11", Some("1")),
+        ("2020-03-11", Some("1")),
+        ("2020-03-12", Some("1.25")),
         ("2021-01-06", Some("1.25")),
         ("2021-01-07", Some("1")),
-        ("2023-07-19", Some("1")),
+        ("2022-10-24", Some("1")),
+        ("2022-10-25", Some("1.25")),
+        ("2023-07-19", Some("1.25")),
         ("2023-07-20", Some("1.5")),
         ("2025-01-12", Some("1.5")),
         ("2025-01-13", Some("1.75")),

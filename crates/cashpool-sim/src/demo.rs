@@ -326,8 +326,20 @@ fn month_invoices(rng: &mut SplitMix64, days: &[NaiveDate]) -> Vec<cashpool_ledg
 fn exercise_outflow_cap(ledger: &Ledger, date: NaiveDate, at: Timestamp) -> Result<(usize, Refusal), SimError> {
     let cny = Currency::from_code("CNY").expect("CNY");
     let limits = ledger.limits(None);
-    // Room for net outflow: the cap, plus any net inflow the pool has already.
-    let room = limits.outflow.cap + limits.inflow.used - limits.outflow.used;
+    let room = if limits.quota_model == "net_position" {
+        // Room for net outflow: the cap, plus any net inflow the pool has already.
+        limits.outflow.cap + limits.inflow.used - limits.outflow.used
+    } else {
+        // Room for lending to HK: the overseas-lending headroom, plus what the pool owes HK in
+        // CNY (a payment to HK repays that first).
+        let owed: Decimal = limits
+            .pool_balances
+            .iter()
+            .filter(|b| b.counterparty == "LGT-HK" && b.currency == cny && b.base > Decimal::ZERO)
+            .map(|b| b.base)
+            .sum();
+        limits.outflow.headroom + owed
+    };
     let near = (room * Decimal::new(95, 2)).round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero);
     let over = (room - near) * Decimal::TWO;
     let deposit = TransactionRequest::transfer(

@@ -24,7 +24,7 @@ use super::{
 use crate::bank::{BankBalance, BankLine, BankStatement, ImportStatus, ImportedStatement, StatementFormat};
 use crate::config::{
     DayCount, EligibilityThresholds, Entity, GroupConfig, GroupInfo, InterestRule, InterestTier, LimitRow,
-    ParameterRow, PoolConfig, QuotaRow, Residence, SweepDirection, SweepMethod, SweepRule,
+    ParameterRow, PoolConfig, QuotaModel, QuotaRow, Residence, SecondLineRule, SweepDirection, SweepMethod, SweepRule,
 };
 use crate::cycle::NettingRun;
 use crate::interest::{Accrual, InterestRun};
@@ -665,6 +665,14 @@ struct PoolRec {
     international_master: String,
     limits: Vec<PoolRowRec>,
     netting_currency: String,
+    /// `"separate"`; absent for `net_position`, the rules of every definition
+    /// journaled before the key existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    quota_model: Option<String>,
+    /// Absent for the default, `cross_border` (so a definition that does not
+    /// set it keeps the bytes it had before the key existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    second_line_between_entities: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -1117,6 +1125,14 @@ pub(crate) fn group_rec(config: &GroupConfig) -> GroupRec {
                 })
                 .collect(),
             netting_currency: config.pool.netting_currency.code().into(),
+            quota_model: match config.pool.quota_model {
+                QuotaModel::NetPosition => None,
+                model => Some(model.as_str().to_string()),
+            },
+            second_line_between_entities: match config.pool.second_line_between_entities {
+                SecondLineRule::CrossBorder => None,
+                rule => Some(rule.as_str().to_string()),
+            },
         },
         sweeps: config
             .sweeps
@@ -1466,6 +1482,24 @@ pub(crate) fn group_of(rec: GroupRec) -> Result<GroupConfig, String> {
         members_min: rec.pool.eligibility.members_min,
         violation_free_years: rec.pool.eligibility.violation_free_years,
     };
+    let second_line_between_entities = match rec.pool.second_line_between_entities.as_deref() {
+        None => SecondLineRule::CrossBorder,
+        Some("same_name") => SecondLineRule::SameName,
+        Some(other) => {
+            return Err(format!(
+                "pool.second_line_between_entities: {other:?} is not \"same_name\" (the default, cross_border, is written by leaving the key out)"
+            ))
+        }
+    };
+    let quota_model = match rec.pool.quota_model.as_deref() {
+        None => QuotaModel::NetPosition,
+        Some("separate") => QuotaModel::Separate,
+        Some(other) => {
+            return Err(format!(
+                "pool.quota_model: {other:?} is not \"separate\" (net_position is written by leaving the key out)"
+            ))
+        }
+    };
     Ok(GroupConfig {
         group: GroupInfo { id: rec.group.id, name: rec.group.name, base_currency: base },
         pool: PoolConfig {
@@ -1476,6 +1510,8 @@ pub(crate) fn group_of(rec: GroupRec) -> Result<GroupConfig, String> {
             netting_currency: ccy(&rec.pool.netting_currency)?,
             limits,
             eligibility,
+            second_line_between_entities,
+            quota_model,
         },
         entities,
         accounts: rec.accounts.into_iter().map(account_of).collect::<Result<_, _>>()?,

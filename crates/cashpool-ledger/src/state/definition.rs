@@ -8,9 +8,9 @@ use sha2::{Digest, Sha256};
 
 use super::snapshot::DefinitionSnap;
 use crate::bank::BankStatement;
-use crate::config::{parse_group_config, GroupConfig};
+use crate::config::{parse_format_1_definition, GroupConfig};
 use crate::digest::{finish, line, string};
-use crate::journal::v2::{account_json, account_of, account_rec, group_json, group_of, group_rec};
+use crate::journal::v2::{account_json, account_of, account_rec, group_json, group_of};
 use crate::journal::EntryHash;
 use crate::model::{AccountKind, AccountSpec, SYSTEM_ACCOUNT_PREFIX};
 use crate::money::Currency;
@@ -32,7 +32,7 @@ impl Definition {
     /// Applies a format-1 group definition (its TOML).
     pub(crate) fn apply_group_toml(&mut self, seq: u64, config_toml: &str) -> Result<(), String> {
         self.check_first(seq)?;
-        let config = parse_group_config(config_toml).map_err(|err| format!("group definition: {err}"))?;
+        let config = parse_format_1_definition(config_toml).map_err(|err| format!("group definition: {err}"))?;
         self.config = Some(Arc::new(config));
         Ok(())
     }
@@ -153,7 +153,7 @@ impl Definition {
     /// The part as the state snapshot keeps it: the journal's records of the definition and the accounts.
     pub(crate) fn snapshot(&self) -> DefinitionSnap {
         DefinitionSnap {
-            group: self.config.as_deref().map(group_rec),
+            group: self.config.as_deref().map(group_json),
             accounts: self.accounts.iter().map(account_rec).collect(),
         }
     }
@@ -162,7 +162,10 @@ impl Definition {
     pub(crate) fn restore(snap: DefinitionSnap) -> Result<Definition, String> {
         let mut definition = Definition::default();
         if let Some(group) = snap.group {
-            let config = group_of(group).map_err(|reason| format!("group definition: {reason}"))?;
+            let config = serde_json::from_str(&group)
+                .map_err(|err| err.to_string())
+                .and_then(group_of)
+                .map_err(|reason| format!("group definition: {reason}"))?;
             crate::config::check_references(&config).map_err(|reason| format!("group definition: {reason}"))?;
             definition.config = Some(Arc::new(config));
         }

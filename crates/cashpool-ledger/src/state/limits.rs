@@ -10,12 +10,12 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use super::snapshot::{amount_of, date_of, day, Exact, LimitsSnap, LoanSnap};
+use super::snapshot::{amount_of, date_of, day, Exact, LimitsSnap, LoanSnap, MoveSnap};
 use crate::config::GroupConfig;
 use crate::digest::{amount, date, dec, finish, line, string};
 use crate::journal::v2::{pool_row_of, pool_row_rec, Dec};
 use crate::journal::{EntryHash, PostedTransaction};
-use crate::limits::{debt_use_of, DebtUse, Effects, LimitsChange, Loan, PoolParameters};
+use crate::limits::{debt_use_of, Book, DebtUse, Effects, LimitsChange, Loan, LoanKind, PoolMove, PoolParameters};
 use crate::money::Currency;
 
 /// Dated parameters: from the group definition, then `LimitsSet` entries.
@@ -116,6 +116,11 @@ pub(crate) struct LimitState {
     pool_position: Decimal,
     /// Loans by the id of the transaction that drew them.
     loans: BTreeMap<String, Loan>,
+    /// Under the separate quota model: the fold of the pool movements, by
+    /// counterparty and currency (zero balances are not kept).
+    books: BTreeMap<(String, Currency), Book>,
+    /// How many pool movements [`Limits::moves`] holds (a savepoint truncates to it).
+    n_moves: usize,
 }
 
 /// The limits part.
@@ -125,6 +130,9 @@ pub(crate) struct Limits {
     base: Currency,
     params: Parameters,
     state: LimitState,
+    /// Every pool movement (separate quota model), in journal order: kept
+    /// outside [`LimitState`] so that a savepoint need not copy them.
+    moves: Vec<PoolMove>,
 }
 
 impl Default for Limits {
@@ -133,6 +141,7 @@ impl Default for Limits {
             base: Currency::from_code("CNY").expect("CNY is an ISO currency"),
             params: Parameters::default(),
             state: LimitState::default(),
+            moves: Vec::new(),
         }
     }
 }
@@ -169,11 +178,47 @@ impl Limits {
             let loan = state.loans.get_mut(loan_id).expect("checked: the loan exists");
             loan.repayments.push((tx.value_date, *amount));
         }
+        if let Some(pool_move) = &effects.pool_move {
+            let key = (pool_move.counterparty.clone(), pool_move.currency);
+            let book = state.books.entry(key.clone()).or_default();
+            book.apply(pool_move.amount, pool_move.base, self.base);
+            if book.amount.is_zero() {
+                state.books.remove(&key);
+            }
+            self.moves.push(pool_move.clone());
+            state.n_moves = self.moves.len();
+        }
     }
 
     /// Restores the limit state a savepoint took with [`Limits::state`] (a rolled-back plan).
     pub(crate) fn undo(&mut self, before: LimitState) {
+        self.moves.truncate(before.n_moves);
         self.state = before;
+    }
+
+    /// The pool balances by counterparty and currency (separate quota model).
+    pub(crate) fn books(&self) -> impl Iterator<Item = (&(String, Currency), &Book)> + '_ {
+        self.state.books.iter()
+    }
+
+    /// The pool balances at the end of `as_of`: the fold of the movements
+    /// value-dated up to it, in journal order.
+    pub(crate) fn books_at(&self, as_of: NaiveDate) -> BTreeMap<(String, Currency), Book> {
+        let mut books: BTreeMap<(String, Currency), Book> = BTreeMap::new();
+        for pool_move in self.moves.iter().filter(|pool_move| pool_move.date <= as_of) {
+            books.entry((pool_move.counterparty.clone(), pool_move.currency)).or_default().apply(
+                pool_move.amount,
+                pool_move.base,
+                self.base,
+            );
+        }
+        books.retain(|_, book| !book.amount.is_zero());
+        books
+    }
+
+    /// Every loan with its id.
+    pub(crate) fn loan_entries(&self) -> impl Iterator<Item = (&String, &Loan)> + '_ {
+        self.state.loans.iter()
     }
 
     /// The dated parameters.
@@ -206,7 +251,11 @@ impl Limits {
 
     /// The risk-weighted foreign-debt balance of `entity` (DOMAIN §3), in the base currency.
     pub(crate) fn debt_use(&self, entity: &str, base: Currency, as_of: Option<NaiveDate>) -> DebtUse {
-        debt_use_of(self.loans().filter(|loan| loan.entity == entity), base, as_of)
+        debt_use_of(
+            self.loans().filter(|loan| loan.entity == entity && loan.kind == LoanKind::ForeignDebt),
+            base,
+            as_of,
+        )
     }
 
     /// Parameters sorted, one per date; the position is the sum of the flows
@@ -221,6 +270,21 @@ impl Limits {
         let sum = state.pool_flows.values().try_fold(Decimal::ZERO, |sum, flow| sum.checked_add(*flow));
         if sum != Some(state.pool_position) {
             return Err(format!("the pool position {} is not the sum of the flows {sum:?}", state.pool_position));
+        }
+        if state.n_moves != self.moves.len() {
+            return Err(format!("{} pool movements are kept, the state counts {}", self.moves.len(), state.n_moves));
+        }
+        let mut books: BTreeMap<(String, Currency), Book> = BTreeMap::new();
+        for pool_move in &self.moves {
+            let key = (pool_move.counterparty.clone(), pool_move.currency);
+            let book = books.entry(key.clone()).or_default();
+            book.apply(pool_move.amount, pool_move.base, self.base);
+            if book.amount.is_zero() {
+                books.remove(&key);
+            }
+        }
+        if books != state.books {
+            return Err("the pool balances are not the fold of the pool movements".into());
         }
         for (id, loan) in &state.loans {
             if loan.principal <= Decimal::ZERO {
@@ -243,11 +307,23 @@ impl Limits {
             macro_prudential: self.params.macro_prudential.iter().map(|(date, p)| (day(*date), Dec(*p))).collect(),
             flows: state.pool_flows.iter().map(|(date, flow)| (day(*date), Exact::of(*flow))).collect(),
             position: Exact::of(state.pool_position),
+            moves: self
+                .moves
+                .iter()
+                .map(|pool_move| MoveSnap {
+                    date: day(pool_move.date),
+                    counterparty: pool_move.counterparty.clone(),
+                    currency: pool_move.currency.code().to_string(),
+                    amount: Exact::of(pool_move.amount),
+                    base: Exact::of(pool_move.base),
+                })
+                .collect(),
             loans: state
                 .loans
                 .iter()
                 .map(|(id, loan)| LoanSnap {
                     id: id.clone(),
+                    overseas: loan.kind == LoanKind::OverseasLending,
                     entity: loan.entity.clone(),
                     drawn: day(loan.drawn),
                     currency: loan.currency.code().to_string(),
@@ -274,6 +350,7 @@ impl Limits {
         for loan in snap.loans {
             let loan_currency = currency(&loan.currency)?;
             let restored = Loan {
+                kind: if loan.overseas { LoanKind::OverseasLending } else { LoanKind::ForeignDebt },
                 entity: loan.entity,
                 drawn: date_of(loan.drawn)?,
                 currency: loan_currency,
@@ -298,10 +375,36 @@ impl Limits {
             .into_iter()
             .map(|(day_number, parameter)| Ok((date_of(day_number)?, parameter.0)))
             .collect::<Result<_, String>>()?;
+        let mut moves = Vec::with_capacity(snap.moves.len());
+        let mut books: BTreeMap<(String, Currency), Book> = BTreeMap::new();
+        for pool_move in snap.moves {
+            let move_currency = currency(&pool_move.currency)?;
+            let restored = PoolMove {
+                date: date_of(pool_move.date)?,
+                counterparty: pool_move.counterparty,
+                currency: move_currency,
+                amount: amount_of(pool_move.amount, move_currency)?,
+                base: amount_of(pool_move.base, base)?,
+            };
+            let key = (restored.counterparty.clone(), restored.currency);
+            let book = books.entry(key.clone()).or_default();
+            book.apply(restored.amount, restored.base, base);
+            if book.amount.is_zero() {
+                books.remove(&key);
+            }
+            moves.push(restored);
+        }
         Ok(Limits {
             base,
             params: Parameters { pool: snap.pool.into_iter().map(pool_row_of).collect(), macro_prudential },
-            state: LimitState { pool_flows, pool_position: amount_of(snap.position, base)?, loans },
+            state: LimitState {
+                pool_flows,
+                pool_position: amount_of(snap.position, base)?,
+                loans,
+                books,
+                n_moves: moves.len(),
+            },
+            moves,
         })
     }
 
@@ -328,27 +431,42 @@ impl Limits {
         for (day, flow) in &self.state.pool_flows {
             line(&mut hasher, &[string("flow"), date(*day), amount(*flow, self.base)]);
         }
+        for pool_move in &self.moves {
+            line(
+                &mut hasher,
+                &[
+                    string("move"),
+                    date(pool_move.date),
+                    string(&pool_move.counterparty),
+                    string(pool_move.currency.code()),
+                    amount(pool_move.amount, pool_move.currency),
+                    amount(pool_move.base, self.base),
+                ],
+            );
+        }
         for (id, loan) in &self.state.loans {
             let repayments: Vec<String> = loan
                 .repayments
                 .iter()
                 .map(|(day, paid)| format!("[{},{}]", date(*day), amount(*paid, loan.currency)))
                 .collect();
-            line(
-                &mut hasher,
-                &[
-                    string("loan"),
-                    string(id),
-                    string(&loan.entity),
-                    string(loan.currency.code()),
-                    amount(loan.principal, loan.currency),
-                    date(loan.drawn),
-                    loan.term_days.to_string(),
-                    dec(loan.base_rate),
-                    loan.usd_base_rate.map_or("null".into(), dec),
-                    format!("[{}]", repayments.join(",")),
-                ],
-            );
+            let mut fields = vec![
+                string("loan"),
+                string(id),
+                string(&loan.entity),
+                string(loan.currency.code()),
+                amount(loan.principal, loan.currency),
+                date(loan.drawn),
+                loan.term_days.to_string(),
+                dec(loan.base_rate),
+                loan.usd_base_rate.map_or("null".into(), dec),
+                format!("[{}]", repayments.join(",")),
+            ];
+            if loan.kind == LoanKind::OverseasLending {
+                // Only an overseas loan says so: a foreign-debt loan's line is as it always was.
+                fields.push(string("overseas_lending"));
+            }
+            line(&mut hasher, &fields);
         }
         finish(hasher)
     }

@@ -74,6 +74,9 @@ pub enum Rejection {
     Limit { direction: FlowDirection, cap: Decimal, used: Decimal, requested: Decimal, headroom: Decimal },
     /// The drawdown would take the entity past its foreign-debt cap (base currency).
     ForeignDebtLimit { entity: String, weighted: Decimal, cap: Decimal, requested: Decimal, headroom: Decimal },
+    /// A repayment across the border names no loan of the ledger (its `reference` must be the
+    /// id of the transaction that drew the loan).
+    UnknownLoan { loan: String },
     /// A rates import would change a rate already imported; nothing of the import is written.
     RateConflict(crate::rates::RateConflict),
     /// A netting cycle has no rate for these currencies on its date (sorted by code; every one is listed).
@@ -123,6 +126,7 @@ impl Rejection {
             Rejection::MissingRate { .. } => "missing_rate",
             Rejection::Limit { .. } => "limit",
             Rejection::ForeignDebtLimit { .. } => "foreign_debt_limit",
+            Rejection::UnknownLoan { .. } => "unknown_loan",
             Rejection::RateConflict(_) => "rate_conflict",
             Rejection::MissingRates { .. } => "missing_rates",
             Rejection::SettlementRefused { .. } => "settlement_refused",
@@ -183,11 +187,19 @@ impl fmt::Display for Rejection {
             ),
             Rejection::Limit { direction, cap, used, requested, headroom } => write!(
                 f,
-                "limit: the pool's net {direction} cap is {cap}, {used} is used, headroom {headroom}; this movement needs {requested}"
+                "limit: the pool's net {direction} cap ({}) is {cap}, {used} is used, headroom {headroom}; this movement needs {requested}",
+                match direction {
+                    FlowDirection::Inflow => "the foreign-debt quota",
+                    FlowDirection::Outflow => "the overseas-lending quota",
+                }
             ),
             Rejection::ForeignDebtLimit { entity, weighted, cap, requested, headroom } => write!(
                 f,
                 "foreign_debt_limit: {entity}'s risk-weighted foreign debt would be {weighted} against a cap of {cap}; this drawdown weighs {requested}, headroom {headroom}"
+            ),
+            Rejection::UnknownLoan { loan } => write!(
+                f,
+                "unknown_loan: field `reference`: {loan:?} names no loan; a loan_repayment across the border names the id of the transaction that drew the loan"
             ),
             Rejection::RateConflict(conflict) => write!(f, "rate_conflict: {conflict}"),
             Rejection::MissingRates { currencies } => write!(

@@ -25,14 +25,14 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::journal::v2::{AccountRec, Dec, GroupRec, InterestRec, NettingRec, PoolRowRec, RatesRec, SweepRec};
+use crate::journal::v2::{AccountRec, Dec, InterestRec, NettingRec, PoolRowRec, RatesRec, SweepRec};
 
 /// The index file that holds the snapshot.
 pub(crate) const FILE: &str = "state.snapshot";
 const MAGIC: [u8; 4] = *b"CPST";
 /// The format of the snapshot. A snapshot of another version is ignored (and
 /// replaced by the next one written): it is derived data.
-pub(crate) const VERSION: u32 = 2;
+pub(crate) const VERSION: u32 = 3;
 const HEADER_LEN: usize = 48;
 
 /// An exact decimal: its mantissa and scale (the scale is kept: `0.00` stays `0.00`).
@@ -75,7 +75,10 @@ pub(crate) fn date_of(day: i32) -> Result<NaiveDate, String> {
 /// The `definition` part: the group definition and the accounts, in opening order.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct DefinitionSnap {
-    pub(crate) group: Option<GroupRec>,
+    /// The group definition's record as its canonical JSON (the journal's
+    /// bytes): the record leaves out keys that hold their default, which a
+    /// positional encoding such as postcard cannot do.
+    pub(crate) group: Option<String>,
     pub(crate) accounts: Vec<AccountRec>,
 }
 
@@ -119,13 +122,26 @@ pub(crate) struct LimitsSnap {
     /// (day number, net flow), ascending.
     pub(crate) flows: Vec<(i32, Exact)>,
     pub(crate) position: Exact,
+    /// The pool movements (separate quota model), in journal order.
+    pub(crate) moves: Vec<MoveSnap>,
     /// By the id of the transaction that drew each.
     pub(crate) loans: Vec<LoanSnap>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct MoveSnap {
+    pub(crate) date: i32,
+    pub(crate) counterparty: String,
+    pub(crate) currency: String,
+    pub(crate) amount: Exact,
+    pub(crate) base: Exact,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct LoanSnap {
     pub(crate) id: String,
+    /// An overseas loan (else foreign debt).
+    pub(crate) overseas: bool,
     pub(crate) entity: String,
     pub(crate) drawn: i32,
     pub(crate) currency: String,
@@ -323,6 +339,7 @@ mod tests {
                 macro_prudential: Vec::new(),
                 flows: vec![(740_000, Exact::of(Decimal::new(-250, 2)))],
                 position: Exact::of(Decimal::new(-250, 2)),
+                moves: Vec::new(),
                 loans: Vec::new(),
             },
             sweeps: Vec::new(),
@@ -345,7 +362,7 @@ mod tests {
         let mut other = bytes.clone();
         // Version 1 (before the posting index counted postings) is not read.
         other[4..8].copy_from_slice(&1u32.to_le_bytes());
-        assert_eq!(decode(&other).unwrap_err(), "format version 1, this version reads 2");
+        assert_eq!(decode(&other).unwrap_err(), "format version 1, this version reads 3");
         assert!(decode(&bytes[..bytes.len() - 1]).is_err());
         assert!(decode(&bytes[..10]).is_err());
     }
