@@ -34,6 +34,13 @@ fuzz_target!(|data: &[u8]| {
     let mut entities = HashSet::new();
     for row in &rows {
         assert!(entities.insert(row.entity.as_str()), "a second row for {} was accepted", row.entity);
+        // The optional columns are the file's: every row has a value, or none has.
+        assert_eq!(row.member_type.is_some(), rows[0].member_type.is_some(), "member_type in some rows only: {row:?}");
+        assert_eq!(
+            row.trade_rating.is_some(),
+            rows[0].trade_rating.is_some(),
+            "trade_rating in some rows only: {row:?}"
+        );
         for amount in [row.cross_border_receipts, row.cross_border_payments, row.revenue] {
             assert!(amount >= Decimal::ZERO, "a negative amount was accepted: {row:?}");
             assert!(amount.scale() <= 2, "more decimals than CNY has were accepted: {row:?}");
@@ -50,5 +57,7 @@ fuzz_target!(|data: &[u8]| {
             report.criteria.iter().all(|c| c.met),
             "eligible must be exactly `every criterion met`: {report:?}"
         );
+        // A criterion the figures could not show is never met.
+        assert!(report.criteria.iter().all(|c| c.checked || !c.met), "a criterion not checked was met: {report:?}");
     }
 });

@@ -358,9 +358,18 @@ pub enum LimitsCommand {
 #[derive(Debug, Subcommand)]
 pub enum PoolCommand {
     /// Check the pool's eligibility criteria against members' previous-year figures.
-    #[command(after_help = "Example:\n  cashpool pool check --figures figures.csv --as-of 2026-01-15")]
+    #[command(
+        after_help = "The figures CSV: entity,residence,cross_border_receipts,cross_border_payments,revenue,major_violation_date\n\
+                      then, optionally, member_type,trade_rating (either order):\n  \
+                      member_type   enterprise | finance_company (only as the host) | financial_institution | lgfv | real_estate\n  \
+                      trade_rating  A | B | C (SAFE's goods-trade classification), empty when not on SAFE's goods-trade list\n\
+                      Without one of these columns its criterion (member_type, trade_rating_a) is reported `not checked`:\n\
+                      the pool is not shown eligible (NOT CONFIRMED when nothing else fails). Exit code 0 either way.\n\n\
+                      Example:\n  cashpool pool check --figures figures.csv --as-of 2026-01-15"
+    )]
     Check {
-        /// CSV `entity,residence,cross_border_receipts,cross_border_payments,revenue,major_violation_date`.
+        /// CSV `entity,residence,cross_border_receipts,cross_border_payments,revenue,major_violation_date`,
+        /// optionally followed by `member_type,trade_rating` (see below).
         #[arg(long, value_name = "FILE")]
         figures: PathBuf,
         /// The check date (default: today, or the date of CASHPOOL_NOW).

@@ -292,6 +292,26 @@ fn group_if_amount(cell: &str) -> String {
     }
 }
 
+/// The headline of `pool check`'s table: ELIGIBLE, NOT ELIGIBLE (a criterion
+/// checked and not met), or NOT CONFIRMED (every criterion checked is met, but
+/// the figures could not show some: a figures file without the `member_type`
+/// or `trade_rating` column).
+fn verdict(report: &cashpool_ledger::eligibility::EligibilityReport) -> String {
+    let failed = report.failed().count();
+    let not_checked = report.not_checked().count();
+    let criteria = |n: usize| if n == 1 { "1 criterion".to_string() } else { format!("{n} criteria") };
+    match (report.eligible, failed, not_checked) {
+        (true, _, _) => "ELIGIBLE".into(),
+        (false, 0, 0) => "NOT ELIGIBLE".into(),
+        (false, 0, _) => format!(
+            "NOT CONFIRMED: {} not checked (the figures file lacks a column; see `not checked` below)",
+            criteria(not_checked)
+        ),
+        (false, _, 0) => "NOT ELIGIBLE".into(),
+        (false, _, _) => format!("NOT ELIGIBLE ({} not checked as well)", criteria(not_checked)),
+    }
+}
+
 pub fn pool_check(dir: &Path, figures: &Path, as_of: Option<&str>, format: Format) -> Result<u8, Failure> {
     let as_of = match as_of {
         Some(text) => parse_date(text, "--as-of")?,
@@ -315,7 +335,7 @@ pub fn pool_check(dir: &Path, figures: &Path, as_of: Option<&str>, format: Forma
             print_json(&json!({"as_of": as_of.to_string(), "eligible": report.eligible, "criteria": report.criteria}))
         }
         Format::Csv => print_csv(
-            &["entity", "criterion", "threshold", "actual", "met"],
+            &["entity", "criterion", "threshold", "actual", "met", "checked"],
             &report
                 .criteria
                 .iter()
@@ -326,12 +346,13 @@ pub fn pool_check(dir: &Path, figures: &Path, as_of: Option<&str>, format: Forma
                         c.threshold.clone(),
                         c.actual.clone(),
                         c.met.to_string(),
+                        c.checked.to_string(),
                     ]
                 })
                 .collect::<Vec<_>>(),
         ),
         Format::Table => {
-            println!("pool eligibility as of {as_of}: {}", if report.eligible { "ELIGIBLE" } else { "NOT ELIGIBLE" });
+            println!("pool eligibility as of {as_of}: {}", verdict(&report));
             let mut table = Table::new(&["entity", "criterion", "threshold", "actual", "met"], &[]);
             for c in &report.criteria {
                 table.push(vec![
@@ -339,7 +360,11 @@ pub fn pool_check(dir: &Path, figures: &Path, as_of: Option<&str>, format: Forma
                     c.criterion.clone(),
                     group_if_amount(&c.threshold),
                     group_if_amount(&c.actual),
-                    if c.met { "yes".into() } else { "NO".into() },
+                    match (c.checked, c.met) {
+                        (false, _) => "not checked".into(),
+                        (true, true) => "yes".into(),
+                        (true, false) => "NO".into(),
+                    },
                 ]);
             }
             print!("{}", table.render());

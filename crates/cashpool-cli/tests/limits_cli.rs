@@ -23,7 +23,7 @@
 //! | `second_line_*.csv` | FTZ-FTE -> SH-DMA in USD (`current_account`: cross-border between two entities, refused under `second_line_between_entities = "same_name"`), and FTZ-FTE -> FTZ-OPS in CNY for `pool_funding` (LGT-FTZ's own accounts: refused) |
 //! | `rates_*.csv` | rates files with one fault each, most with the good row `2026-12-01,USD,onshore,7.1100` first; `rates_conflict.csv` changes the imported 2026-11-02 USD onshore rate |
 //! | `rates_overlap.csv` | two rows already in `november.csv` (one written `7.109200`) and two new ones |
-//! | `figures_*.csv` | a figures file with bad fields on lines 3-6, and one with a wrong header |
+//! | `figures_*.csv` | a figures file with bad fields on lines 3-6, one with a wrong header, one with a bad `member_type` and `trade_rating` |
 //!
 //! Expected amounts in the base currency are computed here from the rates
 //! fixture (the onshore rate of the value date, or the latest before it),
@@ -43,6 +43,11 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/limi
 const RATES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../cashpool-files/tests/fixtures/rates/november.csv");
 const FIGURES: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/../cashpool-files/tests/fixtures/eligibility/lingang-figures.csv");
+/// The same figures without the `member_type` and `trade_rating` columns (a file written before they were checked).
+const FIGURES_SIX_COLUMNS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../cashpool-files/tests/fixtures/eligibility/lingang-figures-six-columns.csv"
+);
 
 /// Entries `init` writes for the example group: the definition, 11 accounts, 5 system accounts, 7 intercompany accounts.
 const INIT_ENTRIES: u64 = 24;
@@ -987,10 +992,14 @@ fn pool_check_reports_every_criterion_with_its_stable_code() {
         ("offshore_revenue".into(), Value::Null),
     ];
     expected.extend(MEMBERS.iter().map(|m| ("no_major_violation".to_string(), json!(m))));
+    // 银发〔2025〕251号 item 1 (who may take part) and item 3 (goods-trade category A), per member.
+    expected.extend(MEMBERS.iter().map(|m| ("member_type".to_string(), json!(m))));
+    expected.extend(MEMBERS.iter().map(|m| ("trade_rating_a".to_string(), json!(m))));
     expected.push(("management_system".into(), Value::Null));
     assert_eq!(codes, expected, "{report}");
     for criterion in criteria {
         assert_eq!(criterion["met"], true, "{criterion}");
+        assert_eq!(criterion["checked"], true, "{criterion}");
         for key in ["threshold", "actual"] {
             assert!(criterion[key].is_string(), "{criterion}");
         }
@@ -1073,17 +1082,154 @@ fn pool_check_prints_a_readable_table() {
     }
     assert!(lines[header + 1].starts_with("---"), "a rule under the header:\n{table}");
     let body = &lines[header + 2..];
-    assert_eq!(body.len(), 12, "one line per criterion:\n{table}");
+    assert_eq!(body.len(), 26, "one line per criterion:\n{table}");
     for code in ["members_min", "onshore_cross_border", "onshore_revenue", "offshore_revenue", "management_system"] {
         assert_eq!(body.iter().filter(|l| l.contains(code)).count(), 1, "{code}:\n{table}");
     }
     for member in MEMBERS {
-        assert!(body.iter().any(|l| l.starts_with(member) && l.contains("no_major_violation")), "{member}:\n{table}");
+        for code in ["no_major_violation", "member_type", "trade_rating_a"] {
+            assert!(body.iter().any(|l| l.starts_with(member) && l.contains(code)), "{member} {code}:\n{table}");
+        }
     }
     assert!(body.iter().all(|l| l.trim_end().ends_with("yes")), "every criterion met:\n{table}");
     // Columns are aligned: every criterion code starts at the same column.
     let column = lines[header].find("criterion").expect("criterion column");
     assert!(body.iter().all(|l| l.get(column..).is_some_and(|rest| !rest.starts_with(' '))), "{table}");
+}
+
+/// A figures file written before `member_type` and `trade_rating` were
+/// checked still works: the two rules are reported `not checked`, the pool is
+/// NOT CONFIRMED (JSON `eligible: false`, every checked criterion met), and
+/// the exit code is 0 (an answer, not an error).
+#[test]
+fn pool_check_reports_a_rule_without_its_column_as_not_checked() {
+    let pool = Pool::init();
+    let args =
+        |format| ["pool", "check", "--figures", FIGURES_SIX_COLUMNS, "--as-of", "2026-01-15", "--format", format];
+    let report = pool.run(&args("json")).expect(0).json();
+    assert_eq!(report["eligible"], false, "{report}");
+    let criteria = report["criteria"].as_array().unwrap_or_else(|| panic!("no criteria: {report}"));
+    let not_checked: Vec<(String, Value, Value)> = criteria
+        .iter()
+        .filter(|c| c["checked"] == false)
+        .map(|c| (string(c, "criterion"), c["entity"].clone(), c["met"].clone()))
+        .collect();
+    assert_eq!(
+        not_checked,
+        [
+            ("member_type".to_string(), Value::Null, json!(false)),
+            ("trade_rating_a".to_string(), Value::Null, json!(false))
+        ],
+        "{report}"
+    );
+    assert!(
+        criteria.iter().all(|c| c["checked"] == false || c["met"] == true),
+        "every checked criterion met: {report}"
+    );
+    let member_type = criteria.iter().find(|c| c["criterion"] == "member_type").expect("member_type");
+    assert!(string(member_type, "actual").contains("add the `member_type` column"), "{member_type}");
+
+    let table = pool.run(&args("table")).expect(0).stdout;
+    let first = table.lines().next().unwrap_or_default();
+    assert!(first.contains("NOT CONFIRMED: 2 criteria not checked"), "{table}");
+    assert!(!first.contains("NOT ELIGIBLE"), "{table}");
+    let unchecked: Vec<&str> = table.lines().filter(|l| l.trim_end().ends_with("not checked")).collect();
+    assert_eq!(unchecked.len(), 2, "{table}");
+    assert!(unchecked[0].starts_with("(pool)") && unchecked[0].contains("member_type"), "{table}");
+
+    let csv = pool.run(&args("csv")).expect(0).stdout;
+    assert!(csv.starts_with("entity,criterion,threshold,actual,met,checked\n"), "{csv}");
+    assert!(csv.lines().any(|l| l.starts_with(",member_type,") && l.ends_with(",false,false")), "{csv}");
+}
+
+/// 银发〔2025〕251号 item 1: a real-estate enterprise may not take part, and a
+/// finance company only as the host; item 3: a member on SAFE's goods-trade
+/// list must be category A. Each offending member is named with the reason.
+#[test]
+fn pool_check_names_members_that_may_not_take_part() {
+    let pool = Pool::init();
+    let figures = std::fs::read_to_string(FIGURES).expect("read the figures fixture");
+    let edited = figures
+        .replace(
+            "LGT-SZ,onshore,412880540.16,1036227918.40,4210775602.08,,enterprise,A",
+            "LGT-SZ,onshore,412880540.16,1036227918.40,4210775602.08,,real_estate,A",
+        )
+        .replace(
+            "LGT-HK,offshore,1904118360.22,2266741095.70,1285440117.90,,enterprise,",
+            "LGT-HK,offshore,1904118360.22,2266741095.70,1285440117.90,,finance_company,",
+        )
+        .replace(
+            "LGT-FTZ,onshore,18640225.50,9315770.05,46208913.66,,enterprise,A",
+            "LGT-FTZ,onshore,18640225.50,9315770.05,46208913.66,,enterprise,B",
+        );
+    assert_eq!(edited.lines().count(), figures.lines().count());
+    assert_ne!(edited, figures);
+    let file = pool.write("figures-excluded.csv", &edited);
+    let run = pool.run(&["pool", "check", "--figures", text(&file), "--as-of", "2026-01-15", "--format", "json"]);
+    let report = run.expect(0).json();
+    assert_eq!(report["eligible"], false, "{report}");
+    let failed: Vec<(String, Value, String)> = report["criteria"]
+        .as_array()
+        .expect("criteria")
+        .iter()
+        .filter(|c| c["met"] == false)
+        .map(|c| (string(c, "criterion"), c["entity"].clone(), string(c, "actual")))
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            (
+                "member_type".to_string(),
+                json!("LGT-SZ"),
+                "real_estate: a real-estate enterprise may not take part".to_string()
+            ),
+            (
+                "member_type".to_string(),
+                json!("LGT-HK"),
+                "finance_company: a finance company may take part only as the pool's host".to_string()
+            ),
+            (
+                "trade_rating_a".to_string(),
+                json!("LGT-FTZ"),
+                "B: a member on SAFE's goods-trade list must be category A".to_string()
+            ),
+        ],
+        "{report}"
+    );
+    let members =
+        report["criteria"].as_array().expect("criteria").iter().find(|c| c["criterion"] == "members_min").cloned();
+    let members = members.expect("members_min");
+    assert_eq!(
+        string(&members, "actual"),
+        "5 (7 entities in the group; LGT-SZ, LGT-HK are not members: they may not take part)"
+    );
+    let table_args = ["pool", "check", "--figures", text(&file), "--as-of", "2026-01-15", "--format", "table"];
+    let table = pool.run(&table_args).expect(0).stdout;
+    assert!(table.lines().next().is_some_and(|l| l.contains("NOT ELIGIBLE") && !l.contains("not checked")), "{table}");
+    assert_eq!(table.lines().filter(|l| l.trim_end().ends_with("NO")).count(), 3, "{table}");
+}
+
+#[test]
+fn pool_check_refuses_a_bad_member_type_or_rating_naming_line_column_and_values() {
+    let pool = Pool::init();
+    let run = pool.run(&[
+        "pool",
+        "check",
+        "--figures",
+        text(&fixture("figures_bad_types.csv")),
+        "--as-of",
+        "2026-01-15",
+        "--format",
+        "json",
+    ]);
+    let run = run.expect(2);
+    run.stderr_has(&[
+        "figures_bad_types.csv",
+        "line 3, field `member_type`: unknown member type \"bank\"; expected one of enterprise, finance_company, financial_institution, lgfv, real_estate",
+        "line 5, field `trade_rating`: unknown goods-trade category \"A类\"; write the letter alone: `A`; expected A, B or C",
+    ]);
+    assert!(!run.stderr.contains("line 2"), "line 2 is good:\n{}", run.stderr);
+    assert!(run.stdout.trim().is_empty(), "no report on stdout: {}", run.stdout);
 }
 
 #[test]

@@ -335,7 +335,9 @@ pub struct EligibilityThresholds {
     pub onshore_revenue_min: Decimal,
     /// The least previous-year revenue of the offshore members (RMB 2 bn by default).
     pub offshore_revenue_min: Decimal,
-    /// The fewest entities of the group, host included (3 by default).
+    /// The fewest members of the group, host included (3 by default): its
+    /// entities, less those whose member type may not take part (see
+    /// [`crate::eligibility::MemberType::refusal`]).
     pub members_min: u32,
     /// How many years before the check date must be free of a major violation (2 by default).
     pub violation_free_years: u32,
