@@ -164,6 +164,24 @@ fn foreign_debt_and_overseas_lending_are_kept_apart_and_a_repayment_frees_headro
     // Repaying the host's offshore side in full frees all its headroom: only the USD is left.
     post(&ledger, &mv("I", "2026-04-17", "R-DMA", "R-IMA", "CNY", "5700000.00", pf));
     assert_eq!(used(&ledger, None), pair("1400000.00", "400000.00"));
+    // Intraday peaks beside the end-of-day use: on 2026-04-15 the foreign debt peaked at
+    // 1,500,000.00 (after A) and the lending at 400,000.00 (after C); on 2026-04-16 the foreign
+    // debt peaked at 9,950,000.00 (after G); the refused F and H never counted.
+    let peaks = |as_of: Option<&str>| {
+        let view = ledger.limits(as_of.map(d));
+        [view.inflow.peak, view.outflow.peak].map(|peak| peak.map(|p| p.to_string()))
+    };
+    assert_eq!(peaks(Some("2026-04-15")), [Some("1500000.00".into()), Some("400000.00".into())]);
+    assert_eq!(peaks(Some("2026-04-16")), [Some("9950000.00".into()), Some("400000.00".into())]);
+    // A day without movements peaks at its use, which it carried all day.
+    assert_eq!(peaks(Some("2026-04-14")), [Some("0.00".into()), Some("0.00".into())]);
+    assert_eq!(peaks(Some("2026-04-20")), [Some("1400000.00".into()), Some("400000.00".into())]);
+    // 2026-04-17 began at 9,950,000.00 and ended at 1,400,000.00 (I repaid the host's side).
+    assert_eq!(peaks(Some("2026-04-17")), [Some("9950000.00".into()), Some("400000.00".into())]);
+    let now = ledger.limits(None);
+    assert_eq!((now.inflow.peak, now.inflow.peak_date), (Some(dec("9950000.00")), Some(d("2026-04-16"))));
+    // The lending peaked at 400,000.00 on 2026-04-15 first (the earliest date of the highest peak).
+    assert_eq!((now.outflow.peak, now.outflow.peak_date), (Some(dec("400000.00")), Some(d("2026-04-15"))));
     // By value date.
     assert_eq!(used(&ledger, Some("2026-04-14")), pair("0.00", "0.00"));
     assert_eq!(used(&ledger, Some("2026-04-15")), pair("0.00", "400000.00"));
@@ -181,6 +199,7 @@ fn foreign_debt_and_overseas_lending_are_kept_apart_and_a_repayment_frees_headro
     assert_eq!(ledger.state_digest(), digest);
     assert_eq!(used(&ledger, None), pair("1400000.00", "400000.00"));
     assert_eq!(used(&ledger, Some("2026-04-15")), pair("0.00", "400000.00"));
+    assert_eq!(ledger.limits(None), now, "the snapshot keeps the peaks");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use cashpool_ledger::audit;
-use cashpool_ledger::money::{format_amount, format_grouped};
+use cashpool_ledger::money::{format_amount, format_grouped, group_thousands};
 use cashpool_ledger::storage::SledStorage;
 use cashpool_sim::SimError;
 use rust_decimal::Decimal;
@@ -81,6 +81,7 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             "from": run.days.first().map(|d| d.to_string()),
             "to": run.days.last().map(|d| d.to_string()),
             "transactions": run.transactions,
+            "activity": run.activity,
             "balances": rows.iter().map(|r| json!({"account": r.account, "currency": r.currency.code(), "balance": format_amount(r.balance, r.currency)})).collect::<Vec<_>>(),
             "limits": crate::pool::limits_json(&limits),
             "sweeps": {"posted": run.sweeps, "capped": run.sweeps_capped},
@@ -113,8 +114,11 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             );
             println!("store: {}", dir.display());
             println!(
-                "posted {} transactions: customer receipts, supplier payments and FX deals across all members",
-                run.transactions
+                "posted {} transactions in all (as the report and `audit export` count them): {} customer receipts, supplier payments, FX deals and fundings of the day across all members, {} sweeps, and {} month-end pre-fundings, netting settlements, interest settlements and adopted bank charges",
+                group_thousands(&run.transactions.to_string()),
+                group_thousands(&run.activity.to_string()),
+                run.sweeps,
+                (run.transactions as usize).saturating_sub(run.activity + run.sweeps)
             );
             println!();
             let mut table = Table::new(&["account", "currency", "balance"], &["balance"]);
@@ -138,14 +142,20 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
                     format_grouped(limits.inflow.cap, base),
                 );
             } else {
+                let peak = |cap: &cashpool_ledger::limits::CapUse| match (cap.peak, cap.peak_date) {
+                    (Some(peak), Some(date)) => format!(" (intraday peak {} on {date})", format_grouped(peak, base)),
+                    _ => String::new(),
+                };
                 println!(
-                    "pool quotas at the end ({base}): overseas lending {} of {}, headroom {}; foreign debt (risk-weighted) {} of {}, headroom {}",
+                    "pool quotas at the end ({base}): overseas lending {} of {}, headroom {}{}; foreign debt (risk-weighted) {} of {}, headroom {}{}",
                     format_grouped(limits.outflow.used, base),
                     format_grouped(limits.outflow.cap, base),
                     format_grouped(limits.outflow.headroom, base),
+                    peak(&limits.outflow),
                     format_grouped(limits.inflow.used, base),
                     format_grouped(limits.inflow.cap, base),
                     format_grouped(limits.inflow.headroom, base),
+                    peak(&limits.inflow),
                 );
             }
             for refusal in &run.refused {

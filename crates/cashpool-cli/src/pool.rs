@@ -95,7 +95,15 @@ pub fn limits(dir: &Path, as_of: Option<&str>, format: Format) -> Result<u8, Fai
 pub fn limits_json(view: &LimitsView) -> serde_json::Value {
     let base = view.base_currency;
     let amount = |value: Decimal| format_amount(value, base);
-    let cap = |c: &cashpool_ledger::limits::CapUse| json!({"cap": amount(c.cap), "used": amount(c.used), "headroom": amount(c.headroom)});
+    let cap = |c: &cashpool_ledger::limits::CapUse| {
+        json!({
+            "cap": amount(c.cap),
+            "used": amount(c.used),
+            "headroom": amount(c.headroom),
+            "peak": c.peak.map(amount),
+            "peak_date": c.peak_date.map(|d| d.to_string()),
+        })
+    };
     let usd = cashpool_ledger::money::Currency::from_code("USD").expect("USD");
     json!({
         "as_of": view.as_of.map(|d| d.to_string()),
@@ -157,18 +165,24 @@ fn print_limits(view: &LimitsView, format: Format) {
                 Some(date) => println!("limits as of value date {date} (amounts in {base})"),
                 None => println!("limits (all movements, parameters in force now; amounts in {base})"),
             }
-            let mut table = Table::new(&["pool", "cap", "used", "headroom"], &["cap", "used", "headroom"]);
+            let mut table =
+                Table::new(&["pool", "cap", "used", "headroom", "intraday peak"], &["cap", "used", "headroom"]);
             let names = if view.quota_model == "net_position" {
                 ["net inflow", "net outflow"]
             } else {
                 ["foreign debt (risk-weighted; net inflow cap)", "overseas lending (net outflow cap)"]
             };
             for (name, cap) in names.into_iter().zip([&view.inflow, &view.outflow]) {
+                let peak = match (cap.peak, cap.peak_date) {
+                    (Some(peak), Some(date)) => format!("{} on {date}", format_grouped(peak, base)),
+                    _ => String::new(),
+                };
                 table.push(vec![
                     name.into(),
                     format_grouped(cap.cap, base),
                     format_grouped(cap.used, base),
                     format_grouped(cap.headroom, base),
+                    peak,
                 ]);
             }
             print!("{}", table.render());

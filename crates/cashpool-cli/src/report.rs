@@ -45,6 +45,17 @@ const PALETTE: [&str; 10] =
 const INK: &str = "#0f172a";
 /// Caps.
 const CAP: &str = "#dc2626";
+/// The names of the two caps: under the separate quotas, what each measures.
+fn cap_titles(view: &LimitsView) -> [&'static str; 2] {
+    if view.quota_model == "net_position" {
+        ["Net inflow", "Net outflow"]
+    } else {
+        ["Foreign debt, risk-weighted (net inflow cap)", "Overseas lending (net outflow cap)"]
+    }
+}
+
+/// The intraday peak of a cap's use.
+const CAP_PEAK: &str = "#f59e0b";
 /// Use of a cap, match rate.
 const ACCENT: &str = "#2563eb";
 
@@ -1097,8 +1108,9 @@ fn render_limits(out: &mut String, r: &ReportData) {
     );
     if !r.dates.is_empty() {
         out.push_str("<div class=\"grid\">");
+        let [inflow_title, outflow_title] = cap_titles(&r.latest_limits);
         let directions: [(&str, &str, PickCap); 2] =
-            [("inflow", "Net inflow", |view| &view.inflow), ("outflow", "Net outflow", |view| &view.outflow)];
+            [("inflow", inflow_title, |view| &view.inflow), ("outflow", outflow_title, |view| &view.outflow)];
         for (key, title, pick) in directions {
             let latest = pick(&r.latest_limits);
             let _ = write!(
@@ -1118,19 +1130,26 @@ fn render_limits(out: &mut String, r: &ReportData) {
                 .map(|(date, view)| {
                     let cap = pick(view);
                     format!(
-                        "{date}: used {} of {} {base}{}, headroom {}",
+                        "{date}: used {} of {} {base}{}, headroom {}{}",
                         format_grouped(cap.used, base),
                         format_grouped(cap.cap, base),
                         percent(cap.used, cap.cap, 1).map(|p| format!(" ({p}%)")).unwrap_or_default(),
-                        format_grouped(cap.headroom, base)
+                        format_grouped(cap.headroom, base),
+                        cap.peak
+                            .map(|peak| format!(", intraday peak {}", format_grouped(peak, base)))
+                            .unwrap_or_default()
                     )
                 })
                 .collect();
             let cap_series = Series::amounts("Cap", CAP, Stroke::Dashed, &caps);
+            // The intraday peak beside the end-of-day use: they differ on a day a movement
+            // used the cap and a later one freed it (a funding swept back the same evening).
+            let peaks: Vec<Decimal> = r.limits.iter().map(|view| pick(view).peak.unwrap_or(pick(view).used)).collect();
+            let peak_series = Series::amounts("Intraday peak", CAP_PEAK, Stroke::Thin, &peaks);
             out.push_str(&line_chart(&Chart {
-                label: format!("{title} cap and its use by value date, {base}"),
+                label: format!("{title} cap, its use at the end of each value date and its intraday peak, {base}"),
                 dates: &r.dates,
-                series: vec![use_series, cap_series],
+                series: vec![use_series, peak_series, cap_series],
                 unit: Unit::Amount,
                 include: vec![0.0],
             }));
@@ -1141,14 +1160,21 @@ fn render_limits(out: &mut String, r: &ReportData) {
     out.push_str("<h3 class=\"table-title\">Cap use, latest</h3><div class=\"card table-card\"><table id=\"caps\"><thead><tr><th>Cap</th>");
     let _ = write!(
         out,
-        "<th class=\"num\">Cap ({base})</th><th class=\"num\">Used</th><th class=\"num\">Headroom</th><th>Use</th></tr></thead><tbody>"
+        "<th class=\"num\">Cap ({base})</th><th class=\"num\">Used</th><th class=\"num\">Headroom</th><th class=\"num\">Highest intraday peak</th><th>Use</th></tr></thead><tbody>"
     );
-    for (title, cap) in [("Net inflow", &r.latest_limits.inflow), ("Net outflow", &r.latest_limits.outflow)] {
+    let [inflow_title, outflow_title] = cap_titles(&r.latest_limits);
+    for (title, cap) in [(inflow_title, &r.latest_limits.inflow), (outflow_title, &r.latest_limits.outflow)] {
+        let peak = match (cap.peak, cap.peak_date) {
+            (Some(peak), Some(date)) => {
+                format!("<td class=\"num\">{} <small>{date}</small></td>", format_grouped(peak, base))
+            }
+            _ => "<td class=\"num\">–</td>".to_string(),
+        };
         let share = percent(cap.used, cap.cap, 1);
         let width = share.as_deref().and_then(|p| p.parse::<f64>().ok()).unwrap_or(0.0).clamp(0.0, 100.0);
         let _ = write!(
             out,
-            "<tr><td><b>{title}</b></td>{}{}{}<td><div style=\"display:flex;align-items:center;gap:8px\"><div class=\"bar {}\" style=\"flex:1\"><span style=\"width:{width:.1}%\"></span></div><span class=\"num\">{}</span></div></td></tr>",
+            "<tr><td><b>{title}</b></td>{}{}{}{peak}<td><div style=\"display:flex;align-items:center;gap:8px\"><div class=\"bar {}\" style=\"flex:1\"><span style=\"width:{width:.1}%\"></span></div><span class=\"num\">{}</span></div></td></tr>",
             amount_cell(cap.cap, base, ""),
             amount_cell(cap.used, base, ""),
             amount_cell(cap.headroom, base, ""),

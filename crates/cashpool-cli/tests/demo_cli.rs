@@ -68,6 +68,37 @@ fn the_full_demo_summary_is_true_of_the_store_it_leaves() {
     assert_eq!(string(&refused[0], "reason"), "limit");
     let limits = run(&store, &["limits", "--format", "json"]).expect(0).json();
     assert_eq!(limits, summary["limits"]);
+    // Issue 15, "one story": the funding of HK is lending (the overseas-lending quota), and the
+    // evening sweep that brings it back repays it, so the end of the month shows no lending but
+    // the intraday peak shows how close the day came: the use the refusal states, plus the
+    // accepted funding.
+    let message = string(&refused[0], "message");
+    let used_then: rust_decimal::Decimal = message
+        .split(", ")
+        .nth(1)
+        .and_then(|part| part.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{message}"));
+    let peak: rust_decimal::Decimal = string(&limits["outflow"], "peak").parse().unwrap();
+    assert_eq!(peak, used_then, "{limits} / {message}");
+    assert_eq!(string(&limits["outflow"], "used"), "0.00", "{limits}");
+    // The sweep back leaves HK's CNY position at what HK itself swept in: the funding leg booked
+    // HK's borrowing from the pool, so the pool does not pay interest on money it gave HK.
+    let positions = run(&store, &["positions", "--format", "json"]).expect(0).json();
+    let hk_cny: rust_decimal::Decimal = items(&positions, "positions")
+        .iter()
+        .find(|p| string(p, "entity") == "LGT-HK" && string(p, "currency") == "CNY")
+        .map(|p| string(p, "position").parse().unwrap())
+        .unwrap_or_default();
+    assert!(hk_cny < used_then, "HK's CNY position {hk_cny} counts the funding of {used_then} as its own lending");
+    // One count of transactions: the summary's is the journal's, as the report counts it.
+    let export = run(&store, &["audit", "export", "--format", "jsonl"]).expect(0).stdout;
+    let in_journal = export
+        .lines()
+        .filter(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["kind"] == "transaction")
+        .count() as u64;
+    assert_eq!(summary["transactions"].as_u64(), Some(in_journal), "{summary}");
+    assert!(summary["activity"].as_u64().unwrap() < summary["transactions"].as_u64().unwrap(), "{summary}");
 
     // Netting and interest happened; the positions printed are the store's.
     assert!(summary["netting"]["settlements"].as_array().is_some_and(|s| !s.is_empty()), "{summary}");

@@ -289,7 +289,7 @@ fn limits_json_has_the_contract_fields_and_only_the_documented_extensions() {
             problems.push(format!("limits {extra:?}: top-level keys {:?}, the contract has {top:?}", keys(&value)));
         }
         for direction in ["inflow", "outflow"] {
-            let expected = sorted(&["cap", "used", "headroom"]);
+            let expected = sorted(&["cap", "used", "headroom", "peak", "peak_date"]);
             if keys(&value[direction]) != expected {
                 problems.push(format!(
                     "limits {extra:?}: `{direction}` keys {:?}, the contract has {expected:?}",

@@ -922,8 +922,15 @@ impl State {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CapUse {
     pub cap: Decimal,
+    /// At the end of the day (or now).
     pub used: Decimal,
     pub headroom: Decimal,
+    /// The intraday peak: the highest use the ledger measured right after a
+    /// movement of `peak_date` changed it (never below the end-of-day use of
+    /// an as-of view). With an as-of date, that date's; without one, the
+    /// highest of any date. `None` when no movement has used the cap.
+    pub peak: Option<Decimal>,
+    pub peak_date: Option<NaiveDate>,
 }
 
 /// What the onshore side owes one counterparty in one currency from pool
@@ -966,19 +973,14 @@ pub struct LimitsView {
 }
 
 impl State {
-    /// The limits at the end of `as_of`, or now (with the latest parameters).
-    pub(crate) fn limits_view(&self, as_of: Option<NaiveDate>) -> LimitsView {
+    /// The use of the two caps at the end of `as_of` (or now): (inflow,
+    /// outflow) and, under the separate model, the pool balances.
+    fn cap_uses(&self, as_of: Option<NaiveDate>) -> (Decimal, Decimal, Vec<PoolBalance>) {
         let base = self.base_currency();
-        let params = match as_of {
-            Some(date) => self.limits().params().pool_at(date),
-            None => self.limits().params().pool_latest(),
-        };
-        let model = self.quota_model();
-        let mut pool_balances = Vec::new();
-        let (inflow_used, outflow_used) = match model {
+        match self.quota_model() {
             QuotaModel::NetPosition => {
                 let position = self.limits().pool_position(as_of);
-                (positive_part(position), positive_part(-position))
+                (positive_part(position), positive_part(-position), Vec::new())
             }
             QuotaModel::Separate => {
                 let books = match as_of {
@@ -992,7 +994,7 @@ impl State {
                     base,
                     as_of,
                 );
-                pool_balances = books
+                let balances = books
                     .into_iter()
                     .map(|((counterparty, currency), book)| PoolBalance {
                         counterparty,
@@ -1001,15 +1003,53 @@ impl State {
                         base: book.base,
                     })
                     .collect();
-                (used.foreign_debt, used.overseas_lending)
+                (used.foreign_debt, used.overseas_lending, balances)
+            }
+        }
+    }
+
+    /// The limits at the end of `as_of`, or now (with the latest parameters).
+    pub(crate) fn limits_view(&self, as_of: Option<NaiveDate>) -> LimitsView {
+        let base = self.base_currency();
+        let params = match as_of {
+            Some(date) => self.limits().params().pool_at(date),
+            None => self.limits().params().pool_latest(),
+        };
+        let model = self.quota_model();
+        let (inflow_used, outflow_used, pool_balances) = self.cap_uses(as_of);
+        // The use at the start of the as-of date: the end of the day before.
+        let before = as_of.and_then(|date| date.pred_opt()).map(|day| self.cap_uses(Some(day)));
+        let peak = |pick: fn(&(Decimal, Decimal)) -> Decimal, used: Decimal| -> (Option<Decimal>, Option<NaiveDate>) {
+            match as_of {
+                Some(date) => {
+                    let start =
+                        before.as_ref().map_or(Decimal::ZERO, |(inflow, outflow, _)| pick(&(*inflow, *outflow)));
+                    let during = self.limits().peak_on(date).map_or(Decimal::ZERO, |peaks| pick(&peaks));
+                    (Some(start.max(during).max(used)), Some(date))
+                }
+                None => self
+                    .limits()
+                    .peaks()
+                    .map(|(date, peaks)| (pick(peaks), *date))
+                    .filter(|(value, _)| !value.is_zero())
+                    .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+                    .map_or((None, None), |(value, date)| (Some(value), Some(date))),
             }
         };
-        let cap_use = |cap: Decimal, used: Decimal| {
+        let cap_use = |cap: Decimal, used: Decimal, (peak, peak_date): (Option<Decimal>, Option<NaiveDate>)| {
             let cap = base_round(cap, base);
-            CapUse { cap, used, headroom: positive_part(cap - used) }
+            CapUse { cap, used, headroom: positive_part(cap - used), peak, peak_date }
         };
-        let inflow = cap_use(params.map_or(Decimal::ZERO, PoolParameters::inflow_cap), inflow_used);
-        let outflow = cap_use(params.map_or(Decimal::ZERO, PoolParameters::outflow_cap), outflow_used);
+        let inflow = cap_use(
+            params.map_or(Decimal::ZERO, PoolParameters::inflow_cap),
+            inflow_used,
+            peak(|peaks| peaks.0, inflow_used),
+        );
+        let outflow = cap_use(
+            params.map_or(Decimal::ZERO, PoolParameters::outflow_cap),
+            outflow_used,
+            peak(|peaks| peaks.1, outflow_used),
+        );
         let mut entities: Vec<String> = self
             .config()
             .map(|config| {

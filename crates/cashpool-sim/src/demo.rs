@@ -39,8 +39,12 @@ pub struct Refusal {
 pub struct DemoRun {
     /// The business days run.
     pub days: Vec<NaiveDate>,
-    /// Transactions posted (the export proceeds included).
-    pub transactions: usize,
+    /// Every transaction in the journal, counted as `audit export`, the
+    /// report and `cashpool_ledger::Ledger::n_transactions` count them.
+    pub transactions: u64,
+    /// Of them, the day-to-day activity: receipts, payments and FX deals
+    /// (the export proceeds and the pool funding of the cap exercise included).
+    pub activity: usize,
     /// Movements the ledger refused on purpose.
     pub refused: Vec<Refusal>,
     /// Sweeps posted.
@@ -353,31 +357,37 @@ fn exercise_outflow_cap(ledger: &Ledger, date: NaiveDate, at: Timestamp) -> Resu
         "TD-2026-0917",
         "term deposit matured",
     );
-    let out = TransactionRequest::transfer(
-        "POOL-OUT-01",
-        date,
-        "SH-DMA",
-        "HK-OPS",
-        cny.code(),
-        near,
-        Purpose::PoolFunding,
-        "POOLFUND01",
-        "fund HK from the domestic master (cross-border)",
+    let out = with_position(
+        TransactionRequest::transfer(
+            "POOL-OUT-01",
+            date,
+            "SH-DMA",
+            "HK-OPS",
+            cny.code(),
+            near,
+            Purpose::PoolFunding,
+            "POOLFUND01",
+            "fund HK from the domestic master (cross-border)",
+        ),
+        "LGT-HK",
     );
     let outcome = ledger.post_batch(&[deposit, out], BatchMode::Atomic, "demo", at)?;
     if let Some(rejected) = outcome.rejected.first() {
         return Err(SimError::Integrity(format!("the demo's pool funding was refused: {}", rejected.rejection)));
     }
-    let over = TransactionRequest::transfer(
-        "POOL-OUT-02",
-        date,
-        "SH-DMA",
-        "HK-OPS",
-        cny.code(),
-        over,
-        Purpose::PoolFunding,
-        "POOLFUND02",
-        "more funding for HK: beyond the outflow cap",
+    let over = with_position(
+        TransactionRequest::transfer(
+            "POOL-OUT-02",
+            date,
+            "SH-DMA",
+            "HK-OPS",
+            cny.code(),
+            over,
+            Purpose::PoolFunding,
+            "POOLFUND02",
+            "more funding for HK: beyond the overseas-lending quota",
+        ),
+        "LGT-HK",
     );
     let outcome = ledger.post_batch(&[over], BatchMode::Atomic, "demo", at)?;
     match outcome.rejected.first() {
@@ -395,6 +405,26 @@ fn exercise_outflow_cap(ledger: &Ledger, date: NaiveDate, at: Timestamp) -> Resu
         ))),
         None => Err(SimError::Integrity("the demo expected the outflow cap to refuse POOL-OUT-02".into())),
     }
+}
+
+/// A pool funding from the host's master account to `member` with the
+/// member's intercompany position: it borrows from the pool what it receives,
+/// as a sweep would book it (docs/SWEEPS.md). Without it the evening sweep
+/// that brings the money back would leave the member "lending" the pool
+/// money the pool gave it, and earning interest on it.
+fn with_position(mut tx: TransactionRequest, member: &str) -> TransactionRequest {
+    let leg = tx.postings.iter().find(|p| p.amount > Decimal::ZERO).cloned().expect("a transfer credits one account");
+    tx.postings.push(PostingRequest {
+        account: cashpool_ledger::model::ic_account(member),
+        currency: leg.currency.clone(),
+        amount: -leg.amount,
+    });
+    tx.postings.push(PostingRequest {
+        account: cashpool_ledger::model::SYS_IC_POOL.into(),
+        currency: leg.currency,
+        amount: leg.amount,
+    });
+    tx
 }
 
 /// What [`simulate`] reports after each business day, for a progress bar.
@@ -510,7 +540,8 @@ pub fn simulate(
     let recon = Some(banks.morning(&ledger, &mut rng, dir, last, false, at(end, 8))?);
     let run = DemoRun {
         days,
-        transactions: transactions + 1,
+        transactions: ledger.n_transactions(),
+        activity: transactions + 1,
         refused,
         sweeps,
         sweeps_capped,

@@ -4,18 +4,21 @@
 //! transaction changes here are in `crate::limits`; this part keeps what they
 //! decided ([`Limits::apply_effects`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use super::snapshot::{amount_of, date_of, day, Exact, LimitsSnap, LoanSnap, MoveSnap};
-use crate::config::GroupConfig;
+use crate::config::{GroupConfig, QuotaModel, Residence};
 use crate::digest::{amount, date, dec, finish, line, string};
 use crate::journal::v2::{pool_row_of, pool_row_rec, Dec};
 use crate::journal::{EntryHash, PostedTransaction};
-use crate::limits::{debt_use_of, Book, DebtUse, Effects, LimitsChange, Loan, LoanKind, PoolMove, PoolParameters};
+use crate::limits::{
+    debt_use_of, positive_part, quota_use_of, Book, DebtUse, Effects, LimitsChange, Loan, LoanKind, PoolMove,
+    PoolParameters,
+};
 use crate::money::Currency;
 
 /// Dated parameters: from the group definition, then `LimitsSet` entries.
@@ -121,6 +124,10 @@ pub(crate) struct LimitState {
     books: BTreeMap<(String, Currency), Book>,
     /// How many pool movements [`Limits::moves`] holds (a savepoint truncates to it).
     n_moves: usize,
+    /// Per value date, the highest use of each cap (inflow, outflow) the
+    /// ledger measured right after a movement of that date changed it: the
+    /// intraday peak, beside the end-of-day use `limits --as-of` gives.
+    peaks: BTreeMap<NaiveDate, (Decimal, Decimal)>,
 }
 
 /// The limits part.
@@ -133,6 +140,10 @@ pub(crate) struct Limits {
     /// Every pool movement (separate quota model), in journal order: kept
     /// outside [`LimitState`] so that a savepoint need not copy them.
     moves: Vec<PoolMove>,
+    /// The definition's quota model and its onshore entities (whose foreign
+    /// debt counts against the pool's quota), for the peaks.
+    model: QuotaModel,
+    onshore: BTreeSet<String>,
 }
 
 impl Default for Limits {
@@ -142,6 +153,8 @@ impl Default for Limits {
             params: Parameters::default(),
             state: LimitState::default(),
             moves: Vec::new(),
+            model: QuotaModel::NetPosition,
+            onshore: BTreeSet::new(),
         }
     }
 }
@@ -151,6 +164,49 @@ impl Limits {
     pub(crate) fn apply_group(&mut self, config: &GroupConfig) {
         self.base = config.group.base_currency;
         self.params = Parameters::from_config(config);
+        self.set_definition(config);
+    }
+
+    /// What the part reads of the definition besides its parameters.
+    fn set_definition(&mut self, config: &GroupConfig) {
+        self.model = config.pool.quota_model;
+        self.onshore = config
+            .entities
+            .iter()
+            .filter(|entity| entity.residence == Residence::Onshore)
+            .map(|entity| entity.id.clone())
+            .collect();
+    }
+
+    /// The use of the caps now, as the rules measure it: (inflow, outflow).
+    fn live_use(&self) -> (Decimal, Decimal) {
+        match self.model {
+            QuotaModel::NetPosition => {
+                let position = self.state.pool_position;
+                (positive_part(position), positive_part(-position))
+            }
+            QuotaModel::Separate => {
+                let used = quota_use_of(
+                    self.state.books.iter().map(|((_, currency), book)| (*currency, book)),
+                    self.state.loans.values(),
+                    |entity| self.onshore.contains(entity),
+                    self.base,
+                    None,
+                );
+                (used.foreign_debt, used.overseas_lending)
+            }
+        }
+    }
+
+    /// The intraday peak of each cap's use on `date` (inflow, outflow), if a
+    /// movement of that date changed a use.
+    pub(crate) fn peak_on(&self, date: NaiveDate) -> Option<(Decimal, Decimal)> {
+        self.state.peaks.get(&date).copied()
+    }
+
+    /// Every date's intraday peaks.
+    pub(crate) fn peaks(&self) -> impl Iterator<Item = (&NaiveDate, &(Decimal, Decimal))> + '_ {
+        self.state.peaks.iter()
     }
 
     /// A `limits_set` entry: positive values, no second row on a date.
@@ -187,6 +243,17 @@ impl Limits {
             }
             self.moves.push(pool_move.clone());
             state.n_moves = self.moves.len();
+        }
+        let counted = match self.model {
+            QuotaModel::NetPosition => effects.pool_flow.is_some(),
+            QuotaModel::Separate => {
+                effects.pool_move.is_some() || effects.drawdown.is_some() || effects.repayment.is_some()
+            }
+        };
+        if counted {
+            let (inflow, outflow) = self.live_use();
+            let peak = self.state.peaks.entry(tx.value_date).or_insert((Decimal::ZERO, Decimal::ZERO));
+            *peak = (peak.0.max(inflow), peak.1.max(outflow));
         }
     }
 
@@ -307,6 +374,11 @@ impl Limits {
             macro_prudential: self.params.macro_prudential.iter().map(|(date, p)| (day(*date), Dec(*p))).collect(),
             flows: state.pool_flows.iter().map(|(date, flow)| (day(*date), Exact::of(*flow))).collect(),
             position: Exact::of(state.pool_position),
+            peaks: state
+                .peaks
+                .iter()
+                .map(|(date, (inflow, outflow))| (day(*date), Exact::of(*inflow), Exact::of(*outflow)))
+                .collect(),
             moves: self
                 .moves
                 .iter()
@@ -338,7 +410,7 @@ impl Limits {
     }
 
     /// The part a snapshot kept; every amount at its currency's minor units.
-    pub(crate) fn restore(snap: LimitsSnap) -> Result<Limits, String> {
+    pub(crate) fn restore(snap: LimitsSnap, config: Option<&GroupConfig>) -> Result<Limits, String> {
         let currency = |code: &str| Currency::from_code(code).ok_or_else(|| format!("unknown currency {code:?}"));
         let dated = |rows: Vec<(i32, Exact)>, currency: Currency| -> Result<Vec<(NaiveDate, Decimal)>, String> {
             rows.into_iter()
@@ -394,7 +466,13 @@ impl Limits {
             }
             moves.push(restored);
         }
-        Ok(Limits {
+        let mut peaks = BTreeMap::new();
+        for (day_number, inflow, outflow) in snap.peaks {
+            if peaks.insert(date_of(day_number)?, (amount_of(inflow, base)?, amount_of(outflow, base)?)).is_some() {
+                return Err("two peaks on one date".into());
+            }
+        }
+        let mut limits = Limits {
             base,
             params: Parameters { pool: snap.pool.into_iter().map(pool_row_of).collect(), macro_prudential },
             state: LimitState {
@@ -403,9 +481,16 @@ impl Limits {
                 loans,
                 books,
                 n_moves: moves.len(),
+                peaks,
             },
             moves,
-        })
+            model: QuotaModel::NetPosition,
+            onshore: BTreeSet::new(),
+        };
+        if let Some(config) = config {
+            limits.set_definition(config);
+        }
+        Ok(limits)
     }
 
     /// The pool rows, the macro-prudential rows, the non-zero flows by date,

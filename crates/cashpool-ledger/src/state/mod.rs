@@ -584,13 +584,15 @@ impl State {
         let part = |name: &'static str| move |reason: String| format!("{name}: {reason}");
         let definition = Definition::restore(rec.definition).map_err(part("definition"))?;
         let base = definition.base_currency();
+        let limits =
+            Limits::restore(rec.limits, definition.config().map(|config| &**config)).map_err(part("limits"))?;
         Ok(State {
             definition,
             balances: Balances::restore(rec.balances).map_err(part("balances"))?,
             transactions: Transactions::restore(rec.transactions, ids_through, ids_count, postings_count)
                 .map_err(part("transactions"))?,
             rates: Rates::restore(rec.rates, base).map_err(part("rates"))?,
-            limits: Limits::restore(rec.limits).map_err(part("limits"))?,
+            limits,
             sweeps: Sweeps::restore(rec.sweeps).map_err(part("sweeps"))?,
             interest: Interest::restore(rec.interest).map_err(part("interest"))?,
             netting: Netting::restore(rec.netting).map_err(part("netting"))?,

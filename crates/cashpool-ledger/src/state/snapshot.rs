@@ -122,6 +122,8 @@ pub(crate) struct LimitsSnap {
     /// (day number, net flow), ascending.
     pub(crate) flows: Vec<(i32, Exact)>,
     pub(crate) position: Exact,
+    /// The intraday peaks (day number, inflow use, outflow use), ascending.
+    pub(crate) peaks: Vec<(i32, Exact, Exact)>,
     /// The pool movements (separate quota model), in journal order.
     pub(crate) moves: Vec<MoveSnap>,
     /// By the id of the transaction that drew each.
@@ -339,6 +341,7 @@ mod tests {
                 macro_prudential: Vec::new(),
                 flows: vec![(740_000, Exact::of(Decimal::new(-250, 2)))],
                 position: Exact::of(Decimal::new(-250, 2)),
+                peaks: Vec::new(),
                 moves: Vec::new(),
                 loans: Vec::new(),
             },
