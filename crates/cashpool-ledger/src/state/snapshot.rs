@@ -32,7 +32,9 @@ pub(crate) const FILE: &str = "state.snapshot";
 const MAGIC: [u8; 4] = *b"CPST";
 /// The format of the snapshot. A snapshot of another version is ignored (and
 /// replaced by the next one written): it is derived data.
-pub(crate) const VERSION: u32 = 2;
+/// Version 3: the journal's records it keeps hold the entity's withholding rows and the
+/// accrual's taxes (postcard writes every field, so version 2 files no longer read).
+pub(crate) const VERSION: u32 = 3;
 const HEADER_LEN: usize = 48;
 
 /// An exact decimal: its mantissa and scale (the scale is kept: `0.00` stays `0.00`).
@@ -342,10 +344,13 @@ mod tests {
             flipped[at] ^= 0x10;
             assert!(decode(&flipped).is_err(), "a byte flipped at {at} is found");
         }
-        let mut other = bytes.clone();
-        // Version 1 (before the posting index counted postings) is not read.
-        other[4..8].copy_from_slice(&1u32.to_le_bytes());
-        assert_eq!(decode(&other).unwrap_err(), "format version 1, this version reads 2");
+        // Version 1 (before the posting index counted postings) and version 2 (before the records
+        // held the taxes withheld on interest) are not read.
+        for old in [1u32, 2] {
+            let mut other = bytes.clone();
+            other[4..8].copy_from_slice(&old.to_le_bytes());
+            assert_eq!(decode(&other).unwrap_err(), format!("format version {old}, this version reads 3"));
+        }
         assert!(decode(&bytes[..bytes.len() - 1]).is_err());
         assert!(decode(&bytes[..10]).is_err());
     }
