@@ -388,6 +388,12 @@ class Withholding(unittest.TestCase):
             ("net not interest less taxes", self.ENTITY, dict(self.ACCRUAL, net="261104"), "net + withholding_tax"),
             ("a tax missing", self.ENTITY, dict(self.ACCRUAL, taxes={k: v for k, v in taxes.items() if k != "vat"}),
              "missing keys ['vat']"),
+            ("a negative tax", self.ENTITY,
+             dict(self.ACCRUAL, taxes=dict(taxes, income_tax="-100", vat="17647"), withholding_tax="18797",
+                  net="291203"), "a tax is negative"),
+            ("a rate of 100 %", dict(self.ENTITY, withholding=[dict(self.ROW, vat_rate="1")]), self.ACCRUAL,
+             "not a fraction in [0, 1)"),
+            ("the older key at 7", dict(self.ENTITY, withholding_tax_rate="7"), self.ACCRUAL, "not a fraction"),
         ]
         for what, entity, accrual, reason in cases:
             r = run(self.journal(entity, accrual))

@@ -255,6 +255,9 @@ def check_group(b):
             need(rows, f"body.entities[{i}].withholding: absent, not empty, when the entity has no rows")
             need(all(a["effective"] < b_["effective"] for a, b_ in zip(rows, rows[1:])),
                  f"body.entities[{i}].withholding: effective dates not strictly increasing")
+        rates = [r[k] for r in rows or [] for k in r if k != "effective"] + [e["withholding_tax_rate"]]
+        need(all(r is None or 0 <= parse_dec(r, "")[0] < 10 ** parse_dec(r, "")[1] for r in rates),
+             f"body.entities[{i}]: a withholding rate is not a fraction in [0, 1)")
 
 def check_interest(b):
     """An accrual's amounts add up (FORMATS.md, interest_settled)."""
@@ -263,6 +266,7 @@ def check_interest(b):
         need(int(a["net"]) + int(a["withholding_tax"]) == int(a["interest"]), f"{path}: net + withholding_tax is not interest")
         t = a.get("taxes")
         if t is not None:
+            need(all(int(v) >= 0 for v in t.values()), f"{path}.taxes: a tax is negative")
             need(sum(map(int, t.values())) == int(a["withholding_tax"]), f"{path}.taxes: do not add up to withholding_tax")
             need(any(int(t[k]) for k in ("vat", "urban_maintenance_tax", "education_surcharge", "local_education_surcharge")),
                  f"{path}.taxes: present only when VAT or a surcharge is withheld")

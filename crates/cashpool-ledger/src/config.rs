@@ -2473,6 +2473,20 @@ pub(crate) fn check_references(config: &GroupConfig) -> Result<(), String> {
                 entity.id
             ));
         }
+        // The settlement's arithmetic relies on fractions (as the parser has always required).
+        let rates = entity.withholding.iter().flat_map(|row| {
+            [
+                row.income_tax_rate,
+                row.vat_rate,
+                row.urban_maintenance_rate,
+                row.education_surcharge_rate,
+                row.local_education_surcharge_rate,
+            ]
+        });
+        let mut rates = rates.chain(std::iter::once(entity.withholding_tax_rate)).flatten();
+        if !rates.all(|rate| rate >= Decimal::ZERO && rate < Decimal::ONE) {
+            return Err(format!("entity {}: a withholding rate is not a fraction in [0, 1)", entity.id));
+        }
     }
     for (what, id) in [("host", &config.pool.host)] {
         if !entities.contains(id.as_str()) {
@@ -2526,6 +2540,22 @@ mod tests {
         {
             assert_eq!(parse_iso_date(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_replayed_definition_needs_its_withholding_rates_to_be_fractions() {
+        // The settlement's arithmetic relies on it (withholding.rs); the parser always required it.
+        let example = include_str!("../../../examples/lingang-group.toml");
+        let mut config = parse_group_config(example).expect("the example group is valid");
+        check_references(&config).expect("as parsed");
+        let sg = config.entities.iter_mut().find(|e| e.id == "LGT-SG").expect("LGT-SG");
+        sg.withholding[0].vat_rate = Some(Decimal::ONE);
+        let reason = check_references(&config).unwrap_err();
+        assert_eq!(reason, "entity LGT-SG: a withholding rate is not a fraction in [0, 1)");
+        let sg = config.entities.iter_mut().find(|e| e.id == "LGT-SG").expect("LGT-SG");
+        sg.withholding[0].vat_rate = None;
+        sg.withholding_tax_rate = Some(Decimal::NEGATIVE_ONE);
+        assert!(check_references(&config).is_err());
     }
 
     #[test]

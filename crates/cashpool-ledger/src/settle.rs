@@ -51,7 +51,8 @@ impl State {
                 }
                 let gross = round(exact, currency, RoundingMode::HalfEven);
                 let taxes = match entity.withholding_at(value_date) {
-                    Some(rates) => withhold(gross.rounded, currency, &rates).map_err(overflow)?,
+                    Some(rates) => withhold(gross.rounded, currency, &rates)
+                        .map_err(|err| invalid(format!("the taxes withheld from {} {currency}: {err}", entity.id)))?,
                     None => Withheld::zero(currency),
                 };
                 let withholding_tax = taxes.total();

@@ -37,7 +37,6 @@
 use rust_decimal::Decimal;
 
 use crate::config::WithholdingRates;
-use crate::interest::InterestError;
 use crate::money::{round, Currency, RoundingMode};
 
 /// The taxes withheld on one payment of interest, each at the currency's minor units.
@@ -74,14 +73,27 @@ impl Withheld {
         Withheld { income_tax, ..Withheld::zero(currency) }
     }
 
-    /// The three surcharges on the VAT together.
+    /// The three surcharges on the VAT together (within range wherever
+    /// [`Withheld::total`] is).
     pub fn surcharges(&self) -> Decimal {
         self.urban_maintenance_tax + self.education_surcharge + self.local_education_surcharge
     }
 
     /// Everything withheld: income tax, VAT and surcharges.
+    ///
+    /// # Panics
+    ///
+    /// When the sum leaves `Decimal`'s range, which [`withhold`] and the
+    /// journal's reader rule out ([`Withheld::checked_total`]).
     pub fn total(&self) -> Decimal {
-        self.income_tax + self.vat + self.surcharges()
+        self.checked_total().expect("the taxes withheld add up within the decimal range")
+    }
+
+    /// [`Withheld::total`], or `None` when the sum leaves `Decimal`'s range.
+    pub fn checked_total(&self) -> Option<Decimal> {
+        [self.vat, self.urban_maintenance_tax, self.education_surcharge, self.local_education_surcharge]
+            .into_iter()
+            .try_fold(self.income_tax, Decimal::checked_add)
     }
 
     /// Whether anything but income tax is withheld (VAT or a surcharge).
@@ -118,32 +130,54 @@ impl Withheld {
 ///
 /// # Errors
 ///
-/// [`InterestError::Overflow`] when an intermediate leaves `Decimal`'s range
-/// (not for any amount the ledger accepts).
-pub fn withhold(interest: Decimal, currency: Currency, rates: &WithholdingRates) -> Result<Withheld, InterestError> {
+/// [`WithholdingError::Overflow`] when an intermediate leaves `Decimal`'s
+/// range (not for any amount the ledger accepts);
+/// [`WithholdingError::ExceedsInterest`] when the rates would withhold more
+/// than the interest (each rate is below 1, but the surcharges of high
+/// rates on a high VAT can add up past it).
+pub fn withhold(interest: Decimal, currency: Currency, rates: &WithholdingRates) -> Result<Withheld, WithholdingError> {
     if interest <= Decimal::ZERO {
         return Ok(Withheld::zero(currency));
     }
-    let overflow = |_| InterestError::Overflow;
-    let divisor = Decimal::ONE.checked_add(rates.vat).ok_or(InterestError::Overflow)?;
-    let exclusive =
-        round(interest.checked_div(divisor).ok_or(InterestError::Overflow)?, currency, RoundingMode::HalfEven);
-    let vat = interest.checked_sub(exclusive.rounded).ok_or(InterestError::Overflow)?;
-    let of = |base: Decimal, rate: Decimal| -> Result<Decimal, InterestError> {
-        let exact = base.checked_mul(rate).ok_or(InterestError::Overflow)?;
+    let overflow = WithholdingError::Overflow;
+    let divisor = Decimal::ONE.checked_add(rates.vat).ok_or(overflow)?;
+    let exclusive = round(interest.checked_div(divisor).ok_or(overflow)?, currency, RoundingMode::HalfEven);
+    let vat = interest.checked_sub(exclusive.rounded).ok_or(overflow)?;
+    let of = |base: Decimal, rate: Decimal| -> Result<Decimal, WithholdingError> {
+        let exact = base.checked_mul(rate).ok_or(overflow)?;
         Ok(round(exact, currency, RoundingMode::HalfEven).rounded)
     };
     let withheld = Withheld {
         income_tax: of(exclusive.rounded, rates.income_tax)?,
-        vat: crate::money::to_currency_scale(vat, currency).map_err(overflow)?,
+        vat: crate::money::to_currency_scale(vat, currency).map_err(|_| overflow)?,
         urban_maintenance_tax: of(vat, rates.urban_maintenance)?,
         education_surcharge: of(vat, rates.education_surcharge)?,
         local_education_surcharge: of(vat, rates.local_education_surcharge)?,
     };
-    // The split is exact and takes no more than the interest (every rate is below 1).
+    // The split is exact: the interest without VAT and the VAT add up to the interest.
     assert_eq!(exclusive.rounded + withheld.vat, interest, "interest without VAT + VAT = interest");
-    assert!(withheld.total() <= interest, "{withheld:?} withheld from {interest}");
+    let total = withheld.checked_total().ok_or(overflow)?;
+    if total > interest {
+        return Err(WithholdingError::ExceedsInterest { interest, withheld: total });
+    }
     Ok(withheld)
+}
+
+/// Why [`withhold`] computed nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WithholdingError {
+    /// An intermediate left `Decimal`'s range.
+    #[error("the taxes on the interest overflow the decimal range")]
+    Overflow,
+    /// The rates withhold more than the interest paid.
+    #[error("the withholding rates would withhold {withheld} from interest of {interest}; check the entity's [[entity.withholding]] rates")]
+    ExceedsInterest {
+        /// The interest paid.
+        interest: Decimal,
+        /// What the rates would withhold.
+        withheld: Decimal,
+    },
 }
 
 #[cfg(test)]
@@ -204,6 +238,16 @@ mod tests {
         assert_eq!((taxes.vat, taxes.income_tax), (amount("57"), amount("94")));
         // 57 × 7 % = 3.99 -> 4; × 3 % = 1.71 -> 2; × 2 % = 1.14 -> 1.
         assert_eq!(taxes.surcharges(), amount("7"));
+    }
+
+    #[test]
+    fn rates_that_would_withhold_more_than_the_interest_are_refused() {
+        // Each rate below 1, and yet: VAT 0.99 takes about half, income tax 0.99 of the other
+        // half, and three surcharges of 0.99 of the VAT add up past the interest.
+        let greedy = rates("0.99", "0.99", ["0.99", "0.99", "0.99"]);
+        let err = withhold(amount("100.00"), ccy("CNY"), &greedy).unwrap_err();
+        assert!(matches!(err, WithholdingError::ExceedsInterest { .. }), "{err:?}");
+        assert!(err.to_string().contains("[[entity.withholding]]"), "{err}");
     }
 
     #[test]

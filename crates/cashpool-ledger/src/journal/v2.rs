@@ -1688,7 +1688,13 @@ pub(crate) fn interest_of(rec: InterestRec) -> Result<InterestRun, String> {
                     residue: a.residue.0,
                 };
                 // What the settlement asserted before it encoded the record (settle.rs).
-                if accrual.taxes.total() != accrual.withholding_tax {
+                let t = &accrual.taxes;
+                let each =
+                    [t.income_tax, t.vat, t.urban_maintenance_tax, t.education_surcharge, t.local_education_surcharge];
+                if each.iter().any(|tax| tax.is_sign_negative() && !tax.is_zero()) {
+                    return Err(format!("accrual of {} {}: a negative tax {:?}", accrual.entity, accrual.currency, t));
+                }
+                if accrual.taxes.checked_total() != Some(accrual.withholding_tax) {
                     return Err(format!(
                         "accrual of {} {}: the taxes {:?} do not add up to withholding_tax {}",
                         accrual.entity, accrual.currency, accrual.taxes, accrual.withholding_tax
@@ -2156,6 +2162,12 @@ mod tests {
         .replace("\"vat\":\"17547\"", "\"vat\":\"17548\"");
         let err = interest_of(serde_json::from_str(&json).unwrap()).unwrap_err();
         assert!(err.contains("do not add up to withholding_tax"), "{err}");
+        // Nor a negative tax, even one the others make up for.
+        let json = json
+            .replace("\"vat\":\"17548\"", "\"vat\":\"17647\"")
+            .replace("\"income_tax\":\"29245\"", "\"income_tax\":\"-100\"");
+        let err = interest_of(serde_json::from_str(&json).unwrap()).unwrap_err();
+        assert!(err.contains("a negative tax"), "{err}");
     }
 
     #[test]
