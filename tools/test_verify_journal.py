@@ -357,6 +357,63 @@ class Journals(unittest.TestCase):
         self.assertEqual(r["state_digest"], state.state_digest())
 
 
+class Withholding(unittest.TestCase):
+    """The keys added for the taxes withheld on interest (FORMATS.md): an entity's `withholding` rows and an
+    accrual's `taxes`, absent in entries written before them, which still verify."""
+
+    ENTITY = {"id": "LGT-SG", "name": "Singapore", "residence": "offshore", "net_assets": None,
+              "withholding_tax_rate": None, "facilitation_quota": []}
+    ROW = {"effective": "2008-01-01", "income_tax_rate": "0.1", "vat_rate": None, "urban_maintenance_rate": None,
+           "education_surcharge_rate": None, "local_education_surcharge_rate": None}
+    # CNY 3,100.00 paid on 2021-08-31 at 10 % income tax, 6 % VAT and 7 %, 3 %, 2 % on the VAT (docs/SWEEPS.md):
+    # VAT 175.47, income tax 292.45, surcharges 12.28 + 5.26 + 3.51; 488.97 withheld, 2,611.03 net.
+    TAXES = {"income_tax": "29245", "vat": "17547", "urban_maintenance_tax": "1228", "education_surcharge": "526",
+             "local_education_surcharge": "351"}
+    ACCRUAL = {"entity": "LGT-SG", "currency": "CNY", "interest": "310000", "withholding_tax": "48897",
+               "net": "261103", "residue": "0", "taxes": TAXES}
+
+    def journal(self, entity, accrual):
+        group = dict(GROUP, entities=[entity])
+        settled = {"from": "2021-08-01", "to": "2021-09-01", "accruals": [accrual], "rounding": [],
+                   "carry": [{"currency": "CNY", "carry": "0"}]}
+        return chain([("group_defined", group), ("interest_settled", settled)])
+
+    def test_new_and_old_shapes_verify(self):
+        new = self.journal(dict(self.ENTITY, withholding=[self.ROW]), self.ACCRUAL)
+        self.assertTrue(run(new)["ok"], run(new))
+        old_accrual = {k: v for k, v in self.ACCRUAL.items() if k != "taxes"}
+        old = self.journal(self.ENTITY, dict(old_accrual, withholding_tax="29245", net="280755"))
+        self.assertTrue(run(old)["ok"], run(old))
+
+    def test_what_the_exporter_never_writes_is_refused(self):
+        taxes = self.TAXES
+        cases = [
+            ("empty rows", dict(self.ENTITY, withholding=[]), self.ACCRUAL, "absent, not empty"),
+            ("null rows", dict(self.ENTITY, withholding=None), self.ACCRUAL, "expected an array"),
+            ("rows out of order", dict(self.ENTITY, withholding=[self.ROW, self.ROW]), self.ACCRUAL, "strictly increasing"),
+            ("a row's unknown key", dict(self.ENTITY, withholding=[dict(self.ROW, rate="0.1")]), self.ACCRUAL, "unexpected keys"),
+            ("null taxes", self.ENTITY, dict(self.ACCRUAL, taxes=None), "expected an object"),
+            ("income tax alone", self.ENTITY,
+             dict(self.ACCRUAL, withholding_tax="29245", net="280755",
+                  taxes=dict(taxes, vat="0", urban_maintenance_tax="0", education_surcharge="0",
+                             local_education_surcharge="0")), "present only when VAT or a surcharge"),
+            ("taxes not adding up", self.ENTITY, dict(self.ACCRUAL, taxes=dict(taxes, vat="17548")), "do not add up"),
+            ("net not interest less taxes", self.ENTITY, dict(self.ACCRUAL, net="261104"), "net + withholding_tax"),
+            ("a tax missing", self.ENTITY, dict(self.ACCRUAL, taxes={k: v for k, v in taxes.items() if k != "vat"}),
+             "missing keys ['vat']"),
+            ("a negative tax", self.ENTITY,
+             dict(self.ACCRUAL, taxes=dict(taxes, income_tax="-100", vat="17647"), withholding_tax="18797",
+                  net="291203"), "a tax is negative"),
+            ("a rate of 100 %", dict(self.ENTITY, withholding=[dict(self.ROW, vat_rate="1")]), self.ACCRUAL,
+             "not a fraction in [0, 1)"),
+            ("the older key at 7", dict(self.ENTITY, withholding_tax_rate="7"), self.ACCRUAL, "not a fraction"),
+        ]
+        for what, entity, accrual, reason in cases:
+            r = run(self.journal(entity, accrual))
+            self.assertFalse(r["ok"], what)
+            self.assertIn(reason, r["reason"], what)
+
+
 class CommandLine(unittest.TestCase):
     def cli(self, *args):
         return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True)

@@ -92,11 +92,12 @@ def parse_hash(s, path): need(re.fullmatch(r"[0-9a-f]{64}", s), f"{path}: {json.
 
 # ---- the bodies' shapes (FORMATS.md "Canonical JSON" and the export of a transaction) ----
 # A schema is a type name, a frozenset (enumeration), [T] (array of T), {key: T} (object with exactly
-# these keys), ("?", T) (T or null) or ("tuple", T, ...) (array of fixed length).
+# these keys, but those marked A(T)), ("?", T) (T or null), ("tuple", T, ...) (array of fixed length) or,
+# as the value of a key, A(T): a key added after entries without it were written, absent or T (never null).
 def E(*names): return frozenset(names)  # an enumeration
 def N(t): return ("?", t)  # T or null
-class Opt:  # a key that may be absent (it is left out when it holds its default)
-    def __init__(self, t): self.t = t
+def A(t): return ("absent", t)  # a key that may be absent; when present, T
+def is_added(t): return isinstance(t, tuple) and t[0] == "absent"
 
 FORMS = {"bank": parse_bank, "amount": parse_amount, "dec": parse_dec, "date": parse_date, "ccy": parse_ccy, "hash": parse_hash,
          "str": lambda s, path: s.encode()}  # an unpaired surrogate fails here
@@ -109,12 +110,15 @@ POOL_ROW = {"effective": "date", "owners_equity": "dec", "inflow_leverage": "dec
 GROUP = {
     "group": {"id": "str", "name": "str", "base_currency": "ccy"},
     "pool": {"id": "str", "host": "str", "domestic_master": "str", "international_master": "str",
-             "netting_currency": "ccy", "limits": [POOL_ROW], "second_line_between_entities": Opt(E("same_name")),
-             "quota_model": Opt(E("separate")),
+             "netting_currency": "ccy", "limits": [POOL_ROW], "second_line_between_entities": A(E("same_name")),
+             "quota_model": A(E("separate")),
              "eligibility": {"onshore_cross_border_min": "amount", "onshore_revenue_min": "amount",
                              "offshore_revenue_min": "amount", "members_min": "int", "violation_free_years": "int"}},
     "entities": [{"id": "str", "name": "str", "residence": RESIDENCE, "net_assets": N("amount"),
-                  "withholding_tax_rate": N("dec"), "facilitation_quota": [{"effective": "date", "usd_amount": "amount"}]}],
+                  "withholding_tax_rate": N("dec"), "facilitation_quota": [{"effective": "date", "usd_amount": "amount"}],
+                  "withholding": A([{"effective": "date", "income_tax_rate": N("dec"), "vat_rate": N("dec"),
+                                     "urban_maintenance_rate": N("dec"), "education_surcharge_rate": N("dec"),
+                                     "local_education_surcharge_rate": N("dec")}])}],
     "accounts": [ACCOUNT],
     "sweeps": [{"account": "str", "currency": "ccy", "into": "str", "direction": E("up", "down", "both"),
                 "method": {"kind": E("zero", "target", "threshold", "range"), "target": N("amount"),
@@ -149,7 +153,10 @@ SCHEMAS = [  # by kind
                   "capped": "bool"}]},
     {"from": "date", "to": "date", "rounding": [{"currency": "ccy", "amount": "amount"}],
      "accruals": [{"entity": "str", "currency": "ccy", "interest": "amount", "withholding_tax": "amount",
-                   "net": "amount", "residue": "dec"}], "carry": [{"currency": "ccy", "carry": "dec"}]},
+                   "net": "amount", "residue": "dec",
+                   "taxes": A({"income_tax": "amount", "vat": "amount", "urban_maintenance_tax": "amount",
+                               "education_surcharge": "amount", "local_education_surcharge": "amount"})}],
+     "carry": [{"currency": "ccy", "carry": "dec"}]},
     {"cycle": "str", "date": "date", "currency": "ccy", "mode": E("centre", "direct"), "gross": "amount",
      "positions": [{"entity": "str", "net": "amount"}], "settlements": [{"from": "str", "to": "str", "amount": "amount"}],
      "excluded": [{"invoice": "str", "reason": E("capital_item", "unknown_entity", "same_entity", "outside_window",
@@ -158,22 +165,19 @@ SCHEMAS = [  # by kind
     {"source": "str", "account": N("str"), "key": ("tuple", "str", "str", "str"), "content_hash": "hash",
      "status": E("new", "conflict"), "statement": STATEMENT}]
 
-def check_keys(v, keys, path):
+def check_keys(v, keys, path, added=()):
     need(isinstance(v, dict), f"{path}: expected an object")
-    required = {k for k in keys if not isinstance(keys[k], Opt)} if isinstance(keys, dict) else set(keys)
-    if not required <= set(v) or not set(v) <= set(keys):
-        raise Bad(f"{path}: missing keys {sorted(required - set(v))}, unexpected keys {sorted(set(v) - set(keys))}")
+    missing, unexpected = set(keys) - set(added) - set(v), set(v) - set(keys)
+    if missing or unexpected:
+        raise Bad(f"{path}: missing keys {sorted(missing)}, unexpected keys {sorted(unexpected)}")
 
 def check(v, t, path):
     """Check value v against schema t; raise Bad naming the path of the first wrong value."""
     if isinstance(t, dict):
-        check_keys(v, t, path)
+        check_keys(v, t, path, [k for k, sub in t.items() if is_added(sub)])
         for k, sub in t.items():
-            if isinstance(sub, Opt):
-                if k in v:
-                    check(v[k], sub.t, f"{path}.{k}")
-            else:
-                check(v[k], sub, f"{path}.{k}")
+            if k in v:
+                check(v[k], sub[1] if is_added(sub) else sub, f"{path}.{k}")
     elif isinstance(t, list) or (isinstance(t, tuple) and t[0] == "tuple"):
         items = t * len(v) if isinstance(t, list) and isinstance(v, list) else list(t[1:])
         if not isinstance(v, list) or len(v) != len(items):
@@ -244,6 +248,30 @@ def check_transaction(b):
     if (fd is not None) != (b["purpose"] == "foreign_debt") or fd is not None and not (fd["term_days"] and fd["lender"]):
         raise Bad("body.foreign_debt: present exactly when purpose is foreign_debt, term_days above 0, lender not empty")
 
+def check_group(b):
+    """The definition's own constraints that the schema does not say (FORMATS.md, group_defined)."""
+    for i, e in enumerate(b["entities"]):
+        rows = e.get("withholding")
+        if rows is not None:
+            need(rows, f"body.entities[{i}].withholding: absent, not empty, when the entity has no rows")
+            need(all(a["effective"] < b_["effective"] for a, b_ in zip(rows, rows[1:])),
+                 f"body.entities[{i}].withholding: effective dates not strictly increasing")
+        rates = [r[k] for r in rows or [] for k in r if k != "effective"] + [e["withholding_tax_rate"]]
+        need(all(r is None or 0 <= parse_dec(r, "")[0] < 10 ** parse_dec(r, "")[1] for r in rates),
+             f"body.entities[{i}]: a withholding rate is not a fraction in [0, 1)")
+
+def check_interest(b):
+    """An accrual's amounts add up (FORMATS.md, interest_settled)."""
+    for i, a in enumerate(b["accruals"]):
+        path = f"body.accruals[{i}]"
+        need(int(a["net"]) + int(a["withholding_tax"]) == int(a["interest"]), f"{path}: net + withholding_tax is not interest")
+        t = a.get("taxes")
+        if t is not None:
+            need(all(int(v) >= 0 for v in t.values()), f"{path}.taxes: a tax is negative")
+            need(sum(map(int, t.values())) == int(a["withholding_tax"]), f"{path}.taxes: do not add up to withholding_tax")
+            need(any(int(t[k]) for k in ("vat", "urban_maintenance_tax", "education_surcharge", "local_education_surcharge")),
+                 f"{path}.taxes: present only when VAT or a surcharge is withheld")
+
 # ---- reading lines, folding, the state digest ----
 def no_duplicates(pairs):
     need(len({k for k, _ in pairs}) == len(pairs), "duplicate key in an object")
@@ -298,6 +326,7 @@ class State:
 
     def fold(self, kind, b, seq, h):  # a checked entry; the checks that need the state raise Bad
         if kind == "group_defined":
+            check_group(b)
             self.definition.append(["group", b])
             self.separate = b["pool"].get("quota_model") == "separate"
             self.pool.update((r["effective"], r) for r in b["pool"]["limits"])
@@ -322,6 +351,7 @@ class State:
         elif kind == "sweep_run":
             self.sweeps.append([b["date"], seq, h])
         elif kind == "interest_settled":
+            check_interest(b)
             self.periods.append(["period", b["from"], b["to"], seq, h])
             self.carry.update((c["currency"], c["carry"]) for c in b["carry"])
         elif kind == "netting_cycle":

@@ -2,6 +2,8 @@
 //! the format-2 journal and a format-1 journal written before format 2 verify
 //! and replay to their pinned heads and state digests, and a store that began
 //! in format 1 opens, takes format-2 entries after its format-1 ones, and
+//! verifies and replays whole; a store of the format-2 vector, written before
+//! VAT and the surcharges were withheld on interest, settles them and still
 //! verifies and replays whole.
 
 use std::path::PathBuf;
@@ -11,7 +13,7 @@ use cashpool_ledger::audit;
 use cashpool_ledger::journal::{Entry, EntryHash, FormatVersion, Timestamp};
 use cashpool_ledger::model::Purpose;
 use cashpool_ledger::storage::{Checkpoint, Commit, MemoryStorage, Storage};
-use cashpool_ledger::testing::{block_push, ExportLine};
+use cashpool_ledger::testing::{block_push, entry_of_line, ExportLine, ExportLineV2};
 use cashpool_ledger::tx::TransactionRequest;
 use cashpool_ledger::{BatchMode, Ledger};
 use serde_json::Value;
@@ -137,4 +139,91 @@ fn a_store_begun_in_format_1_opens_and_continues_in_format_2() {
     // And it opens again.
     let reopened = Ledger::open(Box::new(storage)).unwrap();
     assert_eq!(reopened.state_digest(), replayed.state_digest);
+}
+
+/// A storage holding the format-2 test vector as the store that wrote it held it.
+fn format_2_store() -> MemoryStorage {
+    let storage = MemoryStorage::new();
+    let mut block = Vec::new();
+    let mut last = (0, EntryHash::GENESIS);
+    for line in text("journal-v2.jsonl").lines() {
+        let parsed: ExportLineV2 = serde_json::from_str(line).unwrap();
+        let entry = entry_of_line(&parsed).unwrap();
+        let bytes = entry.encode();
+        assert_eq!(Entry::decode(&bytes).unwrap().hash(), parsed.hash, "entry {} encodes to its own bytes", entry.seq);
+        block_push(&mut block, &bytes);
+        last = (entry.seq, parsed.hash);
+    }
+    let commit = Commit { first_seq: 1, last_seq: last.0, block: Arc::new(block), balances: Vec::new(), head: last.1 };
+    storage.commit(&commit).unwrap();
+    storage.write_checkpoint(&Checkpoint::default()).unwrap();
+    storage
+}
+
+#[test]
+fn the_format_2_test_vector_predates_the_taxes_and_its_store_settles_them() {
+    // The vector was written when only income tax was withheld, at the older key `withholding_tax_rate`
+    // (DOMAIN §5): no `withholding` rows in its definition, no `taxes` in its accruals. It still
+    // decodes, encodes again to the same bytes and replays to its pinned digest.
+    let journal = text("journal-v2.jsonl");
+    assert!(!journal.contains("\"withholding\":") && !journal.contains("\"taxes\":"), "an old journal");
+    assert!(journal.contains("\"withholding_tax_rate\":\"0.07\"") && journal.contains("\"kind\":\"interest_settled\""));
+    let pinned = expected("journal-v2.expected.json");
+    let storage = format_2_store();
+    let ledger = Ledger::open(Box::new(storage.clone())).unwrap();
+    assert_eq!(ledger.state_digest().to_string(), pinned["state_digest"].as_str().unwrap());
+    assert!(ledger.accounts().iter().all(|a| a.id != "SYS-WHT-VAT"), "a store of that time has no VAT account");
+
+    // Its store settles the rest of November under today's rules: the older key is LGT-HK's income
+    // tax rate (7 %), and VAT is withheld besides (6 %, 财税〔2016〕36号: interest ÷ 1.06 × 6 %), the
+    // income tax on the interest without VAT (国家税务总局公告2013年第9号); no surcharge since
+    // 2021-09-01. Worked here with Decimal, apart from the ledger's code.
+    let at = Timestamp::parse_rfc3339("2026-12-02T09:00:00Z").unwrap();
+    let (from, to) =
+        (chrono::NaiveDate::from_ymd_opt(2026, 11, 5).unwrap(), chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
+    let outcome = ledger.interest(from, to, true, at).unwrap();
+    let round = |value: rust_decimal::Decimal, units: u32| {
+        value.round_dp_with_strategy(units, rust_decimal::RoundingStrategy::MidpointNearestEven)
+    };
+    let rate = |text: &str| text.parse::<rust_decimal::Decimal>().unwrap();
+    let mut taxed = 0;
+    for accrual in &outcome.run.accruals {
+        let units = accrual.currency.minor_units();
+        let income_tax_rate = match accrual.entity.as_str() {
+            "LGT-HK" | "LGT-SG" => rate("0.07"),
+            "LGT-DE" | "LGT-JP" => rate("0.10"),
+            _ => {
+                assert!(accrual.withholding_tax.is_zero(), "onshore: {accrual:?}");
+                continue;
+            }
+        };
+        if accrual.interest <= rust_decimal::Decimal::ZERO {
+            assert!(accrual.withholding_tax.is_zero(), "{accrual:?}");
+            continue;
+        }
+        taxed += 1;
+        let without_vat = round(accrual.interest / rate("1.06"), units);
+        assert_eq!(accrual.taxes.vat, accrual.interest - without_vat, "{accrual:?}");
+        assert_eq!(accrual.taxes.income_tax, round(without_vat * income_tax_rate, units), "{accrual:?}");
+        assert!(accrual.taxes.surcharges().is_zero(), "{accrual:?}");
+        assert_eq!(accrual.net, accrual.interest - accrual.taxes.vat - accrual.taxes.income_tax, "{accrual:?}");
+    }
+    assert!(taxed >= 2, "offshore members the pool pays: {:?}", outcome.run.accruals);
+    assert!(ledger.accounts().iter().any(|a| a.id == "SYS-WHT-VAT"), "opened by the settlement that needs it");
+
+    // The old journal and its new entries verify and replay whole, from the store and from its export.
+    let verified = audit::verify_storage(ledger.storage()).unwrap();
+    assert!(verified.ok, "{verified:?}");
+    let replayed = audit::replay_storage(ledger.storage(), None).unwrap();
+    assert_eq!((replayed.state_digest, replayed.matches_store), (ledger.state_digest(), Some(true)));
+    let mut export = Vec::new();
+    audit::export_jsonl(ledger.storage(), &mut export).unwrap();
+    let export = String::from_utf8(export).unwrap();
+    assert!(export.starts_with(&journal), "the old entries are exported as they were");
+    assert!(export.contains("\"taxes\":{"), "the new accruals carry their taxes");
+    let verified = audit::verify_journal(&mut export.as_bytes()).unwrap();
+    assert!(verified.ok, "{verified:?}");
+    assert_eq!(audit::replay_journal(&mut export.as_bytes(), None).unwrap().state_digest, ledger.state_digest());
+    drop(ledger);
+    assert_eq!(Ledger::open(Box::new(storage)).unwrap().state_digest(), replayed.state_digest);
 }

@@ -14,6 +14,14 @@
 //! M-BJ (onshore) -500,000.00, M-HK (offshore, withholding 10 %)
 //! +1,000,000.00, M-SG (offshore, withholding 7 %) -500,000.00, all CNY.
 //! M-SZ has a withholding rate in the group too, but is onshore: no tax.
+//!
+//! Withholding (DOMAIN §5; docs/SWEEPS.md "Withholding"): the group gives
+//! M-HK and M-SG the older key `withholding_tax_rate`, read as the income tax
+//! rate; VAT (6 %, 财税〔2016〕36号) is withheld besides, as `interest ÷ 1.06
+//! × 6 %`, and the income tax is levied on the interest without VAT
+//! (国家税务总局公告2013年第9号); no surcharge on that VAT since 2021-09-01
+//! (财政部 税务总局公告2021年第28号). The model below computes all of it in
+//! integer minor units.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -253,18 +261,34 @@ fn half_even(numerator: i128, denominator: i128) -> i128 {
     }
 }
 
-/// Withholding per entity in hundredths (the group's rates), applied to offshore members only.
-fn tax_hundredths(entity: &str) -> i128 {
+/// The income tax rate in hundredths of an offshore member (the group's `withholding_tax_rate`,
+/// or the national 10 % for M-JP, which has none); `None` for onshore members, which bear no tax
+/// (M-SZ's 0.10 does not apply).
+fn income_tax_hundredths(entity: &str) -> Option<i128> {
     match entity {
-        "M-HK" => 10,
-        "M-SG" => 7,
-        _ => 0, // M-SZ's 0.10 does not apply: onshore
+        "M-HK" | "M-JP" => Some(10),
+        "M-SG" => Some(7),
+        _ => None,
     }
+}
+
+/// The taxes on `gross` minor units paid after 2021-08-31 to an offshore member at `income_tax`
+/// hundredths: (VAT, income tax). The interest without VAT is `gross ÷ 1.06` rounded half-even,
+/// the VAT the rest; the income tax is on the interest without VAT, rounded half-even.
+fn taxes_2026(gross: i128, income_tax: i128) -> (i128, i128) {
+    let without_vat = half_even(gross * 100, 106);
+    (gross - without_vat, half_even(without_vat * income_tax, 100))
 }
 
 /// The accrual the model expects: (interest, withholding_tax, net) printed.
 fn expected(entity: &str, gross: i128) -> (String, String, String) {
-    let tax = if gross > 0 { half_even(gross * tax_hundredths(entity), 100) } else { 0 };
+    let tax = match income_tax_hundredths(entity) {
+        Some(income_tax) if gross > 0 => {
+            let (vat, income_tax) = taxes_2026(gross, income_tax);
+            vat + income_tax
+        }
+        _ => 0,
+    };
     let show = |minor: i128| Decimal::from_i128_with_scale(minor, 2).to_string();
     (show(gross), show(tax), show(gross - tax))
 }
@@ -346,11 +370,14 @@ fn a_constant_position_accrues_by_each_day_count() {
 #[test]
 fn act_365f_figures_by_hand() {
     // 3.65 % on 1,000,000.00 and 7.30 % on 500,000.00 are 100.00 a day under ACT/365F.
+    // M-HK: 3,100.00 / 1.06 = 2,924.5283… -> 2,924.53 without VAT, VAT 175.47; income tax
+    // 10 % of 2,924.53 = 292.453 -> 292.45; withheld 467.92, net 2,632.08.
     let (_, ledger) = with_default_positions(&interest_rule("ACT/365F", "3.65", "7.30", &[]));
     let run = accrue(&ledger, "2026-03-01", "2026-04-01").run;
+    assert_eq!(taxes_2026(310_000, 10), (17_547, 29_245), "the model agrees with the hand");
     let want = BTreeMap::from([
         ("M-BJ".to_string(), ("-3100.00".to_string(), "0.00".to_string(), "-3100.00".to_string())),
-        ("M-HK".to_string(), ("3100.00".to_string(), "310.00".to_string(), "2790.00".to_string())),
+        ("M-HK".to_string(), ("3100.00".to_string(), "467.92".to_string(), "2632.08".to_string())),
         ("M-SG".to_string(), ("-3100.00".to_string(), "0.00".to_string(), "-3100.00".to_string())),
         ("M-SZ".to_string(), ("3100.00".to_string(), "0.00".to_string(), "3100.00".to_string())),
     ]);
@@ -364,11 +391,12 @@ fn tiers_split_the_position_into_bands() {
     // Over 365 days (ACT/365F: one year):
     //   M-SZ +1,000,000.00: 200,000 × 1 % + 600,000 × 2 % + 200,000 × 3 % = 2,000 + 12,000 + 6,000 = 20,000.00
     //   M-BJ   -500,000.00: 200,000 × 6 % + 300,000 × 5 %                  = 12,000 + 15,000       = 27,000.00 paid
-    //   M-HK as M-SZ, less 10 % tax; M-SG as M-BJ.
+    //   M-HK as M-SZ, less VAT 20,000.00 - 18,867.92 (20,000.00 / 1.06 = 18,867.9245…) = 1,132.08
+    //   and 10 % income tax on 18,867.92 = 1,886.792 -> 1,886.79: 3,018.87 withheld; M-SG as M-BJ.
     let run = accrue(&ledger, "2026-03-01", "2027-03-01").run;
     let want = BTreeMap::from([
         ("M-BJ".to_string(), ("-27000.00".to_string(), "0.00".to_string(), "-27000.00".to_string())),
-        ("M-HK".to_string(), ("20000.00".to_string(), "2000.00".to_string(), "18000.00".to_string())),
+        ("M-HK".to_string(), ("20000.00".to_string(), "3018.87".to_string(), "16981.13".to_string())),
         ("M-SG".to_string(), ("-27000.00".to_string(), "0.00".to_string(), "-27000.00".to_string())),
         ("M-SZ".to_string(), ("20000.00".to_string(), "0.00".to_string(), "20000.00".to_string())),
     ]);
@@ -416,11 +444,20 @@ fn settlement_books_gross_tax_and_net() {
     let outcome = settle(&ledger, "2026-03-01", "2026-04-01");
     assert!(outcome.run.rounding.is_empty(), "{outcome:?}");
     let txs = transactions(&ledger);
-    // (entity, postings): the net into the position, the gross against SYS-INTEREST, the tax to SYS-WHT.
+    // (entity, postings): the net into the position, the gross against SYS-INTEREST, the income tax
+    // to SYS-WHT, the VAT to SYS-WHT-VAT (no surcharge in 2026).
     let want: [(&str, &[(&str, &str)]); 4] = [
         ("M-SZ", &[("SYS-IC-M-SZ", "3100.00"), ("SYS-INTEREST", "-3100.00")]),
         ("M-BJ", &[("SYS-IC-M-BJ", "-3100.00"), ("SYS-INTEREST", "3100.00")]),
-        ("M-HK", &[("SYS-IC-M-HK", "2790.00"), ("SYS-INTEREST", "-3100.00"), ("SYS-WHT", "310.00")]),
+        (
+            "M-HK",
+            &[
+                ("SYS-IC-M-HK", "2632.08"),
+                ("SYS-INTEREST", "-3100.00"),
+                ("SYS-WHT", "292.45"),
+                ("SYS-WHT-VAT", "175.47"),
+            ],
+        ),
         ("M-SG", &[("SYS-IC-M-SG", "-3100.00"), ("SYS-INTEREST", "3100.00")]),
     ];
     for (entity, postings) in want {
@@ -438,14 +475,16 @@ fn settlement_books_gross_tax_and_net() {
         assert_eq!(got, want, "{id}");
     }
     assert_eq!(txs.values().filter(|tx| tx.purpose == Purpose::Interest).count(), 4);
-    assert_eq!(balance(&ledger, "SYS-WHT"), dec("310.00"));
+    assert_eq!(balance(&ledger, "SYS-WHT"), dec("292.45"));
+    assert_eq!(balance(&ledger, "SYS-WHT-VAT"), dec("175.47"));
+    assert!(ledger.accounts().iter().all(|a| a.id != "SYS-WHT-SURCHARGES"), "no surcharge: its account is not opened");
     assert_eq!(balance(&ledger, "SYS-INTEREST"), dec("0.00"));
     assert_eq!(balance(&ledger, "SYS-ROUNDING"), dec("0.00"));
     // Positions grow by the net, from the last day of the period.
     let before =
         position_map(&[("M-BJ", "-500000.00"), ("M-HK", "1000000.00"), ("M-SG", "-500000.00"), ("M-SZ", "1000000.00")]);
     let after =
-        position_map(&[("M-BJ", "-503100.00"), ("M-HK", "1002790.00"), ("M-SG", "-503100.00"), ("M-SZ", "1003100.00")]);
+        position_map(&[("M-BJ", "-503100.00"), ("M-HK", "1002632.08"), ("M-SG", "-503100.00"), ("M-SZ", "1003100.00")]);
     assert_eq!(positions(&ledger, Some("2026-03-30")), before);
     assert_eq!(positions(&ledger, Some("2026-03-31")), after);
     assert_eq!(positions(&ledger, None), after);
@@ -559,22 +598,207 @@ fn rounding_residues_reach_the_rounding_account_in_whole_minor_units() {
 
 #[test]
 fn withholding_tax_rounding_is_not_booked_as_interest_rounding() {
-    // ACT/365F 3.65 % for 10 days: M-HK +1,250.00 earns exactly 1.25, M-SG +3,500.00 exactly 3.50:
-    // no interest residue at all. Their taxes, 0.125 (10 %) and 0.245 (7 %), round half-even to
-    // 0.12 and 0.24. The interest rounding carry stays zero, so nothing may reach SYS-ROUNDING
-    // (booked against SYS-INTEREST) and Σ posted interest + carry = Σ exact interest = 4.75.
+    // ACT/365F 3.65 % for 10 days: M-HK +1,320.00 earns exactly 1.32, M-SG +3,710.00 exactly 3.71:
+    // no interest residue at all. Without VAT they are 1.32 / 1.06 = 1.2453… -> 1.25 and
+    // 3.71 / 1.06 = 3.50 (VAT 0.07 and 0.21); their income taxes, 0.125 (10 %) and 0.245 (7 %),
+    // round half-even to 0.12 and 0.24. The interest rounding carry stays zero, so nothing may
+    // reach SYS-ROUNDING (booked against SYS-INTEREST) and Σ posted interest + carry = Σ exact
+    // interest = 5.03.
     let (_, ledger) = ledger(&interest_rule("ACT/365F", "3.65", "7.30", &[]));
-    move_positions(&ledger, OPENED, &[("HK-OPS", "1250.00"), ("SG-OPS", "3500.00")]);
+    move_positions(&ledger, OPENED, &[("HK-OPS", "1320.00"), ("SG-OPS", "3710.00")]);
     let run = settle(&ledger, "2026-03-01", "2026-03-11").run;
     let want = BTreeMap::from([
-        ("M-HK".to_string(), ("1.25".to_string(), "0.12".to_string(), "1.13".to_string())),
-        ("M-SG".to_string(), ("3.50".to_string(), "0.24".to_string(), "3.26".to_string())),
+        ("M-HK".to_string(), ("1.32".to_string(), "0.19".to_string(), "1.13".to_string())),
+        ("M-SG".to_string(), ("3.71".to_string(), "0.45".to_string(), "3.26".to_string())),
     ]);
     assert_eq!(accruals(&run), want);
     assert_eq!(balance(&ledger, "SYS-WHT"), dec("0.36"));
+    assert_eq!(balance(&ledger, "SYS-WHT-VAT"), dec("0.28"));
     assert_eq!(run.rounding, Vec::<(Currency, Decimal)>::new(), "tax rounding booked as interest rounding");
     assert_eq!(balance(&ledger, "SYS-ROUNDING"), dec("0.00"));
-    assert_eq!(-balance(&ledger, "SYS-INTEREST"), dec("4.75"));
+    assert_eq!(-balance(&ledger, "SYS-INTEREST"), dec("5.03"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Withholding: VAT, surcharges and income tax, dated
+// ---------------------------------------------------------------------------------------------
+
+/// The group with M-HK's older key removed (the national rules apply: 10 % income tax, 6 % VAT,
+/// the surcharges until 2021-08-31) and M-SG's replaced by dated rows: the treaty's 7 % from
+/// 2021-01-01, then, from 2021-09-15, 10 % and (hypothetically) no VAT.
+fn dated_withholding_group(interest: &str) -> String {
+    let hk = "id = \"M-HK\"\nname = \"Sweep Hong Kong\"\nresidence = \"offshore\"\nwithholding_tax_rate = \"0.10\"\n";
+    let sg = "id = \"M-SG\"\nname = \"Sweep Singapore\"\nresidence = \"offshore\"\nwithholding_tax_rate = \"0.07\"\n";
+    assert_eq!((GROUP.matches(hk).count(), GROUP.matches(sg).count()), (1, 1), "the fixture's entities");
+    let group = GROUP.replace(hk, "id = \"M-HK\"\nname = \"Sweep Hong Kong\"\nresidence = \"offshore\"\n").replace(
+        sg,
+        "id = \"M-SG\"\nname = \"Sweep Singapore\"\nresidence = \"offshore\"\n\
+             [[entity.withholding]]\neffective = \"2021-01-01\"\nincome_tax_rate = \"0.07\"\n\
+             [[entity.withholding]]\neffective = \"2021-09-15\"\nincome_tax_rate = \"0.10\"\nvat_rate = \"0\"\n",
+    );
+    format!("{group}\n{POSITIONS}\n{interest}")
+}
+
+/// The taxes of each accrual: entity -> [income tax, VAT, urban maintenance, education, local education].
+fn taxes_of(run: &InterestRun) -> BTreeMap<String, [String; 5]> {
+    run.accruals
+        .iter()
+        .map(|a| {
+            let t = &a.taxes;
+            assert_eq!(t.total(), a.withholding_tax, "{a:?}");
+            assert_eq!(a.net + a.withholding_tax, a.interest, "{a:?}");
+            let taxes =
+                [t.income_tax, t.vat, t.urban_maintenance_tax, t.education_surcharge, t.local_education_surcharge];
+            (a.entity.clone(), taxes.map(|amount| amount.to_string()))
+        })
+        .collect()
+}
+
+fn owned<const N: usize>(rows: &[(&str, [&str; N])]) -> BTreeMap<String, [String; N]> {
+    rows.iter().map(|(key, values)| (key.to_string(), values.map(str::to_string))).collect()
+}
+
+/// Every transaction's postings sum to zero in each currency, and every balance is the fold of
+/// its postings (STYLE.md, the ledger's invariants).
+fn check_the_fold(ledger: &Ledger) {
+    let mut folded: BTreeMap<(String, Currency), Decimal> = BTreeMap::new();
+    for tx in transactions(ledger).values() {
+        let mut sums: BTreeMap<Currency, Decimal> = BTreeMap::new();
+        for posting in &tx.postings {
+            assert_eq!(posting.amount.scale(), posting.currency.minor_units(), "{}: at the minor units", tx.id);
+            *sums.entry(posting.currency).or_default() += posting.amount;
+            *folded.entry((posting.account.clone(), posting.currency)).or_default() += posting.amount;
+        }
+        assert!(sums.values().all(Decimal::is_zero), "{}: {sums:?}", tx.id);
+    }
+    folded.retain(|_, amount| !amount.is_zero());
+    let balances: BTreeMap<(String, Currency), Decimal> = ledger
+        .balances(None, None, None)
+        .unwrap()
+        .into_iter()
+        .filter(|row| !row.balance.is_zero())
+        .map(|row| ((row.account, row.currency), row.balance))
+        .collect();
+    assert_eq!(balances, folded);
+}
+
+#[test]
+fn withholding_by_hand_with_dated_rates_and_its_booking() {
+    // DOMAIN §5: a PRC payer of interest abroad withholds VAT (6 %, 财税〔2016〕36号), the surcharges
+    // on it (7 %, 3 %, 2 %; none since 2021-09-01, 财政部 税务总局公告2021年第28号) and income tax
+    // (10 % or the treaty's rate) on the interest without VAT (国家税务总局公告2013年第9号). The rates
+    // are those in force on the settlement's value date, the last day of the period.
+    // ACT/365F 3.65 % on 1,000,000.00 is 100.00 a day.
+    let (storage, ledger) = {
+        let storage = MemoryStorage::new();
+        let config = dated_withholding_group(&interest_rule("ACT/365F", "3.65", "7.30", &[]));
+        let ledger = Ledger::create(Box::new(storage.clone()), &config, at()).unwrap();
+        (storage, ledger)
+    };
+    move_positions(&ledger, "2020-11-30", &[("HK-OPS", "1000000.00"), ("SG-OPS", "1000000.00")]);
+
+    // December 2020 (31 days, 3,100.00 each): before M-SG's first row, both bear the national
+    // rules. 3,100.00 / 1.06 = 2,924.5283… -> 2,924.53, VAT 175.47; income tax 10 % of 2,924.53 =
+    // 292.453 -> 292.45; surcharges 175.47 × 7 % = 12.2829 -> 12.28, × 3 % = 5.2641 -> 5.26,
+    // × 2 % = 3.5094 -> 3.51; withheld 488.97, net 2,611.03.
+    let national_2020 = ["292.45", "175.47", "12.28", "5.26", "3.51"];
+    let december = accrue(&ledger, "2020-12-01", "2021-01-01").run;
+    assert_eq!(taxes_of(&december), owned(&[("M-HK", national_2020), ("M-SG", national_2020)]));
+    let hk = ("3100.00".to_string(), "488.97".to_string(), "2611.03".to_string());
+    assert_eq!(accruals(&december), BTreeMap::from([("M-HK".to_string(), hk.clone()), ("M-SG".to_string(), hk)]));
+
+    // September 2021 (30 days, 3,000.00 each), value date 2021-09-30: no surcharge any more.
+    // M-HK: 3,000.00 / 1.06 = 2,830.1886… -> 2,830.19, VAT 169.81, income tax 283.019 -> 283.02.
+    // M-SG, its row of 2021-09-15: no VAT, 10 % of the whole 3,000.00 = 300.00.
+    let september = accrue(&ledger, "2021-09-01", "2021-10-01").run;
+    assert_eq!(
+        taxes_of(&september),
+        owned(&[
+            ("M-HK", ["283.02", "169.81", "0.00", "0.00", "0.00"]),
+            ("M-SG", ["300.00", "0.00", "0.00", "0.00", "0.00"])
+        ])
+    );
+
+    // August 2021 (31 days), value date 2021-08-31: the surcharges still apply; M-SG bears the
+    // treaty's 7 %: 2,924.53 × 7 % = 204.7171 -> 204.72; withheld 175.47 + 204.72 + 21.05 = 401.24.
+    let accounts_before: Vec<String> = ledger.accounts().into_iter().map(|a| a.id).collect();
+    for id in ["SYS-WHT-VAT", "SYS-WHT-SURCHARGES"] {
+        assert!(!accounts_before.iter().any(|a| a == id), "{id} is opened by the first settlement that needs it");
+    }
+    let (head_before, _) = ledger.head();
+    let august = settle(&ledger, "2021-08-01", "2021-09-01").run;
+    assert_eq!(
+        taxes_of(&august),
+        owned(&[("M-HK", national_2020), ("M-SG", ["204.72", "175.47", "12.28", "5.26", "3.51"])])
+    );
+    assert_eq!(accruals(&august)["M-SG"], ("3100.00".to_string(), "401.24".to_string(), "2698.76".to_string()));
+    // The tax accounts were opened in the settlement's commit, before its transactions.
+    let kinds: Vec<String> = ledger
+        .entries(head_before + 1)
+        .map(|item| match item.unwrap().0.body {
+            EntryBody::AccountOpened(spec) => format!("open {}", spec.id),
+            EntryBody::Transaction(tx) => format!("tx {}", tx.id),
+            EntryBody::InterestSettled(_) => "settled".to_string(),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "open SYS-WHT-VAT",
+            "open SYS-WHT-SURCHARGES",
+            "tx INT-2021080120210901-M-HK-CNY",
+            "tx INT-2021080120210901-M-SG-CNY",
+            "settled"
+        ]
+    );
+    // Gross against SYS-INTEREST, each tax to its account, the net into the position.
+    let txs = transactions(&ledger);
+    let mut postings: Vec<(String, String)> = txs["INT-2021080120210901-M-SG-CNY"]
+        .postings
+        .iter()
+        .map(|p| (p.account.clone(), p.amount.to_string()))
+        .collect();
+    postings.sort();
+    let want = [
+        ("SYS-IC-M-SG", "2698.76"),
+        ("SYS-INTEREST", "-3100.00"),
+        ("SYS-WHT", "204.72"),
+        ("SYS-WHT-SURCHARGES", "21.05"),
+        ("SYS-WHT-VAT", "175.47"),
+    ];
+    assert_eq!(postings, want.map(|(a, m)| (a.to_string(), m.to_string())));
+    assert_eq!(balance(&ledger, "SYS-WHT"), dec("497.17"));
+    assert_eq!(balance(&ledger, "SYS-WHT-VAT"), dec("350.94"));
+    assert_eq!(balance(&ledger, "SYS-WHT-SURCHARGES"), dec("42.10"));
+    assert_eq!(balance(&ledger, "SYS-INTEREST"), dec("-6200.00"));
+    assert_eq!(
+        positions(&ledger, None),
+        position_map(&[("M-HK", "1002611.03"), ("M-SG", "1002698.76")]),
+        "the net is capitalised"
+    );
+    check_the_fold(&ledger);
+
+    // The next settlement finds the accounts open and opens nothing.
+    let (head_before, _) = ledger.head();
+    settle(&ledger, "2021-09-01", "2021-10-01");
+    assert!(ledger.entries(head_before + 1).all(|item| !matches!(item.unwrap().0.body, EntryBody::AccountOpened(_))));
+    check_the_fold(&ledger);
+
+    // The journal (export and store) replays to the same state.
+    let digest = ledger.state_digest();
+    let mut exported = Vec::new();
+    audit::export_jsonl(&storage, &mut exported).unwrap();
+    let text = String::from_utf8(exported.clone()).unwrap();
+    assert!(text.contains("\"withholding\":[{"), "the rows are journaled with the definition");
+    assert!(text.contains("\"taxes\":{"), "the taxes are journaled with the accruals");
+    assert_eq!(audit::replay_journal(&mut exported.as_slice(), None).unwrap().state_digest, digest);
+    let from_store = audit::replay_storage(&storage, None).unwrap();
+    assert_eq!((from_store.state_digest, from_store.matches_store), (digest, Some(true)));
+    drop(ledger);
+    let reopened = Ledger::open(Box::new(storage)).unwrap();
+    assert_eq!(reopened.state_digest(), digest);
+    assert_eq!(reopened.interest(d("2021-08-01"), d("2021-09-01"), true, at()).unwrap().run, august);
 }
 
 // ---------------------------------------------------------------------------------------------

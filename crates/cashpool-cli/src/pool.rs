@@ -527,23 +527,50 @@ pub fn positions(dir: &Path, as_of: Option<&str>, format: Format) -> Result<u8, 
     Ok(exit::OK)
 }
 
-/// The `interest` JSON of the contract, plus `settled` and `already_settled`.
+/// The `interest` JSON of the contract, plus `settled` and `already_settled`, and per accrual
+/// the taxes of `withholding_tax` one by one: `income_tax`, `vat`, `surcharges` (the three on the
+/// VAT together) and each surcharge (`urban_maintenance_tax`, `education_surcharge`,
+/// `local_education_surcharge`).
 pub fn interest_json(outcome: &cashpool_ledger::InterestOutcome) -> serde_json::Value {
     let run = &outcome.run;
     json!({
         "from": run.from.to_string(),
         "to": run.to.to_string(),
-        "accruals": run.accruals.iter().map(|a| json!({
-            "entity": a.entity,
-            "currency": a.currency.code(),
-            "interest": format_amount(a.interest, a.currency),
-            "withholding_tax": format_amount(a.withholding_tax, a.currency),
-            "net": format_amount(a.net, a.currency),
-        })).collect::<Vec<_>>(),
+        "accruals": run.accruals.iter().map(|a| {
+            let amount = |value: Decimal| format_amount(value, a.currency);
+            json!({
+                "entity": a.entity,
+                "currency": a.currency.code(),
+                "interest": amount(a.interest),
+                "withholding_tax": amount(a.withholding_tax),
+                "net": amount(a.net),
+                "income_tax": amount(a.taxes.income_tax),
+                "vat": amount(a.taxes.vat),
+                "surcharges": amount(a.taxes.surcharges()),
+                "urban_maintenance_tax": amount(a.taxes.urban_maintenance_tax),
+                "education_surcharge": amount(a.taxes.education_surcharge),
+                "local_education_surcharge": amount(a.taxes.local_education_surcharge),
+            })
+        }).collect::<Vec<_>>(),
         "settled": outcome.settled,
         "already_settled": outcome.already_settled,
     })
 }
+
+/// The CSV columns of `interest`: the contract's, then the taxes of `withholding_tax`.
+const INTEREST_CSV: [&str; 11] = [
+    "entity",
+    "currency",
+    "interest",
+    "withholding_tax",
+    "net",
+    "income_tax",
+    "vat",
+    "surcharges",
+    "urban_maintenance_tax",
+    "education_surcharge",
+    "local_education_surcharge",
+];
 
 pub fn interest(dir: &Path, from: &str, to: &str, settle: bool, format: Format) -> Result<u8, Failure> {
     let from = parse_date(from, "--from")?;
@@ -563,19 +590,29 @@ pub fn interest(dir: &Path, from: &str, to: &str, settle: bool, format: Format) 
     match format {
         Format::Json => print_json(&interest_json(&outcome)),
         Format::Csv => print_csv(
-            &["entity", "currency", "interest", "withholding_tax", "net"],
+            &INTEREST_CSV,
             &outcome
                 .run
                 .accruals
                 .iter()
                 .map(|a| {
-                    vec![
-                        a.entity.clone(),
-                        a.currency.code().into(),
-                        format_amount(a.interest, a.currency),
-                        format_amount(a.withholding_tax, a.currency),
-                        format_amount(a.net, a.currency),
-                    ]
+                    let taxes = &a.taxes;
+                    let mut row = vec![a.entity.clone(), a.currency.code().into()];
+                    row.extend(
+                        [
+                            a.interest,
+                            a.withholding_tax,
+                            a.net,
+                            taxes.income_tax,
+                            taxes.vat,
+                            taxes.surcharges(),
+                            taxes.urban_maintenance_tax,
+                            taxes.education_surcharge,
+                            taxes.local_education_surcharge,
+                        ]
+                        .map(|amount| format_amount(amount, a.currency)),
+                    );
+                    row
                 })
                 .collect::<Vec<_>>(),
         ),
@@ -586,18 +623,17 @@ pub fn interest(dir: &Path, from: &str, to: &str, settle: bool, format: Format) 
                 (false, _) => "accrued, not posted: add --settle to post",
             };
             println!("intercompany interest [{from}, {to}) ({what}); positive: the pool pays the member");
-            let mut table = Table::new(
-                &["entity", "currency", "interest", "withholding_tax", "net"],
-                &["interest", "withholding_tax", "net"],
-            );
+            let amounts = ["interest", "income_tax", "vat", "surcharges", "withholding_tax", "net"];
+            let mut header = vec!["entity", "currency"];
+            header.extend(amounts);
+            let mut table = Table::new(&header, &amounts);
             for a in &outcome.run.accruals {
-                table.push(vec![
-                    a.entity.clone(),
-                    a.currency.code().into(),
-                    format_grouped(a.interest, a.currency),
-                    format_grouped(a.withholding_tax, a.currency),
-                    format_grouped(a.net, a.currency),
-                ]);
+                let mut row = vec![a.entity.clone(), a.currency.code().into()];
+                row.extend(
+                    [a.interest, a.taxes.income_tax, a.taxes.vat, a.taxes.surcharges(), a.withholding_tax, a.net]
+                        .map(|amount| format_grouped(amount, a.currency)),
+                );
+                table.push(row);
             }
             print!("{}", table.render());
         }

@@ -450,7 +450,13 @@ fn checks() -> Vec<(&'static str, Check)> {
                 .map(|a| ["entity", "currency", "interest", "withholding_tax", "net"].map(|key| string(a, key)))
                 .collect();
             assert!(rows.contains(&["LGT-SZ", "CNY", "-134.97", "0.00", "-134.97"].map(String::from)), "{rows:?}");
-            assert!(rows.contains(&["LGT-HK", "USD", "1723.78", "120.66", "1603.12"].map(String::from)), "{rows:?}");
+            assert!(rows.contains(&["LGT-HK", "USD", "1723.78", "211.40", "1512.38"].map(String::from)), "{rows:?}");
+            // The prose: 1,723.78 / 1.06 = 1,626.21 without VAT, VAT 97.57, income tax 7 % = 113.83.
+            let hk = items(&accrued, "accruals")
+                .into_iter()
+                .find(|a| a["entity"] == "LGT-HK" && a["currency"] == "USD")
+                .expect("LGT-HK USD");
+            assert_eq!(["income_tax", "vat", "surcharges"].map(|key| string(&hk, key)), ["113.83", "97.57", "0.00"]);
         }),
         ("cashpool interest --from 2026-11-01 --to 2026-12-01 --settle --format table", |s, run| {
             assert!(run.stdout.contains("(settled)"), "{}", run.stdout);
@@ -492,27 +498,27 @@ fn checks() -> Vec<(&'static str, Check)> {
             assert_eq!(string(&items(&fees, "balances")[0], "balance"), "35.00");
         }),
         ("cashpool audit verify --exclusive --format table", |s, _| {
-            assert_eq!(s.entries(), 97);
+            assert_eq!(s.entries(), 98);
             let verify = s.json(&["audit", "verify", "--exclusive", "--format", "json"]);
             assert_eq!((verify["ok"].as_bool(), verify["stored_balances_checked"].as_bool()), (Some(true), Some(true)));
         }),
         ("cashpool audit replay --exclusive --format table", |s, _| {
             let replay = s.json(&["audit", "replay", "--exclusive", "--format", "json"]);
-            assert_eq!((replay["entries"].as_u64(), replay["matches_store"].as_bool()), (Some(97), Some(true)));
+            assert_eq!((replay["entries"].as_u64(), replay["matches_store"].as_bool()), (Some(98), Some(true)));
         }),
         ("cashpool --read-only audit verify --format table", |s, _| {
             // A reader: the journal, not the stored balances (REGULATOR.md §6).
             let verify = s.json(&["--read-only", "audit", "verify", "--format", "json"]);
             assert_eq!(
                 (verify["entries"].as_u64(), verify["stored_balances_checked"].as_bool()),
-                (Some(97), Some(false))
+                (Some(98), Some(false))
             );
             let replay = s.json(&["--read-only", "audit", "replay", "--format", "json"]);
             assert_eq!(replay["matches_store"], Value::Null);
         }),
         ("cashpool --read-only audit replay --exclusive --format table", |s, _| {
             let replay = s.json(&["--read-only", "audit", "replay", "--exclusive", "--format", "json"]);
-            assert_eq!((replay["entries"].as_u64(), replay["matches_store"].as_bool()), (Some(97), Some(true)));
+            assert_eq!((replay["entries"].as_u64(), replay["matches_store"].as_bool()), (Some(98), Some(true)));
         }),
         ("cashpool audit verify --journal journal.jsonl --format table", |s, _| {
             let copy = s.json(&["audit", "verify", "--journal", "journal.jsonl", "--format", "json"]);
@@ -571,7 +577,7 @@ fn checks() -> Vec<(&'static str, Check)> {
                 "{}",
                 run.stderr
             );
-            assert_eq!(s.entries(), 97);
+            assert_eq!(s.entries(), 98);
         }),
         ("hledger -f pool.journal --strict balance --flat --no-total --layout bare -O csv", |s, run| {
             // hledger's balances (zero ones left out) are cashpool's non-zero ones, amount strings included.
@@ -599,7 +605,7 @@ fn checks() -> Vec<(&'static str, Check)> {
         (
             "cashpool --read-only net --invoices examples/day/invoices-2026-11.csv --date 2026-11-30 --format table",
             |s, _| {
-                assert_eq!(s.entries(), 97, "the refused writes wrote nothing");
+                assert_eq!(s.entries(), 98, "the refused writes wrote nothing");
             },
         ),
     ]

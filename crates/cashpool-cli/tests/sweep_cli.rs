@@ -38,8 +38,11 @@
 //! SH-DMA sweep makes none.
 //!
 //! Interest over [2026-11-02, 2026-12-01) (29 days) on those positions, from the
-//! `[[interest]]` rules, rounded half-even once; withholding tax on what the pool
-//! pays LGT-HK and LGT-SG (offshore, 7%): see `expected_interest`.
+//! `[[interest]]` rules, rounded half-even once; the taxes withheld on what the
+//! pool pays an offshore member (DOMAIN §5, docs/SWEEPS.md "Withholding"): VAT
+//! 6 % (interest ÷ 1.06 × 6 %) and income tax on the interest without VAT at
+//! the example's treaty rates (LGT-HK 7 %, LGT-SG, LGT-DE, LGT-JP 10 %); no
+//! surcharge in 2026: see `expected_interest`.
 
 mod common;
 use common::{boolean, items, keys, sorted, string, text, Run, Snapshot};
@@ -239,16 +242,23 @@ fn positions_of(value: &Value) -> BTreeMap<(String, String), String> {
     map
 }
 
-/// The `accruals` of an `interest` report as (entity, currency) → (interest, withholding_tax, net).
+/// The `accruals` of an `interest` report as (entity, currency) → (interest, withholding_tax, net),
+/// having checked that the taxes of each add up: `withholding_tax` = `income_tax` + `vat` +
+/// `surcharges`, `surcharges` the sum of the three on the VAT, `net` = `interest` − `withholding_tax`.
 #[track_caller]
 fn accruals_of(value: &Value) -> BTreeMap<(String, String), (String, String, String)> {
     let mut map = BTreeMap::new();
     for row in items(value, "accruals") {
         let key = (string(&row, "entity"), string(&row, "currency"));
         let amounts = (string(&row, "interest"), string(&row, "withholding_tax"), string(&row, "net"));
-        for amount in [&amounts.0, &amounts.1, &amounts.2] {
+        let taxes = TAX_KEYS.map(|tax| string(&row, tax));
+        for amount in [&amounts.0, &amounts.1, &amounts.2].into_iter().chain(&taxes) {
             assert_eq!(decimals(amount), minor_units(&key.1), "{row}: the currency's minor units");
         }
+        let [income_tax, vat, surcharges, urban, education, local] = taxes.map(|tax| dec(&tax));
+        assert_eq!(surcharges, urban + education + local, "{row}");
+        assert_eq!(dec(&amounts.1), income_tax + vat + surcharges, "{row}");
+        assert_eq!(dec(&amounts.2), dec(&amounts.0) - dec(&amounts.1), "{row}");
         assert!(map.insert(key, amounts).is_none(), "an (entity, currency) twice in {value}");
     }
     map
@@ -334,17 +344,31 @@ fn interest_rule(currency: &str) -> (i64, Decimal, Decimal) {
     }
 }
 
-/// Withholding tax rates of the example group's offshore members, on interest the pool pays them.
-fn withholding_rate(entity: &str) -> Decimal {
+/// The keys of an accrual's taxes in the `interest` JSON.
+const TAX_KEYS: [&str; 6] =
+    ["income_tax", "vat", "surcharges", "urban_maintenance_tax", "education_surcharge", "local_education_surcharge"];
+
+/// The income tax rates of the example group's offshore members (their `[[entity.withholding]]`
+/// rows: the Mainland–Hong Kong arrangement's 7 %; 10 % for the others, LGT-SG being no bank),
+/// `None` for onshore members, from which nothing is withheld.
+fn income_tax_rate(entity: &str) -> Option<Decimal> {
     match entity {
-        "LGT-HK" | "LGT-SG" => dec("0.07"),
-        "LGT-DE" | "LGT-JP" => dec("0.10"),
-        _ => Decimal::ZERO,
+        "LGT-HK" => Some(dec("0.07")),
+        "LGT-SG" | "LGT-DE" | "LGT-JP" => Some(dec("0.10")),
+        _ => None,
     }
 }
 
+/// The taxes withheld in 2026 on `gross` paid to an offshore member at `income_tax_rate`:
+/// (VAT, income tax). VAT 6 % is `gross ÷ 1.06 × 6 %`, split as gross − the interest without VAT
+/// (rounded half-even); the income tax is on the interest without VAT; no surcharge since 2021-09-01.
+fn taxes_2026(gross: Decimal, income_tax_rate: Decimal, currency: &str) -> (Decimal, Decimal) {
+    let without_vat = dec(&money(gross / dec("1.06"), currency));
+    (gross - without_vat, dec(&money(without_vat * income_tax_rate, currency)))
+}
+
 /// The interest on `segments` of (position, days) in `currency`, in exact decimals, rounded once
-/// (half-even); the tax on it when the pool pays an entity with a withholding rate; and the net.
+/// (half-even); the taxes withheld on it when the pool pays an offshore member; and the net.
 fn expected_interest(entity: &str, currency: &str, segments: &[(&str, i64)]) -> (String, String, String) {
     let (basis, credit, debit) = interest_rule(currency);
     let exact: Decimal = segments
@@ -356,8 +380,13 @@ fn expected_interest(entity: &str, currency: &str, segments: &[(&str, i64)]) -> 
         })
         .sum();
     let gross = dec(&money(exact, currency));
-    let tax =
-        if gross > Decimal::ZERO { dec(&money(gross * withholding_rate(entity), currency)) } else { Decimal::ZERO };
+    let tax = match income_tax_rate(entity) {
+        Some(rate) if gross > Decimal::ZERO => {
+            let (vat, income_tax) = taxes_2026(gross, rate, currency);
+            vat + income_tax
+        }
+        _ => Decimal::ZERO,
+    };
     (money(gross, currency), money(tax, currency), money(gross - tax, currency))
 }
 
@@ -749,7 +778,9 @@ fn interest_json_has_the_contract_fields_and_accrues_by_the_rules_without_writin
         "the contract's fields plus the documented ones: {value}"
     );
     for row in items(&value, "accruals") {
-        assert_eq!(keys(&row), sorted(&["entity", "currency", "interest", "withholding_tax", "net"]), "{row}");
+        let mut want = vec!["entity", "currency", "interest", "withholding_tax", "net"];
+        want.extend(TAX_KEYS);
+        assert_eq!(keys(&row), sorted(&want), "the contract's fields plus the taxes one by one: {row}");
     }
     assert_eq!(value["from"], FROM, "{value}");
     assert_eq!(value["to"], TO, "{value}");
@@ -761,19 +792,27 @@ fn interest_json_has_the_contract_fields_and_accrues_by_the_rules_without_writin
     let key = |e: &str, c: &str| (e.to_string(), c.to_string());
     let sz = (String::from("4290.41"), String::from("0.00"), String::from("4290.41"));
     assert_eq!(accruals[&key("LGT-SZ", "CNY")], sz, "{value}");
-    // 250,000.00 × 4.00% × 29 / 360 = 805.5555… → 805.56; LGT-HK is offshore with 7% tax:
-    // 805.56 × 0.07 = 56.3892 → 56.39; net 749.17. LGT-FTZ (onshore) gets the same gross, no tax.
-    let hk = (String::from("805.56"), String::from("56.39"), String::from("749.17"));
+    // 250,000.00 × 4.00% × 29 / 360 = 805.5555… → 805.56; LGT-HK is offshore: VAT 6 % of the
+    // interest without VAT, 805.56 / 1.06 = 759.9622… → 759.96, is 45.60; income tax at the
+    // Hong Kong arrangement's 7 % of 759.96 = 53.1972 → 53.20; withheld 98.80, net 706.76.
+    // LGT-FTZ (onshore) gets the same gross, no tax.
+    let hk = (String::from("805.56"), String::from("98.80"), String::from("706.76"));
     assert_eq!(accruals[&key("LGT-HK", "USD")], hk, "{value}");
+    let hk_row =
+        items(&value, "accruals").into_iter().find(|row| row["entity"] == "LGT-HK" && row["currency"] == "USD");
+    let hk_row = hk_row.expect("LGT-HK USD");
+    assert_eq!(TAX_KEYS.map(|tax| string(&hk_row, tax)), ["53.20", "45.60", "0.00", "0.00", "0.00", "0.00"]);
     assert_eq!(accruals[&key("LGT-FTZ", "USD")], (hk.0.clone(), "0.00".into(), hk.0.clone()), "{value}");
     // JP borrowed: 30,000,000 × 0.90% × 29 / 365 = 21,452.05… → -21452, no tax, JPY without decimals.
     assert_eq!(accruals[&key("LGT-JP", "JPY")], ("-21452".into(), "0".into(), "-21452".into()), "{value}");
 
-    // Every accrual, by the rules; the tax of an offshore member: gross × rate, half-even.
+    // Every accrual, by the rules; the taxes of an offshore member: VAT, and income tax on the
+    // interest without VAT (LGT-SG at 10 %: the Singapore treaty's 7 % is for banks only).
     assert_eq!(accruals, expected_accruals(), "{value}");
-    for (entity, tax_rate) in [("LGT-HK", dec("0.07")), ("LGT-SG", dec("0.07"))] {
+    for (entity, tax_rate) in [("LGT-HK", dec("0.07")), ("LGT-SG", dec("0.10"))] {
         for ((e, currency), (gross, tax, net)) in accruals.iter().filter(|((e, _), _)| e == entity) {
-            assert_eq!(tax, &money(dec(gross) * tax_rate, currency), "{e} {currency}: tax on {gross}");
+            let (vat, income_tax) = taxes_2026(dec(gross), tax_rate, currency);
+            assert_eq!(tax, &money(vat + income_tax, currency), "{e} {currency}: taxes on {gross}");
             assert_eq!(dec(net), dec(gross) - dec(tax), "{e} {currency}");
         }
     }
@@ -792,10 +831,12 @@ fn interest_settle_posts_and_positions_grow_by_net_and_settling_again_posts_noth
     let accruals = accruals_of(&settled);
     assert_eq!(accruals, expected_accruals(), "{settled}");
     let after = pool.snapshot();
-    // One transaction per accrual and the settlement's entry (and at most one for rounding residues).
+    // One transaction per accrual and the settlement's entry (and at most one for rounding
+    // residues), and the opening of SYS-WHT-VAT, which this first settlement withholding VAT needs
+    // (no surcharge in 2026: SYS-WHT-SURCHARGES stays unopened).
     let grew = after.entries - before.entries;
     let n = accruals.len() as u64;
-    assert!(grew == n + 1 || grew == n + 2, "{n} accruals: {before:?} -> {after:?}");
+    assert!(grew == n + 2 || grew == n + 3, "{n} accruals: {before:?} -> {after:?}");
 
     // Each member's position grows by its net, on the period's last day.
     let grown: BTreeMap<(String, String), String> = positions
@@ -811,10 +852,18 @@ fn interest_settle_posts_and_positions_grow_by_net_and_settling_again_posts_noth
     assert_eq!(grown[&("LGT-SZ".to_string(), "CNY".to_string())], "3004290.41");
     assert_eq!(grown[&("LGT-JP".to_string(), "JPY".to_string())], "-30021452");
 
-    // The tax is booked to SYS-WHT: 56.39 + 135.33 USD (HK, SG), 80.09 CNY (HK).
-    for currency in ["USD", "CNY"] {
-        let tax: Decimal = accruals.iter().filter(|((_, c), _)| c == currency).map(|(_, a)| dec(&a.1)).sum();
-        assert_eq!(pool.balance("SYS-WHT", currency), money(tax, currency), "SYS-WHT {currency}");
+    // The income tax is booked to SYS-WHT: 53.20 + 182.39 USD (HK, SG), 75.55 CNY (HK); the VAT
+    // to SYS-WHT-VAT: 45.60 + 109.43 USD, 64.76 CNY; no surcharge in 2026.
+    let rows = items(&settled, "accruals");
+    for (account, tax, usd, cny) in
+        [("SYS-WHT", "income_tax", "235.59", "75.55"), ("SYS-WHT-VAT", "vat", "155.03", "64.76")]
+    {
+        for (currency, by_hand) in [("USD", usd), ("CNY", cny)] {
+            let booked: Decimal =
+                rows.iter().filter(|row| row["currency"] == currency).map(|row| dec(&string(row, tax))).sum();
+            assert_eq!(money(booked, currency), by_hand, "{account} {currency}");
+            assert_eq!(pool.balance(account, currency), by_hand, "{account} {currency}");
+        }
     }
 
     // Settling the same period again: the first settlement, nothing written.

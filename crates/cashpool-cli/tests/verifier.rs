@@ -1,7 +1,8 @@
 //! The independent verifier (`tools/verify-journal.py`, written from
 //! docs/FORMATS.md alone) and `cashpool audit verify|replay --journal` must
-//! agree: on the format-2 test vector, on the demo's export, and on tampered
-//! copies of both (the same first bad entry, the same exit code).
+//! agree: on the format-2 test vector (written before the taxes on interest
+//! were broken down), on the demo's export (with them), and on tampered copies
+//! of both (the same first bad entry, the same exit code).
 //!
 //! Needs `python3` (3.8 or newer, standard library only) on the PATH: every
 //! machine of this project has it; elsewhere install it (Debian: `apt-get
@@ -137,6 +138,12 @@ fn the_independent_verifier_and_cashpool_agree_on_the_demos_export() {
     cashpool_as("demo", &store, &["demo", "--days", "5", "--format", "json"]).expect(0);
     let export = dir.path().join("demo.jsonl");
     cashpool_as("auditor", &store, &["audit", "export", "--format", "jsonl", "--output", text(&export)]).expect(0);
+    // The demo's group has `[[entity.withholding]]` rows and its interest settlement withholds VAT:
+    // both verifiers read the keys added for them (docs/FORMATS.md).
+    let exported = std::fs::read_to_string(&export).unwrap();
+    assert!(exported.contains("\"withholding\":[{"), "the definition's withholding rows");
+    assert!(exported.contains("\"taxes\":{"), "an accrual's taxes");
+    assert!(exported.contains("\"id\":\"SYS-WHT-VAT\""), "the VAT account, opened by the settlement");
     let (code, py) = agree(dir.path(), &export);
     assert_eq!(code, 0, "{py}");
     let replay = cashpool_as("auditor", &store, &["audit", "replay", "--format", "json"]).expect(0).json();

@@ -60,6 +60,27 @@
 //! Amounts are in the group's base currency (at most its minor units, 0 or
 //! more); the counts are whole TOML numbers. The defaults are RMB amounts: a
 //! group whose base currency is not CNY should state its own equivalents.
+//!
+//! **`[[entity.withholding]]`** (offshore entities only): the dated rates
+//! withheld on interest the pool pays to the entity (DOMAIN §5;
+//! docs/SWEEPS.md, "Withholding"), `effective` strictly increasing, every
+//! rate optional, a quoted fraction in `[0, 1)`:
+//!
+//! ```toml
+//! [[entity.withholding]]
+//! effective = "2008-01-01"
+//! income_tax_rate = "0.07"                  # the treaty's rate, of the interest without VAT
+//! # vat_rate = "0.06"                       # of the interest without VAT
+//! # urban_maintenance_rate = "0.07"         # of the VAT
+//! # education_surcharge_rate = "0.03"       # of the VAT
+//! # local_education_surcharge_rate = "0.02" # of the VAT
+//! ```
+//!
+//! A rate a row leaves out follows the national rules on the value date
+//! ([`WithholdingRates::national`]); an offshore entity without rows bears
+//! them all. The older key `withholding_tax_rate` (one fraction on the
+//! entity) still loads, read as the income tax rate on every date; an entity
+//! gives that key or rows, not both.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -426,9 +447,16 @@ pub struct Entity {
     /// Net assets in the group's base currency (minor units), the basis of
     /// the entity's own foreign-debt cap.
     pub net_assets: Option<Decimal>,
-    /// Withholding tax on interest the pool pays to the entity, as a fraction
-    /// in `[0, 1)` (`0.07` is 7 %), normalized.
+    /// The older spelling of the enterprise income tax withheld on interest
+    /// the pool pays to the entity (the `withholding_tax_rate` key), as a
+    /// fraction in `[0, 1)` (`0.07` is 7 %), normalized: read as that income
+    /// tax rate on every date, VAT and surcharges following the national
+    /// rules ([`Entity::withholding_at`]). Kept so that group definitions and
+    /// journals written before `[[entity.withholding]]` existed load as they were.
     pub withholding_tax_rate: Option<Decimal>,
+    /// The dated `[[entity.withholding]]` rows, `effective` strictly
+    /// increasing (offshore entities only).
+    pub withholding: Vec<WithholdingRow>,
     /// The dated high-tech SME facilitation quota, `effective` strictly increasing.
     pub facilitation_quota: Vec<QuotaRow>,
 }
@@ -437,6 +465,145 @@ impl Entity {
     /// The facilitation quota row that applies on `date`, if any.
     pub fn facilitation_quota_at(&self, date: NaiveDate) -> Option<&QuotaRow> {
         self.facilitation_quota.iter().rev().find(|row| row.effective <= date)
+    }
+
+    /// The rates withheld on interest the pool pays to this entity with a
+    /// value date of `date` (DOMAIN §5), or `None` for an onshore (resident)
+    /// entity, from which nothing is withheld.
+    ///
+    /// Start from the national rules on `date` ([`WithholdingRates::national`]);
+    /// the older key `withholding_tax_rate`, when given, replaces the income
+    /// tax rate; then the entity's `[[entity.withholding]]` row that applies on
+    /// `date` (the latest `effective` on or before it) replaces each rate it
+    /// sets. A rate the row leaves out follows the national rules on `date`.
+    ///
+    /// ```
+    /// use cashpool_ledger::config::{Entity, Residence, WithholdingRates, WithholdingRow};
+    /// use chrono::NaiveDate;
+    /// use rust_decimal::Decimal;
+    ///
+    /// let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    /// let singapore = Entity {
+    ///     id: "LGT-SG".into(),
+    ///     name: "Lingang Technology Singapore Pte. Ltd.".into(),
+    ///     residence: Residence::Offshore,
+    ///     net_assets: None,
+    ///     withholding_tax_rate: None,
+    ///     withholding: vec![WithholdingRow {
+    ///         effective: day(2008, 1, 1),
+    ///         income_tax_rate: Some(Decimal::new(10, 2)),
+    ///         ..WithholdingRow::default()
+    ///     }],
+    ///     facilitation_quota: Vec::new(),
+    /// };
+    /// // 2020: 10 % income tax, 6 % VAT, and the surcharges on the VAT (7 %, 3 %, 2 %).
+    /// let before = singapore.withholding_at(day(2020, 6, 30)).unwrap();
+    /// assert_eq!((before.vat, before.urban_maintenance), (Decimal::new(6, 2), Decimal::new(7, 2)));
+    /// // From 2021-09-01 no surcharge is levied on VAT withheld for a payee abroad.
+    /// let after = singapore.withholding_at(day(2026, 11, 30)).unwrap();
+    /// assert_eq!(after.income_tax, Decimal::new(10, 2));
+    /// assert_eq!(after.urban_maintenance + after.education_surcharge + after.local_education_surcharge, Decimal::ZERO);
+    /// ```
+    pub fn withholding_at(&self, date: NaiveDate) -> Option<WithholdingRates> {
+        if self.residence == Residence::Onshore {
+            return None;
+        }
+        let mut rates = WithholdingRates::national(date);
+        if let Some(rate) = self.withholding_tax_rate {
+            rates.income_tax = rate;
+        }
+        if let Some(row) = self.withholding.iter().rev().find(|row| row.effective <= date) {
+            let set = |rate: Option<Decimal>, national: Decimal| rate.unwrap_or(national);
+            rates.income_tax = set(row.income_tax_rate, rates.income_tax);
+            rates.vat = set(row.vat_rate, rates.vat);
+            rates.urban_maintenance = set(row.urban_maintenance_rate, rates.urban_maintenance);
+            rates.education_surcharge = set(row.education_surcharge_rate, rates.education_surcharge);
+            rates.local_education_surcharge = set(row.local_education_surcharge_rate, rates.local_education_surcharge);
+        }
+        Some(rates)
+    }
+}
+
+/// One dated row of an entity's `[[entity.withholding]]`: the rates withheld
+/// on interest the pool pays to it from `effective` until the next row. Each
+/// rate is a fraction in `[0, 1)`, normalized; `None` where the row leaves
+/// the rate to the national rules ([`WithholdingRates::national`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WithholdingRow {
+    /// The first value date the row applies to.
+    pub effective: NaiveDate,
+    /// Enterprise income tax, of the interest without VAT (`income_tax_rate`).
+    pub income_tax_rate: Option<Decimal>,
+    /// VAT, of the interest without VAT (`vat_rate`).
+    pub vat_rate: Option<Decimal>,
+    /// Urban maintenance and construction tax, of the VAT (`urban_maintenance_rate`).
+    pub urban_maintenance_rate: Option<Decimal>,
+    /// Education surcharge, of the VAT (`education_surcharge_rate`).
+    pub education_surcharge_rate: Option<Decimal>,
+    /// Local education surcharge, of the VAT (`local_education_surcharge_rate`).
+    pub local_education_surcharge_rate: Option<Decimal>,
+}
+
+/// The rates a PRC payer withholds on interest paid to a non-resident on one
+/// date (DOMAIN §5; docs/SWEEPS.md, "Withholding"), each a fraction in `[0, 1)`.
+///
+/// The interest paid is the price including VAT. The VAT is
+/// `interest ÷ (1 + vat) × vat` and the income tax is levied on the interest
+/// without VAT; the surcharges are levied on the VAT ([`crate::withholding`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WithholdingRates {
+    /// Enterprise income tax (企业所得税), of the interest without VAT.
+    pub income_tax: Decimal,
+    /// VAT (增值税) on the loan service, of the interest without VAT.
+    pub vat: Decimal,
+    /// Urban maintenance and construction tax (城市维护建设税), of the VAT.
+    pub urban_maintenance: Decimal,
+    /// Education surcharge (教育费附加), of the VAT.
+    pub education_surcharge: Decimal,
+    /// Local education surcharge (地方教育附加), of the VAT.
+    pub local_education_surcharge: Decimal,
+}
+
+/// The national rules' dates: VAT replaced business tax on financial services (财税〔2016〕36号).
+const VAT_FROM: (i32, u32, u32) = (2016, 5, 1);
+/// From this date no surcharge is levied on VAT paid on services a payee abroad sells into China
+/// (城市维护建设税法 article 3; 财政部 税务总局公告2021年第28号 items 1 and 2, for both education surcharges).
+const NO_SURCHARGES_FROM: (i32, u32, u32) = (2021, 9, 1);
+
+impl WithholdingRates {
+    /// What the national rules withhold on interest paid to a non-resident
+    /// enterprise without an establishment in China, on `date`, in the
+    /// absence of a treaty (sources in docs/SWEEPS.md, "Withholding"):
+    ///
+    /// - income tax 10 % (企业所得税法实施条例 article 91), of the interest
+    ///   without VAT (国家税务总局公告2013年第9号);
+    /// - from 2016-05-01, VAT 6 % on loan services, withheld by the payer as
+    ///   `price ÷ (1 + 6 %) × 6 %` (财税〔2016〕36号, annex 1, articles 6, 15 and 20);
+    ///   before that date interest bore business tax, which the ledger does
+    ///   not model (0 here);
+    /// - from 2016-05-01 to 2021-08-31, the surcharges on that VAT at the
+    ///   urban-district rates of Shanghai: urban maintenance and construction
+    ///   tax 7 %, education surcharge 3 %, local education surcharge 2 %
+    ///   (财综〔2010〕98号);
+    /// - from 2021-09-01, no surcharge on VAT a payee abroad bears
+    ///   (城市维护建设税法 article 3; 财政部 税务总局公告2021年第28号).
+    ///
+    /// A treaty rate, an exemption or another location's surcharge rates are
+    /// the entity's `[[entity.withholding]]` rows.
+    pub fn national(date: NaiveDate) -> WithholdingRates {
+        let on_or_after = |(year, month, day): (i32, u32, u32)| {
+            NaiveDate::from_ymd_opt(year, month, day).is_some_and(|from| date >= from)
+        };
+        let vat = on_or_after(VAT_FROM);
+        let surcharges = vat && !on_or_after(NO_SURCHARGES_FROM);
+        let rate = |applies: bool, percent: i64| if applies { Decimal::new(percent, 2) } else { Decimal::ZERO };
+        WithholdingRates {
+            income_tax: Decimal::new(1, 1),
+            vat: rate(vat, 6),
+            urban_maintenance: rate(surcharges, 7),
+            education_surcharge: rate(surcharges, 3),
+            local_education_surcharge: rate(surcharges, 2),
+        }
     }
 }
 
@@ -716,7 +883,20 @@ struct RawEntity {
     net_assets: Option<Sp<Value>>,
     withholding_tax_rate: Option<Sp<Value>>,
     #[serde(default)]
+    withholding: Vec<Sp<RawWithholding>>,
+    #[serde(default)]
     facilitation_quota: Vec<Sp<RawQuota>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWithholding {
+    effective: Sp<Value>,
+    income_tax_rate: Option<Sp<Value>>,
+    vat_rate: Option<Sp<Value>>,
+    urban_maintenance_rate: Option<Sp<Value>>,
+    education_surcharge_rate: Option<Sp<Value>>,
+    local_education_surcharge_rate: Option<Sp<Value>>,
 }
 
 #[derive(Deserialize)]
@@ -1116,6 +1296,7 @@ impl Checker<'_> {
                 Some(value) => self.fraction(&format!("{path}.withholding_tax_rate"), value).map(Some),
                 None => Some(None),
             };
+            let withholding = self.withholding(&path, entity, residence);
             if residence == Some(Residence::Offshore) && !entity.facilitation_quota.is_empty() {
                 self.error(
                     format!("{path}.facilitation_quota"),
@@ -1153,6 +1334,7 @@ impl Checker<'_> {
                     residence: residence?,
                     net_assets: net_assets?,
                     withholding_tax_rate: withholding_tax_rate?,
+                    withholding: withholding?,
                     facilitation_quota: quota?,
                 })
             })();
@@ -1169,6 +1351,69 @@ impl Checker<'_> {
             );
         }
         out
+    }
+
+    /// The `[[entity.withholding]]` rows of the entity at `path` (offshore entities only;
+    /// not beside the older key `withholding_tax_rate`, which says the same as one row's
+    /// `income_tax_rate`).
+    fn withholding(
+        &mut self,
+        path: &str,
+        entity: &RawEntity,
+        residence: Option<Residence>,
+    ) -> Option<Vec<WithholdingRow>> {
+        let Some(first) = entity.withholding.first() else { return Some(Vec::new()) };
+        if residence == Some(Residence::Onshore) {
+            self.error(
+                format!("{path}.withholding"),
+                Some(first.span()),
+                "nothing is withheld on interest paid to an onshore (resident) entity; [[entity.withholding]] is for offshore entities",
+            );
+        }
+        if let Some(rate) = &entity.withholding_tax_rate {
+            self.error(
+                format!("{path}.withholding_tax_rate"),
+                Some(rate.span()),
+                "give either withholding_tax_rate (the older key: the income tax rate alone) or [[entity.withholding]] rows, not both; move it into a row as income_tax_rate",
+            );
+        }
+        let mut rows = Some(Vec::with_capacity(entity.withholding.len()));
+        let mut previous: Option<NaiveDate> = None;
+        for (ridx, row) in entity.withholding.iter().enumerate() {
+            let row_path = format!("{path}.withholding[{ridx}]");
+            let row = row.get_ref();
+            let effective = self.date(&format!("{row_path}.effective"), &row.effective);
+            if let Some(date) = effective {
+                let rows_name = format!("{path}.withholding");
+                self.check_increasing(&format!("{row_path}.effective"), &row.effective, previous, date, &rows_name);
+                previous = Some(date);
+            }
+            let mut rate = |key: &str, value: &Option<Sp<Value>>| match value {
+                Some(value) => self.fraction(&format!("{row_path}.{key}"), value).map(Some),
+                None => Some(None),
+            };
+            let income_tax_rate = rate("income_tax_rate", &row.income_tax_rate);
+            let vat_rate = rate("vat_rate", &row.vat_rate);
+            let urban_maintenance_rate = rate("urban_maintenance_rate", &row.urban_maintenance_rate);
+            let education_surcharge_rate = rate("education_surcharge_rate", &row.education_surcharge_rate);
+            let local_education_surcharge_rate =
+                rate("local_education_surcharge_rate", &row.local_education_surcharge_rate);
+            let built = (|| {
+                Some(WithholdingRow {
+                    effective: effective?,
+                    income_tax_rate: income_tax_rate?,
+                    vat_rate: vat_rate?,
+                    urban_maintenance_rate: urban_maintenance_rate?,
+                    education_surcharge_rate: education_surcharge_rate?,
+                    local_education_surcharge_rate: local_education_surcharge_rate?,
+                })
+            })();
+            match (built, rows.as_mut()) {
+                (Some(built), Some(rows)) => rows.push(built),
+                _ => rows = None,
+            }
+        }
+        rows
     }
 
     // --- [[account]] --------------------------------------------------------------------------
@@ -2440,6 +2685,26 @@ pub(crate) fn check_references(config: &GroupConfig) -> Result<(), String> {
         if !entities.insert(entity.id.as_str()) {
             return Err(format!("entity {} is defined twice", entity.id));
         }
+        if !entity.withholding.windows(2).all(|pair| pair[0].effective < pair[1].effective) {
+            return Err(format!(
+                "entity {}: the withholding rows' effective dates are not strictly increasing",
+                entity.id
+            ));
+        }
+        // The settlement's arithmetic relies on fractions (as the parser has always required).
+        let rates = entity.withholding.iter().flat_map(|row| {
+            [
+                row.income_tax_rate,
+                row.vat_rate,
+                row.urban_maintenance_rate,
+                row.education_surcharge_rate,
+                row.local_education_surcharge_rate,
+            ]
+        });
+        let mut rates = rates.chain(std::iter::once(entity.withholding_tax_rate)).flatten();
+        if !rates.all(|rate| rate >= Decimal::ZERO && rate < Decimal::ONE) {
+            return Err(format!("entity {}: a withholding rate is not a fraction in [0, 1)", entity.id));
+        }
     }
     for (what, id) in [("host", &config.pool.host)] {
         if !entities.contains(id.as_str()) {
@@ -2493,6 +2758,22 @@ mod tests {
         {
             assert_eq!(parse_iso_date(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_replayed_definition_needs_its_withholding_rates_to_be_fractions() {
+        // The settlement's arithmetic relies on it (withholding.rs); the parser always required it.
+        let example = include_str!("../../../examples/lingang-group.toml");
+        let mut config = parse_group_config(example).expect("the example group is valid");
+        check_references(&config).expect("as parsed");
+        let sg = config.entities.iter_mut().find(|e| e.id == "LGT-SG").expect("LGT-SG");
+        sg.withholding[0].vat_rate = Some(Decimal::ONE);
+        let reason = check_references(&config).unwrap_err();
+        assert_eq!(reason, "entity LGT-SG: a withholding rate is not a fraction in [0, 1)");
+        let sg = config.entities.iter_mut().find(|e| e.id == "LGT-SG").expect("LGT-SG");
+        sg.withholding[0].vat_rate = None;
+        sg.withholding_tax_rate = Some(Decimal::NEGATIVE_ONE);
+        assert!(check_references(&config).is_err());
     }
 
     #[test]

@@ -268,23 +268,72 @@ fn build_segments(
 }
 
 /// One member's interest in one currency for a period (`cashpool interest`).
+///
+/// `interest = withholding_tax + net` and `withholding_tax = taxes.total()`,
+/// exactly. (Serde reads and writes the shape of format 1, which had no
+/// `taxes`: an accrual journaled in format 1 withheld income tax alone.)
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "AccrualV1", into = "AccrualV1")]
 pub struct Accrual {
     pub entity: String,
     pub currency: crate::money::Currency,
     /// Gross interest, rounded half-even once: positive, the pool pays the
     /// member (credit rate); negative, the member pays the pool (debit rate).
-    #[serde(with = "rust_decimal::serde::str")]
+    /// VAT included, when VAT is withheld.
     pub interest: Decimal,
-    /// Withheld on interest the pool pays to a member with a withholding-tax rate.
-    #[serde(with = "rust_decimal::serde::str")]
+    /// Everything withheld on interest the pool pays to an offshore member:
+    /// income tax, VAT and surcharges (`taxes.total()`).
     pub withholding_tax: Decimal,
+    /// The taxes of `withholding_tax`, one by one ([`crate::withholding`]).
+    pub taxes: crate::withholding::Withheld,
     /// `interest - withholding_tax`: what is capitalised into the position.
-    #[serde(with = "rust_decimal::serde::str")]
     pub net: Decimal,
     /// What rounding the interest left over, below one minor unit (exact − `interest`).
-    #[serde(with = "rust_decimal::serde::str")]
     pub residue: Decimal,
+}
+
+/// [`Accrual`] as format 1 encoded it.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct AccrualV1 {
+    entity: String,
+    currency: crate::money::Currency,
+    #[serde(with = "rust_decimal::serde::str")]
+    interest: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    withholding_tax: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    net: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    residue: Decimal,
+}
+
+impl From<AccrualV1> for Accrual {
+    fn from(v1: AccrualV1) -> Accrual {
+        Accrual {
+            entity: v1.entity,
+            currency: v1.currency,
+            interest: v1.interest,
+            withholding_tax: v1.withholding_tax,
+            taxes: crate::withholding::Withheld::income_tax_only(v1.withholding_tax, v1.currency),
+            net: v1.net,
+            residue: v1.residue,
+        }
+    }
+}
+
+impl From<Accrual> for AccrualV1 {
+    /// Format 1 has no breakdown: only the entries written in format 1 are encoded so, and
+    /// they withheld income tax alone.
+    fn from(accrual: Accrual) -> AccrualV1 {
+        AccrualV1 {
+            entity: accrual.entity,
+            currency: accrual.currency,
+            interest: accrual.interest,
+            withholding_tax: accrual.withholding_tax,
+            net: accrual.net,
+            residue: accrual.residue,
+        }
+    }
 }
 
 /// An interest period's accruals; journaled when settled.

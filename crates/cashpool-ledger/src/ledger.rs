@@ -17,6 +17,7 @@ use crate::journal::{
 use crate::limits::{Effects, LimitState, LimitsChange, LimitsView};
 use crate::model::{
     ic_account, AccountKind, AccountSpec, Classification, Purpose, SYSTEM_ACCOUNTS, SYS_FX_POSITION, SYS_IC_POOL,
+    TAX_ACCOUNTS,
 };
 use crate::money::{to_currency_scale, Currency, MoneyError};
 use crate::netting::{net_cycle, CycleInput, Invoice, Mode as NettingMode};
@@ -690,22 +691,25 @@ impl Ledger {
         operator: &str,
         at: Timestamp,
     ) -> Result<BatchOutcome, LedgerError> {
-        self.post_batch_with(requests, mode, operator, at, None, Staging { system: false, dry_run: false })
+        self.post_batch_with(requests, mode, operator, at, Around::default(), Staging { system: false, dry_run: false })
     }
 
-    /// [`Ledger::post_batch`], plus a `trailer` entry journaled after the
-    /// batch's transactions in the same durable commit (a sweep run's report),
-    /// when the batch is accepted. A dry run is the same plan, staged and
-    /// rolled back (without its trailer): it refuses what the run would.
+    /// [`Ledger::post_batch`], plus the entries `around` names in the same
+    /// durable commit: its leaders before the batch's transactions (accounts
+    /// the transactions need opened), its trailer after them (a sweep run's
+    /// report), when the batch is accepted. A dry run is the same plan, staged
+    /// and rolled back (leaders included, without the trailer): it refuses
+    /// what the run would.
     fn post_batch_with(
         &self,
         requests: &[TransactionRequest],
         mode: BatchMode,
         operator: &str,
         at: Timestamp,
-        trailer: Option<EntryBody>,
+        around: Around,
         staging: Staging,
     ) -> Result<BatchOutcome, LedgerError> {
+        let Around { leaders, trailer } = around;
         if self.read_only && !staging.dry_run {
             return Err(LedgerError::ReadOnly);
         }
@@ -714,6 +718,18 @@ impl Ledger {
             return Err(LedgerError::Poisoned);
         }
         let savepoint = inner.savepoint();
+        let mut n_leaders = 0;
+        for body in leaders {
+            // Planned before the lock was taken: another writer may have opened the account since.
+            if matches!(&body, EntryBody::AccountOpened(spec) if inner.state.account_idx(&spec.id).is_some()) {
+                continue;
+            }
+            n_leaders += 1;
+            if let Err(err) = inner.append(body, at, None) {
+                inner.rollback(savepoint);
+                return Err(err.into());
+            }
+        }
         let staged = self.stage_batch(&mut inner, requests, operator, at, staging.system);
         let Staged { receipts: accepted_receipts, slots, rejected } = match staged {
             Ok(staged) => staged,
@@ -730,7 +746,7 @@ impl Ledger {
             inner.rollback(savepoint);
             return Ok(BatchOutcome { receipts: accepted_receipts, rejected });
         }
-        let wrote = !accepted_receipts.is_empty() || trailer.is_some();
+        let wrote = !accepted_receipts.is_empty() || trailer.is_some() || n_leaders > 0;
         if let Some(body) = trailer {
             if let Err(err) = inner.append(body, at, None) {
                 inner.rollback(savepoint);
@@ -1015,7 +1031,7 @@ impl Ledger {
         if !stray.is_empty() {
             return Ok(BatchOutcome { receipts: Vec::new(), rejected: stray });
         }
-        self.post_batch_with(requests, BatchMode::Atomic, operator, at, None, SYSTEM)
+        self.post_batch_with(requests, BatchMode::Atomic, operator, at, Around::default(), SYSTEM)
     }
 
     /// Journals one entry that is not a transaction (rates, parameters)
@@ -1112,7 +1128,8 @@ impl Ledger {
         }
         let trailer = EntryBody::SweepRun(plan.run.clone());
         let staging = Staging { system: true, dry_run };
-        let outcome = self.post_batch_with(&plan.requests, BatchMode::Atomic, "sweep", at, Some(trailer), staging)?;
+        let around = Around { leaders: Vec::new(), trailer: Some(trailer) };
+        let outcome = self.post_batch_with(&plan.requests, BatchMode::Atomic, "sweep", at, around, staging)?;
         if let Some(rejected) = outcome.rejected.into_iter().next() {
             // The plan used the same rules as posting: a refusal means the state moved under it.
             // Nothing was written and the journal is sound: a refusal, not an integrity failure.
@@ -1132,7 +1149,7 @@ impl Ledger {
         settle: bool,
         at: Timestamp,
     ) -> Result<InterestOutcome, LedgerError> {
-        let (run, requests) = {
+        let (run, requests, openings) = {
             let inner = lock(&self.inner);
             let state = &inner.state;
             if let Some(existing) = state.interest().report(from, to) {
@@ -1148,7 +1165,15 @@ impl Ledger {
             }
             let run = state.accrue_interest(from, to).map_err(LedgerError::Refused)?;
             let requests = state.settlement_requests(&run);
-            (run, requests)
+            let config = state.config().expect("an open ledger has a group definition");
+            // The tax accounts a store opens when a settlement first books to them (model.rs).
+            let openings: Vec<EntryBody> = TAX_ACCOUNTS
+                .iter()
+                .filter(|(id, _)| state.account_idx(id).is_none())
+                .filter(|(id, _)| requests.iter().flat_map(|r| &r.postings).any(|p| p.account == *id))
+                .map(|(id, _)| EntryBody::AccountOpened(system_account(config, id)))
+                .collect();
+            (run, requests, openings)
         };
         if !settle {
             return Ok(InterestOutcome { run, settled: false, already_settled: false });
@@ -1157,7 +1182,8 @@ impl Ledger {
             return Err(LedgerError::ReadOnly);
         }
         let trailer = EntryBody::InterestSettled(run.clone());
-        let outcome = self.post_batch_with(&requests, BatchMode::Atomic, "interest", at, Some(trailer), SYSTEM)?;
+        let around = Around { leaders: openings, trailer: Some(trailer) };
+        let outcome = self.post_batch_with(&requests, BatchMode::Atomic, "interest", at, around, SYSTEM)?;
         if let Some(rejected) = outcome.rejected.into_iter().next() {
             // Nothing was written: a refusal, not an integrity failure.
             return Err(LedgerError::Refused(rejected.rejection));
@@ -1214,7 +1240,8 @@ impl Ledger {
             return Err(LedgerError::ReadOnly);
         }
         let trailer = EntryBody::NettingCycle(run.clone());
-        let outcome = self.post_batch_with(&requests, BatchMode::Atomic, "netting", at, Some(trailer), SYSTEM)?;
+        let around = Around { leaders: Vec::new(), trailer: Some(trailer) };
+        let outcome = self.post_batch_with(&requests, BatchMode::Atomic, "netting", at, around, SYSTEM)?;
         if let Some(rejected) = outcome.rejected.into_iter().next() {
             // A settlement the planned cycle needs was refused: nothing of the cycle was written.
             return Err(LedgerError::Refused(Rejection::SettlementRefused {
@@ -1881,17 +1908,31 @@ fn system_accounts(config: &GroupConfig) -> Vec<AccountSpec> {
         .map(|(id, _)| (*id).to_string())
         .chain(std::iter::once(SYS_IC_POOL.to_string()))
         .chain(members)
-        .map(|id| AccountSpec {
-            id,
-            entity: config.pool.host.clone(),
-            kind: AccountKind::System,
-            zone: None,
-            bank_bic: None,
-            bank_id: None,
-            currencies: Vec::new(),
-            overdrafts: Vec::new(),
-        })
+        .map(|id| system_account(config, &id))
         .collect()
+}
+
+/// A system account of the group: owned by the host, unbounded, any currency.
+fn system_account(config: &GroupConfig, id: &str) -> AccountSpec {
+    assert!(id.starts_with(crate::model::SYSTEM_ACCOUNT_PREFIX), "{id} is not a system account id");
+    AccountSpec {
+        id: id.to_string(),
+        entity: config.pool.host.clone(),
+        kind: AccountKind::System,
+        zone: None,
+        bank_bic: None,
+        bank_id: None,
+        currencies: Vec::new(),
+        overdrafts: Vec::new(),
+    }
+}
+
+/// The entries journaled with a batch, in its commit: `leaders` before its
+/// transactions, `trailer` after them.
+#[derive(Default)]
+struct Around {
+    leaders: Vec<EntryBody>,
+    trailer: Option<EntryBody>,
 }
 
 /// Who stages a batch, and whether it is kept.
@@ -1956,6 +1997,9 @@ struct Savepoint {
     /// Where this savepoint's postings start in the undo log.
     undo_from: usize,
     ids_from: usize,
+    /// The accounts open at the savepoint (a plan may open more: the interest settlement's
+    /// tax accounts).
+    n_accounts: usize,
 }
 
 impl Inner {
@@ -2042,6 +2086,7 @@ impl Inner {
             transactions_part: self.state.transactions_part().clone(),
             undo_from: self.undo.len(),
             ids_from: self.ids_added.len(),
+            n_accounts: self.state.definition().accounts().len(),
         }
     }
 
@@ -2073,6 +2118,11 @@ impl Inner {
         for id in self.ids_added.drain(savepoint.ids_from..) {
             self.state.forget_id(&id);
         }
+        // Accounts the plan opened are closed again (their postings are undone above), and
+        // no balance of theirs is left to store.
+        self.state.undo_accounts(savepoint.n_accounts);
+        let n_accounts = u32::try_from(savepoint.n_accounts).expect("fewer than 2^32 accounts");
+        self.dirty.retain(|(account_idx, _)| *account_idx < n_accounts);
         self.state.restore_transactions_part(savepoint.transactions_part);
         self.state.rewind_head(savepoint.head_seq, savepoint.head_hash);
         self.pending_block.truncate(savepoint.block_len);
@@ -2081,8 +2131,11 @@ impl Inner {
         assert_eq!(self.state.n_transactions(), savepoint.n_transactions, "rollback restores the transaction count");
         assert!(*self.state.limit_state() == savepoint.limits, "rollback restores the limit state");
         assert_eq!(self.pending_block.len(), savepoint.block_len, "rollback restores the pending block");
+        assert_eq!(self.state.definition().accounts().len(), savepoint.n_accounts, "rollback closes opened accounts");
         for (idx, currency, total) in expected {
-            assert_eq!(self.state.total(idx, currency), total, "rollback restores every touched balance");
+            if idx < n_accounts {
+                assert_eq!(self.state.total(idx, currency), total, "rollback restores every touched balance");
+            }
         }
     }
 }

@@ -31,7 +31,8 @@
 //! definition, parsed from its TOML by [`config::parse_group_config`]),
 //! [`model`] (accounts, zones, purposes), [`journal`] (entries, their hashes
 //! and the reading of the hash-chained journal), and the results of the pool's
-//! rules: [`sweep`], [`interest`], [`cycle`] and [`netting`], [`limits`],
+//! rules: [`sweep`], [`interest`] (with the taxes withheld on it,
+//! [`withholding`]), [`cycle`] and [`netting`], [`limits`],
 //! [`eligibility`] ([`eligibility::check_eligibility`]), [`bank`] and
 //! [`totals`].
 //!
@@ -74,6 +75,7 @@ pub mod storage;
 pub mod sweep;
 pub mod totals;
 pub mod tx;
+pub mod withholding;
 
 pub use ledger::{
     BalanceRow, BatchMode, BatchOutcome, FlowDirection, InterestOutcome, Ledger, LedgerError, NettingOutcome,

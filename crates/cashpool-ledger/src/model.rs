@@ -17,8 +17,16 @@ pub(crate) const SYS_FX_POSITION: &str = "SYS-FX-POSITION";
 pub(crate) const SYS_ROUNDING: &str = "SYS-ROUNDING";
 /// Intercompany interest income and expense of the pool.
 pub const SYS_INTEREST: &str = "SYS-INTEREST";
-/// Withholding tax withheld on interest paid to offshore members, payable to the tax office.
+/// Enterprise income tax withheld on interest paid to offshore members, payable to the tax
+/// office. (Named before the VAT was withheld too: in stores of that time it holds the one tax
+/// withheld, which was income tax.)
 pub(crate) const SYS_WITHHOLDING_TAX: &str = "SYS-WHT";
+/// VAT withheld on interest paid to offshore members, payable. Opened by the first settlement
+/// that books to it ([`TAX_ACCOUNTS`]).
+pub(crate) const SYS_VAT: &str = "SYS-WHT-VAT";
+/// The surcharges on that VAT (urban maintenance and construction tax, education surcharge,
+/// local education surcharge), payable. Opened like [`SYS_VAT`].
+pub(crate) const SYS_SURCHARGES: &str = "SYS-WHT-SURCHARGES";
 /// Bank charges and fees.
 pub const SYS_FEES: &str = "SYS-FEES";
 /// The pool's side of every intercompany position (the host's books).
@@ -36,9 +44,16 @@ pub(crate) const SYSTEM_ACCOUNTS: &[(&str, &str)] = &[
     (SYS_FX_POSITION, "FX position: the other side of every currency conversion"),
     (SYS_ROUNDING, "rounding residues"),
     (SYS_INTEREST, "intercompany interest income and expense"),
-    (SYS_WITHHOLDING_TAX, "withholding tax payable"),
+    (SYS_WITHHOLDING_TAX, "income tax withheld, payable"),
     (SYS_FEES, "bank charges and fees"),
 ];
+
+/// The system accounts of the taxes withheld on interest that a store opens
+/// when an interest settlement first books to them, in the same commit (so
+/// that stores created before they existed need nothing done to them, and
+/// new stores open them the same way).
+pub(crate) const TAX_ACCOUNTS: &[(&str, &str)] =
+    &[(SYS_VAT, "VAT withheld, payable"), (SYS_SURCHARGES, "surcharges on the VAT withheld, payable")];
 
 /// Where an account sits for the cross-border rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

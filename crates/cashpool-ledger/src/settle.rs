@@ -2,11 +2,14 @@
 //!
 //! Accrual runs daily over `[from, to)` on each member's value-dated
 //! end-of-day position ([`crate::interest`]). Settlement rounds once per
-//! member and currency (half-even), withholds tax on interest the pool pays
-//! to a member that has a withholding-tax rate, and posts one transaction per
-//! accrual: the net capitalised into the member's position, the tax to
-//! `SYS-WHT`, the gross against `SYS-INTEREST`. Rounding residues (below one
-//! minor unit) accumulate per currency; whenever the accumulated residue
+//! member and currency (half-even), withholds the taxes on interest the pool
+//! pays to an offshore member ([`crate::withholding`], at the rates of
+//! [`crate::config::Entity::withholding_at`] on the settlement's value date,
+//! the period's last day), and posts one transaction per accrual: the net
+//! capitalised into the member's position, the income tax to `SYS-WHT`, the
+//! VAT to `SYS-WHT-VAT`, the surcharges on the VAT to `SYS-WHT-SURCHARGES`,
+//! the gross against `SYS-INTEREST`. Rounding residues of the interest (below
+//! one minor unit) accumulate per currency; whenever the accumulated residue
 //! reaches whole minor units they are booked to `SYS-ROUNDING`. A settled
 //! period is journaled (`InterestSettled`): settling it again posts nothing,
 //! and a period overlapping a settled one is refused.
@@ -14,12 +17,12 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::config::Residence;
 use crate::interest::{accrue, try_segments, Accrual, InterestRun};
-use crate::model::{ic_account, Purpose, SYS_INTEREST, SYS_ROUNDING, SYS_WITHHOLDING_TAX};
+use crate::model::{ic_account, Purpose, SYS_INTEREST, SYS_ROUNDING, SYS_SURCHARGES, SYS_VAT, SYS_WITHHOLDING_TAX};
 use crate::money::{round, Currency, RoundingMode};
 use crate::state::{Rejection, State};
 use crate::tx::{PostingRequest, TransactionRequest};
+use crate::withholding::{withhold, Withheld};
 
 impl State {
     /// The accruals of `[from, to)` for every member position with an interest rule.
@@ -32,6 +35,8 @@ impl State {
             return Err(invalid("no group definition".into()));
         };
         let day_before = from.pred_opt().ok_or_else(|| invalid("from is the first representable day".into()))?;
+        // The settlement's value date: the taxes due on it are the ones withheld.
+        let value_date = to.pred_opt().unwrap_or(to);
         let mut accruals = Vec::new();
         for entity in config.entities.iter().filter(|e| e.id != config.pool.host) {
             let Some(idx) = self.account_idx(&ic_account(&entity.id)) else { continue };
@@ -45,19 +50,23 @@ impl State {
                     continue;
                 }
                 let gross = round(exact, currency, RoundingMode::HalfEven);
-                let rate = match (entity.residence, entity.withholding_tax_rate) {
-                    (Residence::Offshore, Some(rate)) if gross.rounded > Decimal::ZERO => rate,
-                    _ => Decimal::ZERO,
+                let taxes = match entity.withholding_at(value_date) {
+                    Some(rates) => withhold(gross.rounded, currency, &rates)
+                        .map_err(|err| invalid(format!("the taxes withheld from {} {currency}: {err}", entity.id)))?,
+                    None => Withheld::zero(currency),
                 };
-                let tax = round(gross.rounded * rate, currency, RoundingMode::HalfEven);
+                let withholding_tax = taxes.total();
+                let net = gross.rounded - withholding_tax;
+                assert_eq!(net + withholding_tax, gross.rounded, "gross = net + taxes");
                 accruals.push(Accrual {
                     entity: entity.id.clone(),
                     currency,
                     interest: gross.rounded,
-                    withholding_tax: tax.rounded,
-                    net: gross.rounded - tax.rounded,
-                    // The tax is rounded as a tax is (half-even to the minor unit); only
-                    // the interest's own rounding is a residue for the rounding account.
+                    withholding_tax,
+                    taxes,
+                    net,
+                    // Each tax is rounded as a tax is (half-even to the minor unit) and is what is
+                    // due; only the interest's own rounding is a residue for the rounding account.
                     residue: gross.residue,
                 });
             }
@@ -92,11 +101,15 @@ impl State {
                 currency: code.clone(),
                 amount,
             };
-            let mut postings =
-                vec![leg(&ic_account(&accrual.entity), accrual.net), leg(SYS_INTEREST, -accrual.interest)];
-            if !accrual.withholding_tax.is_zero() {
-                postings.push(leg(SYS_WITHHOLDING_TAX, accrual.withholding_tax));
-            }
+            let taxes = &accrual.taxes;
+            assert_eq!(taxes.total(), accrual.withholding_tax, "{accrual:?}");
+            let mut postings = vec![
+                leg(&ic_account(&accrual.entity), accrual.net),
+                leg(SYS_INTEREST, -accrual.interest),
+                leg(SYS_WITHHOLDING_TAX, taxes.income_tax),
+                leg(SYS_VAT, taxes.vat),
+                leg(SYS_SURCHARGES, taxes.surcharges()),
+            ];
             postings.retain(|p| !p.amount.is_zero());
             requests.push(TransactionRequest {
                 id: format!("INT-{period}-{}-{}", accrual.entity, accrual.currency),

@@ -140,8 +140,23 @@ fn shipped_example_parses() {
     let hk = config.entity("LGT-HK").expect("LGT-HK");
     assert_eq!(hk.residence, Residence::Offshore);
     assert_eq!(hk.net_assets, None);
-    assert_eq!(hk.withholding_tax_rate.map(s), Some("0.07".into()));
-    assert_eq!(config.entity("LGT-DE").and_then(|e| e.withholding_tax_rate).map(s), Some("0.1".into()));
+    // Withholding (DOMAIN §5): the treaty rates as [[entity.withholding]] rows; the older key is not used.
+    assert_eq!(hk.withholding_tax_rate, None);
+    assert_eq!(hk.withholding.len(), 1);
+    assert_eq!(hk.withholding[0].effective, date("2008-01-01"));
+    assert_eq!(hk.withholding[0].income_tax_rate.map(s), Some("0.07".into()));
+    assert_eq!(hk.withholding[0].vat_rate, None, "left to the national rules");
+    // China-Singapore: 7 % only for banks and financial institutions; LGT-SG is neither.
+    for (id, income_tax) in [("LGT-HK", "0.07"), ("LGT-SG", "0.1"), ("LGT-DE", "0.1"), ("LGT-JP", "0.1")] {
+        let entity = config.entity(id).expect(id);
+        let rates = entity.withholding_at(date("2026-11-30")).expect("offshore");
+        assert_eq!(
+            (s(rates.income_tax.normalize()), s(rates.vat.normalize()), rates.urban_maintenance.is_zero()),
+            (income_tax.to_string(), "0.06".to_string(), true),
+            "{id}: income tax, VAT 6 %, no surcharges since 2021-09-01"
+        );
+    }
+    assert_eq!(config.entity("LGT-SH").and_then(|e| e.withholding_at(date("2026-11-30"))), None, "onshore");
 
     // Accounts, in file order.
     let ids: Vec<&str> = config.accounts.iter().map(|a| a.id.as_str()).collect();
@@ -225,6 +240,15 @@ fn minimal_fixture_parses_with_optional_features() {
     assert_eq!(config.entities[1].net_assets.map(s), Some("0.00".into()));
     assert_eq!(s(config.entities[1].facilitation_quota[0].usd_amount), "10000000.00");
     assert_eq!(config.entities[2].withholding_tax_rate.map(s), Some("0".into()));
+    // The older key still loads, read as the income tax rate alone: VAT and the surcharges
+    // follow the national rules (DOMAIN §5; docs/SWEEPS.md "Withholding").
+    let rates = config.entities[2].withholding_at(date("2020-06-30")).expect("M-JP is offshore");
+    assert_eq!(rates.income_tax, Decimal::ZERO);
+    assert_eq!(
+        [rates.vat, rates.urban_maintenance, rates.education_surcharge, rates.local_education_surcharge].map(s),
+        ["0.06", "0.07", "0.03", "0.02"]
+    );
+    assert!(config.entities[2].withholding.is_empty());
 
     let ima = &config.accounts[1];
     let overdrafts: Vec<(&str, String)> = ima.overdrafts.iter().map(|(c, a)| (c.code(), s(*a))).collect();
@@ -332,6 +356,8 @@ fn structural_mistakes() {
         (ex("bank_id = \"31000088880001\"\n", "bank_id = \"31000088880001\"\ncolour = \"red\"\n"), "account[0].colour", "unknown key"),
         (ex("inflow_parameter = \"1.5\"\n", "inflow_parameter = \"1.5\"\ncap = \"1\"\n"), "pool.limits[0].cap", "unknown key"),
         (ex("usd_amount = \"5000000.00\"\n", "usd_amount = \"5000000.00\"\nrate = \"7\"\n"), "entity[2].facilitation_quota[0].rate", "unknown key"),
+        (ex("income_tax_rate = \"0.07\"", "income_tax_rate = \"0.07\"\nvat = \"0.06\""), "entity[3].withholding[0].vat", "unknown key"),
+        (ex("effective = \"2008-01-01\"\nincome_tax_rate = \"0.07\"", "income_tax_rate = \"0.07\""), "entity[3].withholding[0].effective", "required key `effective` is missing"),
         (ex("partial_allowed = true\npriority = 5\n", "partial_allowed = true\npriority = 5\nweight = 2\n"), "sweep[4].weight", "unknown key"),
         (ex("currency = \"JPY\"\nday_count", "currency = \"JPY\"\nbasis = 1\nday_count"), "interest[5].basis", "unknown key"),
         (ex("zone = \"ft\"\n", ""), "account[3].zone", "required key `zone` is missing"),
@@ -391,11 +417,21 @@ fn semantic_mistakes() {
         (ex("inflow_leverage = \"2\"\ninflow_parameter = \"1.5\"", "inflow_leverage = 2\ninflow_parameter = \"1.5\""), "pool.limits[0].inflow_leverage", "quote it"),
         (ex("owners_equity = \"50000000.00\"\ninflow_leverage = \"2\"\ninflow_parameter = \"1.5\"", "owners_equity = \"0\"\ninflow_leverage = \"2\"\ninflow_parameter = \"1.5\""), "pool.limits[0].owners_equity", "greater than 0"),
         // entities
-        (ex("residence = \"offshore\"\nwithholding_tax_rate = \"0.07\"    #", "residence = \"abroad\"\nwithholding_tax_rate = \"0.07\"    #"), "entity[3].residence", "expected \"onshore\" or \"offshore\""),
+        (ex("residence = \"offshore\"\n[[entity.withholding]]\neffective = \"2008-01-01\"\nincome_tax_rate = \"0.07\"", "residence = \"abroad\"\n[[entity.withholding]]\neffective = \"2008-01-01\"\nincome_tax_rate = \"0.07\""), "entity[3].residence", "expected \"onshore\" or \"offshore\""),
         (ex("net_assets = \"8000000.00\"", "net_assets = \"-1.00\""), "entity[2].net_assets", "0 or more"),
         (ex("net_assets = \"8000000.00\"", "net_assets = 8000000.00"), "entity[2].net_assets", "floats are not exact money"),
         (ex("net_assets = \"8000000.00\"", "net_assets = \"8000000.005\""), "entity[2].net_assets", "more decimals than CNY allows"),
-        (ex("withholding_tax_rate = \"0.07\"    # on", "withholding_tax_rate = \"7\"    # on"), "entity[3].withholding_tax_rate", "fraction from 0 up to (not including) 1"),
+        (ex("income_tax_rate = \"0.07\"", "income_tax_rate = \"7\""), "entity[3].withholding[0].income_tax_rate", "fraction from 0 up to (not including) 1"),
+        (ex("income_tax_rate = \"0.07\"", "withholding_tax_rate = \"7\""), "entity[3].withholding[0].withholding_tax_rate", "unknown key"),
+        (ex("income_tax_rate = \"0.07\"", "income_tax_rate = 0.07"), "entity[3].withholding[0].income_tax_rate", "floats are not exact money"),
+        (ex("income_tax_rate = \"0.07\"", "income_tax_rate = \"0.07\"\nvat_rate = \"1\""), "entity[3].withholding[0].vat_rate", "fraction from 0 up to (not including) 1"),
+        (ex("income_tax_rate = \"0.07\"", "income_tax_rate = \"0.07\"\nurban_maintenance_rate = \"-0.07\""), "entity[3].withholding[0].urban_maintenance_rate", "out of range"),
+        (ex("income_tax_rate = \"0.07\"", "income_tax_rate = \"0.07\"\neducation_surcharge_rate = \"3%\""), "entity[3].withholding[0].education_surcharge_rate", "decimal string"),
+        (ex("income_tax_rate = \"0.07\"", "income_tax_rate = \"0.07\"\nlocal_education_surcharge_rate = \"0.2.\""), "entity[3].withholding[0].local_education_surcharge_rate", "decimal string"),
+        (ex("income_tax_rate = \"0.07\"", "income_tax_rate = \"0.07\"\n[[entity.withholding]]\neffective = \"2007-12-31\"\nincome_tax_rate = \"0.05\""), "entity[3].withholding[1].effective", "must be after the previous row's 2008-01-01"),
+        (ex("income_tax_rate = \"0.07\"", "income_tax_rate = \"0.07\"\n[[entity.withholding]]\neffective = \"2026-02-30\""), "entity[3].withholding[1].effective", "not a valid date"),
+        (ex("residence = \"offshore\"\n[[entity.withholding]]\neffective = \"2008-01-01\"\nincome_tax_rate = \"0.07\"", "residence = \"offshore\"\nwithholding_tax_rate = \"0.07\"\n[[entity.withholding]]\neffective = \"2008-01-01\"\nincome_tax_rate = \"0.07\""), "entity[3].withholding_tax_rate", "not both"),
+        (ex("net_assets = \"120000000.00\"\n", "net_assets = \"120000000.00\"\n[[entity.withholding]]\neffective = \"2008-01-01\"\n"), "entity[1].withholding", "onshore (resident) entity"),
         (ex("effective = \"2022-05-01\"", "effective = \"2020-04-03\""), "entity[2].facilitation_quota[1].effective", "increasing date order"),
         (ex("usd_amount = \"5000000.00\"", "usd_amount = \"0\""), "entity[2].facilitation_quota[0].usd_amount", "greater than 0"),
         (ex("residence = \"onshore\"\nnet_assets = \"8000000.00\"", "residence = \"offshore\"\nnet_assets = \"8000000.00\""), "entity[2].facilitation_quota", "offshore entity cannot have one"),

@@ -25,6 +25,7 @@ use crate::bank::{BankBalance, BankLine, BankStatement, ImportStatus, ImportedSt
 use crate::config::{
     DayCount, EligibilityThresholds, Entity, GroupConfig, GroupInfo, InterestRule, InterestTier, LimitRow,
     ParameterRow, PoolConfig, QuotaModel, QuotaRow, Residence, SecondLineRule, SweepDirection, SweepMethod, SweepRule,
+    WithholdingRow,
 };
 use crate::cycle::NettingRun;
 use crate::interest::{Accrual, InterestRun};
@@ -35,6 +36,7 @@ use crate::netting::{CycleResult, Excluded, Exclusion, Mode, NetPosition, Settle
 use crate::rates::{Market, RateRow};
 use crate::sweep::SkipReason;
 use crate::sweep::{Flow, SkippedSweep, SweepLine, SweepRun};
+use crate::withholding::Withheld;
 
 /// The length of the header before the body.
 pub(crate) const HEADER_LEN: usize = 50;
@@ -655,7 +657,13 @@ struct GroupInfoRec {
     name: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The pool. Its keys added after records without them were journaled are
+/// absent from the JSON when they hold the value an absent key means
+/// ([`serialize_since`]): `quota_model` is written only as `"separate"`
+/// (absent: `net_position`, the rules of every definition journaled before the
+/// key existed), `second_line_between_entities` only as `"same_name"`
+/// (absent: `cross_border`).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PoolRec {
     domestic_master: String,
@@ -665,14 +673,29 @@ struct PoolRec {
     international_master: String,
     limits: Vec<PoolRowRec>,
     netting_currency: String,
-    /// `"separate"`; absent for `net_position`, the rules of every definition
-    /// journaled before the key existed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     quota_model: Option<String>,
-    /// Absent for the default, `cross_border` (so a definition that does not
-    /// set it keeps the bytes it had before the key existed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     second_line_between_entities: Option<String>,
+}
+
+impl Serialize for PoolRec {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let keep_model = keeps(&self.quota_model, &serializer);
+        let keep_line = keeps(&self.second_line_between_entities, &serializer);
+        let mut out = serializer.serialize_struct("PoolRec", 7 + usize::from(keep_model) + usize::from(keep_line))?;
+        out.serialize_field("domestic_master", &self.domestic_master)?;
+        out.serialize_field("eligibility", &self.eligibility)?;
+        out.serialize_field("host", &self.host)?;
+        out.serialize_field("id", &self.id)?;
+        out.serialize_field("international_master", &self.international_master)?;
+        out.serialize_field("limits", &self.limits)?;
+        out.serialize_field("netting_currency", &self.netting_currency)?;
+        serialize_since(&mut out, keep_model, "quota_model", &self.quota_model)?;
+        serialize_since(&mut out, keep_line, "second_line_between_entities", &self.second_line_between_entities)?;
+        out.end()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -696,7 +719,11 @@ pub(crate) struct PoolRowRec {
     owners_equity: Dec,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// An entity. `withholding` is absent from the JSON when the entity has no
+/// `[[entity.withholding]]` rows, as in every record written before they
+/// existed, so those records decode and encode again to the same bytes
+/// ([`serialize_since`]).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EntityRec {
     facilitation_quota: Vec<QuotaRec>,
@@ -704,7 +731,60 @@ struct EntityRec {
     name: String,
     net_assets: Option<Minor>,
     residence: String,
+    #[serde(default)]
+    withholding: Option<Vec<WithholdingRowRec>>,
     withholding_tax_rate: Option<Dec>,
+}
+
+impl Serialize for EntityRec {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let keep = keeps(&self.withholding, &serializer);
+        let mut out = serializer.serialize_struct("EntityRec", 6 + usize::from(keep))?;
+        out.serialize_field("facilitation_quota", &self.facilitation_quota)?;
+        out.serialize_field("id", &self.id)?;
+        out.serialize_field("name", &self.name)?;
+        out.serialize_field("net_assets", &self.net_assets)?;
+        out.serialize_field("residence", &self.residence)?;
+        serialize_since(&mut out, keep, "withholding", &self.withholding)?;
+        out.serialize_field("withholding_tax_rate", &self.withholding_tax_rate)?;
+        out.end()
+    }
+}
+
+/// Whether an optional key added to a record after records without it were
+/// journaled is written: in the JSON (human-readable) only when it has a
+/// value, so that an older record encodes to its own bytes again; always in
+/// the state snapshot's postcard, which reads every field in order.
+fn keeps<T, S: serde::Serializer>(value: &Option<T>, serializer: &S) -> bool {
+    value.is_some() || !serializer.is_human_readable()
+}
+
+/// Writes the added key `key` (see [`keeps`]) or skips it.
+fn serialize_since<M: serde::ser::SerializeStruct, T: Serialize>(
+    out: &mut M,
+    keep: bool,
+    key: &'static str,
+    value: &Option<T>,
+) -> Result<(), M::Error> {
+    if keep {
+        out.serialize_field(key, value)
+    } else {
+        out.skip_field(key)
+    }
+}
+
+/// One `[[entity.withholding]]` row; a rate the row leaves to the national rules is `null`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WithholdingRowRec {
+    education_surcharge_rate: Option<Dec>,
+    #[serde(with = "iso_date")]
+    effective: NaiveDate,
+    income_tax_rate: Option<Dec>,
+    local_education_surcharge_rate: Option<Dec>,
+    urban_maintenance_rate: Option<Dec>,
+    vat_rate: Option<Dec>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -835,7 +915,11 @@ pub(crate) struct InterestRec {
     to: NaiveDate,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// An accrual. `taxes` is the breakdown of `withholding_tax`, present when it
+/// holds VAT or a surcharge; absent, the whole `withholding_tax` is income tax
+/// (as in every record written before the VAT was withheld, which decode and
+/// encode again to the same bytes: [`serialize_since`]).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AccrualRec {
     currency: String,
@@ -843,7 +927,36 @@ struct AccrualRec {
     interest: Minor,
     net: Minor,
     residue: Dec,
+    #[serde(default)]
+    taxes: Option<TaxesRec>,
     withholding_tax: Minor,
+}
+
+impl Serialize for AccrualRec {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let keep = keeps(&self.taxes, &serializer);
+        let mut out = serializer.serialize_struct("AccrualRec", 6 + usize::from(keep))?;
+        out.serialize_field("currency", &self.currency)?;
+        out.serialize_field("entity", &self.entity)?;
+        out.serialize_field("interest", &self.interest)?;
+        out.serialize_field("net", &self.net)?;
+        out.serialize_field("residue", &self.residue)?;
+        serialize_since(&mut out, keep, "taxes", &self.taxes)?;
+        out.serialize_field("withholding_tax", &self.withholding_tax)?;
+        out.end()
+    }
+}
+
+/// The taxes withheld on one accrual, in minor units of its currency.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaxesRec {
+    education_surcharge: Minor,
+    income_tax: Minor,
+    local_education_surcharge: Minor,
+    urban_maintenance_tax: Minor,
+    vat: Minor,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -1068,6 +1181,20 @@ pub(crate) fn group_rec(config: &GroupConfig) -> GroupRec {
                 name: entity.name.clone(),
                 net_assets: opt(entity.net_assets, base),
                 residence: residence_name(entity.residence),
+                withholding: (!entity.withholding.is_empty()).then(|| {
+                    entity
+                        .withholding
+                        .iter()
+                        .map(|row| WithholdingRowRec {
+                            education_surcharge_rate: row.education_surcharge_rate.map(Dec),
+                            effective: row.effective,
+                            income_tax_rate: row.income_tax_rate.map(Dec),
+                            local_education_surcharge_rate: row.local_education_surcharge_rate.map(Dec),
+                            urban_maintenance_rate: row.urban_maintenance_rate.map(Dec),
+                            vat_rate: row.vat_rate.map(Dec),
+                        })
+                        .collect()
+                }),
                 withholding_tax_rate: entity.withholding_tax_rate.map(Dec),
             })
             .collect(),
@@ -1203,13 +1330,26 @@ pub(crate) fn interest_rec(run: &InterestRun) -> InterestRec {
         accruals: run
             .accruals
             .iter()
-            .map(|accrual| AccrualRec {
-                currency: accrual.currency.code().into(),
-                entity: accrual.entity.clone(),
-                interest: Minor::of(accrual.interest, accrual.currency),
-                net: Minor::of(accrual.net, accrual.currency),
-                residue: Dec(accrual.residue),
-                withholding_tax: Minor::of(accrual.withholding_tax, accrual.currency),
+            .map(|accrual| {
+                let minor = |amount: Decimal| Minor::of(amount, accrual.currency);
+                let taxes = &accrual.taxes;
+                assert_eq!(taxes.total(), accrual.withholding_tax, "{accrual:?}");
+                AccrualRec {
+                    currency: accrual.currency.code().into(),
+                    entity: accrual.entity.clone(),
+                    interest: minor(accrual.interest),
+                    net: minor(accrual.net),
+                    residue: Dec(accrual.residue),
+                    // Without VAT or a surcharge the breakdown says nothing `withholding_tax` does not.
+                    taxes: taxes.has_indirect_taxes().then(|| TaxesRec {
+                        education_surcharge: minor(taxes.education_surcharge),
+                        income_tax: minor(taxes.income_tax),
+                        local_education_surcharge: minor(taxes.local_education_surcharge),
+                        urban_maintenance_tax: minor(taxes.urban_maintenance_tax),
+                        vat: minor(taxes.vat),
+                    }),
+                    withholding_tax: minor(accrual.withholding_tax),
+                }
             })
             .collect(),
         carry: run
@@ -1400,6 +1540,19 @@ pub(crate) fn group_of(rec: GroupRec) -> Result<GroupConfig, String> {
                 residence: parse_residence(&e.residence)?,
                 net_assets: opt(e.net_assets, base)?,
                 withholding_tax_rate: e.withholding_tax_rate.map(|d| d.0),
+                withholding: e
+                    .withholding
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|row| WithholdingRow {
+                        effective: row.effective,
+                        income_tax_rate: row.income_tax_rate.map(|d| d.0),
+                        vat_rate: row.vat_rate.map(|d| d.0),
+                        urban_maintenance_rate: row.urban_maintenance_rate.map(|d| d.0),
+                        education_surcharge_rate: row.education_surcharge_rate.map(|d| d.0),
+                        local_education_surcharge_rate: row.local_education_surcharge_rate.map(|d| d.0),
+                    })
+                    .collect(),
                 facilitation_quota: e
                     .facilitation_quota
                     .into_iter()
@@ -1572,14 +1725,46 @@ pub(crate) fn interest_of(rec: InterestRec) -> Result<InterestRun, String> {
             .into_iter()
             .map(|a| {
                 let currency = ccy(&a.currency)?;
-                Ok(Accrual {
+                let withholding_tax = a.withholding_tax.to_amount(currency)?;
+                let taxes = match a.taxes {
+                    None => Withheld::income_tax_only(withholding_tax, currency),
+                    Some(t) => Withheld {
+                        income_tax: t.income_tax.to_amount(currency)?,
+                        vat: t.vat.to_amount(currency)?,
+                        urban_maintenance_tax: t.urban_maintenance_tax.to_amount(currency)?,
+                        education_surcharge: t.education_surcharge.to_amount(currency)?,
+                        local_education_surcharge: t.local_education_surcharge.to_amount(currency)?,
+                    },
+                };
+                let accrual = Accrual {
                     entity: a.entity,
                     currency,
                     interest: a.interest.to_amount(currency)?,
-                    withholding_tax: a.withholding_tax.to_amount(currency)?,
+                    withholding_tax,
+                    taxes,
                     net: a.net.to_amount(currency)?,
                     residue: a.residue.0,
-                })
+                };
+                // What the settlement asserted before it encoded the record (settle.rs).
+                let t = &accrual.taxes;
+                let each =
+                    [t.income_tax, t.vat, t.urban_maintenance_tax, t.education_surcharge, t.local_education_surcharge];
+                if each.iter().any(|tax| tax.is_sign_negative() && !tax.is_zero()) {
+                    return Err(format!("accrual of {} {}: a negative tax {:?}", accrual.entity, accrual.currency, t));
+                }
+                if accrual.taxes.checked_total() != Some(accrual.withholding_tax) {
+                    return Err(format!(
+                        "accrual of {} {}: the taxes {:?} do not add up to withholding_tax {}",
+                        accrual.entity, accrual.currency, accrual.taxes, accrual.withholding_tax
+                    ));
+                }
+                if accrual.net.checked_add(accrual.withholding_tax) != Some(accrual.interest) {
+                    return Err(format!(
+                        "accrual of {} {}: net {} + withholding_tax {} is not interest {}",
+                        accrual.entity, accrual.currency, accrual.net, accrual.withholding_tax, accrual.interest
+                    ));
+                }
+                Ok(accrual)
             })
             .collect::<Result<_, String>>()?,
         rounding: rec
@@ -1964,6 +2149,99 @@ mod tests {
             serde_json::Value::Array(items) => items.iter().for_each(|item| assert_sorted(item, path)),
             _ => {}
         }
+    }
+
+    /// The keys added to records after records without them were journaled: in the JSON only
+    /// when they have a value (an older record encodes to its own bytes), always in postcard
+    /// (the state snapshot reads every field in order); both read back to the same domain value.
+    #[test]
+    fn added_keys_are_left_out_of_the_json_only_when_empty_and_always_in_postcard() {
+        let example = include_str!("../../../../examples/lingang-group.toml");
+        let with_rows = crate::config::parse_group_config(example).expect("the example group is valid");
+        let mut without_rows = with_rows.clone();
+        for entity in &mut without_rows.entities {
+            entity.withholding.clear();
+        }
+        let mut strict = with_rows.clone();
+        strict.pool.second_line_between_entities = crate::config::SecondLineRule::SameName;
+        let mut legacy = without_rows.clone();
+        legacy.pool.quota_model = crate::config::QuotaModel::NetPosition;
+        for (config, pool_keys) in [(&strict, 2), (&legacy, 0), (&with_rows, 1)] {
+            let json = group_json(config);
+            let written = usize::from(json.contains("\"quota_model\":\"separate\""))
+                + usize::from(json.contains("\"second_line_between_entities\":\"same_name\""));
+            assert_eq!(written, pool_keys, "{json}");
+            assert!(!json.contains("\"quota_model\":null") && !json.contains("\"second_line_between_entities\":null"));
+            let from_json: GroupRec = serde_json::from_str(&json).unwrap();
+            assert_eq!(&group_of(from_json).unwrap(), config);
+            let bytes = postcard::to_allocvec(&group_rec(config)).unwrap();
+            let from_postcard: GroupRec = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(&group_of(from_postcard).unwrap(), config);
+        }
+        for (config, rows) in [(&with_rows, true), (&without_rows, false)] {
+            let json = group_json(config);
+            assert_eq!(json.contains("\"withholding\":"), rows, "{json}");
+            assert!(!json.contains("\"withholding\":null") && !json.contains("\"withholding\":[]"), "{json}");
+            let from_json: GroupRec = serde_json::from_str(&json).unwrap();
+            assert_eq!(&group_of(from_json).unwrap(), config);
+            let bytes = postcard::to_allocvec(&group_rec(config)).unwrap();
+            let from_postcard: GroupRec = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(&group_of(from_postcard).unwrap(), config);
+        }
+
+        let cny = Currency::from_code("CNY").unwrap();
+        let amount = |text: &str| Decimal::from_str_exact(text).unwrap();
+        let accrual = |withholding_tax: &str, net: &str, taxes: Withheld| Accrual {
+            entity: "LGT-SG".into(),
+            currency: cny,
+            interest: amount("3100.00"),
+            withholding_tax: amount(withholding_tax),
+            taxes,
+            net: amount(net),
+            residue: Decimal::ZERO,
+        };
+        let taxed = Withheld {
+            income_tax: amount("292.45"),
+            vat: amount("175.47"),
+            urban_maintenance_tax: amount("12.28"),
+            education_surcharge: amount("5.26"),
+            local_education_surcharge: amount("3.51"),
+        };
+        let income_tax_only = Withheld::income_tax_only(amount("310.00"), cny);
+        for (accrual, key) in
+            [(accrual("488.97", "2611.03", taxed), true), (accrual("310.00", "2790.00", income_tax_only), false)]
+        {
+            let run = InterestRun {
+                from: NaiveDate::from_ymd_opt(2021, 8, 1).unwrap(),
+                to: NaiveDate::from_ymd_opt(2021, 9, 1).unwrap(),
+                accruals: vec![accrual],
+                rounding: Vec::new(),
+                carry: vec![(cny, Decimal::ZERO)],
+            };
+            let json = serde_json::to_string(&interest_rec(&run)).unwrap();
+            assert_eq!(json.contains("\"taxes\":{"), key, "{json}");
+            assert_eq!(interest_of(serde_json::from_str(&json).unwrap()).unwrap(), run);
+            let bytes = postcard::to_allocvec(&interest_rec(&run)).unwrap();
+            assert_eq!(interest_of(postcard::from_bytes(&bytes).unwrap()).unwrap(), run);
+        }
+        // What the exporter never writes is refused: taxes that do not add up.
+        let json = serde_json::to_string(&interest_rec(&InterestRun {
+            from: NaiveDate::from_ymd_opt(2021, 8, 1).unwrap(),
+            to: NaiveDate::from_ymd_opt(2021, 9, 1).unwrap(),
+            accruals: vec![accrual("488.97", "2611.03", taxed)],
+            rounding: Vec::new(),
+            carry: Vec::new(),
+        }))
+        .unwrap()
+        .replace("\"vat\":\"17547\"", "\"vat\":\"17548\"");
+        let err = interest_of(serde_json::from_str(&json).unwrap()).unwrap_err();
+        assert!(err.contains("do not add up to withholding_tax"), "{err}");
+        // Nor a negative tax, even one the others make up for.
+        let json = json
+            .replace("\"vat\":\"17548\"", "\"vat\":\"17647\"")
+            .replace("\"income_tax\":\"29245\"", "\"income_tax\":\"-100\"");
+        let err = interest_of(serde_json::from_str(&json).unwrap()).unwrap_err();
+        assert!(err.contains("a negative tax"), "{err}");
     }
 
     #[test]

@@ -75,6 +75,19 @@ impl Balances {
         idx
     }
 
+    /// Drops the balances of the accounts opened after the first `n` (a
+    /// rolled-back plan, whose postings to them are undone already: they hold nothing).
+    pub(crate) fn undo_accounts(&mut self, n: usize) {
+        for account in self.accounts.iter().skip(n) {
+            assert!(
+                account.balances.iter().all(|(_, balance)| balance.total.is_zero() && balance.by_date.is_empty()),
+                "account {} is closed again holding money",
+                account.id
+            );
+        }
+        self.accounts.truncate(n);
+    }
+
     /// Applies one posting of a checked transaction.
     pub(crate) fn apply(&mut self, posting: Applied) {
         self.add(posting.account_idx, posting.currency, posting.value_date, posting.amount);

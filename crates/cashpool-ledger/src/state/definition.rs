@@ -64,6 +64,24 @@ impl Definition {
         Ok(idx)
     }
 
+    /// Closes again the accounts opened after the first `n` (a rolled-back plan
+    /// that opened accounts: the interest settlement's tax accounts), last first.
+    pub(crate) fn undo_accounts(&mut self, n: usize) {
+        while self.accounts.len() > n {
+            let spec = self.accounts.pop().expect("more than n accounts");
+            let idx = u32::try_from(self.accounts.len()).expect("fewer than 2^32 accounts");
+            assert_eq!(self.account_index.remove(&spec.id), Some(idx), "account {} indexed at its place", spec.id);
+            if let Some(bank_id) = &spec.bank_id {
+                let key = crate::bank::normalise_bank_id(bank_id);
+                if self.bank_index.get(&key) == Some(&idx) {
+                    self.bank_index.remove(&key);
+                }
+            }
+        }
+        assert_eq!(self.accounts.len(), n, "the accounts are back to {n}");
+        assert_eq!(self.account_index.len(), n, "and so is their index");
+    }
+
     fn check_account(&self, spec: &AccountSpec) -> Result<(), String> {
         if self.config.is_none() {
             return Err("an account is opened before the group definition".into());

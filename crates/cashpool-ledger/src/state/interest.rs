@@ -216,6 +216,7 @@ mod tests {
                 currency: eur,
                 interest: dec!(1.00),
                 withholding_tax: Decimal::ZERO,
+                taxes: crate::withholding::Withheld::zero(eur),
                 net: dec!(1.00),
                 residue,
             }],

@@ -478,6 +478,13 @@ impl State {
         self.limits.undo(limits_before);
     }
 
+    /// Closes again the accounts opened after the first `n`, once a rolled-back
+    /// plan's postings are undone ([`State::undo`]).
+    pub(crate) fn undo_accounts(&mut self, n: usize) {
+        self.definition.undo_accounts(n);
+        self.balances.undo_accounts(n);
+    }
+
     /// Removes an id a rolled-back plan indexed.
     pub(crate) fn forget_id(&mut self, id: &str) {
         self.transactions.forget(id);

@@ -32,7 +32,10 @@ pub(crate) const FILE: &str = "state.snapshot";
 const MAGIC: [u8; 4] = *b"CPST";
 /// The format of the snapshot. A snapshot of another version is ignored (and
 /// replaced by the next one written): it is derived data.
-pub(crate) const VERSION: u32 = 3;
+/// Version 4: the group definition kept as its JSON record, the pool movements and the
+/// intraday peaks of the `limits` part, the entities' withholding rows and the accruals' taxes
+/// (postcard writes every field, so versions 1 to 3 no longer read).
+pub(crate) const VERSION: u32 = 4;
 const HEADER_LEN: usize = 48;
 
 /// An exact decimal: its mantissa and scale (the scale is kept: `0.00` stays `0.00`).
@@ -75,9 +78,8 @@ pub(crate) fn date_of(day: i32) -> Result<NaiveDate, String> {
 /// The `definition` part: the group definition and the accounts, in opening order.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct DefinitionSnap {
-    /// The group definition's record as its canonical JSON (the journal's
-    /// bytes): the record leaves out keys that hold their default, which a
-    /// positional encoding such as postcard cannot do.
+    /// The group definition's record as its canonical JSON (the bytes the
+    /// journal's `group_defined` entry holds).
     pub(crate) group: Option<String>,
     pub(crate) accounts: Vec<AccountRec>,
 }
@@ -362,10 +364,13 @@ mod tests {
             flipped[at] ^= 0x10;
             assert!(decode(&flipped).is_err(), "a byte flipped at {at} is found");
         }
-        let mut other = bytes.clone();
-        // Version 1 (before the posting index counted postings) is not read.
-        other[4..8].copy_from_slice(&1u32.to_le_bytes());
-        assert_eq!(decode(&other).unwrap_err(), "format version 1, this version reads 3");
+        // Version 1 (before the posting index counted postings), 2 (before the records held the
+        // taxes withheld on interest) and 3 (before the pool movements and peaks) are not read.
+        for old in [1u32, 2, 3] {
+            let mut other = bytes.clone();
+            other[4..8].copy_from_slice(&old.to_le_bytes());
+            assert_eq!(decode(&other).unwrap_err(), format!("format version {old}, this version reads 4"));
+        }
         assert!(decode(&bytes[..bytes.len() - 1]).is_err());
         assert!(decode(&bytes[..10]).is_err());
     }
