@@ -99,12 +99,12 @@ pub enum Command {
         #[arg(long, value_enum)]
         report: Option<Format>,
     },
-    /// Value-dated balances of every account and currency.
+    /// Value-dated balances of every account and currency, and the own accounts' totals in the base currency.
     #[command(
         after_help = "Examples:\n  cashpool balances\n  cashpool balances --as-of 2026-11-15 --account SH-DMA --currency USD --format json"
     )]
     Balances {
-        /// Balances at the end of this value date (default: all postings).
+        /// Balances at the end of this value date, totals at its rates (default: all postings, today's rates).
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
         #[arg(long, value_name = "ID")]
@@ -149,9 +149,10 @@ pub enum Command {
         #[command(flatten)]
         format: FormatArg,
     },
-    /// Each member's intercompany position with the pool, per currency (positive: the member lent).
+    /// Each member's intercompany position with the pool, per currency (positive: the member lent), and their net in the base currency.
     #[command(after_help = "Example:\n  cashpool positions --as-of 2026-11-30")]
     Positions {
+        /// Positions at the end of this value date, their net at its onshore rates (default: all postings, today's rates).
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
         #[command(flatten)]

@@ -149,6 +149,18 @@ pub fn now() -> Result<Timestamp, Failure> {
     ))
 }
 
+/// Today: the date (UTC) of [`now`], the clock or `CASHPOOL_NOW`.
+pub fn today() -> Result<NaiveDate, Failure> {
+    date_of(now()?)
+}
+
+/// The date (UTC) of a timestamp.
+pub fn date_of(at: Timestamp) -> Result<NaiveDate, Failure> {
+    chrono::DateTime::from_timestamp_micros(at.unix_micros())
+        .map(|at| at.date_naive())
+        .ok_or_else(|| Failure::environment("the clock is out of range"))
+}
+
 pub fn operator(given: Option<String>) -> String {
     given
         .or_else(|| std::env::var("CASHPOOL_OPERATOR").ok())
@@ -545,8 +557,14 @@ fn balances(
 ) -> Result<u8, Failure> {
     let as_of = as_of.map(|text| parse_date(text, "--as-of")).transpose()?;
     let currency = currency.map(parse_currency).transpose()?;
+    // The day's rates: those of the value date asked for, else today's.
+    let rates_as_of = match as_of {
+        Some(date) => date,
+        None => today()?,
+    };
     let ledger = open_ledger(dir, Access::Read)?;
     let rows = ledger.balances(as_of, account, currency).map_err(ledger_failure)?;
+    let totals = ledger.balance_totals_in_base(as_of, account, currency, rates_as_of).map_err(ledger_failure)?;
     match format {
         Format::Json => print_json(&json!({
             "as_of": as_of.map(|d| d.to_string()),
@@ -555,14 +573,19 @@ fn balances(
                 "currency": row.currency.code(),
                 "balance": format_amount(row.balance, row.currency),
             })).collect::<Vec<_>>(),
+            "totals": crate::totals::lines_json(&totals),
+            "base_total": crate::totals::base_total_json(&totals),
         })),
-        Format::Csv => print_csv(
-            &["account", "currency", "balance"],
-            &rows
-                .iter()
-                .map(|r| vec![r.account.clone(), r.currency.code().into(), format_amount(r.balance, r.currency)])
-                .collect::<Vec<_>>(),
-        ),
+        Format::Csv => {
+            print_csv(
+                &["account", "currency", "balance"],
+                &rows
+                    .iter()
+                    .map(|r| vec![r.account.clone(), r.currency.code().into(), format_amount(r.balance, r.currency)])
+                    .collect::<Vec<_>>(),
+            );
+            print!("{}", crate::totals::csv_text(&totals));
+        }
         Format::Table => {
             let mut table = Table::new(&["account", "currency", "balance"], &["balance"]);
             for row in &rows {
@@ -577,6 +600,8 @@ fn balances(
                 None => println!("balances (all postings)"),
             }
             print!("{}", table.render());
+            println!();
+            print!("{}", crate::totals::table_text(&totals, crate::totals::BALANCES_SCOPE));
         }
     }
     Ok(exit::OK)

@@ -68,6 +68,12 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
         .into_iter()
         .filter(|row| own.contains(&row.account))
         .collect();
+    // The group's total liquidity in the base currency, at the rates of the demo's last business day.
+    let last_day = match run.days.last() {
+        Some(day) => *day,
+        None => crate::commands::today()?,
+    };
+    let liquidity = ledger.balance_totals_in_base(None, None, None, last_day).map_err(ledger_failure)?;
     let (_, head) = ledger.head();
     let limits = ledger.limits(None);
     let positions = ledger.positions(None);
@@ -83,6 +89,10 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             "transactions": run.transactions,
             "activity": run.activity,
             "balances": rows.iter().map(|r| json!({"account": r.account, "currency": r.currency.code(), "balance": format_amount(r.balance, r.currency)})).collect::<Vec<_>>(),
+            "liquidity": {
+                "totals": crate::totals::lines_json(&liquidity),
+                "base_total": crate::totals::base_total_json(&liquidity),
+            },
             "limits": crate::pool::limits_json(&limits),
             "sweeps": {"posted": run.sweeps, "capped": run.sweeps_capped},
             "positions": positions.iter().map(|r| json!({"entity": r.entity, "currency": r.currency.code(), "position": format_amount(r.position, r.currency)})).collect::<Vec<_>>(),
@@ -130,6 +140,9 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
                 ]);
             }
             print!("{}", table.render());
+            println!();
+            println!("the group's total liquidity:");
+            print!("{}", crate::totals::table_text(&liquidity, crate::totals::BALANCES_SCOPE));
             println!();
             let base = limits.base_currency;
             if limits.quota_model == "net_position" {

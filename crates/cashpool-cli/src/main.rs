@@ -9,6 +9,7 @@ mod output;
 mod pool;
 mod recon;
 mod report;
+mod totals;
 
 use std::process::ExitCode;
 

@@ -11,16 +11,16 @@ pub fn resolve(format: Option<Format>) -> Format {
 
 /// A table of text cells; numeric columns are right-aligned.
 pub struct Table {
-    headers: Vec<&'static str>,
+    headers: Vec<String>,
     right: Vec<bool>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
     /// Columns whose name is in `right_aligned` are right-aligned.
-    pub fn new(headers: &[&'static str], right_aligned: &[&str]) -> Table {
+    pub fn new(headers: &[&str], right_aligned: &[&str]) -> Table {
         Table {
-            headers: headers.to_vec(),
+            headers: headers.iter().map(|header| header.to_string()).collect(),
             right: headers.iter().map(|h| right_aligned.contains(h)).collect(),
             rows: Vec::new(),
         }
@@ -61,9 +61,8 @@ impl Table {
             out.push_str(text.trim_end());
             out.push('\n');
         };
-        let headers: Vec<String> = self.headers.iter().map(|h| h.to_string()).collect();
         let mut header = String::new();
-        line(&headers, &mut header);
+        line(&self.headers, &mut header);
         out.push_str(&paint(header.trim_end(), Paint::Bold));
         out.push('\n');
         let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::args::{Format, LimitsCommand};
 use crate::commands::{
-    advice, checkpoint, ledger_failure, now, open_ledger, parse_date, read_file, refusal_text, Access,
+    advice, checkpoint, ledger_failure, now, open_ledger, parse_date, read_file, refusal_text, today, Access,
 };
 use crate::output::{print_csv, print_json, Table};
 use crate::{exit, Failure};
@@ -329,12 +329,7 @@ fn verdict(report: &cashpool_ledger::eligibility::EligibilityReport) -> String {
 pub fn pool_check(dir: &Path, figures: &Path, as_of: Option<&str>, format: Format) -> Result<u8, Failure> {
     let as_of = match as_of {
         Some(text) => parse_date(text, "--as-of")?,
-        None => {
-            let micros = now()?.unix_micros();
-            chrono::DateTime::from_timestamp_micros(micros)
-                .map(|at| at.date_naive())
-                .ok_or_else(|| Failure::environment("the clock is out of range"))?
-        }
+        None => today()?,
     };
     let text = read_file(figures)?;
     let ledger = open_ledger(dir, Access::Read)?;
@@ -494,22 +489,33 @@ pub fn sweep(dir: &Path, date: &str, dry_run: bool, format: Format) -> Result<u8
 
 pub fn positions(dir: &Path, as_of: Option<&str>, format: Format) -> Result<u8, Failure> {
     let as_of = as_of.map(|text| parse_date(text, "--as-of")).transpose()?;
+    // The day's rates: those of the value date asked for, else today's.
+    let rates_as_of = match as_of {
+        Some(date) => date,
+        None => today()?,
+    };
     let ledger = open_ledger(dir, Access::Read)?;
     let rows = ledger.positions(as_of);
+    let totals = ledger.position_totals_in_base(as_of, rates_as_of).map_err(ledger_failure)?;
     match format {
         Format::Json => print_json(&json!({
             "as_of": as_of.map(|d| d.to_string()),
             "positions": rows.iter().map(|r| json!({
                 "entity": r.entity, "currency": r.currency.code(), "position": format_amount(r.position, r.currency),
             })).collect::<Vec<_>>(),
+            "totals": crate::totals::lines_json(&totals),
+            "base_total": crate::totals::base_total_json(&totals),
         })),
-        Format::Csv => print_csv(
-            &["entity", "currency", "position"],
-            &rows
-                .iter()
-                .map(|r| vec![r.entity.clone(), r.currency.code().into(), format_amount(r.position, r.currency)])
-                .collect::<Vec<_>>(),
-        ),
+        Format::Csv => {
+            print_csv(
+                &["entity", "currency", "position"],
+                &rows
+                    .iter()
+                    .map(|r| vec![r.entity.clone(), r.currency.code().into(), format_amount(r.position, r.currency)])
+                    .collect::<Vec<_>>(),
+            );
+            print!("{}", crate::totals::csv_text(&totals));
+        }
         Format::Table => {
             match as_of {
                 Some(date) => {
@@ -522,6 +528,8 @@ pub fn positions(dir: &Path, as_of: Option<&str>, format: Format) -> Result<u8, 
                 table.push(vec![r.entity.clone(), r.currency.code().into(), format_grouped(r.position, r.currency)]);
             }
             print!("{}", table.render());
+            println!();
+            print!("{}", crate::totals::table_text(&totals, crate::totals::POSITIONS_SCOPE));
         }
     }
     Ok(exit::OK)

@@ -23,14 +23,14 @@ use std::path::Path;
 use cashpool_ledger::journal::EntryBody;
 use cashpool_ledger::limits::{CapUse, LimitsView};
 use cashpool_ledger::money::{format_grouped, group_thousands, Currency};
-use cashpool_ledger::totals::{balance_totals, position_totals};
+use cashpool_ledger::totals::{balance_totals, position_totals, BaseTotal, BaseTotals, Conversion};
 use cashpool_ledger::{BalanceRow, Ledger, PositionRow};
 use cashpool_recon::{DayMatch, ReconOptions, Reconciler, Report};
 use chrono::NaiveDate;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::commands::{ledger_failure, now, open_ledger, Access};
+use crate::commands::{date_of, ledger_failure, now, open_ledger, Access};
 use crate::{exit, Failure};
 
 /// The most value dates a chart plots; a longer journal is sampled evenly (first and last kept).
@@ -60,9 +60,10 @@ const CAP_PEAK: &str = "#f59e0b";
 const ACCENT: &str = "#2563eb";
 
 pub fn run(dir: &Path, html: &Path) -> Result<u8, Failure> {
-    let generated = now()?.to_rfc3339();
+    let at = now()?;
     let ledger = open_ledger(dir, Access::Read)?;
-    let data = collect(&ledger, generated)?;
+    // The base-currency totals use the rates of the generation date, as `balances` without --as-of does.
+    let data = collect(&ledger, at.to_rfc3339(), date_of(at)?)?;
     let page = render(&data);
     std::fs::write(html, page.as_bytes())
         .map_err(|err| Failure::environment(format!("{}: cannot write the report: {err}", html.display())))?;
@@ -127,6 +128,10 @@ struct ReportData {
     entity_names: BTreeMap<String, String>,
     limits: Vec<LimitsView>,
     latest_limits: LimitsView,
+    /// The latest balances of the own accounts in the base currency, at the generation date's rates.
+    liquidity: BaseTotals,
+    /// The net of the latest positions in the base currency, at the generation date's onshore rates.
+    positions_base: BaseTotals,
     recon: Report,
     match_by_date: Vec<DayMatch>,
 }
@@ -134,7 +139,7 @@ struct ReportData {
 /// Reads the journal once (value dates, reconciliation) and asks the ledger
 /// for balances, positions and limits at each chart date: every figure is the
 /// ledger's or the reconciliation's.
-fn collect(ledger: &Ledger, generated: String) -> Result<ReportData, Failure> {
+fn collect(ledger: &Ledger, generated: String, rates_as_of: NaiveDate) -> Result<ReportData, Failure> {
     let config = ledger.config();
     let (head_seq, head_hash) = ledger.head();
     let accounts: Vec<OwnAccount> = ledger
@@ -245,6 +250,8 @@ fn collect(ledger: &Ledger, generated: String) -> Result<ReportData, Failure> {
 
     let limits = dates.iter().map(|date| ledger.limits(Some(*date))).collect();
     let latest_limits = ledger.limits(None);
+    let liquidity = ledger.balance_totals_in_base(None, None, None, rates_as_of).map_err(ledger_failure)?;
+    let positions_base = ledger.position_totals_in_base(None, rates_as_of).map_err(ledger_failure)?;
 
     Ok(ReportData {
         group_id: config.group.id.clone(),
@@ -268,6 +275,8 @@ fn collect(ledger: &Ledger, generated: String) -> Result<ReportData, Failure> {
         entity_names: config.entities.iter().map(|e| (e.id.clone(), e.name.clone())).collect(),
         limits,
         latest_limits,
+        liquidity,
+        positions_base,
         recon,
         match_by_date,
     })
@@ -872,6 +881,23 @@ fn render_kpis(out: &mut String, r: &ReportData) {
         &r.accounts.len().to_string(),
         &format!("{holding} balance(s) in {} currencies", r.currencies.len()),
     );
+    let base = r.liquidity.base();
+    match r.liquidity.total() {
+        BaseTotal::Complete(amount) => kpi(
+            out,
+            "",
+            "Total liquidity",
+            &format!("{base} {}", format_grouped(*amount, base)),
+            &format!("own accounts at the rates of {}", r.liquidity.rates_as_of()),
+        ),
+        BaseTotal::Unknown { .. } => kpi(
+            out,
+            "warn",
+            "Total liquidity",
+            "unknown",
+            &format!("no {} rate on or before {}", missing_text(&r.liquidity), r.liquidity.rates_as_of()),
+        ),
+    }
     let outflow = &r.latest_limits.outflow;
     let share = percent(outflow.used, outflow.cap, 1).map_or("no cap".to_string(), |p| format!("{p}% of the cap used"));
     let class = cap_class(outflow);
@@ -1015,7 +1041,84 @@ fn render_balances(out: &mut String, r: &ReportData) {
     for ccy in &r.currencies {
         out.push_str(&amount_cell(totals.get(ccy).copied().unwrap_or_default(), *ccy, ""));
     }
-    out.push_str("</tr></tbody></table></div></section>\n");
+    out.push_str("</tr></tbody></table></div>");
+    render_base_totals(
+        out,
+        &r.liquidity,
+        "liquidity",
+        "Total liquidity",
+        "the latest balances of the own accounts; onshore accounts at the onshore CNY rate, FT and offshore \
+         accounts at the offshore CNH rate",
+    );
+    out.push_str("</section>\n");
+}
+
+/// The currencies and markets without a rate: `EUR offshore, KRW offshore`.
+fn missing_text(totals: &BaseTotals) -> String {
+    totals
+        .missing()
+        .map(|line| format!("{} {}", line.currency, line.market.map_or("", |market| market.as_str())))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A table of totals in the base currency (`id` on the table): one row per
+/// currency and market with its rate, the rate's date and its value, and the
+/// grand total, or UNKNOWN naming the lines without a rate.
+fn render_base_totals(out: &mut String, totals: &BaseTotals, id: &str, title: &str, scope: &str) {
+    let base = totals.base();
+    let as_of = totals.rates_as_of();
+    let _ = write!(
+        out,
+        "<h3 class=\"table-title\">{} in {base}</h3><p class=\"note\">At the rates in force on {as_of} (each \
+         currency's rate of that date or the latest before it): {}. Each line is its total × the rate, rounded \
+         half-even to the {base} minor unit; the total is the sum of the lines.</p>",
+        esc(title),
+        esc(scope)
+    );
+    let _ = write!(
+        out,
+        "<div class=\"card table-card\"><table id=\"{id}\"><thead><tr><th>Currency</th><th>Market</th>\
+         <th class=\"num\">Total</th><th class=\"num\">Rate</th><th>Rate date</th><th class=\"num\">In {base}</th>\
+         </tr></thead><tbody>"
+    );
+    for line in totals.lines() {
+        let market = line.market.map_or("", |market| market.as_str());
+        let (rate, rate_date) = match &line.conversion {
+            Conversion::Base => ("1".to_string(), String::new()),
+            Conversion::Converted { rate, rate_date, .. } => (rate.to_string(), rate_date.to_string()),
+            Conversion::ZeroWithoutRate => ("none needed".to_string(), String::new()),
+            Conversion::MissingRate => ("<span class=\"tag warn\">no rate</span>".to_string(), String::new()),
+        };
+        let _ = write!(out, "<tr><td><b>{}</b></td><td>{market}</td>", line.currency);
+        out.push_str(&amount_cell(line.total, line.currency, ""));
+        let _ = write!(out, "<td class=\"num\">{rate}</td><td>{rate_date}</td>");
+        match line.total_base(base) {
+            Some(value) => {
+                let attrs = format!(r#" data-line="{} {market}""#, line.currency);
+                out.push_str(&amount_cell(value, base, &attrs));
+            }
+            None => out.push_str("<td class=\"num empty\">not converted</td>"),
+        }
+        out.push_str("</tr>");
+    }
+    match totals.total() {
+        BaseTotal::Complete(amount) => {
+            let _ = write!(out, "<tr class=\"total\"><td colspan=\"5\">Total in {base}</td>");
+            out.push_str(&amount_cell(*amount, base, r#" data-total="complete""#));
+        }
+        BaseTotal::Unknown { converted } => {
+            let _ = write!(
+                out,
+                "<tr class=\"total\"><td colspan=\"5\">Total in {base}: <span class=\"tag warn\">unknown</span> no \
+                 rate on or before {as_of} for {}; the lines converted come to {}, which leaves those out</td>\
+                 <td class=\"num\" data-total=\"unknown\">unknown</td>",
+                esc(&missing_text(totals)),
+                format_grouped(*converted, base)
+            );
+        }
+    }
+    out.push_str("</tr></tbody></table></div>");
 }
 
 fn render_positions(out: &mut String, r: &ReportData) {
@@ -1089,7 +1192,15 @@ fn render_positions(out: &mut String, r: &ReportData) {
         }
         out.push_str("</tr>");
     }
-    out.push_str("</tbody></table></div></section>\n");
+    out.push_str("</tbody></table></div>");
+    render_base_totals(
+        out,
+        &r.positions_base,
+        "positions-base",
+        "Net positions",
+        "the members' latest positions, at the onshore rate: they are held in the host's onshore books",
+    );
+    out.push_str("</section>\n");
 }
 
 /// One of a view's two caps.

@@ -36,6 +36,23 @@ fn the_full_demo_summary_is_true_of_the_store_it_leaves() {
         .map(|row| ((string(row, "account"), string(row, "currency")), string(row, "balance")))
         .collect();
     assert_eq!(printed, stored);
+
+    // The group's total liquidity is the one `balances` gives on the demo's last day (without --as-of: every
+    // posting, at that day's rates): every currency of the example group has a rate, so the total is complete.
+    let liquidity = &summary["liquidity"];
+    let last_day = string(&summary, "to");
+    let on_last_day = at_clock(&store, &format!("{last_day}T18:00:00Z"), &["balances", "--format", "json"]);
+    assert_eq!(liquidity["totals"], on_last_day["totals"]);
+    assert_eq!(liquidity["base_total"], on_last_day["base_total"]);
+    assert_eq!(string(&liquidity["base_total"], "rates_as_of"), last_day);
+    assert_eq!(liquidity["base_total"]["complete"], true, "{liquidity}");
+    assert_eq!(liquidity["base_total"]["amount"], liquidity["base_total"]["converted"], "{liquidity}");
+    let lines = items(liquidity, "totals");
+    assert!(
+        lines.iter().any(|line| line["market"] == "offshore") && lines.iter().any(|line| line["market"] == "onshore")
+    );
+    assert!(lines.iter().all(|line| line["status"] == "base" || line["rate_date"] == last_day.as_str()), "{liquidity}");
+
     let replay = run(&store, &["audit", "replay", "--format", "json"]).expect(0).json();
     assert_eq!(replay["state_digest"], summary["replay"]["state_digest"]);
 
@@ -107,6 +124,21 @@ fn the_full_demo_summary_is_true_of_the_store_it_leaves() {
     assert_eq!(positions["positions"], summary["positions"]);
 }
 
+/// `cashpool --data DATA ARGS` (JSON) with the clock at `now` instead of the tests' usual one.
+fn at_clock(data: &Path, now: &str, args: &[&str]) -> serde_json::Value {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cashpool"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env("CASHPOOL_NOW", now)
+        .env_remove("CASHPOOL_DATA")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the cashpool binary runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
 #[test]
 fn the_table_summary_names_what_happened_and_what_to_try_next() {
     let dir = tempfile::tempdir().unwrap();
@@ -121,6 +153,8 @@ fn the_table_summary_names_what_happened_and_what_to_try_next() {
         "matches the store",
         "Next, try:",
         "recon report",
+        "the group's total liquidity:",
+        "total in CNY: ",
     ] {
         assert!(out.contains(needle), "the summary lacks {needle:?}:\n{out}");
     }

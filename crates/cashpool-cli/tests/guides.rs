@@ -415,6 +415,18 @@ fn checks() -> Vec<(&'static str, Check)> {
                 assert!(rows.contains(&(row.0.into(), row.1.into(), row.2.into())), "{row:?} not in {rows:?}");
             }
             assert!(!rows.iter().any(|(entity, _, _)| entity == "LGT-SH"), "the host has no position");
+            // The net in CNY at the onshore rates of today (CASHPOOL_NOW: 2 November), as the prose works it out.
+            let total = &positions["base_total"];
+            assert_eq!(
+                (string(total, "rates_as_of"), string(total, "amount")),
+                ("2026-11-02".into(), "15677532.00".into())
+            );
+            let usd =
+                items(&positions, "totals").into_iter().find(|line| line["currency"] == "USD").expect("a USD line");
+            assert_eq!(
+                ["market", "total", "rate", "total_base"].map(|key| string(&usd, key)),
+                ["onshore", "1917465.00", "7.1025", "13618795.16"]
+            );
         }),
         ("cashpool net --invoices examples/day/invoices-2026-11.csv --date 2026-11-30 --format table", |s, _| {
             let net = s.json(&[
@@ -496,6 +508,17 @@ fn checks() -> Vec<(&'static str, Check)> {
             assert!(run.stdout.contains("5,852,914.19"), "{}", run.stdout);
             let fees = s.json(&["balances", "--account", "SYS-FEES", "--currency", "USD", "--format", "json"]);
             assert_eq!(string(&items(&fees, "balances")[0], "balance"), "35.00");
+            // SH-IMA's liquidity at the rates of Friday 27 November, the latest on or before the 30th.
+            let ima = s.json(&["balances", "--as-of", "2026-11-30", "--account", "SH-IMA", "--format", "json"]);
+            let usd = items(&ima, "totals").into_iter().find(|line| line["currency"] == "USD").expect("a USD line");
+            assert_eq!(
+                ["market", "rate", "rate_date", "total_base"].map(|key| string(&usd, key)),
+                ["offshore", "7.1119", "2026-11-27", "41625340.43"]
+            );
+            assert_eq!(string(&ima["base_total"], "amount"), "44710382.03");
+            let all = s.json(&["balances", "--format", "json"]);
+            assert_eq!(all["base_total"]["complete"], true, "{all}");
+            assert_eq!(string(&all["base_total"], "amount"), "189411182.49");
         }),
         ("cashpool audit verify --exclusive --format table", |s, _| {
             assert_eq!(s.entries(), 98);

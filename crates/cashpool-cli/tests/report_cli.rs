@@ -293,3 +293,42 @@ fn the_report_matches_what_the_demo_summarises() {
         assert!(html.contains(&string(&b, "kind")));
     }
 }
+
+/// The `<table id="ID">…</table>` of the page.
+fn table<'h>(html: &'h str, id: &str) -> &'h str {
+    let start = html.find(&format!("<table id=\"{id}\">")).unwrap_or_else(|| panic!("no table {id}"));
+    let end = html[start..].find("</table>").expect("the table ends");
+    &html[start..start + end]
+}
+
+#[test]
+fn the_total_liquidity_and_net_positions_in_the_base_currency_are_the_ones_the_commands_print() {
+    let demo = Demo::new();
+    let html = demo.report("pool.html");
+    // The report uses the rates of its generation date (CASHPOOL_NOW: 2026-11-02), as `balances` does without --as-of.
+    for (command, id) in [("balances", "liquidity"), ("positions", "positions-base")] {
+        let value = demo.run(&["--read-only", command, "--format", "json"]).expect(0).json();
+        let rows = table(&html, id);
+        let lines = items(&value, "totals");
+        assert!(lines.len() >= 3, "{value}");
+        for line in &lines {
+            let market = line["market"].as_str().unwrap_or("");
+            let currency = string(line, "currency");
+            let cell = format!(r#" data-line="{currency} {market}">{}</td>"#, grouped(&string(line, "total_base")));
+            assert!(rows.contains(&cell), "{command}: {cell} not in the table {id}");
+            assert!(rows.contains(&format!(">{}</td>", string(line, "rate"))), "{command}: the rate of {line}");
+            if let Some(date) = line["rate_date"].as_str() {
+                assert!(rows.contains(&format!("<td>{date}</td>")), "{command}: the rate's date of {line}");
+            }
+        }
+        let total = &value["base_total"];
+        assert_eq!(total["complete"], true, "every currency of the demo has a rate: {total}");
+        let cell = format!(r#" data-total="complete">{}</td>"#, grouped(&string(total, "amount")));
+        assert!(rows.contains(&cell), "{command}: the total {cell}");
+        assert!(html.contains("At the rates in force on 2026-11-02"), "the rates' date is named");
+        if command == "balances" {
+            assert!(html.contains(&format!("CNY {}", grouped(&string(total, "amount")))), "the card");
+        }
+    }
+    assert!(html.contains("Total liquidity"), "the card and the table's title");
+}

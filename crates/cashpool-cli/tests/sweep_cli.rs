@@ -709,7 +709,13 @@ fn sweeps_of_two_dates_have_distinct_references_and_positions_add_up() {
 fn positions_reflect_the_sweeps_and_never_show_the_host() {
     let pool = Pool::swept();
     let value = pool.run(&["positions", "--format", "json"]).expect(0).json();
-    assert_eq!(keys(&value), sorted(&["as_of", "positions"]), "the contract's fields: {value}");
+    // CONTRACT.md's fields, plus the extensions documented in docs/GUIDE.md (section 6): `totals` and
+    // `base_total`, the net positions in the base currency.
+    assert_eq!(
+        keys(&value),
+        sorted(&["as_of", "positions", "totals", "base_total"]),
+        "the contract's fields and the documented extensions: {value}"
+    );
     assert_eq!(value["as_of"], Value::Null, "{value}");
     for row in items(&value, "positions") {
         assert_eq!(keys(&row), sorted(&["entity", "currency", "position"]), "the contract's fields: {row}");

@@ -26,6 +26,7 @@ use crate::state::snapshot;
 use crate::state::{assert_balanced, fingerprint, Applied, IdRecord, State};
 use crate::storage::{Checkpoint, Commit, Storage, StorageError, StoredBalance};
 use crate::sweep::SweepRun;
+use crate::totals::{base_totals, BaseTotals};
 use crate::tx::{TransactionRequest, ID_LEN_MAX, MEMO_LEN_MAX, POSTINGS_MAX, REFERENCE_LEN_MAX};
 
 pub use crate::state::{FlowDirection, Rejection};
@@ -210,6 +211,54 @@ fn netting_refusal(err: crate::netting::NettingError) -> LedgerError {
         NettingError::UnknownCentre(_) => "centre",
     };
     LedgerError::invalid(field, err.to_string())
+}
+
+/// The rows of [`Ledger::balances`], read from `state`.
+fn balance_rows(
+    state: &State,
+    as_of: Option<NaiveDate>,
+    account: Option<&str>,
+    currency: Option<Currency>,
+) -> Result<Vec<BalanceRow>, LedgerError> {
+    if let Some(account) = account {
+        state.account_idx(account).ok_or_else(|| LedgerError::UnknownAccount(account.to_string()))?;
+    }
+    let mut rows = Vec::new();
+    for (idx, spec) in state.definition().accounts().iter().enumerate() {
+        if account.is_some_and(|wanted| wanted != spec.id) {
+            continue;
+        }
+        let mut currencies: Vec<Currency> = spec.currencies.clone();
+        let idx = u32::try_from(idx).expect("account index fits u32");
+        currencies.extend(state.balances().of_account(idx).map(|(ccy, _)| ccy));
+        currencies.sort();
+        currencies.dedup();
+        for ccy in currencies {
+            if currency.is_some_and(|wanted| wanted != ccy) {
+                continue;
+            }
+            rows.push(BalanceRow { account: spec.id.clone(), currency: ccy, balance: state.balance(idx, ccy, as_of) });
+        }
+    }
+    rows.sort_by(|a, b| (a.account.as_str(), a.currency).cmp(&(b.account.as_str(), b.currency)));
+    Ok(rows)
+}
+
+/// The rows of [`Ledger::positions`], read from `state`.
+fn position_rows(state: &State, as_of: Option<NaiveDate>) -> Vec<PositionRow> {
+    let Some(config) = state.config() else { return Vec::new() };
+    let mut rows = Vec::new();
+    for entity in config.entities.iter().filter(|e| e.id != config.pool.host) {
+        let Some(idx) = state.account_idx(&ic_account(&entity.id)) else { continue };
+        for (currency, _) in state.balances().of_account(idx) {
+            let position = state.balance(idx, currency, as_of);
+            if !position.is_zero() {
+                rows.push(PositionRow { entity: entity.id.clone(), currency, position });
+            }
+        }
+    }
+    rows.sort_by(|a, b| (a.entity.as_str(), a.currency).cmp(&(b.entity.as_str(), b.currency)));
+    rows
 }
 
 /// The mutable part, behind one lock.
@@ -1255,21 +1304,67 @@ impl Ledger {
     /// Each member's intercompany position with the pool per currency, at the
     /// end of `as_of` or now: positive, the member lent to the pool.
     pub fn positions(&self, as_of: Option<NaiveDate>) -> Vec<PositionRow> {
+        position_rows(&lock(&self.inner).state, as_of)
+    }
+
+    /// The totals of [`Ledger::balances`] (same `as_of`, `account` and
+    /// `currency`) in the base currency at the rates in force on
+    /// `rates_as_of` ([`crate::totals`]): the group's own accounts only
+    /// (external counterparties and system accounts are left out: with them
+    /// every currency sums to zero), each account's balance at its zone's
+    /// market (onshore: the onshore CNY rate; FT and offshore: the offshore
+    /// CNH rate), one line per currency and market, each rounded half-even to
+    /// the base currency's minor units. A currency without a rate is listed
+    /// and leaves the grand total unknown. Rows and rates are read under one
+    /// lock: the totals are those of the rows `balances` gives at that moment.
+    pub fn balance_totals_in_base(
+        &self,
+        as_of: Option<NaiveDate>,
+        account: Option<&str>,
+        currency: Option<Currency>,
+        rates_as_of: NaiveDate,
+    ) -> Result<BaseTotals, LedgerError> {
         let inner = lock(&self.inner);
         let state = &inner.state;
-        let Some(config) = state.config() else { return Vec::new() };
-        let mut rows = Vec::new();
-        for entity in config.entities.iter().filter(|e| e.id != config.pool.host) {
-            let Some(idx) = state.account_idx(&ic_account(&entity.id)) else { continue };
-            for (currency, _) in state.balances().of_account(idx) {
-                let position = state.balance(idx, currency, as_of);
-                if !position.is_zero() {
-                    rows.push(PositionRow { entity: entity.id.clone(), currency, position });
-                }
+        let rows = balance_rows(state, as_of, account, currency)?;
+        let mut amounts = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let idx = state.account_idx(&row.account).expect("a row of balances names a known account");
+            let spec = state.spec(idx);
+            if !spec.kind.is_own() {
+                continue;
             }
+            // An own account always has a zone; `market_of` is how the ledger converts its postings.
+            assert!(spec.zone.is_some(), "own account {} has a zone", spec.id);
+            amounts.push((row.currency, crate::limits::market_of(spec.zone), row.balance));
         }
-        rows.sort_by(|a, b| (a.entity.as_str(), a.currency).cmp(&(b.entity.as_str(), b.currency)));
-        rows
+        let rate = |currency, market| state.rates().rate(currency, market, rates_as_of);
+        base_totals(amounts, state.base_currency(), rates_as_of, rate)
+            .map_err(|err| LedgerError::invalid("totals", err.to_string()))
+    }
+
+    /// The net of [`Ledger::positions`] (same `as_of`) per currency in the base
+    /// currency at the onshore rates in force on `rates_as_of`
+    /// ([`crate::totals`]): a position is held in the member's `SYS-IC-…`
+    /// account, which sits in no zone and belongs to the host's (onshore)
+    /// books, so it converts as the ledger converts every posting to a system
+    /// account, at the onshore market. Positive: the members together lent to
+    /// the pool. A currency without a rate is listed and leaves the grand
+    /// total unknown.
+    pub fn position_totals_in_base(
+        &self,
+        as_of: Option<NaiveDate>,
+        rates_as_of: NaiveDate,
+    ) -> Result<BaseTotals, LedgerError> {
+        let inner = lock(&self.inner);
+        let state = &inner.state;
+        let amounts: Vec<(Currency, Market, Decimal)> = position_rows(state, as_of)
+            .into_iter()
+            .map(|row| (row.currency, crate::limits::market_of(None), row.position))
+            .collect();
+        let rate = |currency, market| state.rates().rate(currency, market, rates_as_of);
+        base_totals(amounts, state.base_currency(), rates_as_of, rate)
+            .map_err(|err| LedgerError::invalid("totals", err.to_string()))
     }
 
     /// Posts one transaction (a batch of one, atomic).
@@ -1389,34 +1484,7 @@ impl Ledger {
         account: Option<&str>,
         currency: Option<Currency>,
     ) -> Result<Vec<BalanceRow>, LedgerError> {
-        let inner = lock(&self.inner);
-        let state = &inner.state;
-        if let Some(account) = account {
-            state.account_idx(account).ok_or_else(|| LedgerError::UnknownAccount(account.to_string()))?;
-        }
-        let mut rows = Vec::new();
-        for (idx, spec) in state.definition().accounts().iter().enumerate() {
-            if account.is_some_and(|wanted| wanted != spec.id) {
-                continue;
-            }
-            let mut currencies: Vec<Currency> = spec.currencies.clone();
-            let idx = u32::try_from(idx).expect("account index fits u32");
-            currencies.extend(state.balances().of_account(idx).map(|(ccy, _)| ccy));
-            currencies.sort();
-            currencies.dedup();
-            for ccy in currencies {
-                if currency.is_some_and(|wanted| wanted != ccy) {
-                    continue;
-                }
-                rows.push(BalanceRow {
-                    account: spec.id.clone(),
-                    currency: ccy,
-                    balance: state.balance(idx, ccy, as_of),
-                });
-            }
-        }
-        rows.sort_by(|a, b| (a.account.as_str(), a.currency).cmp(&(b.account.as_str(), b.currency)));
-        Ok(rows)
+        balance_rows(&lock(&self.inner).state, as_of, account, currency)
     }
 
     /// The postings of `account` with value dates in `[from, to]`, ordered by

@@ -253,7 +253,7 @@ impl RateBook {
 /// when even the integer part does not fit; short of that it silently drops
 /// low digits (to 96 bits of mantissa, to at most 28 decimals): an exact
 /// product keeps the sum of both scales, and is zero only if a factor is.
-fn exact_mul(a: Decimal, b: Decimal) -> Option<Decimal> {
+pub(crate) fn exact_mul(a: Decimal, b: Decimal) -> Option<Decimal> {
     let product = a.checked_mul(b)?;
     let exact = if product.is_zero() { a.is_zero() || b.is_zero() } else { product.scale() == a.scale() + b.scale() };
     exact.then_some(product)
