@@ -176,17 +176,18 @@ impl ParameterRow {
             ((2025, 1, 13), 175, 2),
         ]
         .into_iter()
-        .filter_map(|((year, month, day), mantissa, scale)| {
-            Some(ParameterRow {
-                effective: NaiveDate::from_ymd_opt(year, month, day)?,
-                parameter: Decimal::new(mantissa, scale),
-            })
-        })
+        .filter_map(ParameterRow::published)
         .collect()
     }
-}
 
-impl ParameterRow {
+    /// A published row: (year, month, day) and the parameter as mantissa and scale.
+    fn published(((year, month, day), mantissa, scale): ((i32, u32, u32), i64, u32)) -> Option<ParameterRow> {
+        Some(ParameterRow {
+            effective: NaiveDate::from_ymd_opt(year, month, day)?,
+            parameter: Decimal::new(mantissa, scale),
+        })
+    }
+
     /// The history a definition without `[[macro_prudential]]` had while
     /// format 1 of the journal was written (1.25 from 2016-05-03, 1 from
     /// 2021-01-07, 1.5 from 2023-07-20, 1.75 from 2025-01-13): a format-1
@@ -195,12 +196,7 @@ impl ParameterRow {
     fn format_1_default_history() -> Vec<ParameterRow> {
         [((2016, 5, 3), 125, 2), ((2021, 1, 7), 1, 0), ((2023, 7, 20), 15, 1), ((2025, 1, 13), 175, 2)]
             .into_iter()
-            .filter_map(|((year, month, day), mantissa, scale)| {
-                Some(ParameterRow {
-                    effective: NaiveDate::from_ymd_opt(year, month, day)?,
-                    parameter: Decimal::new(mantissa, scale),
-                })
-            })
+            .filter_map(ParameterRow::published)
             .collect()
     }
 }

@@ -110,6 +110,17 @@ impl Parameters {
     }
 }
 
+/// Adds a pool movement to the balances by counterparty and currency,
+/// keeping no zero balance.
+fn fold_move(books: &mut BTreeMap<(String, Currency), Book>, pool_move: &PoolMove, base: Currency) {
+    let key = (pool_move.counterparty.clone(), pool_move.currency);
+    let book = books.entry(key.clone()).or_default();
+    book.apply(pool_move.amount, pool_move.base, base);
+    if book.amount.is_zero() {
+        books.remove(&key);
+    }
+}
+
 /// The limit state a transaction can change: restored as a whole when an atomic batch is refused.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct LimitState {
@@ -235,12 +246,7 @@ impl Limits {
             loan.repayments.push((tx.value_date, *amount));
         }
         if let Some(pool_move) = &effects.pool_move {
-            let key = (pool_move.counterparty.clone(), pool_move.currency);
-            let book = state.books.entry(key.clone()).or_default();
-            book.apply(pool_move.amount, pool_move.base, self.base);
-            if book.amount.is_zero() {
-                state.books.remove(&key);
-            }
+            fold_move(&mut state.books, pool_move, self.base);
             self.moves.push(pool_move.clone());
             state.n_moves = self.moves.len();
         }
@@ -273,13 +279,8 @@ impl Limits {
     pub(crate) fn books_at(&self, as_of: NaiveDate) -> BTreeMap<(String, Currency), Book> {
         let mut books: BTreeMap<(String, Currency), Book> = BTreeMap::new();
         for pool_move in self.moves.iter().filter(|pool_move| pool_move.date <= as_of) {
-            books.entry((pool_move.counterparty.clone(), pool_move.currency)).or_default().apply(
-                pool_move.amount,
-                pool_move.base,
-                self.base,
-            );
+            fold_move(&mut books, pool_move, self.base);
         }
-        books.retain(|_, book| !book.amount.is_zero());
         books
     }
 
@@ -343,12 +344,7 @@ impl Limits {
         }
         let mut books: BTreeMap<(String, Currency), Book> = BTreeMap::new();
         for pool_move in &self.moves {
-            let key = (pool_move.counterparty.clone(), pool_move.currency);
-            let book = books.entry(key.clone()).or_default();
-            book.apply(pool_move.amount, pool_move.base, self.base);
-            if book.amount.is_zero() {
-                books.remove(&key);
-            }
+            fold_move(&mut books, pool_move, self.base);
         }
         if books != state.books {
             return Err("the pool balances are not the fold of the pool movements".into());
@@ -458,12 +454,7 @@ impl Limits {
                 amount: amount_of(pool_move.amount, move_currency)?,
                 base: amount_of(pool_move.base, base)?,
             };
-            let key = (restored.counterparty.clone(), restored.currency);
-            let book = books.entry(key.clone()).or_default();
-            book.apply(restored.amount, restored.base, base);
-            if book.amount.is_zero() {
-                books.remove(&key);
-            }
+            fold_move(&mut books, &restored, base);
             moves.push(restored);
         }
         let mut peaks = BTreeMap::new();
