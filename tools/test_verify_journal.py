@@ -22,7 +22,7 @@ _spec.loader.exec_module(V)
 
 ZEROS = "0" * 64
 KIND_CODES = {"group_defined": 0, "account_opened": 1, "transaction": 2, "rates_imported": 3, "limits_set": 4,
-              "sweep_run": 5, "interest_settled": 6, "netting_cycle": 7, "statement_imported": 8}
+              "sweep_run": 5, "interest_settled": 6, "netting_cycle": 7, "statement_imported": 8, "amendment": 9}
 
 
 def micros(recorded_at):
@@ -355,6 +355,64 @@ class Journals(unittest.TestCase):
         self.assertEqual(p["statements"], [["1234/USD", "S1", "", "ab" * 32, 13]])
         self.assertEqual(p["rates"], [["USD", "onshore", "2026-11-02", "7.1025"]])
         self.assertEqual(r["state_digest"], state.state_digest())
+
+
+class Amendments(unittest.TestCase):
+    """Kind 9 (FORMATS.md, amendment): the whole definition in force from `effective`, after every date booked;
+    the accounts it opens take postings from that date, the accounts it closes none at all."""
+
+    SG = account("SG-OPS", "LGT-SH", "settlement", "offshore", ["USD"])
+
+    def amended(self, **changes):
+        group = copy.deepcopy(GROUP)
+        group.update(changes)
+        return group
+
+    def test_an_amendment_folds_into_the_definition_lines(self):
+        group = self.amended(accounts=[SH, HK, self.SG])
+        entries = chain([("group_defined", GROUP), ("account_opened", SH), ("account_opened", HK),
+                         ("transaction", tx()), ("amendment", {"effective": "2026-11-03", "group": group}),
+                         ("account_opened", self.SG),
+                         ("transaction", tx(id_="T-2", value_date="2026-11-03",
+                                            postings=(("SH-DMA", "USD", "-5"), ("SG-OPS", "USD", "5"))))])
+        r = run(entries)
+        self.assertTrue(r["ok"], r)
+        state = V.State()
+        for e in entries:
+            state.line(json.dumps(e).encode())
+        definition = state.parts()[0]
+        self.assertEqual([line[0] for line in definition], ["group", "amendment", "account", "account", "account"])
+        self.assertEqual(definition[1], ["amendment", "2026-11-03", group])
+
+    def test_what_an_amendment_may_not_do(self):
+        head = [("group_defined", GROUP), ("account_opened", SH), ("account_opened", HK), ("transaction", tx())]
+        with_sg = self.amended(accounts=[SH, HK, self.SG])
+        cases = [
+            ([("amendment", {"effective": "2026-11-02", "group": with_sg})], "is not after every date booked"),
+            ([("amendment", {"effective": "2026-11-03", "group": self.amended(group=dict(GROUP["group"], base_currency="USD"))})],
+             "base_currency: cannot change"),
+            ([("amendment", {"effective": "2026-11-03", "group": self.amended(accounts=[SH])})], "closes holding money"),
+            ([("amendment", {"effective": "2026-11-03", "group": with_sg}), ("account_opened", self.SG),
+              ("transaction", tx(id_="T-2", value_date="2026-11-02", postings=(("SH-DMA", "USD", "-5"), ("SG-OPS", "USD", "5"))))],
+             "opens only on 2026-11-03"),
+        ]
+        for extra, reason in cases:
+            r = run(chain(head + extra))
+            self.assertFalse(r["ok"], reason)
+            self.assertIn(reason, r["reason"])
+
+    def test_a_closed_account_takes_no_posting(self):
+        empty = tx(id_="T-0", postings=(("SH-DMA", "USD", "-5"), ("HK-OPS", "USD", "5")))
+        back = tx(id_="T-1", postings=(("SH-DMA", "USD", "5"), ("HK-OPS", "USD", "-5")))
+        late = tx(id_="T-3", postings=(("SH-DMA", "USD", "-5"), ("HK-OPS", "USD", "5")))
+        closing = {"effective": "2026-11-05", "group": self.amended(accounts=[SH])}
+        ok = chain([("group_defined", GROUP), ("account_opened", SH), ("account_opened", HK), ("transaction", empty),
+                    ("transaction", back), ("amendment", closing)])
+        self.assertTrue(run(ok)["ok"], run(ok))
+        r = run(chain([("group_defined", GROUP), ("account_opened", SH), ("account_opened", HK), ("transaction", empty),
+                       ("transaction", back), ("amendment", closing), ("transaction", late)]))
+        self.assertFalse(r["ok"])
+        self.assertIn("was closed by an amendment", r["reason"])
 
 
 class Withholding(unittest.TestCase):

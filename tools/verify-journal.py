@@ -17,7 +17,7 @@ CURRENCIES = {}  # code -> minor units, loaded on first use
 ZERO_HASH = "0" * 64
 I128 = 1 << 127
 KINDS = ["group_defined", "account_opened", "transaction", "rates_imported", "limits_set", "sweep_run",
-         "interest_settled", "netting_cycle", "statement_imported"]
+         "interest_settled", "netting_cycle", "statement_imported", "amendment"]
 PURPOSES = ["current_account", "pool_funding", "loan_repayment", "real_investment", "foreign_debt",
             "overseas_lending", "fx", "interest", "fee", "other"]
 CLASSES = ["internal", "domestic", "offshore", "first_line", "cross_border", "second_line"]
@@ -127,7 +127,9 @@ GROUP = {
                 "partial_allowed": "bool"}],
     "interest": [{"currency": "ccy", "day_count": E("ACT/360", "ACT/365F", "30/360", "30E/360"), "credit_rate": "dec",
                   "debit_rate": "dec", "tiers": [{"from": "amount", "credit_rate": "dec", "debit_rate": "dec"}]}],
-    "macro_prudential": [{"effective": "date", "parameter": "dec"}]}
+    "macro_prudential": [{"effective": "date", "parameter": "dec"}],
+    "risk_factors": A([{"effective": "date", "short_term": "dec", "long_term": "dec", "category": "dec", "fx": "dec",
+                        "leverage": "dec"}])}
 TRANSACTION = {
     "id": "str", "value_date": "date", "purpose": E(*PURPOSES), "classification": E(*CLASSES), "reference": "str",
     "memo": "str", "operator": "str", "postings": [{"account": "str", "currency": "ccy", "amount": "amount"}],
@@ -163,7 +165,8 @@ SCHEMAS = [  # by kind
                                                   "duplicate_invoice", "already_settled")}],
      "invoices_netted": "int", "rates": [{"currency": "ccy", "rate": "dec"}], "invoices": ["str"]},
     {"source": "str", "account": N("str"), "key": ("tuple", "str", "str", "str"), "content_hash": "hash",
-     "status": E("new", "conflict"), "statement": STATEMENT}]
+     "status": E("new", "conflict"), "statement": STATEMENT},
+    {"effective": "date", "group": GROUP}]
 
 def check_keys(v, keys, path, added=()):
     need(isinstance(v, dict), f"{path}: expected an object")
@@ -292,6 +295,9 @@ class State:
         self.definition, self.sweeps, self.periods, self.netting, self.tx_hashes = [], [], [], [], hashlib.sha256()
         self.rates, self.pool, self.macro, self.flows, self.loans, self.carry, self.statements = {}, {}, {}, {}, {}, {}, {}
         self.separate, self.zones, self.moves = False, {}, []  # quota_model "separate"; account -> (entity, zone)
+        # Amendments (FORMATS.md, amendment): the definition in force now, the amendments' digest lines, the
+        # latest date booked, and when each account opens (from an amendment's date) or was closed.
+        self.group, self.amendments, self.booked, self.opens, self.closed = None, [], "", {}, set()
 
     def line(self, raw):  # check one export line (bytes); on success fold it and advance the head
         seq = self.seq + 1  # JSON white space includes the CR and LF of the line end
@@ -327,6 +333,7 @@ class State:
     def fold(self, kind, b, seq, h):  # a checked entry; the checks that need the state raise Bad
         if kind == "group_defined":
             check_group(b)
+            self.group = b
             self.definition.append(["group", b])
             self.separate = b["pool"].get("quota_model") == "separate"
             self.pool.update((r["effective"], r) for r in b["pool"]["limits"])
@@ -350,14 +357,45 @@ class State:
                 self.macro[b["effective"]] = b["macro_prudential"]
         elif kind == "sweep_run":
             self.sweeps.append([b["date"], seq, h])
+            self.booked = max(self.booked, b["date"])
         elif kind == "interest_settled":
             check_interest(b)
             self.periods.append(["period", b["from"], b["to"], seq, h])
+            self.booked = max(self.booked, (date.fromisoformat(b["to"]) - timedelta(days=1)).isoformat())
             self.carry.update((c["currency"], c["carry"]) for c in b["carry"])
         elif kind == "netting_cycle":
             self.netting.append([b["cycle"], seq, h])
+        elif kind == "amendment":
+            self.fold_amendment(b)
         else:  # statement_imported: the first entry of each key is the statement
             self.statements.setdefault(tuple(b["key"]), [*b["key"], b["content_hash"], seq])
+
+    def fold_amendment(self, b):
+        """The whole definition in force from `effective` (FORMATS.md, amendment)."""
+        old, new, effective = self.group, b["group"], b["effective"]
+        check_group(new)
+        need(effective > self.booked, f"body.effective: {effective} is not after every date booked ({self.booked})")
+        need(not self.amendments or effective >= self.amendments[-1][1],
+             f"body.effective: before the previous amendment's {self.amendments[-1][1] if self.amendments else ''}")
+        for key in ("id", "base_currency"):
+            need(old["group"][key] == new["group"][key], f"body.group.group.{key}: cannot change")
+        for key in ("id", "host", "limits", "quota_model"):
+            need(old["pool"].get(key) == new["pool"].get(key), f"body.group.pool.{key}: cannot change")
+        need(old["macro_prudential"] == new["macro_prudential"], "body.group.macro_prudential: cannot change")
+        before = {a["id"]: a for a in old["accounts"]}
+        for a in new["accounts"]:
+            if a["id"] in before:
+                need(before[a["id"]] == a, f"body.group.accounts: the terms of open account {a['id']} change")
+            else:
+                need(a["id"] not in self.accounts, f"body.group.accounts: account id {a['id']} is reused")
+                self.opens[a["id"]] = effective
+        listed = {a["id"] for a in new["accounts"]}
+        for gone in before.keys() - listed:
+            need(all(v == 0 for (acc, _), by_date in self.balances.items() if acc == gone for v in [sum(by_date.values())]),
+                 f"body.group.accounts: account {gone} closes holding money")
+            self.closed.add(gone)
+        self.group = new
+        self.amendments.append(["amendment", effective, new])
 
     def fold_transaction(self, b, seq, h):
         check_transaction(b)
@@ -365,6 +403,10 @@ class State:
         for i, p in enumerate(b["postings"]):
             if p["account"] not in self.accounts:
                 raise Bad(f"body.postings[{i}].account: {json.dumps(p['account'])} was never opened")
+            need(p["account"] not in self.closed, f"body.postings[{i}].account: {p['account']} was closed by an amendment")
+            need(b["value_date"] >= self.opens.get(p["account"], ""),
+                 f"body.postings[{i}].account: {p['account']} opens only on {self.opens.get(p['account'])}")
+        self.booked = max(self.booked, b["value_date"])
         vd, rp, dd = b["value_date"], b["repayment"], b["drawdown"]
         if rp is not None and rp["loan"] not in self.loans:
             raise Bad(f"body.repayment.loan: {json.dumps(rp['loan'])} is not an earlier drawdown")
@@ -414,7 +456,7 @@ class State:
         limits += self.moves
         limits += [loan for _, loan in sorted(self.loans.items())]
         interest = self.periods + [["carry", c, v] for c, v in sorted(self.carry.items()) if v != "0"]
-        return [self.definition, balances, None, [[*k, v] for k, v in sorted(self.rates.items())],
+        return [self.definition[:1] + self.amendments + self.definition[1:], balances, None, [[*k, v] for k, v in sorted(self.rates.items())],
                 limits, sorted(self.sweeps, key=lambda r: r[0]), interest, sorted(self.netting, key=lambda r: r[0]),
                 [v for _, v in sorted(self.statements.items())]]
 

@@ -316,3 +316,28 @@ fn the_quota_model_is_part_of_the_definition() {
     let legacy = Ledger::create(Box::new(MemoryStorage::new()), ROUND_GROUP, at()).unwrap();
     assert_eq!(legacy.limits(None).quota_model, "net_position");
 }
+
+/// The risk factors are dated configuration (issue 15, defect 4; docs/LIMITS.md): a
+/// `[[risk_factors]]` row from 2026-04-16 with a maturity factor of 1.2, no FX factor and a
+/// leverage of 3 weighs the same balance differently from its date on, and lifts the entity caps.
+#[test]
+fn the_risk_factors_are_dated_configuration() {
+    let rows = "[[risk_factors]]\neffective = \"2017-01-11\"\n\n[[risk_factors]]\neffective = \"2026-04-16\"\nshort_term = \"1.2\"\nfx = \"0\"\nleverage = \"3\"\n";
+    let (storage, ledger) = ledger_with(rows);
+    let pf = Purpose::PoolFunding;
+    // R-HK lends CNY 1,000,000.00 on 04-15 and USD 100,000.00 (CNY 700,000.00 at 7) on 04-16.
+    post(&ledger, &mv("A", "2026-04-15", "HK-OPS", "R-DMA", "CNY", "1000000.00", pf));
+    post(&ledger, &mv("B", "2026-04-16", "HK-OPS", "R-DMA", "USD", "100000.00", pf));
+    // On 04-15, the published factors: 1,000,000.00 × 1.5.
+    assert_eq!(used(&ledger, Some("2026-04-15")), pair("1500000.00", "0.00"));
+    // From 04-16: (1,000,000.00 + 700,000.00) × 1.2, no FX factor.
+    assert_eq!(used(&ledger, Some("2026-04-16")), pair("2040000.00", "0.00"));
+    assert_eq!(used(&ledger, None), pair("2040000.00", "0.00"));
+    // R-SZ's cap: net assets 1,000,000.00 × leverage × 1.5 (the macro-prudential parameter).
+    let cap = |as_of: &str| {
+        let view = ledger.limits(Some(d(as_of)));
+        view.entities.iter().find(|e| e.entity == "R-SZ").map(|e| e.cap.to_string()).unwrap()
+    };
+    assert_eq!((cap("2026-04-15"), cap("2026-04-16")), ("3000000.00".to_string(), "4500000.00".to_string()));
+    check_export(&storage, &ledger);
+}

@@ -149,6 +149,29 @@ pub enum Command {
         #[command(flatten)]
         format: FormatArg,
     },
+    /// Amend the group definition from a date on: a TOML fragment in the definition's schema (docs/AMENDMENTS.md).
+    #[command(
+        after_help = "Examples:\n  cashpool amend join-lgt-de.toml --effective 2027-01-01\n  cashpool amend close-ftz-fte.toml --effective 2026-12-15 --format json"
+    )]
+    Amend {
+        /// The amendment (TOML): entities and accounts added or closed, sweep rules, interest rates, tax rates, net assets, thresholds.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The first value date the amended definition governs (after every date already booked).
+        #[arg(long, value_name = "DATE")]
+        effective: String,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// The accounts, their status on a date and the dates they opened and closed; the definition's amendments.
+    #[command(after_help = "Examples:\n  cashpool accounts\n  cashpool accounts --as-of 2026-12-31 --format json")]
+    Accounts {
+        /// Status at this value date (default: today).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
     /// Each member's intercompany position with the pool, per currency (positive: the member lent), and their net in the base currency.
     #[command(after_help = "Example:\n  cashpool positions --as-of 2026-11-30")]
     Positions {

@@ -74,6 +74,13 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             let window = crate::pool::NetWindow { date, from: window_from };
             crate::pool::net(&data_dir(&cli.data), &invoices, &window, mode, cycle, resolve(format.format))
         }
+        Command::Amend { file, effective, format } => {
+            refuse_if_read_only(read_only)?;
+            crate::definition::amend(&data_dir(&cli.data), &file, &effective, resolve(format.format))
+        }
+        Command::Accounts { as_of, format } => {
+            crate::definition::accounts(&data_dir(&cli.data), as_of.as_deref(), resolve(format.format))
+        }
         Command::Positions { as_of, format } => {
             crate::pool::positions(&data_dir(&cli.data), as_of.as_deref(), resolve(format.format))
         }
@@ -255,6 +262,8 @@ fn command_label(command: &Command) -> (&'static str, Option<String>) {
         Command::Interest { .. } => ("interest", None),
         Command::Net { .. } => ("net", None),
         Command::Positions { .. } => ("positions", None),
+        Command::Amend { .. } => ("amend", None),
+        Command::Accounts { .. } => ("accounts", None),
         Command::Rates { command: RatesCommand::Import { .. } } => ("rates import", None),
         Command::Limits { command: Some(LimitsCommand::Set { .. }), .. } => ("limits set", None),
         Command::Limits { .. } => ("limits", None),

@@ -4,6 +4,7 @@
 mod args;
 mod bench;
 mod commands;
+mod definition;
 mod demo;
 mod output;
 mod pool;

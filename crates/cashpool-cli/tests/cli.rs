@@ -1205,3 +1205,57 @@ fn init_on_an_initialised_store_is_refused_and_changes_nothing() {
         .stderr_has(&["the store already holds a ledger; choose an empty --data folder"]);
     assert_eq!(pool.snapshot(), before);
 }
+
+/// `cashpool amend` and `cashpool accounts` (docs/AMENDMENTS.md): an amendment is journaled and
+/// shown; a bad one is exit 2 naming the file, the key path and the line, and writes nothing;
+/// `--read-only` refuses it.
+#[test]
+fn amend_journals_a_dated_amendment_and_accounts_shows_it() {
+    let pool = Pool::seeded();
+    let before = pool.snapshot();
+    let bad = pool.write("bad.toml", "[[entity]]\nid = \"LGT-SZ\"\nnet_assets = 12\n");
+    pool.run(&["amend", text(&bad), "--effective", "2026-12-01"]).expect(2).stderr_has(&[
+        "bad.toml",
+        "amendment_invalid",
+        "entity[0].net_assets",
+        "(line 3)",
+        "nothing was written",
+    ]);
+    let early = pool.write("early.toml", "[[entity]]\nid = \"LGT-SZ\"\nnet_assets = \"130000000.00\"\n");
+    pool.run(&["amend", text(&early), "--effective", "2026-11-04"])
+        .expect(2)
+        .stderr_has(&["--effective", "2026-11-05"]);
+    pool.run(&["--read-only", "amend", text(&early), "--effective", "2026-12-01"]).expect(2).stderr_has(&["read-only"]);
+    pool.run(&["amend", text(&early), "--effective", "12/01/2026"]).expect(2).stderr_has(&["--effective"]);
+    assert_eq!(pool.snapshot(), before);
+    let join = pool.write(
+        "join.toml",
+        "[[entity]]\nid = \"LGT-FR\"\nname = \"Lingang France\"\nresidence = \"offshore\"\n\n\
+         [[account]]\nid = \"FR-OPS\"\nentity = \"LGT-FR\"\nkind = \"osa\"\nzone = \"offshore\"\ncurrencies = [\"EUR\"]\n\n\
+         [[entity]]\nid = \"LGT-SZ\"\nnet_assets = \"130000000.00\"\n",
+    );
+    let out = pool.run(&["amend", text(&join), "--effective", "2026-12-01", "--format", "json"]).expect(0).json();
+    assert_eq!(out["effective"], "2026-12-01", "{out}");
+    assert_eq!(out["changes"]["opened"], json!(["FR-OPS"]), "{out}");
+    assert_eq!(out["changes"]["joined"], json!(["LGT-FR"]), "{out}");
+    assert_eq!(out["changes"]["changed"], json!(["entity LGT-SZ net_assets"]), "{out}");
+    // The amendment, FR-OPS and LGT-FR's intercompany account: three entries.
+    assert_eq!(pool.snapshot().entries, SEEDED_ENTRIES + 3);
+    let accounts = pool.run(&["accounts", "--as-of", "2026-11-30", "--format", "json"]).expect(0).json();
+    let fr = accounts["accounts"].as_array().unwrap().iter().find(|a| a["id"] == "FR-OPS").cloned().unwrap();
+    assert_eq!(
+        (fr["status"].clone(), fr["opened"].clone(), fr["closed"].clone()),
+        (json!("not_yet_open"), json!("2026-12-01"), Value::Null)
+    );
+    assert_eq!(accounts["amendments"][0]["effective"], "2026-12-01", "{accounts}");
+    let on = pool.run(&["accounts", "--as-of", "2026-12-01", "--format", "json"]).expect(0).json();
+    let fr = on["accounts"].as_array().unwrap().iter().find(|a| a["id"] == "FR-OPS").cloned().unwrap();
+    assert_eq!(fr["status"], "open");
+    let early_post = pool.write("fr.csv", &csv_file(&["FR-1,2026-11-30,EXT-OFFSHORE,FR-OPS,EUR,1.00,other,R,"]));
+    let report = pool.post(&early_post, &[]).expect(2).json();
+    assert_eq!(report["rejected"][0]["reason"], "account_closed", "{report}");
+    let table = pool.run(&["accounts", "--as-of", "2026-12-01", "--format", "table"]).expect(0);
+    for needle in ["FR-OPS", "amendment in force from 2026-12-01", "accounts opened: FR-OPS"] {
+        assert!(table.stdout.contains(needle), "accounts lacks {needle:?}:\n{}", table.stdout);
+    }
+}

@@ -45,6 +45,13 @@
 //! in `[[pool.limits]]`; this history is the national parameter, e.g. for an
 //! entity's own cap.)
 //!
+//! **`[[risk_factors]]`** (top level): the dated factors that weigh
+//! cross-border financing (银发〔2017〕9号, [`RiskFactors`]), `effective`
+//! strictly increasing, every factor optional (a quoted decimal; the
+//! published value when left out): `short_term` (1.5), `long_term` (1),
+//! `category` (1), `fx` (0.5, may be 0), `leverage` (2). Without the section
+//! the published row applies from 2017-01-11 ([`RiskFactors::default_history`]).
+//!
 //! **`[pool.eligibility]`**: the thresholds of the pool's eligibility check
 //! ([`crate::eligibility`]), every key optional, defaults from 银发〔2025〕251号:
 //!
@@ -125,6 +132,10 @@ pub struct GroupConfig {
     /// increasing (at least one row); [`ParameterRow::default_history`] when
     /// the file has no such section.
     pub macro_prudential: Vec<ParameterRow>,
+    /// The `[[risk_factors]]` history of the weights of foreign debt,
+    /// `effective` strictly increasing (at least one row);
+    /// [`RiskFactors::default_history`] when the file has no such section.
+    pub risk_factors: Vec<RiskFactors>,
 }
 
 impl GroupConfig {
@@ -147,6 +158,64 @@ impl GroupConfig {
     /// `effective` on or before it, or `None` before the first row.
     pub fn macro_prudential_at(&self, date: NaiveDate) -> Option<&ParameterRow> {
         self.macro_prudential.iter().rev().find(|row| row.effective <= date)
+    }
+
+    /// The risk factors in force on `date` (the latest row on or before it;
+    /// the first row before every row, the published ones without any).
+    pub fn risk_factors_at(&self, date: NaiveDate) -> RiskFactors {
+        self.risk_factors
+            .iter()
+            .rev()
+            .find(|row| row.effective <= date)
+            .or(self.risk_factors.first())
+            .cloned()
+            .unwrap_or_else(RiskFactors::published)
+    }
+
+    /// The latest risk factors.
+    pub fn risk_factors_latest(&self) -> RiskFactors {
+        self.risk_factors.last().cloned().unwrap_or_else(RiskFactors::published)
+    }
+}
+
+/// One dated row of the factors that weigh cross-border financing
+/// (`[[risk_factors]]`; 银发〔2017〕9号, DOMAIN §3): the risk-weighted balance
+/// is Σ balance × maturity factor × category factor + Σ foreign-currency
+/// balance × FX factor, and an entity's cap is net assets × leverage ×
+/// macro-prudential parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskFactors {
+    /// The first date the row applies to.
+    pub effective: NaiveDate,
+    /// 期限风险转换因子 for a term of up to a year (by calendar date): 1.5.
+    pub short_term: Decimal,
+    /// 期限风险转换因子 for a longer term: 1.
+    pub long_term: Decimal,
+    /// 类别风险转换因子 of on-balance-sheet financing: 1.
+    pub category: Decimal,
+    /// 汇率风险折算因子 added for foreign-currency debt: 0.5.
+    pub fx: Decimal,
+    /// 跨境融资杠杆率 of an enterprise: 2 (times net assets).
+    pub leverage: Decimal,
+}
+
+impl RiskFactors {
+    /// The factors of 银发〔2017〕9号 (in force from 2017-01-11): maturity 1.5
+    /// (up to a year) or 1, category 1, FX 0.5, leverage 2 for enterprises.
+    pub fn published() -> RiskFactors {
+        RiskFactors {
+            effective: NaiveDate::from_ymd_opt(2017, 1, 11).expect("a valid date"),
+            short_term: Decimal::new(15, 1),
+            long_term: Decimal::ONE,
+            category: Decimal::ONE,
+            fx: Decimal::new(5, 1),
+            leverage: Decimal::TWO,
+        }
+    }
+
+    /// The history used when a definition has no `[[risk_factors]]`: the published row alone.
+    pub fn default_history() -> Vec<RiskFactors> {
+        vec![RiskFactors::published()]
     }
 }
 
@@ -818,6 +887,18 @@ struct RawFile {
     #[serde(default)]
     interest: Vec<Sp<RawInterest>>,
     macro_prudential: Option<Sp<Vec<Sp<RawParameterRow>>>>,
+    risk_factors: Option<Sp<Vec<Sp<RawRiskFactors>>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRiskFactors {
+    effective: Sp<Value>,
+    short_term: Option<Sp<Value>>,
+    long_term: Option<Sp<Value>>,
+    category: Option<Sp<Value>>,
+    fx: Option<Sp<Value>>,
+    leverage: Option<Sp<Value>>,
 }
 
 #[derive(Deserialize)]
@@ -1049,7 +1130,7 @@ fn structural_error(text: &str, error: &serde_path_to_error::Error<toml::de::Err
 /// conservatively: on a line that is not `key = …` (a header, the inside of a
 /// multi-line value) only the table is named; headers inside multi-line
 /// strings are skipped.
-fn path_of_line(text: &str, line: usize) -> String {
+pub(crate) fn path_of_line(text: &str, line: usize) -> String {
     // The current element of each array of tables seen, by its dotted name.
     let mut elements: BTreeMap<String, usize> = BTreeMap::new();
     let mut table = String::new();
@@ -1213,6 +1294,7 @@ impl Checker<'_> {
         let sweeps = self.sweeps(&raw.sweep, &facts);
         let interest = self.interest(&raw.interest);
         let macro_prudential = self.macro_prudential(raw.macro_prudential.as_ref());
+        let risk_factors = self.risk_factors(raw.risk_factors.as_ref());
 
         let entities: Option<Vec<Entity>> = entities.into_iter().map(|checked| checked.entity).collect();
         let accounts: Option<Vec<AccountSpec>> = accounts.into_iter().collect();
@@ -1227,6 +1309,7 @@ impl Checker<'_> {
             sweeps: sweeps?,
             interest: interest?,
             macro_prudential: macro_prudential?,
+            risk_factors: risk_factors?,
         })
     }
 
@@ -1904,6 +1987,65 @@ impl Checker<'_> {
             let parameter = self.factor(&format!("{path}.parameter"), &row.parameter);
             match (effective, parameter, out.as_mut()) {
                 (Some(effective), Some(parameter), Some(list)) => list.push(ParameterRow { effective, parameter }),
+                _ => out = None,
+            }
+        }
+        out
+    }
+
+    // --- [[risk_factors]] ---------------------------------------------------------------------
+
+    fn risk_factors(&mut self, raw: Option<&Sp<Vec<Sp<RawRiskFactors>>>>) -> Option<Vec<RiskFactors>> {
+        let Some(raw) = raw else {
+            return Some(RiskFactors::default_history());
+        };
+        let rows = raw.get_ref();
+        let mut out = Some(Vec::with_capacity(rows.len()));
+        if rows.is_empty() {
+            self.error(
+                "risk_factors",
+                Some(raw.span()),
+                "an empty risk_factors list; add [[risk_factors]] rows or remove the key to use the published factors",
+            );
+            out = None;
+        }
+        let mut previous: Option<NaiveDate> = None;
+        let published = RiskFactors::published();
+        for (idx, row) in rows.iter().enumerate() {
+            let path = format!("risk_factors[{idx}]");
+            let row = row.get_ref();
+            let effective = self.date(&format!("{path}.effective"), &row.effective);
+            if let Some(date) = effective {
+                self.check_increasing(&format!("{path}.effective"), &row.effective, previous, date, "risk_factors");
+                previous = Some(date);
+            }
+            let mut value = |key: &str, raw: &Option<Sp<Value>>, default: Decimal, zero_allowed: bool| match raw {
+                None => Some(default),
+                Some(raw) if zero_allowed => {
+                    let value = self.decimal(&format!("{path}.{key}"), raw)?;
+                    if value < Decimal::ZERO {
+                        self.error(format!("{path}.{key}"), Some(raw.span()), format!("{value} must be 0 or more"));
+                        return None;
+                    }
+                    Some(value.normalize())
+                }
+                Some(raw) => self.factor(&format!("{path}.{key}"), raw),
+            };
+            let factors = (
+                value("short_term", &row.short_term, published.short_term, false),
+                value("long_term", &row.long_term, published.long_term, false),
+                value("category", &row.category, published.category, false),
+                value("fx", &row.fx, published.fx, true),
+                value("leverage", &row.leverage, published.leverage, false),
+            );
+            match (effective, factors, out.as_mut()) {
+                (
+                    Some(effective),
+                    (Some(short_term), Some(long_term), Some(category), Some(fx), Some(leverage)),
+                    Some(list),
+                ) => {
+                    list.push(RiskFactors { effective, short_term, long_term, category, fx, leverage });
+                }
                 _ => out = None,
             }
         }
@@ -2672,6 +2814,11 @@ pub(crate) fn check_references(config: &GroupConfig) -> Result<(), String> {
     // date, in order (a journal's definition is not read through that parser).
     if !config.pool.limits.windows(2).all(|pair| pair[0].effective < pair[1].effective) {
         return Err("pool.limits: the rows' effective dates are not strictly increasing".into());
+    }
+    if config.risk_factors.is_empty()
+        || !config.risk_factors.windows(2).all(|pair| pair[0].effective < pair[1].effective)
+    {
+        return Err("risk_factors: no row, or the rows' effective dates are not strictly increasing".into());
     }
     if !config.macro_prudential.windows(2).all(|pair| pair[0].effective < pair[1].effective) {
         return Err("macro_prudential: the rows' effective dates are not strictly increasing".into());

@@ -72,14 +72,9 @@ impl State {
 
     /// The account an entity settles through: its first pool account holding
     /// `currency` (the host's international master first), or `None`.
-    pub(crate) fn settlement_account(&self, entity: &str, currency: Currency) -> Option<String> {
-        let config = self.config()?;
-        let mut candidates: Vec<&crate::model::AccountSpec> = self
-            .definition()
-            .accounts()
-            .iter()
-            .filter(|spec| spec.entity == entity && !matches!(spec.kind, AccountKind::External | AccountKind::System))
-            .collect();
+    pub(crate) fn settlement_account(&self, entity: &str, currency: Currency, date: NaiveDate) -> Option<String> {
+        let config = self.config_on(date)?;
+        let mut candidates: Vec<&crate::model::AccountSpec> = self.member_accounts(entity, date).collect();
         if entity == config.pool.host {
             candidates.sort_by_key(|spec| spec.id != config.pool.international_master);
         }
@@ -87,12 +82,23 @@ impl State {
     }
 
     /// An entity's own currency and account: its first account's first currency.
-    fn own_account(&self, entity: &str) -> Option<(String, Currency)> {
-        self.definition()
-            .accounts()
-            .iter()
-            .find(|spec| spec.entity == entity && !matches!(spec.kind, AccountKind::External | AccountKind::System))
+    fn own_account(&self, entity: &str, date: NaiveDate) -> Option<(String, Currency)> {
+        self.member_accounts(entity, date)
+            .next()
             .and_then(|spec| spec.currencies.first().map(|ccy| (spec.id.clone(), *ccy)))
+    }
+
+    /// The entity's own accounts (not external, not system) that take postings valued `date`.
+    fn member_accounts<'s>(
+        &'s self,
+        entity: &'s str,
+        date: NaiveDate,
+    ) -> impl Iterator<Item = &'s crate::model::AccountSpec> + 's {
+        let definition = self.definition();
+        definition.accounts().iter().zip(definition.windows()).filter_map(move |(spec, window)| {
+            let member = spec.entity == entity && !matches!(spec.kind, AccountKind::External | AccountKind::System);
+            (member && window.takes(date)).then_some(spec)
+        })
     }
 
     /// The transactions that settle a cycle; refused with every missing frozen
@@ -113,8 +119,8 @@ impl State {
         let mut missing = std::collections::BTreeSet::new();
         for settlement in &result.settlements {
             for entity in [&settlement.from, &settlement.to] {
-                if self.settlement_account(entity, netting).is_none() {
-                    match self.own_account(entity) {
+                if self.settlement_account(entity, netting, result.date).is_none() {
+                    match self.own_account(entity, result.date) {
                         Some((_, own)) if !rates.contains_key(&own) => {
                             missing.insert(own);
                         }
@@ -135,8 +141,8 @@ impl State {
         let mut requests = Vec::new();
         let mut legs: Vec<(String, String, Decimal)> = Vec::new();
         for settlement in &result.settlements {
-            let from_direct = self.settlement_account(&settlement.from, netting);
-            let to_direct = self.settlement_account(&settlement.to, netting);
+            let from_direct = self.settlement_account(&settlement.from, netting, result.date);
+            let to_direct = self.settlement_account(&settlement.to, netting, result.date);
             // Both without the netting currency: through the centre, one conversion each.
             if from_direct.is_none() && to_direct.is_none() {
                 legs.push((settlement.from.clone(), centre.to_string(), settlement.amount));
@@ -157,8 +163,8 @@ impl State {
                 currency: currency.to_string(),
                 amount,
             };
-            let payer = self.settlement_account(from, netting);
-            let payee = self.settlement_account(to, netting);
+            let payer = self.settlement_account(from, netting, result.date);
+            let payee = self.settlement_account(to, netting, result.date);
             let mut postings = Vec::new();
             let mut rate = None;
             match (payer, payee) {
@@ -170,10 +176,11 @@ impl State {
                     // One side converts: its own currency at the frozen rate.
                     let (own_entity, paying) = if payer.is_none() { (from, true) } else { (to, false) };
                     // Both checked above, for every settlement.
-                    let (own_account, own) = self.own_account(own_entity).ok_or_else(|| Rejection::Invalid {
-                        field: "cycle".into(),
-                        message: format!("{own_entity} has no account to settle through"),
-                    })?;
+                    let (own_account, own) =
+                        self.own_account(own_entity, result.date).ok_or_else(|| Rejection::Invalid {
+                            field: "cycle".into(),
+                            message: format!("{own_entity} has no account to settle through"),
+                        })?;
                     let r = *rates.get(&own).ok_or_else(|| Rejection::MissingRates { currencies: vec![own] })?;
                     let own_amount = round_half_even(*amount / r, own).rounded;
                     let value = round_half_even(own_amount * r, netting).rounded;

@@ -222,6 +222,9 @@ pub enum EntryBody {
     /// The validated group definition (format 2; format 1 journaled the TOML text, [`EntryBody::GroupDefined`]).
     #[serde(skip)]
     GroupRecord(std::sync::Arc<crate::config::GroupConfig>),
+    /// A dated amendment of the group definition (`cashpool amend`; format 2 only).
+    #[serde(skip)]
+    Amended(crate::amendment::Amendment),
 }
 
 /// A transaction as the ledger posted it: validated, amounts at their

@@ -43,6 +43,21 @@ pub struct Receipt {
     pub duplicate: bool,
 }
 
+/// What [`Ledger::amend`] journaled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmendOutcome {
+    /// The first value date the amended definition governs.
+    pub effective: NaiveDate,
+    /// The last entry of the amendment's commit, and the chain head there.
+    pub seq: u64,
+    pub head: EntryHash,
+    /// Accounts opened, closed; entities that joined, left.
+    pub opened: Vec<String>,
+    pub closed: Vec<String>,
+    pub joined: Vec<String>,
+    pub left: Vec<String>,
+}
+
 /// The result of [`Ledger::net`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NettingOutcome {
@@ -1127,6 +1142,78 @@ impl Ledger {
         Ok(RatesImport { rows: rows.len(), new_rows: n_new, receipt })
     }
 
+    /// Amends the group definition from `effective` on (docs/AMENDMENTS.md):
+    /// merges the TOML `fragment` into the definition in force, validates the
+    /// result as `init` does and journals, in one commit, the amendment (the
+    /// whole definition in force from `effective`), then an `account_opened`
+    /// entry per account it opens and the intercompany account of each entity
+    /// that joins. Refused with [`Rejection::AmendmentInvalid`] naming the
+    /// fragment's key path; nothing is written then.
+    pub fn amend(&self, fragment: &str, effective: NaiveDate, at: Timestamp) -> Result<AmendOutcome, LedgerError> {
+        let (amended, bodies) = {
+            let inner = lock(&self.inner);
+            let current = inner.state.config().cloned().ok_or(LedgerError::NotInitialized)?;
+            let amended = crate::amendment::amend(&current, fragment).map_err(|errors| {
+                let field = errors.0.first().map(|error| error.path.clone()).unwrap_or_default();
+                let message = errors.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+                LedgerError::Refused(Rejection::AmendmentInvalid {
+                    field: if field.is_empty() { "amendment".into() } else { field },
+                    message,
+                })
+            })?;
+            let config = Arc::new(amended.config.clone());
+            let amendment = crate::amendment::Amendment { effective, config: Arc::clone(&config) };
+            inner.state.check_amendment(&amendment).map_err(LedgerError::Refused)?;
+            let mut bodies = vec![EntryBody::Amended(amendment)];
+            bodies.extend(
+                amended.opened.iter().filter_map(|id| config.account(id)).cloned().map(EntryBody::AccountOpened),
+            );
+            bodies.extend(
+                amended
+                    .joined
+                    .iter()
+                    .filter(|entity| **entity != config.pool.host)
+                    .map(|entity| ic_account(entity))
+                    .filter(|id| inner.state.account_idx(id).is_none())
+                    .map(|id| EntryBody::AccountOpened(system_account(&config, &id))),
+            );
+            (amended, bodies)
+        };
+        let around = Around { leaders: bodies, trailer: None };
+        self.post_batch_with(&[], BatchMode::Atomic, "amendment", at, around, SYSTEM)?;
+        let (seq, head) = self.head();
+        Ok(AmendOutcome {
+            effective,
+            seq,
+            head,
+            opened: amended.opened,
+            closed: amended.closed,
+            joined: amended.joined,
+            left: amended.left,
+        })
+    }
+
+    /// The definitions in force over time: entry 1's (from `None`, the
+    /// beginning), then each amendment's from its effective date.
+    pub fn definitions(&self) -> Vec<(Option<NaiveDate>, Arc<GroupConfig>)> {
+        let inner = lock(&self.inner);
+        let versions = inner.state.definition().versions();
+        versions.map(|(effective, config)| (effective, Arc::clone(config))).collect()
+    }
+
+    /// Every account opened, in opening order, with the dates it is open
+    /// (`None`: since the group was defined; still open).
+    pub fn account_windows(&self) -> Vec<(AccountSpec, Option<NaiveDate>, Option<NaiveDate>)> {
+        let inner = lock(&self.inner);
+        let definition = inner.state.definition();
+        definition
+            .accounts()
+            .iter()
+            .zip(definition.windows())
+            .map(|(spec, window)| (spec.clone(), window.from, window.until))
+            .collect()
+    }
+
     /// Adds a dated change of regulatory parameters.
     pub fn set_limits(&self, change: LimitsChange, at: Timestamp) -> Result<Receipt, LedgerError> {
         {
@@ -2061,13 +2148,15 @@ struct Savepoint {
     pending_first_seq: u64,
     n_transactions: u64,
     limits: LimitState,
-    transactions_part: crate::state::RunningSha256,
+    transactions_part: crate::state::TransactionsMark,
     /// Where this savepoint's postings start in the undo log.
     undo_from: usize,
     ids_from: usize,
     /// The accounts open at the savepoint (a plan may open more: the interest settlement's
     /// tax accounts).
     n_accounts: usize,
+    /// The amendments journaled at the savepoint.
+    n_amendments: usize,
 }
 
 impl Inner {
@@ -2151,10 +2240,11 @@ impl Inner {
             pending_first_seq: self.pending_first_seq,
             n_transactions: self.state.n_transactions(),
             limits: self.state.limit_state().clone(),
-            transactions_part: self.state.transactions_part().clone(),
+            transactions_part: self.state.transactions_part(),
             undo_from: self.undo.len(),
             ids_from: self.ids_added.len(),
             n_accounts: self.state.definition().accounts().len(),
+            n_amendments: self.state.definition().amendments().len(),
         }
     }
 
@@ -2189,6 +2279,7 @@ impl Inner {
         // Accounts the plan opened are closed again (their postings are undone above), and
         // no balance of theirs is left to store.
         self.state.undo_accounts(savepoint.n_accounts);
+        self.state.undo_amendments(savepoint.n_amendments);
         let n_accounts = u32::try_from(savepoint.n_accounts).expect("fewer than 2^32 accounts");
         self.dirty.retain(|(account_idx, _)| *account_idx < n_accounts);
         self.state.restore_transactions_part(savepoint.transactions_part);

@@ -52,6 +52,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod amendment;
 pub mod audit;
 pub mod bank;
 pub mod config;
@@ -78,8 +79,8 @@ pub mod tx;
 pub mod withholding;
 
 pub use ledger::{
-    BalanceRow, BatchMode, BatchOutcome, FlowDirection, InterestOutcome, Ledger, LedgerError, NettingOutcome,
-    PositionRow, RatesImport, Receipt, Rejected, Rejection, StatementLine, StatementView, SweepOutcome,
+    AmendOutcome, BalanceRow, BatchMode, BatchOutcome, FlowDirection, InterestOutcome, Ledger, LedgerError,
+    NettingOutcome, PositionRow, RatesImport, Receipt, Rejected, Rejection, StatementLine, StatementView, SweepOutcome,
 };
 pub use state::StateDigest;
 pub use statement::{StatementCursor, StatementQuery, StatementReader};

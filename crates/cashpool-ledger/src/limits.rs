@@ -162,19 +162,14 @@ pub(crate) fn is_short_term(drawn: NaiveDate, term_days: u32) -> bool {
     }
 }
 
-/// Maturity factor of DOMAIN §3: 1.5 for a term of at most a year (by
-/// calendar date, [`is_short_term`]), else 1.
-pub(crate) fn maturity_factor(drawn: NaiveDate, term_days: u32) -> Decimal {
+/// Maturity factor of DOMAIN §3: `short_term` (1.5) for a term of at most a
+/// year (by calendar date, [`is_short_term`]), else `long_term` (1).
+pub(crate) fn maturity_factor(drawn: NaiveDate, term_days: u32, factors: &RiskFactors) -> Decimal {
     if is_short_term(drawn, term_days) {
-        Decimal::new(15, 1)
+        factors.short_term
     } else {
-        Decimal::ONE
+        factors.long_term
     }
-}
-
-/// The FX factor added for foreign-currency debt (DOMAIN §3).
-pub(crate) fn fx_factor() -> Decimal {
-    Decimal::new(5, 1)
 }
 
 /// Whether debt in `currency` bears the FX factor: foreign currency, i.e.
@@ -196,11 +191,14 @@ pub(crate) struct DebtUse {
     pub(crate) usd_total: Decimal,
 }
 
-/// The risk-weighted balance (DOMAIN §3) and USD total of some loans, in the base currency.
+/// The risk-weighted balance (DOMAIN §3: balance × maturity factor ×
+/// category factor, plus balance × FX factor in foreign currency, at the
+/// `factors` in force) and USD total of some loans, in the base currency.
 pub(crate) fn debt_use_of<'l>(
     loans: impl Iterator<Item = &'l Loan>,
     base: Currency,
     as_of: Option<NaiveDate>,
+    factors: &RiskFactors,
 ) -> DebtUse {
     let usd = Currency::from_code("USD").expect("USD is an ISO currency");
     let mut weighted = Decimal::ZERO;
@@ -211,9 +209,9 @@ pub(crate) fn debt_use_of<'l>(
             continue;
         }
         let principal_base = base_round(outstanding * loan.base_rate, base);
-        weighted += principal_base * maturity_factor(loan.drawn, loan.term_days);
+        weighted += principal_base * maturity_factor(loan.drawn, loan.term_days, factors) * factors.category;
         if bears_fx_factor(loan.currency) {
-            weighted += principal_base * fx_factor();
+            weighted += principal_base * factors.fx;
         }
         let in_usd = if loan.currency == usd {
             outstanding
@@ -281,12 +279,12 @@ impl Book {
     }
 
     /// Its use of the two quotas, unrounded: (risk-weighted foreign debt, overseas lending).
-    fn quota_use(&self, currency: Currency) -> (Decimal, Decimal) {
+    fn quota_use(&self, currency: Currency, factors: &RiskFactors) -> (Decimal, Decimal) {
         if self.amount > Decimal::ZERO {
             // Pool balances are repayable on demand: a term of up to a year.
-            let mut weight = Decimal::new(15, 1);
+            let mut weight = factors.short_term * factors.category;
             if bears_fx_factor(currency) {
-                weight += fx_factor();
+                weight += factors.fx;
             }
             (positive_part(self.base) * weight, Decimal::ZERO)
         } else {
@@ -321,10 +319,11 @@ pub(crate) fn quota_use_of<'a>(
     onshore: impl Fn(&str) -> bool,
     base: Currency,
     as_of: Option<NaiveDate>,
+    factors: &RiskFactors,
 ) -> QuotaUse {
     let (mut debt, mut lending) = (Decimal::ZERO, Decimal::ZERO);
     for (currency, book) in books {
-        let (d, l) = book.quota_use(currency);
+        let (d, l) = book.quota_use(currency, factors);
         debt += d;
         lending += l;
     }
@@ -338,7 +337,7 @@ pub(crate) fn quota_use_of<'a>(
             }
         }
     }
-    debt += debt_use_of(debt_loans.into_iter(), base, as_of).weighted;
+    debt += debt_use_of(debt_loans.into_iter(), base, as_of, factors).weighted;
     QuotaUse { foreign_debt: base_round(debt, base), overseas_lending: base_round(lending, base) }
 }
 
@@ -362,7 +361,7 @@ pub(crate) struct Effects {
     pub(crate) pool_move: Option<PoolMove>,
 }
 
-use crate::config::{QuotaModel, Residence, SecondLineRule};
+use crate::config::{QuotaModel, Residence, RiskFactors, SecondLineRule};
 use crate::journal::PostedTransaction;
 use crate::model::{AccountKind, Classification, Purpose, Zone};
 use crate::money::{at_scale, format_amount};
@@ -450,6 +449,14 @@ impl State {
         Ok(Effects { pool_flow: Some(flow), pool_move: Some(self.pool_move(tx, flow)?), ..Effects::default() })
     }
 
+    /// The definition in force on `date`, or now.
+    fn config_at(&self, date: Option<NaiveDate>) -> Option<&std::sync::Arc<crate::config::GroupConfig>> {
+        match date {
+            Some(date) => self.config_on(date),
+            None => self.config(),
+        }
+    }
+
     /// The pool's quota model (the definition's; `net_position` before one is defined).
     pub(crate) fn quota_model(&self) -> QuotaModel {
         self.config().map_or(QuotaModel::NetPosition, |config| config.pool.quota_model)
@@ -461,7 +468,7 @@ impl State {
     }
 
     /// The use the quotas would have after `effects` (and `planned` moves not yet posted).
-    pub(crate) fn quota_use_after(&self, planned: &[&PoolMove], effects: &Effects) -> QuotaUse {
+    pub(crate) fn quota_use_after(&self, planned: &[&PoolMove], effects: &Effects, date: NaiveDate) -> QuotaUse {
         let base = self.base_currency();
         let limits = self.limits();
         let mut books: std::collections::BTreeMap<(String, Currency), Book> =
@@ -490,7 +497,17 @@ impl State {
             |entity| self.is_onshore_entity(entity),
             base,
             None,
+            &self.risk_factors(Some(date)),
         )
+    }
+
+    /// The risk factors in force on `date`, or now.
+    pub(crate) fn risk_factors(&self, date: Option<NaiveDate>) -> RiskFactors {
+        match (self.config_at(date), date) {
+            (Some(config), Some(date)) => config.risk_factors_at(date),
+            (Some(config), None) => config.risk_factors_latest(),
+            (None, _) => RiskFactors::published(),
+        }
     }
 
     /// Refuses what would take either quota's use above its cap in force on
@@ -510,8 +527,8 @@ impl State {
         effects: &Effects,
         base: Currency,
     ) -> Result<(), Rejection> {
-        let before = self.quota_use_after(planned, &Effects::default());
-        let after = self.quota_use_after(planned, effects);
+        let before = self.quota_use_after(planned, &Effects::default(), date);
+        let after = self.quota_use_after(planned, effects, date);
         let (debt_cap, lending_cap) = self.pool_caps(date);
         let show = |amount: Decimal| at_scale(base_round(amount, base), base);
         let breach = |direction, cap: Decimal, used: Decimal, now: Decimal| Rejection::Limit {
@@ -627,7 +644,8 @@ impl State {
     /// movement is managed as cross-border, unless the pool holds every
     /// transfer to the same-name rules (`second_line_between_entities`).
     pub(crate) fn check_second_line(&self, tx: &PostedTransaction) -> Result<(), Rejection> {
-        let rule = self.config().map(|config| config.pool.second_line_between_entities).unwrap_or_default();
+        let rule =
+            self.config_on(tx.value_date).map(|config| config.pool.second_line_between_entities).unwrap_or_default();
         if rule == SecondLineRule::CrossBorder && !self.is_same_name(tx) {
             return Ok(());
         }
@@ -811,7 +829,7 @@ impl State {
         let base_rate = self.base_rate(currency, market, tx.value_date, base)?;
         let usd = Currency::from_code("USD").expect("USD is an ISO currency");
         let has_quota = self
-            .config()
+            .config_on(tx.value_date)
             .is_some_and(|config| config.entities.iter().any(|e| e.id == entity && !e.facilitation_quota.is_empty()));
         let usd_base_rate = if has_quota { Some(self.base_rate(usd, market, tx.value_date, base)?) } else { None };
         Ok(Loan {
@@ -830,7 +848,7 @@ impl State {
     /// The entity's foreign-debt cap on `date`: net assets × 2 × macro-prudential parameter.
     pub(crate) fn foreign_debt_cap(&self, entity: &str, date: Option<NaiveDate>) -> Decimal {
         let net_assets = self
-            .config()
+            .config_at(date)
             .and_then(|config| config.entities.iter().find(|e| e.id == entity))
             .and_then(|e| e.net_assets)
             .unwrap_or(Decimal::ZERO);
@@ -838,12 +856,12 @@ impl State {
             Some(date) => self.limits().params().macro_at(date),
             None => self.limits().params().macro_latest(),
         };
-        net_assets * Decimal::TWO * parameter.unwrap_or(Decimal::ZERO)
+        net_assets * self.risk_factors(date).leverage * parameter.unwrap_or(Decimal::ZERO)
     }
 
     /// The facilitation quota (USD) of an entity in force on `date`.
     pub(crate) fn facilitation_quota(&self, entity: &str, date: Option<NaiveDate>) -> Option<Decimal> {
-        let config = self.config()?;
+        let config = self.config_at(date)?;
         let entity = config.entities.iter().find(|e| e.id == entity)?;
         entity
             .facilitation_quota
@@ -854,10 +872,11 @@ impl State {
     }
 
     fn check_foreign_debt(&self, date: NaiveDate, loan: &Loan, base: Currency) -> Result<(), Rejection> {
-        let before = self.limits().debt_use(&loan.entity, base, None);
+        let factors = self.risk_factors(Some(date));
+        let before = self.limits().debt_use(&loan.entity, base, None, &factors);
         let existing =
             self.limits().loans().filter(|other| other.entity == loan.entity && other.kind == LoanKind::ForeignDebt);
-        let after = debt_use_of(existing.chain(std::iter::once(loan)), base, None);
+        let after = debt_use_of(existing.chain(std::iter::once(loan)), base, None, &factors);
         let cap = self.foreign_debt_cap(&loan.entity, Some(date));
         if after.weighted <= cap {
             return Ok(());
@@ -993,6 +1012,7 @@ impl State {
                     |entity| self.is_onshore_entity(entity),
                     base,
                     as_of,
+                    &self.risk_factors(as_of),
                 );
                 let balances = books
                     .into_iter()
@@ -1051,7 +1071,7 @@ impl State {
             peak(|peaks| peaks.1, outflow_used),
         );
         let mut entities: Vec<String> = self
-            .config()
+            .config_at(as_of)
             .map(|config| {
                 config
                     .entities
@@ -1072,7 +1092,7 @@ impl State {
         let entities = entities
             .into_iter()
             .map(|entity| {
-                let debt = self.limits().debt_use(&entity, base, as_of);
+                let debt = self.limits().debt_use(&entity, base, as_of, &self.risk_factors(as_of));
                 let cap = base_round(self.foreign_debt_cap(&entity, as_of), base);
                 let quota = self.facilitation_quota(&entity, as_of);
                 EntityDebt {
@@ -1115,7 +1135,7 @@ mod tests {
         for (drawn, term, short) in cases {
             assert_eq!(is_short_term(drawn, term), short, "{drawn} + {term} days");
             let factor = if short { Decimal::new(15, 1) } else { Decimal::ONE };
-            assert_eq!(maturity_factor(drawn, term), factor, "{drawn} + {term} days");
+            assert_eq!(maturity_factor(drawn, term, &RiskFactors::published()), factor, "{drawn} + {term} days");
         }
         assert!(!is_short_term(NaiveDate::MAX, 1));
     }
@@ -1141,7 +1161,13 @@ mod tests {
             repayments: Vec::new(),
         };
         // 1,000.00 at rate 1 × maturity 1 (two years): 1,000.00; + 0.5 × 1,000.00 for USD.
-        assert_eq!(debt_use_of([loan(cny)].iter(), usd, None).weighted, Decimal::new(100_000, 2));
-        assert_eq!(debt_use_of([loan(usd)].iter(), usd, None).weighted, Decimal::new(150_000, 2));
+        assert_eq!(
+            debt_use_of([loan(cny)].iter(), usd, None, &RiskFactors::published()).weighted,
+            Decimal::new(100_000, 2)
+        );
+        assert_eq!(
+            debt_use_of([loan(usd)].iter(), usd, None, &RiskFactors::published()).weighted,
+            Decimal::new(150_000, 2)
+        );
     }
 }

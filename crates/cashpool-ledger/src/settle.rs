@@ -31,45 +31,60 @@ impl State {
         if to <= from {
             return Err(invalid(format!("the period [{from}, {to}) is empty")));
         }
-        let Some(config) = self.config() else {
+        if !self.definition().is_defined() {
             return Err(invalid("no group definition".into()));
-        };
-        let day_before = from.pred_opt().ok_or_else(|| invalid("from is the first representable day".into()))?;
+        }
         // The settlement's value date: the taxes due on it are the ones withheld.
         let value_date = to.pred_opt().unwrap_or(to);
-        let mut accruals = Vec::new();
-        for entity in config.entities.iter().filter(|e| e.id != config.pool.host) {
-            let Some(idx) = self.account_idx(&ic_account(&entity.id)) else { continue };
-            for (currency, balance) in self.balances().of_account(idx) {
-                let Some(rule) = config.interest.iter().find(|rule| rule.currency == currency) else { continue };
-                let opening = self.balance(idx, currency, Some(day_before));
-                let overflow = |_| invalid("interest overflows".into());
-                let segments = try_segments(opening, balance.by_date(), from, to).map_err(overflow)?;
-                let exact = accrue(rule, &segments).map_err(overflow)?;
-                if exact.is_zero() {
-                    continue;
+        // The exact interest per member and currency, summed over the pieces of the period
+        // each governed by one definition (an amendment within it changes the rules from its
+        // effective date), in first-seen order; with the member as last defined in the period.
+        let mut exact_by: Vec<(&crate::config::Entity, Currency, Decimal)> = Vec::new();
+        for (start, end, config) in self.definition().slices(from, to) {
+            let day_before = start.pred_opt().ok_or_else(|| invalid("from is the first representable day".into()))?;
+            for entity in config.entities.iter().filter(|e| e.id != config.pool.host) {
+                let Some(idx) = self.account_idx(&ic_account(&entity.id)) else { continue };
+                for (currency, balance) in self.balances().of_account(idx) {
+                    let Some(rule) = config.interest.iter().find(|rule| rule.currency == currency) else { continue };
+                    let opening = self.balance(idx, currency, Some(day_before));
+                    let overflow = |_| invalid("interest overflows".into());
+                    let segments = try_segments(opening, balance.by_date(), start, end).map_err(overflow)?;
+                    let exact = accrue(rule, &segments).map_err(overflow)?;
+                    match exact_by.iter_mut().find(|(e, ccy, _)| e.id == entity.id && *ccy == currency) {
+                        Some(found) => {
+                            found.0 = entity;
+                            found.2 = found.2.checked_add(exact).ok_or_else(|| invalid("interest overflows".into()))?;
+                        }
+                        None => exact_by.push((entity, currency, exact)),
+                    }
                 }
-                let gross = round(exact, currency, RoundingMode::HalfEven);
-                let taxes = match entity.withholding_at(value_date) {
-                    Some(rates) => withhold(gross.rounded, currency, &rates)
-                        .map_err(|err| invalid(format!("the taxes withheld from {} {currency}: {err}", entity.id)))?,
-                    None => Withheld::zero(currency),
-                };
-                let withholding_tax = taxes.total();
-                let net = gross.rounded - withholding_tax;
-                assert_eq!(net + withholding_tax, gross.rounded, "gross = net + taxes");
-                accruals.push(Accrual {
-                    entity: entity.id.clone(),
-                    currency,
-                    interest: gross.rounded,
-                    withholding_tax,
-                    taxes,
-                    net,
-                    // Each tax is rounded as a tax is (half-even to the minor unit) and is what is
-                    // due; only the interest's own rounding is a residue for the rounding account.
-                    residue: gross.residue,
-                });
             }
+        }
+        let mut accruals = Vec::new();
+        for (entity, currency, exact) in exact_by {
+            if exact.is_zero() {
+                continue;
+            }
+            let gross = round(exact, currency, RoundingMode::HalfEven);
+            let taxes = match entity.withholding_at(value_date) {
+                Some(rates) => withhold(gross.rounded, currency, &rates)
+                    .map_err(|err| invalid(format!("the taxes withheld from {} {currency}: {err}", entity.id)))?,
+                None => Withheld::zero(currency),
+            };
+            let withholding_tax = taxes.total();
+            let net = gross.rounded - withholding_tax;
+            assert_eq!(net + withholding_tax, gross.rounded, "gross = net + taxes");
+            accruals.push(Accrual {
+                entity: entity.id.clone(),
+                currency,
+                interest: gross.rounded,
+                withholding_tax,
+                taxes,
+                net,
+                // Each tax is rounded as a tax is (half-even to the minor unit) and is what is
+                // due; only the interest's own rounding is a residue for the rounding account.
+                residue: gross.residue,
+            });
         }
         let mut rounding = Vec::new();
         let mut carry_after = Vec::new();

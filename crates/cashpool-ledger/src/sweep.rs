@@ -281,7 +281,7 @@ impl Planner<'_> {
         let mut postings = vec![leg(from, -amount), leg(to, amount)];
         let member = self.state.account_idx(&rule.account).map(|idx| self.state.spec(idx).entity.clone());
         let header = self.state.account_idx(&rule.into).map(|idx| self.state.spec(idx).entity.clone());
-        let host = self.state.config().map(|config| config.pool.host.clone());
+        let host = self.state.config_on(self.date).map(|config| config.pool.host.clone());
         if let (Some(member), Some(header)) = (member, header) {
             if member != header {
                 // The member lends to (up) or borrows from (down) the header's
@@ -488,7 +488,7 @@ impl Planner<'_> {
 impl State {
     /// Plans the sweeps of `date` (see the module documentation).
     pub(crate) fn plan_sweeps(&self, date: NaiveDate) -> Plan {
-        let rules: Vec<SweepRule> = self.config().map(|config| config.sweeps.clone()).unwrap_or_default();
+        let rules: Vec<SweepRule> = self.config_on(date).map(|config| config.sweeps.clone()).unwrap_or_default();
         let levels = levels(&rules);
         let mut planner = Planner {
             state: self,

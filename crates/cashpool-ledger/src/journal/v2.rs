@@ -24,8 +24,8 @@ use super::{
 use crate::bank::{BankBalance, BankLine, BankStatement, ImportStatus, ImportedStatement, StatementFormat};
 use crate::config::{
     DayCount, EligibilityThresholds, Entity, GroupConfig, GroupInfo, InterestRule, InterestTier, LimitRow,
-    ParameterRow, PoolConfig, QuotaModel, QuotaRow, Residence, SecondLineRule, SweepDirection, SweepMethod, SweepRule,
-    WithholdingRow,
+    ParameterRow, PoolConfig, QuotaModel, QuotaRow, Residence, RiskFactors, SecondLineRule, SweepDirection,
+    SweepMethod, SweepRule, WithholdingRow,
 };
 use crate::cycle::NettingRun;
 use crate::interest::{Accrual, InterestRun};
@@ -53,11 +53,12 @@ pub fn kind_of(body: &EntryBody) -> u8 {
         EntryBody::InterestSettled(_) => 6,
         EntryBody::NettingCycle(_) => 7,
         EntryBody::StatementImported(_) => 8,
+        EntryBody::Amended(_) => 9,
     }
 }
 
 /// The name of each kind, as the export writes it.
-pub(crate) const KIND_NAMES: [&str; 9] = [
+pub(crate) const KIND_NAMES: [&str; 10] = [
     "group_defined",
     "account_opened",
     "transaction",
@@ -67,6 +68,7 @@ pub(crate) const KIND_NAMES: [&str; 9] = [
     "interest_settled",
     "netting_cycle",
     "statement_imported",
+    "amendment",
 ];
 
 /// Appends the entry's format-2 bytes to `out`.
@@ -99,7 +101,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Entry, String> {
     let body = match kind {
         2 => EntryBody::Transaction(decode_transaction(body_bytes)?),
         8 => EntryBody::StatementImported(decode_statement(body_bytes)?),
-        0..=7 => body_of_json(kind, body_bytes)?,
+        0..=7 | 9 => body_of_json(kind, body_bytes)?,
         other => return Err(format!("unknown kind {other}")),
     };
     Ok(Entry { format: FormatVersion::V2, seq, prev_hash, recorded_at, body })
@@ -615,6 +617,16 @@ pub(crate) enum JsonRecord<'a> {
     Interest(InterestRec),
     Netting(NettingRec),
     Statement(StatementRec<'a>),
+    Amendment(AmendmentRec),
+}
+
+/// An amendment: its effective date and the whole definition in force from it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AmendmentRec {
+    #[serde(with = "iso_date")]
+    effective: NaiveDate,
+    group: GroupRec,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -637,7 +649,10 @@ struct OverdraftRec {
     limit: Minor,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The group definition. `risk_factors` was added after records without it
+/// were journaled: it is written only when the definition's factors are not
+/// the published ones ([`RiskFactors::default_history`], what an absent key means).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct GroupRec {
     accounts: Vec<AccountRec>,
@@ -646,7 +661,39 @@ pub(crate) struct GroupRec {
     interest: Vec<InterestRuleRec>,
     macro_prudential: Vec<ParameterRec>,
     pool: PoolRec,
+    #[serde(default)]
+    risk_factors: Option<Vec<RiskFactorsRec>>,
     sweeps: Vec<SweepRuleRec>,
+}
+
+impl Serialize for GroupRec {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let keep = keeps(&self.risk_factors, &serializer);
+        let mut out = serializer.serialize_struct("GroupRec", 7 + usize::from(keep))?;
+        out.serialize_field("accounts", &self.accounts)?;
+        out.serialize_field("entities", &self.entities)?;
+        out.serialize_field("group", &self.group)?;
+        out.serialize_field("interest", &self.interest)?;
+        out.serialize_field("macro_prudential", &self.macro_prudential)?;
+        out.serialize_field("pool", &self.pool)?;
+        serialize_since(&mut out, keep, "risk_factors", &self.risk_factors)?;
+        out.serialize_field("sweeps", &self.sweeps)?;
+        out.end()
+    }
+}
+
+/// One `[[risk_factors]]` row.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RiskFactorsRec {
+    category: Dec,
+    #[serde(with = "iso_date")]
+    effective: NaiveDate,
+    fx: Dec,
+    leverage: Dec,
+    long_term: Dec,
+    short_term: Dec,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -1113,6 +1160,10 @@ impl JsonRecord<'_> {
             EntryBody::NettingCycle(run) => JsonRecord::Netting(netting_rec(run)),
             // Binary in the entry; this JSON is its export form.
             EntryBody::StatementImported(imported) => JsonRecord::Statement(statement_rec(imported)),
+            EntryBody::Amended(amendment) => JsonRecord::Amendment(AmendmentRec {
+                effective: amendment.effective,
+                group: group_rec(&amendment.config),
+            }),
         }
     }
 }
@@ -1227,6 +1278,20 @@ pub(crate) fn group_rec(config: &GroupConfig) -> GroupRec {
             .iter()
             .map(|row| ParameterRec { effective: row.effective, parameter: Dec(row.parameter) })
             .collect(),
+        risk_factors: (config.risk_factors != RiskFactors::default_history()).then(|| {
+            config
+                .risk_factors
+                .iter()
+                .map(|row| RiskFactorsRec {
+                    category: Dec(row.category),
+                    effective: row.effective,
+                    fx: Dec(row.fx),
+                    leverage: Dec(row.leverage),
+                    long_term: Dec(row.long_term),
+                    short_term: Dec(row.short_term),
+                })
+                .collect()
+        }),
         pool: PoolRec {
             domestic_master: config.pool.domestic_master.clone(),
             eligibility: EligibilityRec {
@@ -1476,6 +1541,13 @@ fn body_of_json(kind: u8, bytes: &[u8]) -> Result<EntryBody, String> {
         5 => EntryBody::SweepRun(sweep_of(parse_json(bytes)?)?),
         6 => EntryBody::InterestSettled(interest_of(parse_json(bytes)?)?),
         7 => EntryBody::NettingCycle(netting_of(parse_json(bytes)?)?),
+        9 => {
+            let rec: AmendmentRec = parse_json(bytes)?;
+            EntryBody::Amended(crate::amendment::Amendment {
+                effective: rec.effective,
+                config: Arc::new(group_of(rec.group)?),
+            })
+        }
         other => return Err(format!("unknown kind {other}")),
     })
 }
@@ -1653,6 +1725,26 @@ pub(crate) fn group_of(rec: GroupRec) -> Result<GroupConfig, String> {
             ))
         }
     };
+    let risk_factors = match rec.risk_factors {
+        None => RiskFactors::default_history(),
+        Some(rows) => {
+            let rows: Vec<RiskFactors> = rows
+                .into_iter()
+                .map(|row| RiskFactors {
+                    effective: row.effective,
+                    short_term: row.short_term.0,
+                    long_term: row.long_term.0,
+                    category: row.category.0,
+                    fx: row.fx.0,
+                    leverage: row.leverage.0,
+                })
+                .collect();
+            if rows.is_empty() || rows == RiskFactors::default_history() {
+                return Err("risk_factors: written with the value an absent key means (the published factors)".into());
+            }
+            rows
+        }
+    };
     Ok(GroupConfig {
         group: GroupInfo { id: rec.group.id, name: rec.group.name, base_currency: base },
         pool: PoolConfig {
@@ -1675,6 +1767,7 @@ pub(crate) fn group_of(rec: GroupRec) -> Result<GroupConfig, String> {
             .into_iter()
             .map(|row| ParameterRow { effective: row.effective, parameter: row.parameter.0 })
             .collect(),
+        risk_factors,
     })
 }
 
@@ -2108,7 +2201,7 @@ pub fn entry_of_line(line: &ExportLineV2) -> Result<Entry, String> {
         .iter()
         .position(|name| *name == line.kind)
         .ok_or_else(|| format!("kind: unknown value {:?}", line.kind))?;
-    let kind = u8::try_from(kind).expect("nine kinds");
+    let kind = u8::try_from(kind).expect("ten kinds");
     let body = if kind == 2 {
         let rec: TxRec = serde_json::from_value(line.body.clone()).map_err(|err| format!("body: {err}"))?;
         EntryBody::Transaction(tx_of(rec)?)

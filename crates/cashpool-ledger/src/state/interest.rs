@@ -111,6 +111,11 @@ impl Interest {
         self.carry.get(&currency).copied().unwrap_or_default()
     }
 
+    /// The last day of the latest settled period (its settlement's value date).
+    pub(crate) fn last_day(&self) -> Option<NaiveDate> {
+        self.periods.iter().map(|(_, to)| *to).max().and_then(|to| to.pred_opt())
+    }
+
     /// The report of the settled period [from, to), if settled.
     pub(crate) fn report(&self, from: NaiveDate, to: NaiveDate) -> Option<&InterestRun> {
         self.reports.iter().find(|run| run.from == from && run.to == to)

@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use super::snapshot::{amount_of, date_of, day, Exact, LimitsSnap, LoanSnap, MoveSnap};
-use crate::config::{GroupConfig, QuotaModel, Residence};
+use crate::config::{GroupConfig, QuotaModel, Residence, RiskFactors};
 use crate::digest::{amount, date, dec, finish, line, string};
 use crate::journal::v2::{pool_row_of, pool_row_rec, Dec};
 use crate::journal::{EntryHash, PostedTransaction};
@@ -178,6 +178,12 @@ impl Limits {
         self.set_definition(config);
     }
 
+    /// An amendment: the entities may have changed (its parameters cannot:
+    /// `limits set` changes them).
+    pub(crate) fn apply_amendment(&mut self, config: &GroupConfig) {
+        self.set_definition(config);
+    }
+
     /// What the part reads of the definition besides its parameters.
     fn set_definition(&mut self, config: &GroupConfig) {
         self.model = config.pool.quota_model;
@@ -189,8 +195,8 @@ impl Limits {
             .collect();
     }
 
-    /// The use of the caps now, as the rules measure it: (inflow, outflow).
-    fn live_use(&self) -> (Decimal, Decimal) {
+    /// The use of the caps now, as the rules measure it on `date`: (inflow, outflow).
+    fn live_use(&self, factors: &RiskFactors) -> (Decimal, Decimal) {
         match self.model {
             QuotaModel::NetPosition => {
                 let position = self.state.pool_position;
@@ -203,6 +209,7 @@ impl Limits {
                     |entity| self.onshore.contains(entity),
                     self.base,
                     None,
+                    factors,
                 );
                 (used.foreign_debt, used.overseas_lending)
             }
@@ -228,7 +235,8 @@ impl Limits {
 
     /// What a checked transaction changes here: the pool flow, the loan it
     /// draws or the repayment of one.
-    pub(crate) fn apply_effects(&mut self, tx: &PostedTransaction, effects: &Effects) {
+    /// `factors`: the risk factors in force on the transaction's value date, which weigh the peak.
+    pub(crate) fn apply_effects(&mut self, tx: &PostedTransaction, effects: &Effects, factors: &RiskFactors) {
         let state = &mut self.state;
         if let Some(flow) = effects.pool_flow {
             state.pool_position += flow;
@@ -257,7 +265,7 @@ impl Limits {
             }
         };
         if counted {
-            let (inflow, outflow) = self.live_use();
+            let (inflow, outflow) = self.live_use(factors);
             let peak = self.state.peaks.entry(tx.value_date).or_insert((Decimal::ZERO, Decimal::ZERO));
             *peak = (peak.0.max(inflow), peak.1.max(outflow));
         }
@@ -318,11 +326,18 @@ impl Limits {
     }
 
     /// The risk-weighted foreign-debt balance of `entity` (DOMAIN §3), in the base currency.
-    pub(crate) fn debt_use(&self, entity: &str, base: Currency, as_of: Option<NaiveDate>) -> DebtUse {
+    pub(crate) fn debt_use(
+        &self,
+        entity: &str,
+        base: Currency,
+        as_of: Option<NaiveDate>,
+        factors: &RiskFactors,
+    ) -> DebtUse {
         debt_use_of(
             self.loans().filter(|loan| loan.entity == entity && loan.kind == LoanKind::ForeignDebt),
             base,
             as_of,
+            factors,
         )
     }
 
@@ -582,7 +597,7 @@ mod tests {
         let before = limits.state().clone();
         for (day, amount) in [(2, dec!(100.00)), (2, dec!(-100.00)), (3, dec!(40.00))] {
             let (tx, effects) = flow(day, amount);
-            limits.apply_effects(&tx, &effects);
+            limits.apply_effects(&tx, &effects, &RiskFactors::published());
             limits.check_invariants().unwrap();
         }
         assert_eq!(limits.pool_position(None), dec!(40.00));

@@ -46,9 +46,9 @@ pub(crate) use limits::{LimitState, Limits};
 pub(crate) use netting::Netting;
 pub(crate) use rates::Rates;
 pub use rejection::{FlowDirection, Rejection};
-pub(crate) use running_hash::RunningSha256;
 pub(crate) use statements::Statements;
 pub(crate) use sweeps::Sweeps;
+pub(crate) use transactions::TransactionsMark;
 pub(crate) use transactions::{fingerprint, IdRecord, Transactions};
 
 /// One applied posting, to undo it.
@@ -189,6 +189,11 @@ impl State {
         self.definition.config()
     }
 
+    /// The group definition in force on `date` (`None` before entry 1).
+    pub(crate) fn config_on(&self, date: NaiveDate) -> Option<&Arc<GroupConfig>> {
+        self.definition.config_on(date)
+    }
+
     /// The group's base currency (CNY before the group is defined).
     pub(crate) fn base_currency(&self) -> Currency {
         self.definition.base_currency()
@@ -282,6 +287,11 @@ impl State {
             EntryBody::SweepRun(run) => {
                 self.sweeps.apply(run, entry.seq, hash)?;
             }
+            EntryBody::Amended(amendment) => {
+                self.check_amendment(amendment).map_err(|rejection| rejection.to_string())?;
+                self.definition.apply_amendment(amendment.effective, &amendment.config)?;
+                self.limits.apply_amendment(&amendment.config);
+            }
         }
         self.move_head(entry.seq, hash);
         Ok(())
@@ -343,6 +353,16 @@ impl State {
                     account: posting.account.clone(),
                 });
             };
+            let window = self.definition.window(account_idx);
+            if !window.takes(tx.value_date) {
+                return Err(Rejection::AccountClosed {
+                    field: format!("{}.account", field()),
+                    account: posting.account.clone(),
+                    value_date: tx.value_date,
+                    opens: window.from.filter(|from| tx.value_date < *from),
+                    closed_from: window.until,
+                });
+            }
             if !self.spec(account_idx).holds(posting.currency) {
                 return Err(Rejection::CurrencyNotHeld {
                     field: format!("{}.currency", field()),
@@ -404,6 +424,89 @@ impl State {
         self.check_pool_rules(tx)
     }
 
+    /// The checks of an amendment that need the books, live and on replay:
+    /// it takes effect after every value date booked (a transaction, a sweep
+    /// run, a settled interest period), so no entry already journaled was
+    /// checked under other rules than those in force on its date; an account
+    /// it closes holds nothing; an entity that leaves has no intercompany
+    /// position with the pool.
+    pub(crate) fn check_amendment(&self, amendment: &crate::amendment::Amendment) -> Result<(), Rejection> {
+        let invalid = |field: &str, message: String| Rejection::AmendmentInvalid { field: field.into(), message };
+        let Some(current) = self.config() else {
+            return Err(invalid("effective", "the group is not defined yet".into()));
+        };
+        let effective = amendment.effective;
+        let booked = [
+            self.transactions.booked_through().map(|date| (date, "a transaction")),
+            self.sweeps.last_date().map(|date| (date, "a sweep run")),
+            self.interest.last_day().map(|date| (date, "a settled interest period")),
+        ];
+        if let Some((date, what)) = booked.into_iter().flatten().max_by_key(|(date, _)| *date) {
+            if effective <= date {
+                return Err(invalid(
+                    "effective",
+                    format!(
+                        "the books hold {what} valued {date}; an amendment takes effect after every date booked, so from {} at the earliest",
+                        date.succ_opt().unwrap_or(date)
+                    ),
+                ));
+            }
+        }
+        if let Some(last) = self.definition.amendments().last() {
+            if effective < last.effective {
+                return Err(invalid(
+                    "effective",
+                    format!(
+                        "an amendment effective {} is journaled; a later one cannot take effect before it",
+                        last.effective
+                    ),
+                ));
+            }
+        }
+        let holdings = |id: &str| -> Vec<String> {
+            self.account_idx(id)
+                .map(|idx| {
+                    self.balances
+                        .of_account(idx)
+                        .filter(|(_, balance)| !balance.total().is_zero())
+                        .map(|(currency, balance)| format!("{currency} {}", at_scale(balance.total(), currency)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for account in amendment.config.accounts.iter().filter(|a| current.account(&a.id).is_none()) {
+            if self.account_idx(&account.id).is_some() {
+                return Err(invalid(
+                    &format!("account {}", account.id),
+                    "was open before and is closed; an account id is never reused: open the account under a new id"
+                        .into(),
+                ));
+            }
+        }
+        for account in current.accounts.iter().filter(|a| amendment.config.account(&a.id).is_none()) {
+            let held = holdings(&account.id);
+            if !held.is_empty() {
+                return Err(invalid(
+                    &format!("account {}", account.id),
+                    format!("holds {}; move the money out before the account closes", held.join(", ")),
+                ));
+            }
+        }
+        for entity in current.entities.iter().filter(|e| amendment.config.entity(&e.id).is_none()) {
+            let held = holdings(&crate::model::ic_account(&entity.id));
+            if !held.is_empty() {
+                return Err(invalid(
+                    &format!("entity {}", entity.id),
+                    format!(
+                        "has an intercompany position of {} with the pool; settle it before the entity leaves",
+                        held.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn check_fx(&self, tx: &PostedTransaction, rate: &crate::journal::FxRate) -> Result<(), Rejection> {
         let fx_leg = |currency: Currency| -> Decimal {
             tx.postings
@@ -462,7 +565,8 @@ impl State {
             self.balances.apply(applied);
             on_posting(applied);
         }
-        self.limits.apply_effects(tx, effects);
+        let factors = self.risk_factors(Some(tx.value_date));
+        self.limits.apply_effects(tx, effects, &factors);
         // The account of posting n, resolved once above.
         let account_of = |n: usize| accounts.get(n).copied().unwrap_or_else(|| more[n - accounts.len()]);
         self.transactions.apply(tx, seq, hash, account_of);
@@ -485,19 +589,27 @@ impl State {
         self.balances.undo_accounts(n);
     }
 
+    /// Takes back the amendments after the first `n` (a rolled-back plan).
+    pub(crate) fn undo_amendments(&mut self, n: usize) {
+        self.definition.undo_amendments(n);
+        if let Some(config) = self.definition.config() {
+            self.limits.apply_amendment(&Arc::clone(config));
+        }
+    }
+
     /// Removes an id a rolled-back plan indexed.
     pub(crate) fn forget_id(&mut self, id: &str) {
         self.transactions.forget(id);
     }
 
     /// The running digest of the `transactions` part, for a savepoint.
-    pub(crate) fn transactions_part(&self) -> &RunningSha256 {
-        self.transactions.running()
+    pub(crate) fn transactions_part(&self) -> TransactionsMark {
+        self.transactions.mark()
     }
 
-    /// Restores the running digest a savepoint took.
-    pub(crate) fn restore_transactions_part(&mut self, running: RunningSha256) {
-        self.transactions.restore_running(running);
+    /// Restores what a savepoint took of the transactions part.
+    pub(crate) fn restore_transactions_part(&mut self, mark: TransactionsMark) {
+        self.transactions.restore_mark(mark);
     }
 
     /// The limit state (flows, loans), for a savepoint.

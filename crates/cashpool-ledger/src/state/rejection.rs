@@ -77,6 +77,20 @@ pub enum Rejection {
     /// A repayment across the border names no loan of the ledger (its `reference` must be the
     /// id of the transaction that drew the loan).
     UnknownLoan { loan: String },
+    /// A posting reaches an account that is not open on its value date: one an
+    /// amendment closed (`closed_from`: it takes no posting at all any more),
+    /// or one an amendment opens only from `opens`.
+    AccountClosed {
+        field: String,
+        account: String,
+        #[serde(with = "crate::journal::date_format")]
+        value_date: NaiveDate,
+        opens: Option<NaiveDate>,
+        closed_from: Option<NaiveDate>,
+    },
+    /// An amendment of the group definition that cannot be journaled.
+    /// `field`: the fragment's key path, or `effective`.
+    AmendmentInvalid { field: String, message: String },
     /// A rates import would change a rate already imported; nothing of the import is written.
     RateConflict(crate::rates::RateConflict),
     /// A netting cycle has no rate for these currencies on its date (sorted by code; every one is listed).
@@ -127,6 +141,8 @@ impl Rejection {
             Rejection::Limit { .. } => "limit",
             Rejection::ForeignDebtLimit { .. } => "foreign_debt_limit",
             Rejection::UnknownLoan { .. } => "unknown_loan",
+            Rejection::AccountClosed { .. } => "account_closed",
+            Rejection::AmendmentInvalid { .. } => "amendment_invalid",
             Rejection::RateConflict(_) => "rate_conflict",
             Rejection::MissingRates { .. } => "missing_rates",
             Rejection::SettlementRefused { .. } => "settlement_refused",
@@ -201,6 +217,18 @@ impl fmt::Display for Rejection {
                 f,
                 "unknown_loan: field `reference`: {loan:?} names no loan; a loan_repayment across the border names the id of the transaction that drew the loan"
             ),
+            Rejection::AccountClosed { field, account, value_date, opens, closed_from } => match (opens, closed_from) {
+                (_, Some(closed)) => write!(
+                    f,
+                    "account_closed: field `{field}`: account {account} was closed by an amendment effective {closed}; it takes no posting any more"
+                ),
+                (Some(opens), None) => write!(
+                    f,
+                    "account_closed: field `{field}`: account {account} opens on {opens}; a posting valued {value_date} comes before it"
+                ),
+                (None, None) => write!(f, "account_closed: field `{field}`: account {account} is not open on {value_date}"),
+            },
+            Rejection::AmendmentInvalid { field, message } => write!(f, "amendment_invalid: `{field}`: {message}"),
             Rejection::RateConflict(conflict) => write!(f, "rate_conflict: {conflict}"),
             Rejection::MissingRates { currencies } => write!(
                 f,

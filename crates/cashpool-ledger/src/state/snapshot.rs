@@ -35,7 +35,7 @@ const MAGIC: [u8; 4] = *b"CPST";
 /// Version 4: the group definition kept as its JSON record, the pool movements and the
 /// intraday peaks of the `limits` part, the entities' withholding rows and the accruals' taxes
 /// (postcard writes every field, so versions 1 to 3 no longer read).
-pub(crate) const VERSION: u32 = 4;
+pub(crate) const VERSION: u32 = 5;
 const HEADER_LEN: usize = 48;
 
 /// An exact decimal: its mantissa and scale (the scale is kept: `0.00` stays `0.00`).
@@ -81,6 +81,8 @@ pub(crate) struct DefinitionSnap {
     /// The group definition's record as its canonical JSON (the bytes the
     /// journal's `group_defined` entry holds).
     pub(crate) group: Option<String>,
+    /// Each amendment: its effective date (days from the common era) and its record's canonical JSON.
+    pub(crate) amendments: Vec<(i32, String)>,
     pub(crate) accounts: Vec<AccountRec>,
 }
 
@@ -109,10 +111,12 @@ pub(crate) struct CurrencyBalanceSnap {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct TransactionsSnap {
     pub(crate) count: u64,
-    /// [`crate::state::RunningSha256::save`].
+    /// The running digest as `RunningSha256::save` writes it.
     pub(crate) running: Vec<u8>,
     /// The number of postings of those transactions.
     pub(crate) postings: u64,
+    /// The latest value date of a transaction (days from the common era).
+    pub(crate) booked_through: Option<i32>,
 }
 
 /// The `limits` part: the dated parameters, the pool flows, the position and the loans.
@@ -333,9 +337,14 @@ mod tests {
             digest: [2; 32],
             ids_through: 5,
             ids_count: 3,
-            definition: DefinitionSnap { group: None, accounts: Vec::new() },
+            definition: DefinitionSnap { group: None, amendments: Vec::new(), accounts: Vec::new() },
             balances: BalancesSnap { accounts: Vec::new() },
-            transactions: TransactionsSnap { count: 3, running: vec![0; 4], postings: 6 },
+            transactions: TransactionsSnap {
+                count: 3,
+                running: vec![0; 4],
+                postings: 6,
+                booked_through: Some(740_000),
+            },
             rates: crate::journal::v2::rates_rec(&[]),
             limits: LimitsSnap {
                 base: "CNY".into(),
@@ -365,11 +374,12 @@ mod tests {
             assert!(decode(&flipped).is_err(), "a byte flipped at {at} is found");
         }
         // Version 1 (before the posting index counted postings), 2 (before the records held the
-        // taxes withheld on interest) and 3 (before the pool movements and peaks) are not read.
-        for old in [1u32, 2, 3] {
+        // taxes withheld on interest), 3 (before the pool movements and peaks) and 4 (before the
+        // amendments) are not read.
+        for old in [1u32, 2, 3, 4] {
             let mut other = bytes.clone();
             other[4..8].copy_from_slice(&old.to_le_bytes());
-            assert_eq!(decode(&other).unwrap_err(), format!("format version {old}, this version reads 4"));
+            assert_eq!(decode(&other).unwrap_err(), format!("format version {old}, this version reads 5"));
         }
         assert!(decode(&bytes[..bytes.len() - 1]).is_err());
         assert!(decode(&bytes[..10]).is_err());

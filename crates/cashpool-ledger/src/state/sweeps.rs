@@ -31,6 +31,11 @@ impl Sweeps {
         Ok(())
     }
 
+    /// The latest value date of a run.
+    pub(crate) fn last_date(&self) -> Option<NaiveDate> {
+        self.runs.keys().next_back().copied()
+    }
+
     /// The run of value date `date`.
     pub(crate) fn run(&self, date: NaiveDate) -> Option<&SweepRun> {
         self.runs.get(&date)

@@ -13,7 +13,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::running_hash::RunningSha256;
-use super::snapshot::TransactionsSnap;
+use super::snapshot::{date_of, day, TransactionsSnap};
 use crate::index::postings::{PostingKey, PostingRecord};
 use crate::journal::{EntryHash, PostedTransaction};
 
@@ -50,6 +50,16 @@ pub(crate) struct Transactions {
     running: RunningSha256,
     n_transactions: u64,
     n_postings: u64,
+    /// The latest value date of a transaction (`None` before the first): an
+    /// amendment takes effect only after it.
+    booked_through: Option<NaiveDate>,
+}
+
+/// What a savepoint restores of the part: its running digest and the latest value date.
+#[derive(Debug, Clone)]
+pub(crate) struct TransactionsMark {
+    running: RunningSha256,
+    booked_through: Option<NaiveDate>,
 }
 
 impl Transactions {
@@ -65,6 +75,7 @@ impl Transactions {
             running: RunningSha256::new(),
             n_transactions: 0,
             n_postings: 0,
+            booked_through: None,
         }
     }
 
@@ -75,6 +86,7 @@ impl Transactions {
             count: self.n_transactions,
             running: self.running.save().to_vec(),
             postings: self.n_postings,
+            booked_through: self.booked_through.map(day),
         }
     }
 
@@ -100,6 +112,7 @@ impl Transactions {
             running,
             n_transactions: snap.count,
             n_postings: snap.postings,
+            booked_through: snap.booked_through.map(date_of).transpose()?,
         })
     }
 
@@ -210,6 +223,12 @@ impl Transactions {
         }
         self.n_transactions += 1;
         self.n_postings += n_postings;
+        self.booked_through = self.booked_through.max(Some(tx.value_date));
+    }
+
+    /// The latest value date of a transaction.
+    pub(crate) fn booked_through(&self) -> Option<NaiveDate> {
+        self.booked_through
     }
 
     /// Reverts the counts of the last `n_transactions` records and their
@@ -227,9 +246,15 @@ impl Transactions {
         self.postings.truncate(end);
     }
 
-    /// Restores the running digest a savepoint took with [`Transactions::running`].
-    pub(crate) fn restore_running(&mut self, running_before: RunningSha256) {
-        self.running = running_before;
+    /// What a savepoint keeps to restore with [`Transactions::restore_mark`].
+    pub(crate) fn mark(&self) -> TransactionsMark {
+        TransactionsMark { running: self.running.clone(), booked_through: self.booked_through }
+    }
+
+    /// Restores the running digest and the latest value date a savepoint took.
+    pub(crate) fn restore_mark(&mut self, mark: TransactionsMark) {
+        self.running = mark.running;
+        self.booked_through = mark.booked_through;
     }
 
     /// Removes an id a rolled-back plan indexed.
@@ -253,11 +278,6 @@ impl Transactions {
     /// The number of transactions posted.
     pub(crate) fn n_transactions(&self) -> u64 {
         self.n_transactions
-    }
-
-    /// The running digest, for a savepoint to restore.
-    pub(crate) fn running(&self) -> &RunningSha256 {
-        &self.running
     }
 
     /// The index, where kept, holds exactly one record per transaction: in
