@@ -1150,38 +1150,48 @@ impl Ledger {
     /// that joins. Refused with [`Rejection::AmendmentInvalid`] naming the
     /// fragment's key path; nothing is written then.
     pub fn amend(&self, fragment: &str, effective: NaiveDate, at: Timestamp) -> Result<AmendOutcome, LedgerError> {
-        let (amended, bodies) = {
-            let inner = lock(&self.inner);
-            let current = inner.state.config().cloned().ok_or(LedgerError::NotInitialized)?;
-            let amended = crate::amendment::amend(&current, fragment).map_err(|errors| {
-                let field = errors.0.first().map(|error| error.path.clone()).unwrap_or_default();
-                let message = errors.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
-                LedgerError::Refused(Rejection::AmendmentInvalid {
-                    field: if field.is_empty() { "amendment".into() } else { field },
-                    message,
-                })
-            })?;
-            let config = Arc::new(amended.config.clone());
-            let amendment = crate::amendment::Amendment { effective, config: Arc::clone(&config) };
-            inner.state.check_amendment(&amendment).map_err(LedgerError::Refused)?;
-            let mut bodies = vec![EntryBody::Amended(amendment)];
-            bodies.extend(
-                amended.opened.iter().filter_map(|id| config.account(id)).cloned().map(EntryBody::AccountOpened),
-            );
-            bodies.extend(
-                amended
-                    .joined
-                    .iter()
-                    .filter(|entity| **entity != config.pool.host)
-                    .map(|entity| ic_account(entity))
-                    .filter(|id| inner.state.account_idx(id).is_none())
-                    .map(|id| EntryBody::AccountOpened(system_account(&config, &id))),
-            );
-            (amended, bodies)
-        };
-        let around = Around { leaders: bodies, trailer: None };
-        self.post_batch_with(&[], BatchMode::Atomic, "amendment", at, around, SYSTEM)?;
-        let (seq, head) = self.head();
+        if self.read_only {
+            return Err(LedgerError::ReadOnly);
+        }
+        // Checked and appended under one lock: no other write comes between the checks and the entries.
+        let mut inner = lock(&self.inner);
+        if inner.poisoned {
+            return Err(LedgerError::Poisoned);
+        }
+        let current = inner.state.config().cloned().ok_or(LedgerError::NotInitialized)?;
+        let amended = crate::amendment::amend(&current, fragment).map_err(|errors| {
+            let field = errors.0.first().map(|error| error.path.clone()).unwrap_or_default();
+            let message = errors.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+            LedgerError::Refused(Rejection::AmendmentInvalid {
+                field: if field.is_empty() { "amendment".into() } else { field },
+                message,
+            })
+        })?;
+        let config = Arc::new(amended.config.clone());
+        let amendment = crate::amendment::Amendment { effective, config: Arc::clone(&config) };
+        inner.state.check_amendment(&amendment).map_err(LedgerError::Refused)?;
+        let mut bodies = vec![EntryBody::Amended(amendment)];
+        bodies.extend(amended.opened.iter().filter_map(|id| config.account(id)).cloned().map(EntryBody::AccountOpened));
+        bodies.extend(
+            amended
+                .joined
+                .iter()
+                .filter(|entity| **entity != config.pool.host)
+                .map(|entity| ic_account(entity))
+                .filter(|id| inner.state.account_idx(id).is_none())
+                .map(|id| EntryBody::AccountOpened(system_account(&config, &id))),
+        );
+        let savepoint = inner.savepoint();
+        for body in bodies {
+            if let Err(err) = inner.append(body, at, None) {
+                inner.rollback(savepoint);
+                return Err(err.into());
+            }
+        }
+        inner.keep(savepoint);
+        let (seq, head) = (inner.state.head_seq(), inner.state.head_hash());
+        drop(inner);
+        self.commit_until(seq)?;
         Ok(AmendOutcome {
             effective,
             seq,

@@ -565,7 +565,13 @@ impl State {
             self.balances.apply(applied);
             on_posting(applied);
         }
-        let factors = self.risk_factors(Some(tx.value_date));
+        // The factors weigh the intraday peak of a movement that counts against a cap.
+        let counts = effects.pool_flow.is_some()
+            || effects.pool_move.is_some()
+            || effects.drawdown.is_some()
+            || effects.repayment.is_some();
+        let factors =
+            if counts { self.risk_factors(Some(tx.value_date)) } else { crate::config::RiskFactors::published() };
         self.limits.apply_effects(tx, effects, &factors);
         // The account of posting n, resolved once above.
         let account_of = |n: usize| accounts.get(n).copied().unwrap_or_else(|| more[n - accounts.len()]);
