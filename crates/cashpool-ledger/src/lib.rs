@@ -54,6 +54,7 @@
 
 pub mod audit;
 pub mod bank;
+pub mod benchmarks;
 pub mod config;
 mod currency_table;
 pub mod cycle;
@@ -78,8 +79,8 @@ pub mod tx;
 pub mod withholding;
 
 pub use ledger::{
-    BalanceRow, BatchMode, BatchOutcome, FlowDirection, InterestOutcome, Ledger, LedgerError, NettingOutcome,
-    PositionRow, RatesImport, Receipt, Rejected, Rejection, StatementLine, StatementView, SweepOutcome,
+    BalanceRow, BatchMode, BatchOutcome, BenchmarksImport, FlowDirection, InterestOutcome, Ledger, LedgerError,
+    NettingOutcome, PositionRow, RatesImport, Receipt, Rejected, Rejection, StatementLine, StatementView, SweepOutcome,
 };
 pub use state::StateDigest;
 pub use statement::{StatementCursor, StatementQuery, StatementReader};
@@ -94,6 +95,7 @@ pub use statement::{StatementCursor, StatementQuery, StatementReader};
 #[doc(hidden)]
 pub mod testing {
     pub use crate::audit::ExportLine;
+    pub use crate::benchmarks::BenchmarkBook;
     pub use crate::interest::{accrue, day_count_fraction, segments, try_segments, InterestError, Segment};
     pub use crate::journal::block_push;
     pub use crate::journal::v2::{entry_of_line, export_line, ExportLineV2};

@@ -14,41 +14,111 @@
 //! period is journaled (`InterestSettled`): settling it again posts nothing,
 //! and a period overlapping a settled one is refused.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::interest::{accrue, try_segments, Accrual, InterestRun};
+use crate::config::{Entity, GroupConfig};
+use crate::interest::{
+    accrue, push_period, rate_periods, try_segments, Accrual, AppliedRates, InterestRun, RatePeriod, Segment,
+    TermsError,
+};
 use crate::model::{ic_account, Purpose, SYS_INTEREST, SYS_ROUNDING, SYS_SURCHARGES, SYS_VAT, SYS_WITHHOLDING_TAX};
 use crate::money::{round, Currency, RoundingMode};
 use crate::state::{Rejection, State};
 use crate::tx::{PostingRequest, TransactionRequest};
 use crate::withholding::{withhold, Withheld};
 
+fn invalid(message: String) -> Rejection {
+    Rejection::Invalid { field: "to".into(), message }
+}
+
 impl State {
-    /// The accruals of `[from, to)` for every member position with an interest rule.
-    pub(crate) fn accrue_interest(&self, from: NaiveDate, to: NaiveDate) -> Result<InterestRun, Rejection> {
-        let invalid = |message: String| Rejection::Invalid { field: "to".into(), message };
+    /// The exact interest of one member's position in one currency over
+    /// `[from, to)`, with the rate periods of the days it was not zero: each
+    /// segment of constant position accrues at the rates of each period it
+    /// spans ([`rate_periods`]), segment by segment and period by period.
+    fn accrue_position(
+        &self,
+        config: &GroupConfig,
+        entity: &Entity,
+        account_idx: u32,
+        currency: Currency,
+        by_date: &BTreeMap<NaiveDate, Decimal>,
+        (from, to): (NaiveDate, NaiveDate),
+    ) -> Result<(Decimal, Vec<RatePeriod>), Rejection> {
+        let day_before = from.pred_opt().ok_or_else(|| invalid("from is the first representable day".into()))?;
+        let overflow = |_| invalid("interest overflows".into());
+        let opening = self.balance(account_idx, currency, Some(day_before));
+        let segments = try_segments(opening, by_date, from, to).map_err(overflow)?;
+        let mut exact = Decimal::ZERO;
+        let mut shown: Vec<RatePeriod> = Vec::new();
+        for segment in segments.iter().filter(|segment| !segment.balance.is_zero()) {
+            let periods =
+                rate_periods(config, self.rates().benchmarks(), &entity.id, currency, segment.start, segment.end)
+                    .map_err(|err| terms_refusal(err, &entity.id, currency))?;
+            for period in periods {
+                let piece = Segment { start: period.start, end: period.end, balance: segment.balance };
+                let interest = accrue(&period.as_rule(currency), &[piece]).map_err(overflow)?;
+                exact = exact.checked_add(interest).ok_or_else(|| invalid("interest overflows".into()))?;
+                push_period(&mut shown, period);
+            }
+        }
+        Ok((exact, shown))
+    }
+
+    /// The rates a settled run applied, computed again for display (the
+    /// definition and the fixings never change once journaled); a position
+    /// whose rates cannot be found again is left out.
+    pub(crate) fn applied_rates(&self, run: &InterestRun) -> Vec<AppliedRates> {
+        let Some(config) = self.config() else { return Vec::new() };
+        run.accruals
+            .iter()
+            .filter_map(|accrual| {
+                let entity = config.entity(&accrual.entity)?;
+                let idx = self.account_idx(&ic_account(&entity.id))?;
+                let (_, balance) =
+                    self.balances().of_account(idx).find(|(currency, _)| *currency == accrual.currency)?;
+                let period = (run.from, run.to);
+                let (_, periods) =
+                    self.accrue_position(config, entity, idx, accrual.currency, balance.by_date(), period).ok()?;
+                Some(AppliedRates { entity: entity.id.clone(), currency: accrual.currency, periods })
+            })
+            .collect()
+    }
+
+    /// The accruals of `[from, to)` for every member position with an interest
+    /// rule, and the rates each applied. A day a benchmark row needs a fixing
+    /// the store does not hold refuses the whole run
+    /// ([`Rejection::MissingFixing`]).
+    pub(crate) fn accrue_interest(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<(InterestRun, Vec<AppliedRates>), Rejection> {
         if to <= from {
             return Err(invalid(format!("the period [{from}, {to}) is empty")));
         }
         let Some(config) = self.config() else {
             return Err(invalid("no group definition".into()));
         };
-        let day_before = from.pred_opt().ok_or_else(|| invalid("from is the first representable day".into()))?;
         // The settlement's value date: the taxes due on it are the ones withheld.
         let value_date = to.pred_opt().unwrap_or(to);
         let mut accruals = Vec::new();
+        let mut applied = Vec::new();
         for entity in config.entities.iter().filter(|e| e.id != config.pool.host) {
             let Some(idx) = self.account_idx(&ic_account(&entity.id)) else { continue };
             for (currency, balance) in self.balances().of_account(idx) {
-                let Some(rule) = config.interest.iter().find(|rule| rule.currency == currency) else { continue };
-                let opening = self.balance(idx, currency, Some(day_before));
-                let overflow = |_| invalid("interest overflows".into());
-                let segments = try_segments(opening, balance.by_date(), from, to).map_err(overflow)?;
-                let exact = accrue(rule, &segments).map_err(overflow)?;
+                if !config.has_interest_terms(&entity.id, currency) {
+                    continue;
+                }
+                let (exact, periods) =
+                    self.accrue_position(config, entity, idx, currency, balance.by_date(), (from, to))?;
                 if exact.is_zero() {
                     continue;
                 }
+                applied.push(AppliedRates { entity: entity.id.clone(), currency, periods });
                 let gross = round(exact, currency, RoundingMode::HalfEven);
                 let taxes = match entity.withholding_at(value_date) {
                     Some(rates) => withhold(gross.rounded, currency, &rates)
@@ -85,7 +155,7 @@ impl State {
             }
             carry_after.push((currency, carry - whole));
         }
-        Ok(InterestRun { from, to, accruals, rounding, carry: carry_after })
+        Ok((InterestRun { from, to, accruals, rounding, carry: carry_after }, applied))
     }
 
     /// The transactions that settle a run.
@@ -142,5 +212,15 @@ impl State {
             });
         }
         requests
+    }
+}
+
+/// A day without its fixing, as the ledger refuses it.
+fn terms_refusal(err: TermsError, entity: &str, currency: Currency) -> Rejection {
+    match err {
+        TermsError::MissingFixing { series, date, latest, stale_after_days } => {
+            Rejection::MissingFixing { series, date, latest, stale_after_days, entity: entity.to_string(), currency }
+        }
+        TermsError::Overflow => invalid(format!("the rate of {entity}'s {currency} position overflows")),
     }
 }

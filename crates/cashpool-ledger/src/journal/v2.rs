@@ -22,10 +22,11 @@ use super::{
     TxEffects,
 };
 use crate::bank::{BankBalance, BankLine, BankStatement, ImportStatus, ImportedStatement, StatementFormat};
+use crate::benchmarks::BenchmarkRow;
 use crate::config::{
-    DayCount, EligibilityThresholds, Entity, GroupConfig, GroupInfo, InterestRule, InterestTier, LimitRow,
-    ParameterRow, PoolConfig, QuotaModel, QuotaRow, Residence, SecondLineRule, SweepDirection, SweepMethod, SweepRule,
-    WithholdingRow,
+    BenchmarkTerms, DayCount, EligibilityThresholds, Entity, GroupConfig, GroupInfo, InterestRule, InterestTier,
+    LimitRow, ParameterRow, PoolConfig, QuotaModel, QuotaRow, Residence, SecondLineRule, SweepDirection, SweepMethod,
+    SweepRule, WithholdingRow,
 };
 use crate::cycle::NettingRun;
 use crate::interest::{Accrual, InterestRun};
@@ -53,21 +54,32 @@ pub fn kind_of(body: &EntryBody) -> u8 {
         EntryBody::InterestSettled(_) => 6,
         EntryBody::NettingCycle(_) => 7,
         EntryBody::StatementImported(_) => 8,
+        EntryBody::BenchmarksImported { .. } => 10,
     }
 }
 
-/// The name of each kind, as the export writes it.
-pub(crate) const KIND_NAMES: [&str; 9] = [
-    "group_defined",
-    "account_opened",
-    "transaction",
-    "rates_imported",
-    "limits_set",
-    "sweep_run",
-    "interest_settled",
-    "netting_cycle",
-    "statement_imported",
-];
+/// The name of each kind, as the export writes it, by kind number; `None` for a number that is no
+/// kind (kinds 9 and 11 are kept for the amendments and the calendars).
+pub(crate) fn entry_kind_name(kind: u8) -> Option<&'static str> {
+    Some(match kind {
+        0 => "group_defined",
+        1 => "account_opened",
+        2 => "transaction",
+        3 => "rates_imported",
+        4 => "limits_set",
+        5 => "sweep_run",
+        6 => "interest_settled",
+        7 => "netting_cycle",
+        8 => "statement_imported",
+        10 => "benchmarks_imported",
+        _ => return None,
+    })
+}
+
+/// The kind number of a kind's name.
+fn kind_of_name(name: &str) -> Option<u8> {
+    (0..=u8::MAX).find(|kind| entry_kind_name(*kind) == Some(name))
+}
 
 /// Appends the entry's format-2 bytes to `out`.
 pub(crate) fn encode_into(entry: &Entry, out: &mut Vec<u8>) {
@@ -99,7 +111,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Entry, String> {
     let body = match kind {
         2 => EntryBody::Transaction(decode_transaction(body_bytes)?),
         8 => EntryBody::StatementImported(decode_statement(body_bytes)?),
-        0..=7 => body_of_json(kind, body_bytes)?,
+        0..=7 | 10 => body_of_json(kind, body_bytes)?,
         other => return Err(format!("unknown kind {other}")),
     };
     Ok(Entry { format: FormatVersion::V2, seq, prev_hash, recorded_at, body })
@@ -615,6 +627,7 @@ pub(crate) enum JsonRecord<'a> {
     Interest(InterestRec),
     Netting(NettingRec),
     Statement(StatementRec<'a>),
+    Benchmarks(BenchmarksRec),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -820,14 +833,60 @@ struct MethodRec {
     threshold: Option<Minor>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// An `[[interest]]` row. Its keys added after rows without them were
+/// journaled are absent from the JSON when the row does not use them
+/// ([`serialize_since`]): `benchmark` (absent: a fixed row; present, the
+/// rates are margins over the fixing), `effective` (absent: from the
+/// beginning) and `entity` (absent: the pool's terms), so that every older
+/// definition encodes to its own bytes and means what it always meant.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct InterestRuleRec {
+    #[serde(default)]
+    benchmark: Option<BenchmarkRec>,
     credit_rate: Dec,
     currency: String,
     day_count: String,
     debit_rate: Dec,
+    #[serde(default, with = "opt_iso_date")]
+    effective: Option<NaiveDate>,
+    #[serde(default)]
+    entity: Option<String>,
     tiers: Vec<TierRec>,
+}
+
+impl Serialize for InterestRuleRec {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let keep_benchmark = keeps(&self.benchmark, &serializer);
+        let keep_effective = keeps(&self.effective, &serializer);
+        let keep_entity = keeps(&self.entity, &serializer);
+        let added = [keep_benchmark, keep_effective, keep_entity].into_iter().filter(|keep| *keep).count();
+        let mut out = serializer.serialize_struct("InterestRuleRec", 5 + added)?;
+        serialize_since(&mut out, keep_benchmark, "benchmark", &self.benchmark)?;
+        out.serialize_field("credit_rate", &self.credit_rate)?;
+        out.serialize_field("currency", &self.currency)?;
+        out.serialize_field("day_count", &self.day_count)?;
+        out.serialize_field("debit_rate", &self.debit_rate)?;
+        let effective = self.effective.map(|date| date.format("%Y-%m-%d").to_string());
+        serialize_since(&mut out, keep_effective, "effective", &effective)?;
+        serialize_since(&mut out, keep_entity, "entity", &self.entity)?;
+        out.serialize_field("tiers", &self.tiers)?;
+        out.end()
+    }
+}
+
+/// How a benchmark row prices (every key present; a floor or cap it does not set is `null`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BenchmarkRec {
+    credit_cap: Option<Dec>,
+    credit_floor: Option<Dec>,
+    debit_cap: Option<Dec>,
+    debit_floor: Option<Dec>,
+    lookback_days: u32,
+    series: String,
+    stale_after_days: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -860,6 +919,22 @@ struct RateRec {
     date: NaiveDate,
     market: String,
     rate: Dec,
+}
+
+/// A `benchmarks_imported` body: fixings, percent per annum.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BenchmarksRec {
+    rows: Vec<FixingRec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixingRec {
+    #[serde(with = "iso_date")]
+    date: NaiveDate,
+    rate_percent: Dec,
+    series: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -1113,6 +1188,7 @@ impl JsonRecord<'_> {
             EntryBody::NettingCycle(run) => JsonRecord::Netting(netting_rec(run)),
             // Binary in the entry; this JSON is its export form.
             EntryBody::StatementImported(imported) => JsonRecord::Statement(statement_rec(imported)),
+            EntryBody::BenchmarksImported { rows } => JsonRecord::Benchmarks(benchmarks_rec(rows)),
         }
     }
 }
@@ -1162,6 +1238,24 @@ pub(crate) fn rates_rec(rows: &[RateRow]) -> RatesRec {
     }
 }
 
+/// The record of benchmark fixings (a `benchmarks_imported` body).
+pub(crate) fn benchmarks_rec(rows: &[BenchmarkRow]) -> BenchmarksRec {
+    BenchmarksRec {
+        rows: rows
+            .iter()
+            .map(|row| FixingRec { date: row.date, rate_percent: Dec(row.rate_percent), series: row.series.clone() })
+            .collect(),
+    }
+}
+
+/// The fixings of a record.
+pub(crate) fn benchmarks_of(rec: BenchmarksRec) -> Vec<BenchmarkRow> {
+    rec.rows
+        .into_iter()
+        .map(|row| BenchmarkRow { date: row.date, series: row.series, rate_percent: row.rate_percent.0 })
+        .collect()
+}
+
 pub(crate) fn group_rec(config: &GroupConfig) -> GroupRec {
     let base = config.group.base_currency;
     let usd = Currency::from_code("USD").expect("USD is an ISO currency");
@@ -1207,10 +1301,21 @@ pub(crate) fn group_rec(config: &GroupConfig) -> GroupRec {
             .interest
             .iter()
             .map(|rule| InterestRuleRec {
+                benchmark: rule.benchmark.as_ref().map(|terms| BenchmarkRec {
+                    credit_cap: terms.credit_cap.map(Dec),
+                    credit_floor: terms.credit_floor.map(Dec),
+                    debit_cap: terms.debit_cap.map(Dec),
+                    debit_floor: terms.debit_floor.map(Dec),
+                    lookback_days: terms.lookback_days,
+                    series: terms.series.clone(),
+                    stale_after_days: terms.stale_after_days,
+                }),
                 credit_rate: Dec(rule.credit_rate),
                 currency: rule.currency.code().into(),
                 day_count: day_count_name(rule.day_count),
                 debit_rate: Dec(rule.debit_rate),
+                effective: rule.effective,
+                entity: rule.entity.clone(),
                 tiers: rule
                     .tiers
                     .iter()
@@ -1476,6 +1581,7 @@ fn body_of_json(kind: u8, bytes: &[u8]) -> Result<EntryBody, String> {
         5 => EntryBody::SweepRun(sweep_of(parse_json(bytes)?)?),
         6 => EntryBody::InterestSettled(interest_of(parse_json(bytes)?)?),
         7 => EntryBody::NettingCycle(netting_of(parse_json(bytes)?)?),
+        10 => EntryBody::BenchmarksImported { rows: benchmarks_of(parse_json(bytes)?) },
         other => return Err(format!("unknown kind {other}")),
     })
 }
@@ -1597,9 +1703,20 @@ pub(crate) fn group_of(rec: GroupRec) -> Result<GroupConfig, String> {
             let currency = ccy(&rule.currency)?;
             Ok(InterestRule {
                 currency,
+                entity: rule.entity,
+                effective: rule.effective,
                 day_count: parse_day_count(&rule.day_count)?,
                 credit_rate: rule.credit_rate.0,
                 debit_rate: rule.debit_rate.0,
+                benchmark: rule.benchmark.map(|terms| BenchmarkTerms {
+                    series: terms.series,
+                    credit_floor: terms.credit_floor.map(|d| d.0),
+                    debit_floor: terms.debit_floor.map(|d| d.0),
+                    credit_cap: terms.credit_cap.map(|d| d.0),
+                    debit_cap: terms.debit_cap.map(|d| d.0),
+                    lookback_days: terms.lookback_days,
+                    stale_after_days: terms.stale_after_days,
+                }),
                 tiers: rule
                     .tiers
                     .into_iter()
@@ -2090,7 +2207,7 @@ pub fn export_line(entry: &Entry, hash: EntryHash) -> ExportLineV2 {
     ExportLineV2 {
         version: 2,
         seq: entry.seq,
-        kind: KIND_NAMES[usize::from(kind_of(&entry.body))].to_string(),
+        kind: entry_kind_name(kind_of(&entry.body)).expect("every body has a kind").to_string(),
         recorded_at: entry.recorded_at,
         prev_hash: entry.prev_hash,
         hash,
@@ -2104,11 +2221,7 @@ pub fn entry_of_line(line: &ExportLineV2) -> Result<Entry, String> {
     if line.version != 2 {
         return Err(format!("version {} is not 2", line.version));
     }
-    let kind = KIND_NAMES
-        .iter()
-        .position(|name| *name == line.kind)
-        .ok_or_else(|| format!("kind: unknown value {:?}", line.kind))?;
-    let kind = u8::try_from(kind).expect("nine kinds");
+    let kind = kind_of_name(&line.kind).ok_or_else(|| format!("kind: unknown value {:?}", line.kind))?;
     let body = if kind == 2 {
         let rec: TxRec = serde_json::from_value(line.body.clone()).map_err(|err| format!("body: {err}"))?;
         EntryBody::Transaction(tx_of(rec)?)
