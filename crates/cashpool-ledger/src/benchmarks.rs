@@ -69,6 +69,15 @@ pub fn check_fixing(rate: Decimal) -> Result<(), String> {
     Ok(())
 }
 
+/// A rate in percent as messages show it: at least two decimals (`3.00`, `1.374`).
+fn percent_shown(rate: Decimal) -> String {
+    let mut shown = rate.normalize();
+    if shown.scale() < 2 {
+        shown.rescale(2);
+    }
+    shown.to_string()
+}
+
 /// One fixing: the rate of `series` for `date`, percent per annum.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BenchmarkRow {
@@ -83,8 +92,10 @@ pub struct BenchmarkRow {
 /// An import would change a fixing already in the book.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[error(
-    "the {series} fixing of {date} is already {existing} %; refusing to replace it with {given} % \
-     (an imported fixing cannot be changed)"
+    "the {series} fixing of {date} is already {} %; refusing to replace it with {} % \
+     (an imported fixing cannot be changed)",
+    percent_shown(*.existing),
+    percent_shown(*.given)
 )]
 pub struct FixingConflict {
     /// The conflicting row's index in the rows given (0-based).

@@ -1172,7 +1172,10 @@ impl Ledger {
                 .unzip();
             let mut probe = book.clone();
             if let Err(conflict) = probe.insert(&new_rows) {
-                let conflict = crate::benchmarks::FixingConflict { row: indices[conflict.row], ..conflict };
+                // Name the row, and its rate, as the caller gave them.
+                let row = indices[conflict.row];
+                let given = rows[row].rate_percent;
+                let conflict = crate::benchmarks::FixingConflict { row, given, ..conflict };
                 return Err(LedgerError::Refused(Rejection::FixingConflict(conflict)));
             }
             new_rows

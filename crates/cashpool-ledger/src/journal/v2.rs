@@ -2357,6 +2357,74 @@ mod tests {
         assert!(err.contains("a negative tax"), "{err}");
     }
 
+    /// The `[[interest]]` keys of dated, members' own and benchmark rows are written only by the
+    /// rows that use them: a fixed pool-wide row from the beginning encodes as it always did.
+    #[test]
+    fn interest_rows_write_their_added_keys_only_when_they_use_them() {
+        let example = include_str!("../../../../examples/lingang-group.toml");
+        let plain = crate::config::parse_group_config(example).expect("the example group is valid");
+        let json = group_json(&plain);
+        let rows = &json[json.find("\"interest\":[").unwrap()..json.find("],\"macro_prudential\"").unwrap()];
+        for key in ["\"benchmark\"", "\"effective\"", "\"entity\""] {
+            assert!(!rows.contains(key), "{key} in {rows}");
+        }
+        assert!(json.contains("{\"credit_rate\":\"4\",\"currency\":\"USD\",\"day_count\":\"ACT/360\",\"debit_rate\":\"5\",\"tiers\":[]}"), "{json}");
+        let text = format!(
+            "{example}\n[[interest]]\ncurrency = \"USD\"\nentity = \"LGT-HK\"\neffective = \"2026-01-01\"\nday_count = \"ACT/360\"\n\
+             benchmark = \"SOFR\"\ncredit_margin = \"-0.25\"\ndebit_margin = \"1.50\"\ncredit_floor = \"0\"\nlookback_days = 2\n\
+             [[interest.tiers]]\nfrom = \"1000000.00\"\ncredit_margin = \"0\"\ndebit_margin = \"1\"\n"
+        );
+        let dated = crate::config::parse_group_config(&text).expect("valid");
+        let json = group_json(&dated);
+        assert!(
+            json.contains("{\"benchmark\":{\"credit_cap\":null,\"credit_floor\":\"0\",\"debit_cap\":null,\"debit_floor\":null,\"lookback_days\":2,\"series\":\"SOFR\",\"stale_after_days\":14},\"credit_rate\":\"-0.25\",\"currency\":\"USD\",\"day_count\":\"ACT/360\",\"debit_rate\":\"1.5\",\"effective\":\"2026-01-01\",\"entity\":\"LGT-HK\",\"tiers\":[{\"credit_rate\":\"0\",\"debit_rate\":\"1\",\"from\":\"100000000\"}]}"),
+            "{json}"
+        );
+        assert_sorted(&serde_json::from_str(&json).unwrap(), "group");
+        for config in [&plain, &dated] {
+            let from_json: GroupRec = serde_json::from_str(&group_json(config)).unwrap();
+            assert_eq!(&group_of(from_json).unwrap(), config);
+            let bytes = postcard::to_allocvec(&group_rec(config)).unwrap();
+            let from_postcard: GroupRec = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(&group_of(from_postcard).unwrap(), config);
+        }
+        // A key written with the value its absence means is not the exporter's: the entry's bytes
+        // would not be the canonical encoding of what they decode to.
+        let with_null = group_json(&plain).replacen(
+            "\"day_count\":\"ACT/360\",",
+            "\"day_count\":\"ACT/360\",\"effective\":null,",
+            1,
+        );
+        let decoded: GroupRec = serde_json::from_str(&with_null).unwrap();
+        assert_ne!(serde_json::to_string(&decoded).unwrap(), with_null);
+    }
+
+    #[test]
+    fn benchmark_fixings_are_kind_10_and_kinds_9_and_11_are_none() {
+        assert_eq!(entry_kind_name(10), Some("benchmarks_imported"));
+        assert_eq!((entry_kind_name(9), entry_kind_name(11)), (None, None));
+        assert_eq!(kind_of_name("benchmarks_imported"), Some(10));
+        let rows = vec![BenchmarkRow {
+            date: NaiveDate::from_ymd_opt(2026, 1, 20).unwrap(),
+            series: "LPR-1Y".into(),
+            rate_percent: Decimal::new(300, 2),
+        }];
+        let body = EntryBody::BenchmarksImported { rows: rows.clone() };
+        assert_eq!(kind_of(&body), 10);
+        let json = serde_json::to_string(&JsonRecord::of(&body)).unwrap();
+        assert_eq!(json, "{\"rows\":[{\"date\":\"2026-01-20\",\"rate_percent\":\"3\",\"series\":\"LPR-1Y\"}]}");
+        let EntryBody::BenchmarksImported { rows: back } = body_of_json(10, json.as_bytes()).unwrap() else {
+            panic!("kind 10 is benchmarks_imported")
+        };
+        assert_eq!(back[0].rate_percent, rows[0].rate_percent, "equal by value");
+        for kind in [9u8, 11] {
+            let mut bytes = vec![2, kind];
+            bytes.extend_from_slice(&[0; 48]);
+            bytes.extend_from_slice(json.as_bytes());
+            assert_eq!(decode(&bytes).unwrap_err(), format!("unknown kind {kind}"));
+        }
+    }
+
     #[test]
     fn record_fields_are_declared_in_sorted_order() {
         // serde_json without `preserve_order` sorts object keys; parse the
