@@ -423,7 +423,7 @@ class Benchmarks(unittest.TestCase):
                         {"date": "2025-11-03", "rate_percent": "4.13", "series": "SOFR"}]}
     ROW = {"currency": "USD", "day_count": "ACT/360", "credit_rate": "-0.25", "debit_rate": "1.5", "tiers": [],
            "entity": "LGT-HK", "effective": "2025-11-01",
-           "benchmark": {"series": "SOFR", "credit_floor": "0", "debit_floor": None, "credit_cap": None,
+           "benchmark": {"series": "SOFR", "benchmark_floor": None, "credit_floor": "0", "debit_floor": None, "credit_cap": None,
                          "debit_cap": None, "lookback_days": 0, "stale_after_days": 14}}
     MEMBER = {"id": "LGT-HK", "name": "Hong Kong", "residence": "offshore", "net_assets": None,
               "withholding_tax_rate": None, "facilitation_quota": []}

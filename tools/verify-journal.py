@@ -132,7 +132,7 @@ GROUP = {
     "interest": [{"currency": "ccy", "day_count": E("ACT/360", "ACT/365F", "30/360", "30E/360"), "credit_rate": "dec",
                   "debit_rate": "dec", "tiers": [{"from": "amount", "credit_rate": "dec", "debit_rate": "dec"}],
                   "effective": A("date"), "entity": A("str"),
-                  "benchmark": A({"series": "str", "credit_floor": N("dec"), "debit_floor": N("dec"),
+                  "benchmark": A({"series": "str", "benchmark_floor": N("dec"), "credit_floor": N("dec"), "debit_floor": N("dec"),
                                   "credit_cap": N("dec"), "debit_cap": N("dec"), "lookback_days": "int",
                                   "stale_after_days": "int"})}],
     "macro_prudential": [{"effective": "date", "parameter": "dec"}]}

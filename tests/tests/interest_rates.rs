@@ -250,6 +250,27 @@ fn a_floor_keeps_a_negative_benchmark_from_making_the_lender_pay_and_a_cap_binds
 }
 
 #[test]
+fn a_benchmark_floor_prices_a_negative_fixing_as_zero_before_the_margin() {
+    // The loan market's "zero floor" is on the benchmark, not on the rate: €STR −0.20 counts as 0.
+    let rule = "day_count = \"ACT/360\"\nbenchmark = \"ESTR\"\nbenchmark_floor = \"0\"\ncredit_margin = \"0.10\"\n\
+                debit_margin = \"1.00\"\nstale_after_days = 40";
+    let outcome = check(&Case {
+        what: "€STR −0.20 floored at 0: credit 0.10, debit 1.00",
+        interest: fixed(rule),
+        fixings: "2026-02-27,ESTR,-0.20\n",
+        from: "2026-03-01",
+        to: "2026-03-11",
+        // M-SZ: 1,000,000.00 × 0.10 % × 10 / 360 = 27.777… → 27.78 (without the floor, −0.10 %: −27.78).
+        // M-BJ: −500,000.00 × 1.00 % × 10 / 360 = −138.888… → −138.89 (without it, 0.80 %: −111.11).
+        expect: &[("M-SZ", "27.78"), ("M-BJ", "-138.89")],
+    });
+    let period = &outcome.rates[0].periods[0];
+    let fixing = period.fixing.as_ref().expect("a benchmark row");
+    assert_eq!((fixing.rate_percent, fixing.floored), (dec("-0.20"), true), "the published fixing, marked floored");
+    assert_eq!((period.credit_bound, period.debit_bound), (None, None), "no floor or cap on the rates themselves");
+}
+
+#[test]
 fn tiers_of_a_benchmark_row_are_margins_over_the_same_fixing() {
     let rule = format!(
         "{LPR_RULE}\n\n[[interest.tiers]]\nfrom = \"500000.00\"\ncredit_margin = \"-0.50\"\ndebit_margin = \"0.50\""

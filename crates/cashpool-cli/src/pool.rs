@@ -701,6 +701,8 @@ fn rates_json(outcome: &cashpool_ledger::InterestOutcome, config: &GroupConfig) 
                     "fixing": period.fixing.as_ref().map(|fixing| percent_text(fixing.rate_percent)),
                     "credit_margin": terms.and(row.map(|row| percent_text(row.credit_rate))),
                     "debit_margin": terms.and(row.map(|row| percent_text(row.debit_rate))),
+                    "fixing_floored": period.fixing.as_ref().map(|fixing| fixing.floored),
+                    "benchmark_floor": opt(terms.and_then(|terms| terms.benchmark_floor)),
                     "credit_floor": opt(terms.and_then(|terms| terms.credit_floor)),
                     "debit_floor": opt(terms.and_then(|terms| terms.debit_floor)),
                     "credit_cap": opt(terms.and_then(|terms| terms.credit_cap)),
@@ -743,6 +745,11 @@ fn rate_cell(rate: Decimal, margin: Option<Decimal>, bound: Option<Bound>) -> St
     }
 }
 
+/// The benchmark terms of a row, if it is a benchmark row.
+fn terms_of(row: Option<&cashpool_ledger::config::InterestRule>) -> Option<&cashpool_ledger::config::BenchmarkTerms> {
+    row.and_then(|row| row.benchmark.as_ref())
+}
+
 /// The rates-applied table under the `interest` table.
 fn rates_table(outcome: &cashpool_ledger::InterestOutcome, config: &GroupConfig) -> Table {
     let header = ["entity", "currency", "from", "to", "row", "basis", "credit", "debit", "tiers"];
@@ -754,7 +761,11 @@ fn rates_table(outcome: &cashpool_ledger::InterestOutcome, config: &GroupConfig)
             let margins = if benchmark { row.map(|row| (row.credit_rate, row.debit_rate)) } else { None };
             let basis = match &period.fixing {
                 None => "fixed".to_string(),
-                Some(fixing) => format!("{} {} of {}", fixing.series, percent_text(fixing.rate_percent), fixing.date),
+                Some(fixing) => {
+                    let floor = terms_of(row).and_then(|terms| terms.benchmark_floor).filter(|_| fixing.floored);
+                    let floored = floor.map_or(String::new(), |floor| format!(" → {} floor", percent_text(floor)));
+                    format!("{} {} of {}{floored}", fixing.series, percent_text(fixing.rate_percent), fixing.date)
+                }
             };
             let tiers: Vec<String> = period
                 .tiers

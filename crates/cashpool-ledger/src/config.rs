@@ -782,12 +782,16 @@ impl InterestRule {
 /// The fixing in force on day `d` is the latest fixing of `series` dated on or
 /// before `d − lookback_days`; it must be at most `stale_after_days` older
 /// than that date, or the day has no fixing and an interest run over it is
-/// refused. Each band's rate is the fixing plus the band's margin, then raised
-/// to the floor and lowered to the cap of its side, where the row sets them.
+/// refused. The fixing is first raised to `benchmark_floor`, where set; each
+/// band's rate is then the fixing plus the band's margin, raised to the floor
+/// and lowered to the cap of its side, where the row sets them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BenchmarkTerms {
     /// The series id ([`crate::benchmarks::check_series`]).
     pub series: String,
+    /// The lowest fixing the row prices on, before any margin (the loan
+    /// market's "zero floor": a negative fixing counts as zero); `None`: none.
+    pub benchmark_floor: Option<Decimal>,
     /// The lowest credit rate, percent per annum (e.g. `0`: a negative
     /// benchmark never makes a lender pay); `None`: no floor.
     pub credit_floor: Option<Decimal>,
@@ -1076,6 +1080,7 @@ struct RawInterest {
     credit_rate: Option<Sp<Value>>,
     debit_rate: Option<Sp<Value>>,
     benchmark: Option<Sp<String>>,
+    benchmark_floor: Option<Sp<Value>>,
     credit_margin: Option<Sp<Value>>,
     debit_margin: Option<Sp<Value>>,
     credit_floor: Option<Sp<Value>>,
@@ -2582,6 +2587,7 @@ impl Checker<'_> {
         let Some(series) = &rule.benchmark else {
             // A fixed row: the benchmark's keys have no meaning in it.
             let benchmark_keys = [
+                ("benchmark_floor", &rule.benchmark_floor),
                 ("credit_margin", &rule.credit_margin),
                 ("debit_margin", &rule.debit_margin),
                 ("credit_floor", &rule.credit_floor),
@@ -2634,6 +2640,7 @@ impl Checker<'_> {
             Some(value) => self.signed_percent(&format!("{path}.{key}"), value).map(Some),
             None => Some(None),
         };
+        let benchmark_floor = bound("benchmark_floor", &rule.benchmark_floor);
         let credit_floor = bound("credit_floor", &rule.credit_floor);
         let debit_floor = bound("debit_floor", &rule.debit_floor);
         let credit_cap = bound("credit_cap", &rule.credit_cap);
@@ -2668,6 +2675,7 @@ impl Checker<'_> {
         }
         let terms = BenchmarkTerms {
             series: series_id?,
+            benchmark_floor: benchmark_floor?,
             credit_floor: credit_floor?,
             debit_floor: debit_floor?,
             credit_cap: credit_cap?,

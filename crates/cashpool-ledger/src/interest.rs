@@ -365,9 +365,11 @@ pub struct FixingUsed {
     /// The date of the fixing (the first one of the period, when several of the same rate follow).
     #[serde(with = "crate::journal::date_format")]
     pub date: NaiveDate,
-    /// The fixing, percent per annum.
+    /// The fixing, percent per annum, as published.
     #[serde(with = "rust_decimal::serde::str")]
     pub rate_percent: Decimal,
+    /// Whether it was below the row's `benchmark_floor`, so that the floor was priced instead.
+    pub floored: bool,
 }
 
 /// Whether a floor or a cap set a rate.
@@ -559,8 +561,13 @@ fn benchmark_periods(
         if stale_from <= back(piece_end.pred_opt().unwrap_or(piece_end)) {
             return Err(missing(Some(fixing_date), stale_from.max(needed)));
         }
+        // The loan market's floor on the benchmark itself, before any margin.
+        let (priced, benchmark_floored) = match terms.benchmark_floor {
+            Some(floor) if fixing < floor => (floor, true),
+            _ => (fixing, false),
+        };
         let side = |margin: Decimal, floor: Option<Decimal>, cap: Option<Decimal>| -> Result<_, TermsError> {
-            let rate = fixing.checked_add(margin).ok_or(TermsError::Overflow)?;
+            let rate = priced.checked_add(margin).ok_or(TermsError::Overflow)?;
             Ok(match (floor, cap) {
                 (Some(floor), _) if rate < floor => (floor, Some(Bound::Floor)),
                 (_, Some(cap)) if rate > cap => (cap, Some(Bound::Cap)),
@@ -587,7 +594,12 @@ fn benchmark_periods(
                 end: piece_end,
                 rule: idx,
                 day_count: rule.day_count,
-                fixing: Some(FixingUsed { series: terms.series.clone(), date: fixing_date, rate_percent: fixing }),
+                fixing: Some(FixingUsed {
+                    series: terms.series.clone(),
+                    date: fixing_date,
+                    rate_percent: fixing,
+                    floored: benchmark_floored,
+                }),
                 credit_rate,
                 debit_rate,
                 credit_bound,

@@ -880,6 +880,7 @@ impl Serialize for InterestRuleRec {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BenchmarkRec {
+    benchmark_floor: Option<Dec>,
     credit_cap: Option<Dec>,
     credit_floor: Option<Dec>,
     debit_cap: Option<Dec>,
@@ -1302,6 +1303,7 @@ pub(crate) fn group_rec(config: &GroupConfig) -> GroupRec {
             .iter()
             .map(|rule| InterestRuleRec {
                 benchmark: rule.benchmark.as_ref().map(|terms| BenchmarkRec {
+                    benchmark_floor: terms.benchmark_floor.map(Dec),
                     credit_cap: terms.credit_cap.map(Dec),
                     credit_floor: terms.credit_floor.map(Dec),
                     debit_cap: terms.debit_cap.map(Dec),
@@ -1710,6 +1712,7 @@ pub(crate) fn group_of(rec: GroupRec) -> Result<GroupConfig, String> {
                 debit_rate: rule.debit_rate.0,
                 benchmark: rule.benchmark.map(|terms| BenchmarkTerms {
                     series: terms.series,
+                    benchmark_floor: terms.benchmark_floor.map(|d| d.0),
                     credit_floor: terms.credit_floor.map(|d| d.0),
                     debit_floor: terms.debit_floor.map(|d| d.0),
                     credit_cap: terms.credit_cap.map(|d| d.0),
@@ -2377,7 +2380,7 @@ mod tests {
         let dated = crate::config::parse_group_config(&text).expect("valid");
         let json = group_json(&dated);
         assert!(
-            json.contains("{\"benchmark\":{\"credit_cap\":null,\"credit_floor\":\"0\",\"debit_cap\":null,\"debit_floor\":null,\"lookback_days\":2,\"series\":\"SOFR\",\"stale_after_days\":14},\"credit_rate\":\"-0.25\",\"currency\":\"USD\",\"day_count\":\"ACT/360\",\"debit_rate\":\"1.5\",\"effective\":\"2026-01-01\",\"entity\":\"LGT-HK\",\"tiers\":[{\"credit_rate\":\"0\",\"debit_rate\":\"1\",\"from\":\"100000000\"}]}"),
+            json.contains("{\"benchmark\":{\"benchmark_floor\":null,\"credit_cap\":null,\"credit_floor\":\"0\",\"debit_cap\":null,\"debit_floor\":null,\"lookback_days\":2,\"series\":\"SOFR\",\"stale_after_days\":14},\"credit_rate\":\"-0.25\",\"currency\":\"USD\",\"day_count\":\"ACT/360\",\"debit_rate\":\"1.5\",\"effective\":\"2026-01-01\",\"entity\":\"LGT-HK\",\"tiers\":[{\"credit_rate\":\"0\",\"debit_rate\":\"1\",\"from\":\"100000000\"}]}"),
             "{json}"
         );
         assert_sorted(&serde_json::from_str(&json).unwrap(), "group");
