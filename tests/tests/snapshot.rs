@@ -66,7 +66,7 @@ fn post_all(ledger: &Ledger, requests: &[TransactionRequest]) {
     assert!(outcome.receipts.iter().all(|receipt| !receipt.duplicate), "{outcome:?}");
 }
 
-/// A month's work of every kind on the example group: rates, a macro-prudential
+/// A month's work of every kind on the example group: rates, benchmark fixings, a macro-prudential
 /// parameter (limits set), funding, payments and an FX deal, a foreign-debt
 /// loan and a repayment, sweeps of two days (intercompany positions), a
 /// netting cycle, an interest settlement (with withholding tax and a rounding

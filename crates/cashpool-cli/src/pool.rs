@@ -877,7 +877,7 @@ pub fn interest(dir: &Path, from: &str, to: &str, settle: bool, format: Format) 
             if !outcome.rates.is_empty() {
                 println!();
                 println!(
-                    "rates applied, percent per annum (to: exclusive); a benchmark row's credit and debit: margin = fixing + margin, held to its floor and cap"
+                    "rates applied, percent per annum (to: exclusive); a benchmark row shows each side's margin and its rate: fixing + margin, held to the row's floors and caps"
                 );
                 print!("{}", rates_table(&outcome, &ledger.config()).render());
             }

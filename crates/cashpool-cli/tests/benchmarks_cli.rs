@@ -105,6 +105,9 @@ fn import_is_idempotent_lists_by_series_and_refuses_a_changed_fixing_naming_its_
     // A benchmarks file given to `rates import` says where it belongs.
     pool.run(&["rates", "import", BENCHMARKS]).expect(2).stderr_has(&["import it with `cashpool benchmarks import`"]);
     pool.run(&["--read-only", "benchmarks", "import", BENCHMARKS]).expect(2);
+    // Listing is a reading: it works read-only, the CSV with the JSON's columns.
+    let csv = pool.run(&["--read-only", "benchmarks", "--series", "SOFR", "--format", "csv"]).expect(0);
+    assert!(csv.stdout.starts_with("series,date,rate_percent\nSOFR,2025-10-20,4.16\n"), "{}", csv.stdout);
     assert_eq!(pool.head(), head, "no refused import wrote");
 }
 

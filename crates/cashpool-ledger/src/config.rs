@@ -81,6 +81,30 @@
 //! them all. The older key `withholding_tax_rate` (one fraction on the
 //! entity) still loads, read as the income tax rate on every date; an entity
 //! gives that key or rows, not both.
+//!
+//! **`[[interest]]`** rows may be dated, a member's own, and priced on a
+//! benchmark (docs/SWEEPS.md, "Interest as treasuries set it";
+//! [`InterestRule`], [`BenchmarkTerms`]): `effective` (from that date until
+//! the next row of the same currency and member; absent, from the
+//! beginning), `entity` (a member's own terms, which win over the pool's),
+//! and either `credit_rate` and `debit_rate` or `benchmark` with
+//! `credit_margin` and `debit_margin` (percent per annum, -100 to 100) and
+//! the optional `benchmark_floor`, `credit_floor`, `debit_floor`,
+//! `credit_cap`, `debit_cap`, `lookback_days` and `stale_after_days`:
+//!
+//! ```toml
+//! [[interest]]
+//! currency = "USD"
+//! entity = "LGT-HK"
+//! effective = "2026-01-01"
+//! day_count = "ACT/360"
+//! benchmark = "SOFR"
+//! credit_margin = "-0.25"
+//! debit_margin = "1.50"
+//! credit_floor = "0"
+//! ```
+//!
+//! No two rows share a currency, member and `effective`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;

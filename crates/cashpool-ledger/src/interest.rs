@@ -12,6 +12,11 @@
 //! - [`segments`] (or [`try_segments`]) splits a period into [`Segment`]s of
 //!   constant balance from the dated balance changes.
 //! - [`accrue`] sums the unrounded interest over segments.
+//! - `rate_periods` splits a period into [`RatePeriod`]s of constant rates:
+//!   the `[[interest]]` row in force each day (dated rows, a member's own
+//!   before the pool's) and, for a benchmark row, the fixing in force, plus
+//!   the margin, held to the floors and caps (docs/SWEEPS.md, "Interest as
+//!   treasuries set it"); the accrual crosses them with the segments.
 //!
 //! Everything is exact [`Decimal`] arithmetic, checked where overflow is
 //! conceivable; nothing panics. Rounding to the currency's minor units is the

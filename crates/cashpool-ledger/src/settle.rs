@@ -1,7 +1,11 @@
 //! Interest on intercompany positions: accrual over a period and settlement.
 //!
 //! Accrual runs daily over `[from, to)` on each member's value-dated
-//! end-of-day position ([`crate::interest`]). Settlement rounds once per
+//! end-of-day position ([`crate::interest`]), at the rates in force on each
+//! day: each segment of constant position is crossed with the periods of
+//! constant rates ([`crate::interest::rate_periods`]: the `[[interest]]` row
+//! of the day, the member's own before the pool's, and a benchmark row's
+//! fixing), and a day a benchmark row has no fixing for refuses the run. Settlement rounds once per
 //! member and currency (half-even), withholds the taxes on interest the pool
 //! pays to an offshore member ([`crate::withholding`], at the rates of
 //! [`crate::config::Entity::withholding_at`] on the settlement's value date,
