@@ -22,7 +22,8 @@ _spec.loader.exec_module(V)
 
 ZEROS = "0" * 64
 KIND_CODES = {"group_defined": 0, "account_opened": 1, "transaction": 2, "rates_imported": 3, "limits_set": 4,
-              "sweep_run": 5, "interest_settled": 6, "netting_cycle": 7, "statement_imported": 8, "amendment": 9}
+              "sweep_run": 5, "interest_settled": 6, "netting_cycle": 7, "statement_imported": 8, "amendment": 9,
+              "benchmarks_imported": 10}
 
 
 def micros(recorded_at):
@@ -472,6 +473,78 @@ class Withholding(unittest.TestCase):
             self.assertIn(reason, r["reason"], what)
 
 
+class Benchmarks(unittest.TestCase):
+    """Kind 10, `benchmarks_imported`, and the keys an `[[interest]]` row gained with it (FORMATS.md): each
+    (series, date) once in the journal; the fixings in the `rates` part's lines after the FX rates."""
+
+    FIXINGS = {"rows": [{"date": "2026-01-20", "rate_percent": "3", "series": "LPR-1Y"},
+                        {"date": "2025-11-03", "rate_percent": "4.13", "series": "SOFR"}]}
+    ROW = {"currency": "USD", "day_count": "ACT/360", "credit_rate": "-0.25", "debit_rate": "1.5", "tiers": [],
+           "entity": "LGT-HK", "effective": "2025-11-01",
+           "benchmark": {"series": "SOFR", "benchmark_floor": None, "credit_floor": "0", "debit_floor": None, "credit_cap": None,
+                         "debit_cap": None, "lookback_days": 0, "stale_after_days": 14}}
+    MEMBER = {"id": "LGT-HK", "name": "Hong Kong", "residence": "offshore", "net_assets": None,
+              "withholding_tax_rate": None, "facilitation_quota": []}
+
+    def journal(self, row=None, *fixings):
+        group = dict(GROUP, entities=[self.MEMBER], interest=[row] if row else [])
+        return chain([("group_defined", group), ("rates_imported", RATES),
+                      *[("benchmarks_imported", f) for f in fixings]])
+
+    def test_fixings_fold_into_the_rates_part_after_the_fx_rates(self):
+        entries = self.journal(self.ROW, self.FIXINGS)
+        r = run(entries)
+        self.assertTrue(r["ok"], r)
+        self.assertEqual(KIND_CODES["benchmarks_imported"], entry_bytes(entries[2])[1])
+        state = V.State()
+        for e in entries:
+            state.line(json.dumps(e).encode())
+        rates = dict(zip(V.PARTS, state.parts()))["rates"]
+        self.assertEqual(rates, [["USD", "onshore", "2026-11-02", "7.1025"], ["benchmark", "LPR-1Y", "2026-01-20", "3"],
+                                 ["benchmark", "SOFR", "2025-11-03", "4.13"]])
+        # Without fixings the part's lines are the FX rates alone, as before kind 10.
+        without = V.State()
+        for e in self.journal(self.ROW):
+            without.line(json.dumps(e).encode())
+        self.assertEqual(dict(zip(V.PARTS, without.parts()))["rates"], [["USD", "onshore", "2026-11-02", "7.1025"]])
+
+    def test_a_fixing_twice_or_malformed_and_kinds_9_and_11_are_refused(self):
+        again = {"rows": [{"date": "2026-01-20", "rate_percent": "3", "series": "LPR-1Y"}]}
+        r = run(self.journal(None, self.FIXINGS, again))
+        self.assertFalse(r["ok"])
+        self.assertEqual(r["first_bad_seq"], 4)
+        self.assertIn("the LPR-1Y fixing of 2026-01-20 is already in the journal", r["reason"])
+        for bad, reason in [({"date": "2026-01-20", "rate_percent": "3", "series": "lpr"}, "is not a series id"),
+                            ({"date": "2026-01-20", "rate_percent": "100", "series": "LPR-1Y"}, "below 100"),
+                            ({"date": "2026-01-20", "rate_percent": "3.00", "series": "LPR-1Y"}, "normalised decimal")]:
+            r = run(self.journal(None, {"rows": [bad]}))
+            self.assertFalse(r["ok"], bad)
+            self.assertIn(reason, r["reason"], bad)
+        for kind in (9, 11):
+            entries = self.journal(None, self.FIXINGS)
+            entries[2]["kind"] = f"kind_{kind}"
+            self.assertIn("kind", run(entries)["reason"])
+
+    def test_interest_rows_with_and_without_the_added_keys(self):
+        plain = {k: v for k, v in self.ROW.items() if k not in ("entity", "effective", "benchmark")}
+        for row in (self.ROW, plain):
+            self.assertTrue(run(self.journal(row))["ok"], row)
+        cases = [
+            (dict(self.ROW, effective=None), "null is not a string (date)"),
+            (dict(self.ROW, entity="LGT-SH"), "not a member of the pool"),
+            (dict(self.ROW, benchmark=dict(self.ROW["benchmark"], series="SOFR-")), "is not a series id"),
+            (dict(self.ROW, benchmark=dict(self.ROW["benchmark"], stale_after_days=0)), "out of range"),
+            (dict(self.ROW, benchmark={k: v for k, v in self.ROW["benchmark"].items() if k != "debit_cap"}),
+             "missing keys ['debit_cap']"),
+        ]
+        for row, reason in cases:
+            r = run(self.journal(row))
+            self.assertFalse(r["ok"], row)
+            self.assertIn(reason, r["reason"], row)
+        group = dict(GROUP, entities=[self.MEMBER], interest=[self.ROW, self.ROW])
+        self.assertIn("a second rule", run(chain([("group_defined", group)]))["reason"])
+
+
 class CommandLine(unittest.TestCase):
     def cli(self, *args):
         return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True)
@@ -499,6 +572,14 @@ class Golden(unittest.TestCase):
     def test_golden_v2(self):
         expected = json.loads((GOLDEN / "journal-v2.expected.json").read_text())
         with open(GOLDEN / "journal-v2.jsonl", "rb") as f:
+            r = V.verify(f)[0]
+        self.assertTrue(r["ok"], r)
+        for key in ("entries", "head", "state_digest"):
+            self.assertEqual(r[key], expected[key], key)
+
+    def test_golden_v2_benchmarks(self):
+        expected = json.loads((GOLDEN / "journal-v2-benchmarks.expected.json").read_text())
+        with open(GOLDEN / "journal-v2-benchmarks.jsonl", "rb") as f:
             r = V.verify(f)[0]
         self.assertTrue(r["ok"], r)
         for key in ("entries", "head", "state_digest"):

@@ -4,7 +4,8 @@
 Written from docs/FORMATS.md ("The journal (format version 2)") and docs/currencies.csv alone, not from
 cashpool's code; Python 3, standard library only. Per line: a format-2 entry with exactly the specified keys and
 value forms; seq and prev_hash chaining; SHA-256 of the rebuilt bytes (header + canonical JSON, or the binary
-transaction and statement bodies) against `hash`; unique ids; balanced transactions on opened accounts. It folds
+transaction and statement bodies) against `hash`; unique ids; balanced transactions on opened accounts; each
+benchmark fixing journaled once. It folds
 the nine parts of "The state digest" and prints {"ok": true, "entries", "head", "state_digest"} (exit 0) or
 {"ok": false, "first_bad_seq", "reason"} (exit 3); usage errors exit 2.
 """
@@ -16,8 +17,11 @@ CURRENCIES_CSV = Path(__file__).resolve().parent.parent / "docs" / "currencies.c
 CURRENCIES = {}  # code -> minor units, loaded on first use
 ZERO_HASH = "0" * 64
 I128 = 1 << 127
-KINDS = ["group_defined", "account_opened", "transaction", "rates_imported", "limits_set", "sweep_run",
-         "interest_settled", "netting_cycle", "statement_imported", "amendment"]
+KINDS = {0: "group_defined", 1: "account_opened", 2: "transaction", 3: "rates_imported", 4: "limits_set",
+         5: "sweep_run", 6: "interest_settled", 7: "netting_cycle", 8: "statement_imported",
+         9: "amendment", 10: "benchmarks_imported"}  # by kind number; 11 is no kind of this format
+KIND_NUMBERS = {name: number for number, name in KINDS.items()}
+SERIES_RE = re.compile(r"[A-Z]([A-Z0-9-]{0,31})")  # a benchmark series id (not ending with "-")
 PURPOSES = ["current_account", "pool_funding", "loan_repayment", "real_investment", "foreign_debt",
             "overseas_lending", "fx", "interest", "fee", "other"]
 CLASSES = ["internal", "domestic", "offshore", "first_line", "cross_border", "second_line"]
@@ -126,7 +130,11 @@ GROUP = {
                 "min_transfer": N("amount"), "max_transfer": N("amount"), "rounding": N("amount"), "priority": "int",
                 "partial_allowed": "bool"}],
     "interest": [{"currency": "ccy", "day_count": E("ACT/360", "ACT/365F", "30/360", "30E/360"), "credit_rate": "dec",
-                  "debit_rate": "dec", "tiers": [{"from": "amount", "credit_rate": "dec", "debit_rate": "dec"}]}],
+                  "debit_rate": "dec", "tiers": [{"from": "amount", "credit_rate": "dec", "debit_rate": "dec"}],
+                  "effective": A("date"), "entity": A("str"),
+                  "benchmark": A({"series": "str", "benchmark_floor": N("dec"), "credit_floor": N("dec"), "debit_floor": N("dec"),
+                                  "credit_cap": N("dec"), "debit_cap": N("dec"), "lookback_days": "int",
+                                  "stale_after_days": "int"})}],
     "macro_prudential": [{"effective": "date", "parameter": "dec"}],
     "risk_factors": A([{"effective": "date", "short_term": "dec", "long_term": "dec", "category": "dec", "fx": "dec",
                         "leverage": "dec"}])}
@@ -146,7 +154,7 @@ STATEMENT = {
     "lines": [{"source_line": "int", "booking_date": N("date"), "value_date": N("date"), "amount": "bank",
                "currency": "str", "reversal": "bool", "end_to_end_id": N("str"), "uetr": N("str"),
                "owner_reference": N("str"), "bank_reference": N("str"), "type_code": "str", "narrative": "str"}]}
-SCHEMAS = [  # by kind
+SCHEMAS = [  # by kind number (0 to 8; 10 is BENCHMARKS below)
     GROUP, ACCOUNT, TRANSACTION, {"rows": [{"date": "date", "currency": "ccy", "market": RESIDENCE, "rate": "dec"}]},
     {"effective": "date", "pool": N(POOL_ROW), "macro_prudential": N("dec")},
     {"date": "date", "sweeps": [{"account": "str", "into": "str", "reference": "str", "currency": "ccy",
@@ -165,8 +173,9 @@ SCHEMAS = [  # by kind
                                                   "duplicate_invoice", "already_settled")}],
      "invoices_netted": "int", "rates": [{"currency": "ccy", "rate": "dec"}], "invoices": ["str"]},
     {"source": "str", "account": N("str"), "key": ("tuple", "str", "str", "str"), "content_hash": "hash",
-     "status": E("new", "conflict"), "statement": STATEMENT},
-    {"effective": "date", "group": GROUP}]
+     "status": E("new", "conflict"), "statement": STATEMENT}]
+BENCHMARKS = {"rows": [{"date": "date", "series": "str", "rate_percent": "dec"}]}
+SCHEMAS = dict(enumerate(SCHEMAS)) | {9: {"effective": "date", "group": GROUP}, 10: BENCHMARKS}
 
 def check_keys(v, keys, path, added=()):
     need(isinstance(v, dict), f"{path}: expected an object")
@@ -262,6 +271,19 @@ def check_group(b):
         rates = [r[k] for r in rows or [] for k in r if k != "effective"] + [e["withholding_tax_rate"]]
         need(all(r is None or 0 <= parse_dec(r, "")[0] < 10 ** parse_dec(r, "")[1] for r in rates),
              f"body.entities[{i}]: a withholding rate is not a fraction in [0, 1)")
+    members = {e["id"] for e in b["entities"]} - {b["pool"]["host"]}
+    rules = set()
+    for i, r in enumerate(b["interest"]):
+        key = (r["currency"], r.get("entity"), r.get("effective"))
+        need(key not in rules, f"body.interest[{i}]: a second rule for the same currency, entity and effective date")
+        rules.add(key)
+        need(r.get("entity") is None or r["entity"] in members, f"body.interest[{i}].entity: not a member of the pool")
+        bm = r.get("benchmark")
+        if bm is not None:
+            need(SERIES_RE.fullmatch(bm["series"]) and not bm["series"].endswith("-"),
+                 f"body.interest[{i}].benchmark.series: {json.dumps(bm['series'])} is not a series id")
+            need(bm["lookback_days"] <= 31 and 1 <= bm["stale_after_days"] <= 400,
+                 f"body.interest[{i}].benchmark: lookback_days or stale_after_days out of range")
 
 def check_interest(b):
     """An accrual's amounts add up (FORMATS.md, interest_settled)."""
@@ -294,6 +316,7 @@ class State:
         self.balances = {}  # (account, currency) -> {value date: net change}
         self.definition, self.sweeps, self.periods, self.netting, self.tx_hashes = [], [], [], [], hashlib.sha256()
         self.rates, self.pool, self.macro, self.flows, self.loans, self.carry, self.statements = {}, {}, {}, {}, {}, {}, {}
+        self.benchmarks = {}  # (series, date) -> rate_percent
         self.separate, self.zones, self.moves = False, {}, []  # quota_model "separate"; account -> (entity, zone)
         # Amendments (FORMATS.md, amendment): the definition in force now, the amendments' digest lines, the
         # latest date booked, and when each account opens (from an amendment's date) or was closed.
@@ -312,8 +335,8 @@ class State:
         check_keys(obj, ["version", "seq", "kind", "recorded_at", "prev_hash", "hash", "body"], "entry")
         if type(obj["seq"]) is not int or obj["seq"] != seq:
             raise Bad(f"seq: {json.dumps(obj['seq'])} where {seq} was expected")
-        check(obj["kind"], E(*KINDS), "kind")
-        kind, recorded_at = KINDS.index(obj["kind"]), parse_time(obj["recorded_at"], "recorded_at")
+        check(obj["kind"], E(*KINDS.values()), "kind")
+        kind, recorded_at = KIND_NUMBERS[obj["kind"]], parse_time(obj["recorded_at"], "recorded_at")
         check(obj["prev_hash"], "hash", "prev_hash")
         check(obj["hash"], "hash", "hash")
         if obj["prev_hash"] != self.head:
@@ -347,6 +370,16 @@ class State:
             self.fold_transaction(b, seq, h)
         elif kind == "rates_imported":
             self.rates.update(((r["currency"], r["market"], r["date"]), r["rate"]) for r in b["rows"])
+        elif kind == "benchmarks_imported":
+            for i, r in enumerate(b["rows"]):
+                path, (mantissa, scale) = f"body.rows[{i}]", parse_dec(r["rate_percent"], "")
+                need(SERIES_RE.fullmatch(r["series"]) and not r["series"].endswith("-"),
+                     f"{path}.series: {json.dumps(r['series'])} is not a series id")
+                need(abs(mantissa) < 100 * 10 ** scale and scale <= 8,
+                     f"{path}.rate_percent: not above -100 and below 100 with at most 8 decimals")
+                need((r["series"], r["date"]) not in self.benchmarks,
+                     f"{path}: the {r['series']} fixing of {r['date']} is already in the journal")
+                self.benchmarks[(r["series"], r["date"])] = r["rate_percent"]
         elif kind == "limits_set":
             if b["pool"] is None and b["macro_prudential"] is None:
                 raise Bad("body: neither pool nor macro_prudential is set")
@@ -456,7 +489,9 @@ class State:
         limits += self.moves
         limits += [loan for _, loan in sorted(self.loans.items())]
         interest = self.periods + [["carry", c, v] for c, v in sorted(self.carry.items()) if v != "0"]
-        return [self.definition[:1] + self.amendments + self.definition[1:], balances, None, [[*k, v] for k, v in sorted(self.rates.items())],
+        rates = [[*k, v] for k, v in sorted(self.rates.items())]
+        rates += [["benchmark", series, d, v] for (series, d), v in sorted(self.benchmarks.items())]
+        return [self.definition[:1] + self.amendments + self.definition[1:], balances, None, rates,
                 limits, sorted(self.sweeps, key=lambda r: r[0]), interest, sorted(self.netting, key=lambda r: r[0]),
                 [v for _, v in sorted(self.statements.items())]]
 

@@ -227,3 +227,80 @@ fn the_format_2_test_vector_predates_the_taxes_and_its_store_settles_them() {
     drop(ledger);
     assert_eq!(Ledger::open(Box::new(storage)).unwrap().state_digest(), replayed.state_digest);
 }
+
+/// The group of the benchmarks test vector: the example group with LGT-HK's own USD row on SOFR
+/// (floor 0) and a pool-wide CNY row on the LPR from 2026-01-20.
+const BENCHMARK_ROWS: &str = "\n[[interest]]\ncurrency = \"USD\"\nentity = \"LGT-HK\"\neffective = \"2025-11-01\"\n\
+    day_count = \"ACT/360\"\nbenchmark = \"SOFR\"\ncredit_margin = \"-0.25\"\ndebit_margin = \"1.50\"\ncredit_floor = \"0\"\n\
+    \n[[interest]]\ncurrency = \"CNY\"\neffective = \"2026-01-20\"\nday_count = \"ACT/365F\"\nbenchmark = \"LPR-1Y\"\n\
+    credit_margin = \"-1.20\"\ndebit_margin = \"0.10\"\ndebit_cap = \"6\"\n";
+
+/// The journal of the benchmarks test vector, exported: the definition, the fixings of
+/// examples/benchmarks-2026.csv (kind 10), a receipt swept into LGT-HK's position, and its SOFR
+/// interest settled for [2025-11-03, 2025-11-10).
+fn benchmarks_journal() -> String {
+    let at = Timestamp::parse_rfc3339("2026-01-21T09:00:00Z").unwrap();
+    let storage = MemoryStorage::new();
+    let config = format!("{}{BENCHMARK_ROWS}", cashpool_tests::EXAMPLE_GROUP);
+    let ledger = Ledger::create(Box::new(storage.clone()), &config, at).unwrap();
+    let csv =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/benchmarks-2026.csv"))
+            .unwrap();
+    let (rows, errors) = cashpool_files::benchmarks::parse_benchmarks_csv(&csv);
+    assert!(errors.is_empty(), "{errors:?}");
+    ledger.import_benchmarks(&rows, at).unwrap();
+    let date = chrono::NaiveDate::from_ymd_opt(2025, 11, 3).unwrap();
+    let amount = rust_decimal::Decimal::new(300_000_000, 2);
+    let receipt = TransactionRequest::transfer(
+        "R-1",
+        date,
+        "EXT-OFFSHORE",
+        "HK-OPS",
+        "USD",
+        amount,
+        Purpose::CurrentAccount,
+        "INV-1",
+        "",
+    );
+    ledger.post(&receipt, "golden", at).unwrap();
+    ledger.sweep(date, false, at).unwrap();
+    let to = chrono::NaiveDate::from_ymd_opt(2025, 11, 10).unwrap();
+    let settled = ledger.interest(date, to, true, at).unwrap();
+    assert_eq!(settled.run.accruals.len(), 1, "{settled:?}");
+    let mut export = Vec::new();
+    audit::export_jsonl(&storage, &mut export).unwrap();
+    String::from_utf8(export).unwrap()
+}
+
+#[test]
+fn the_benchmarks_test_vector_is_what_cashpool_writes_and_replays_to_its_pinned_digest() {
+    // `CASHPOOL_WRITE_GOLDEN=1` writes the vector again (after a deliberate change of the format).
+    let journal = benchmarks_journal();
+    if std::env::var_os("CASHPOOL_WRITE_GOLDEN").is_some() {
+        std::fs::write(golden("journal-v2-benchmarks.jsonl"), &journal).unwrap();
+        let verified = audit::verify_journal(&mut journal.as_bytes()).unwrap();
+        let replayed = audit::replay_journal(&mut journal.as_bytes(), None).unwrap();
+        let pinned = serde_json::json!({
+            "entries": verified.entries,
+            "head": verified.head.to_hex(),
+            "state_digest": replayed.state_digest.to_string(),
+            "made_by": "tests/tests/golden.rs, benchmarks_journal(): the example group with two benchmark [[interest]] rows, \
+                        examples/benchmarks-2026.csv imported, a receipt swept into LGT-HK's USD position, its SOFR interest \
+                        settled for [2025-11-03, 2025-11-10)",
+        });
+        std::fs::write(golden("journal-v2-benchmarks.expected.json"), format!("{pinned}\n")).unwrap();
+    }
+    assert_eq!(journal, text("journal-v2-benchmarks.jsonl"), "cashpool writes the vector's bytes");
+    let pinned = expected("journal-v2-benchmarks.expected.json");
+    let verified = audit::verify_journal(&mut journal.as_bytes()).unwrap();
+    assert!(verified.ok, "{verified:?}");
+    assert_eq!(verified.entries, pinned["entries"].as_u64().unwrap());
+    assert_eq!(verified.head.to_hex(), pinned["head"].as_str().unwrap());
+    let replayed = audit::replay_journal(&mut journal.as_bytes(), None).unwrap();
+    assert_eq!(replayed.state_digest.to_string(), pinned["state_digest"].as_str().unwrap());
+    // It holds what the format-2 vector predates: a kind-10 entry and the added keys of [[interest]].
+    assert!(journal.contains("\"kind\":\"benchmarks_imported\""));
+    for key in ["\"benchmark\":{", "\"effective\":\"2025-11-01\"", "\"entity\":\"LGT-HK\"", "\"rate_percent\":\"3\""] {
+        assert!(journal.contains(key), "{key}");
+    }
+}

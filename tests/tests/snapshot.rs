@@ -34,6 +34,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 const RATES: &str = include_str!("../../examples/rates-2026-11.csv");
+const BENCHMARKS: &str = include_str!("../../examples/benchmarks-2026.csv");
 
 const INVOICES: &str = "\
 id,payer,payee,currency,amount,due_date,purpose
@@ -65,7 +66,7 @@ fn post_all(ledger: &Ledger, requests: &[TransactionRequest]) {
     assert!(outcome.receipts.iter().all(|receipt| !receipt.duplicate), "{outcome:?}");
 }
 
-/// A month's work of every kind on the example group: rates, a macro-prudential
+/// A month's work of every kind on the example group: rates, benchmark fixings, a macro-prudential
 /// parameter (limits set), funding, payments and an FX deal, a foreign-debt
 /// loan and a repayment, sweeps of two days (intercompany positions), a
 /// netting cycle, an interest settlement (with withholding tax and a rounding
@@ -74,6 +75,10 @@ fn rich_workload(ledger: &Ledger) {
     let (rows, errors) = parse_rates_csv(RATES, ccy("CNY"));
     assert!(errors.is_empty(), "{errors:?}");
     ledger.import_rates(&rows, at()).unwrap();
+    // Benchmark fixings: the rest of the `rates` part (docs/FORMATS.md), in the snapshot since version 5.
+    let (fixings, errors) = cashpool_files::benchmarks::parse_benchmarks_csv(BENCHMARKS);
+    assert!(errors.is_empty(), "{errors:?}");
+    ledger.import_benchmarks(&fixings, at()).unwrap();
     let change = LimitsChange { effective: d("2026-11-01"), pool: None, macro_prudential: Some(dec("1")) };
     ledger.set_limits(change, at()).unwrap();
     post_all(
@@ -222,6 +227,7 @@ fn assert_same_ledger(a: &Ledger, b: &Ledger) {
     for spec in b.accounts().iter().filter(|spec| !spec.id.starts_with("SYS-")).take(6) {
         assert_eq!(a.statement(&spec.id, None, None).unwrap(), b.statement(&spec.id, None, None).unwrap());
     }
+    assert_eq!(a.benchmarks(None, None, None), b.benchmarks(None, None, None), "the benchmark fixings");
     for (currency, market) in
         [("USD", cashpool_ledger::rates::Market::Onshore), ("EUR", cashpool_ledger::rates::Market::Offshore)]
     {

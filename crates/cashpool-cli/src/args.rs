@@ -224,6 +224,26 @@ pub enum Command {
         #[command(subcommand)]
         command: RatesCommand,
     },
+    /// Benchmark fixings (LPR, SHIBOR, SOFR, HIBOR, €STR …) that interest rules price on; `benchmarks import` loads them.
+    #[command(args_conflicts_with_subcommands = true)]
+    #[command(
+        after_help = "Examples:\n  cashpool benchmarks import examples/benchmarks-2026.csv\n  cashpool benchmarks --series SOFR --from 2025-11-01 --to 2025-11-30"
+    )]
+    Benchmarks {
+        /// Only this series (`LPR-1Y`, `SOFR` …).
+        #[arg(long, value_name = "SERIES")]
+        series: Option<String>,
+        /// Only fixings dated on or after this date.
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Only fixings dated on or before this date.
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        #[command(flatten)]
+        format: FormatArg,
+        #[command(subcommand)]
+        command: Option<BenchmarksCommand>,
+    },
     /// Cross-border cap use and headroom, entities' foreign debt; `limits set` adds dated parameters.
     #[command(args_conflicts_with_subcommands = true)]
     #[command(
@@ -345,6 +365,17 @@ pub enum BenchWhat {
 pub enum RatesCommand {
     /// Load FX rates from a CSV `date,currency,market,rate` (atomic; rows already imported are skipped).
     #[command(after_help = "Example:\n  cashpool rates import rates.csv")]
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchmarksCommand {
+    /// Load benchmark fixings from a CSV `date,series,rate_percent`, percent per annum (atomic; fixings already imported are skipped).
+    #[command(after_help = "Example:\n  cashpool benchmarks import examples/benchmarks-2026.csv")]
     Import {
         file: PathBuf,
         #[command(flatten)]

@@ -88,6 +88,16 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             refuse_if_read_only(read_only)?;
             crate::pool::rates_import(&data_dir(&cli.data), &file, resolve(format.format))
         }
+        Command::Benchmarks { series, from, to, format, command } => match command {
+            None => {
+                let filter = crate::pool::BenchmarkFilter { series, from, to };
+                crate::pool::benchmarks(&data_dir(&cli.data), &filter, resolve(format.format))
+            }
+            Some(crate::args::BenchmarksCommand::Import { file, format }) => {
+                refuse_if_read_only(read_only)?;
+                crate::pool::benchmarks_import(&data_dir(&cli.data), &file, resolve(format.format))
+            }
+        },
         Command::Limits { as_of, format, command } => match command {
             None => crate::pool::limits(&data_dir(&cli.data), as_of.as_deref(), resolve(format.format)),
             Some(command) => {
@@ -182,6 +192,9 @@ pub fn advice(rejection: &Rejection) -> Option<&'static str> {
         Rejection::MissingRate { .. } => Some("import one with `cashpool rates import`"),
         Rejection::MissingRates { .. } => Some("import them with `cashpool rates import` and run the cycle again"),
         Rejection::SettlementRefused { rejection, .. } => advice(rejection),
+        Rejection::MissingFixing { .. } => Some(
+            "import the fixing with `cashpool benchmarks import` (or, for a series published monthly or weekly, give the row a longer `stale_after_days`) and run the interest again",
+        ),
         _ => None,
     }
 }
@@ -265,6 +278,10 @@ fn command_label(command: &Command) -> (&'static str, Option<String>) {
         Command::Amend { .. } => ("amend", None),
         Command::Accounts { .. } => ("accounts", None),
         Command::Rates { command: RatesCommand::Import { .. } } => ("rates import", None),
+        Command::Benchmarks { command: Some(crate::args::BenchmarksCommand::Import { .. }), .. } => {
+            ("benchmarks import", None)
+        }
+        Command::Benchmarks { .. } => ("benchmarks", None),
         Command::Limits { command: Some(LimitsCommand::Set { .. }), .. } => ("limits set", None),
         Command::Limits { .. } => ("limits", None),
         Command::Pool { command: PoolCommand::Check { .. } } => ("pool check", None),

@@ -96,7 +96,7 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             "limits": crate::pool::limits_json(&limits),
             "sweeps": {"posted": run.sweeps, "capped": run.sweeps_capped},
             "positions": positions.iter().map(|r| json!({"entity": r.entity, "currency": r.currency.code(), "position": format_amount(r.position, r.currency)})).collect::<Vec<_>>(),
-            "interest": run.interest.as_ref().map(crate::pool::interest_json),
+            "interest": run.interest.as_ref().map(|interest| crate::pool::interest_json(interest, &ledger.config())),
             "netting": run.netting.as_ref().map(crate::pool::net_json),
             "reconciliation": run.recon.as_ref().map(|r| json!({
                 "statement_files": run.bank.files,

@@ -2,10 +2,13 @@
 
 use std::path::Path;
 
+use cashpool_files::benchmarks::parse_benchmarks_csv_lines;
 use cashpool_files::figures::parse_figures_csv;
 use cashpool_files::rates::parse_rates_csv_lines;
 use cashpool_files::InputError;
+use cashpool_ledger::config::GroupConfig;
 use cashpool_ledger::eligibility::check_eligibility;
+use cashpool_ledger::interest::Bound;
 use cashpool_ledger::limits::{LimitsChange, LimitsView, PoolParameters};
 use cashpool_ledger::money::{format_amount, format_grouped, parse_decimal};
 use cashpool_ledger::netting::NettingError;
@@ -54,7 +57,15 @@ pub fn rates_import(dir: &Path, file: &Path, format: Format) -> Result<u8, Failu
     let base = ledger.config().group.base_currency;
     let (rows, lines, errors) = parse_rates_csv_lines(&text, base);
     if !errors.is_empty() {
-        return Err(row_errors(file, &errors, true));
+        let mut failure = row_errors(file, &errors, true);
+        let header =
+            text.trim_start_matches('\u{feff}').lines().find(|line| !line.trim().is_empty() && !line.starts_with('#'));
+        if header.is_some_and(|header| header.trim().starts_with("date,series,")) {
+            failure.message.push_str(
+                "\n  this is a benchmarks CSV (date,series,rate_percent): import it with `cashpool benchmarks import`",
+            );
+        }
+        return Err(failure);
     }
     let outcome = match ledger.import_rates(&rows, now()?) {
         Ok(outcome) => outcome,
@@ -80,6 +91,105 @@ pub fn rates_import(dir: &Path, file: &Path, format: Format) -> Result<u8, Failu
             outcome.new_rows,
             outcome.rows - outcome.new_rows
         ),
+    }
+    Ok(exit::OK)
+}
+
+/// `benchmarks import FILE`: the fixings of a benchmarks CSV, journaled once.
+pub fn benchmarks_import(dir: &Path, file: &Path, format: Format) -> Result<u8, Failure> {
+    let text = read_file(file)?;
+    let (rows, lines, errors) = parse_benchmarks_csv_lines(&text);
+    if !errors.is_empty() {
+        return Err(row_errors(file, &errors, true));
+    }
+    let ledger = open_ledger(dir, Access::Write)?;
+    let outcome = match ledger.import_benchmarks(&rows, now()?) {
+        Ok(outcome) => outcome,
+        Err(LedgerError::Refused(Rejection::FixingConflict(conflict))) => {
+            let line = lines.get(conflict.row).map_or(String::new(), |line| format!(":line {line}"));
+            return Err(Failure::invalid(format!(
+                "{}{line}: rate_percent: {conflict}; nothing was written",
+                file.display()
+            )));
+        }
+        Err(err) => return Err(ledger_failure(err)),
+    };
+    checkpoint(&ledger);
+    let (head_seq, head) = ledger.head();
+    match format {
+        Format::Json | Format::Csv => print_json(&json!({
+            "file": file.display().to_string(),
+            "rows": outcome.rows,
+            "imported": outcome.new_rows,
+            "skipped": outcome.rows - outcome.new_rows,
+            "head": {"seq": head_seq, "hash": head.to_hex()},
+        })),
+        Format::Table => println!(
+            "{}: {} fixings imported, {} already there; head: entry {head_seq}",
+            file.display(),
+            outcome.new_rows,
+            outcome.rows - outcome.new_rows
+        ),
+    }
+    Ok(exit::OK)
+}
+
+/// What `cashpool benchmarks` lists.
+pub struct BenchmarkFilter {
+    pub series: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// A rate in percent per annum as the outputs show it: at least two decimals (`3.00`, `1.374`).
+pub fn percent_text(rate: Decimal) -> String {
+    let mut shown = rate.normalize();
+    if shown.scale() < 2 {
+        shown.rescale(2);
+    }
+    shown.to_string()
+}
+
+/// `benchmarks`: the imported fixings, by series and date.
+pub fn benchmarks(dir: &Path, filter: &BenchmarkFilter, format: Format) -> Result<u8, Failure> {
+    let from = filter.from.as_deref().map(|text| parse_date(text, "--from")).transpose()?;
+    let to = filter.to.as_deref().map(|text| parse_date(text, "--to")).transpose()?;
+    let ledger = open_ledger(dir, Access::Read)?;
+    if let Some(series) = &filter.series {
+        if ledger.benchmarks(Some(series), None, None).is_empty() {
+            let mut known: Vec<String> =
+                ledger.benchmarks(None, None, None).into_iter().map(|row| row.series).collect();
+            known.dedup();
+            let known = if known.is_empty() { "none yet".to_string() } else { known.join(", ") };
+            return Err(Failure::invalid(format!(
+                "--series {series}: no fixing of {series:?} has been imported; the store holds: {known}"
+            )));
+        }
+    }
+    let rows = ledger.benchmarks(filter.series.as_deref(), from, to);
+    let cells = |row: &cashpool_ledger::benchmarks::BenchmarkRow| {
+        vec![row.series.clone(), row.date.to_string(), percent_text(row.rate_percent)]
+    };
+    match format {
+        Format::Json => print_json(&json!({
+            "benchmarks": rows.iter().map(|row| json!({
+                "series": row.series,
+                "date": row.date.to_string(),
+                "rate_percent": percent_text(row.rate_percent),
+            })).collect::<Vec<_>>(),
+        })),
+        Format::Csv => print_csv(&["series", "date", "rate_percent"], &rows.iter().map(cells).collect::<Vec<_>>()),
+        Format::Table => {
+            println!(
+                "benchmark fixings, percent per annum ({} rows); each in force from its date to the next",
+                rows.len()
+            );
+            let mut table = Table::new(&["series", "date", "rate_percent"], &["rate_percent"]);
+            for row in &rows {
+                table.push(cells(row));
+            }
+            print!("{}", table.render());
+        }
     }
     Ok(exit::OK)
 }
@@ -539,7 +649,7 @@ pub fn positions(dir: &Path, as_of: Option<&str>, format: Format) -> Result<u8, 
 /// the taxes of `withholding_tax` one by one: `income_tax`, `vat`, `surcharges` (the three on the
 /// VAT together) and each surcharge (`urban_maintenance_tax`, `education_surcharge`,
 /// `local_education_surcharge`).
-pub fn interest_json(outcome: &cashpool_ledger::InterestOutcome) -> serde_json::Value {
+pub fn interest_json(outcome: &cashpool_ledger::InterestOutcome, config: &GroupConfig) -> serde_json::Value {
     let run = &outcome.run;
     json!({
         "from": run.from.to_string(),
@@ -562,7 +672,127 @@ pub fn interest_json(outcome: &cashpool_ledger::InterestOutcome) -> serde_json::
         }).collect::<Vec<_>>(),
         "settled": outcome.settled,
         "already_settled": outcome.already_settled,
+        "rates": rates_json(outcome, config),
     })
+}
+
+/// The `rates` of the `interest` JSON: per accrual, the periods of the rates applied (percent per
+/// annum), each with its `[[interest]]` row and, for a benchmark row, the fixing, the margins,
+/// floors and caps (docs/SWEEPS.md, "What `interest` shows").
+fn rates_json(outcome: &cashpool_ledger::InterestOutcome, config: &GroupConfig) -> serde_json::Value {
+    let opt = |rate: Option<Decimal>| rate.map(percent_text);
+    let periods = |applied: &cashpool_ledger::interest::AppliedRates| -> Vec<serde_json::Value> {
+        applied
+            .periods
+            .iter()
+            .map(|period| {
+                let row = config.interest.get(period.rule);
+                let terms = row.and_then(|row| row.benchmark.as_ref());
+                json!({
+                    "from": period.start.to_string(),
+                    "to": period.end.to_string(),
+                    "rule": format!("interest[{}]", period.rule),
+                    "rule_entity": row.and_then(|row| row.entity.clone()),
+                    "rule_effective": row.and_then(|row| row.effective).map(|date| date.to_string()),
+                    "day_count": period.day_count.to_string(),
+                    "basis": if terms.is_some() { "benchmark" } else { "fixed" },
+                    "series": period.fixing.as_ref().map(|fixing| fixing.series.clone()),
+                    "fixing_date": period.fixing.as_ref().map(|fixing| fixing.date.to_string()),
+                    "fixing": period.fixing.as_ref().map(|fixing| percent_text(fixing.rate_percent)),
+                    "credit_margin": terms.and(row.map(|row| percent_text(row.credit_rate))),
+                    "debit_margin": terms.and(row.map(|row| percent_text(row.debit_rate))),
+                    "fixing_floored": period.fixing.as_ref().map(|fixing| fixing.floored),
+                    "benchmark_floor": opt(terms.and_then(|terms| terms.benchmark_floor)),
+                    "credit_floor": opt(terms.and_then(|terms| terms.credit_floor)),
+                    "debit_floor": opt(terms.and_then(|terms| terms.debit_floor)),
+                    "credit_cap": opt(terms.and_then(|terms| terms.credit_cap)),
+                    "debit_cap": opt(terms.and_then(|terms| terms.debit_cap)),
+                    "credit_rate": percent_text(period.credit_rate),
+                    "debit_rate": percent_text(period.debit_rate),
+                    "credit_bound": period.credit_bound,
+                    "debit_bound": period.debit_bound,
+                    "tiers": period.tiers.iter().map(|tier| json!({
+                        "from": tier.from.to_string(),
+                        "credit_rate": percent_text(tier.credit_rate),
+                        "debit_rate": percent_text(tier.debit_rate),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect()
+    };
+    outcome
+        .rates
+        .iter()
+        .map(|applied| {
+            json!({
+                "entity": applied.entity,
+                "currency": applied.currency.code(),
+                "periods": periods(applied),
+            })
+        })
+        .collect()
+}
+
+/// One side's rate of a period as the table shows it: the rate of a fixed row; for a benchmark
+/// row the margin and the rate, and the floor or cap when one set it (`+0.50 = 4.63`, `-2.00 → 0.00 floor`).
+fn rate_cell(rate: Decimal, margin: Option<Decimal>, bound: Option<Bound>) -> String {
+    let Some(margin) = margin else { return percent_text(rate) };
+    let sign = if margin.is_sign_negative() { "" } else { "+" };
+    match bound {
+        None => format!("{sign}{} = {}", percent_text(margin), percent_text(rate)),
+        Some(Bound::Floor) => format!("{sign}{} → {} floor", percent_text(margin), percent_text(rate)),
+        Some(Bound::Cap) => format!("{sign}{} → {} cap", percent_text(margin), percent_text(rate)),
+    }
+}
+
+/// The benchmark terms of a row, if it is a benchmark row.
+fn terms_of(row: Option<&cashpool_ledger::config::InterestRule>) -> Option<&cashpool_ledger::config::BenchmarkTerms> {
+    row.and_then(|row| row.benchmark.as_ref())
+}
+
+/// The rates-applied table under the `interest` table.
+fn rates_table(outcome: &cashpool_ledger::InterestOutcome, config: &GroupConfig) -> Table {
+    let header = ["entity", "currency", "from", "to", "row", "basis", "credit", "debit", "tiers"];
+    let mut table = Table::new(&header, &[]);
+    for applied in &outcome.rates {
+        for period in &applied.periods {
+            let row = config.interest.get(period.rule);
+            let benchmark = row.and_then(|row| row.benchmark.as_ref()).is_some();
+            let margins = if benchmark { row.map(|row| (row.credit_rate, row.debit_rate)) } else { None };
+            let basis = match &period.fixing {
+                None => "fixed".to_string(),
+                Some(fixing) => {
+                    let floor = terms_of(row).and_then(|terms| terms.benchmark_floor).filter(|_| fixing.floored);
+                    let floored = floor.map_or(String::new(), |floor| format!(" → {} floor", percent_text(floor)));
+                    format!("{} {} of {}{floored}", fixing.series, percent_text(fixing.rate_percent), fixing.date)
+                }
+            };
+            let tiers: Vec<String> = period
+                .tiers
+                .iter()
+                .map(|tier| {
+                    format!(
+                        "from {}: {}/{}",
+                        format_grouped(tier.from, applied.currency),
+                        percent_text(tier.credit_rate),
+                        percent_text(tier.debit_rate)
+                    )
+                })
+                .collect();
+            table.push(vec![
+                applied.entity.clone(),
+                applied.currency.code().to_string(),
+                period.start.to_string(),
+                period.end.to_string(),
+                format!("interest[{}]", period.rule),
+                basis,
+                rate_cell(period.credit_rate, margins.map(|m| m.0), period.credit_bound),
+                rate_cell(period.debit_rate, margins.map(|m| m.1), period.debit_bound),
+                tiers.join("; "),
+            ]);
+        }
+    }
+    table
 }
 
 /// The CSV columns of `interest`: the contract's, then the taxes of `withholding_tax`.
@@ -596,7 +826,7 @@ pub fn interest(dir: &Path, from: &str, to: &str, settle: bool, format: Format) 
         checkpoint(&ledger);
     }
     match format {
-        Format::Json => print_json(&interest_json(&outcome)),
+        Format::Json => print_json(&interest_json(&outcome, &ledger.config())),
         Format::Csv => print_csv(
             &INTEREST_CSV,
             &outcome
@@ -644,6 +874,13 @@ pub fn interest(dir: &Path, from: &str, to: &str, settle: bool, format: Format) 
                 table.push(row);
             }
             print!("{}", table.render());
+            if !outcome.rates.is_empty() {
+                println!();
+                println!(
+                    "rates applied, percent per annum (to: exclusive); a benchmark row shows each side's margin and its rate: fixing + margin, held to the row's floors and caps"
+                );
+                print!("{}", rates_table(&outcome, &ledger.config()).render());
+            }
         }
     }
     Ok(exit::OK)

@@ -132,6 +132,44 @@ fn the_independent_verifier_and_cashpool_agree_on_the_test_vector_and_its_tamper
 }
 
 #[test]
+fn the_independent_verifier_and_cashpool_agree_on_the_benchmarks_test_vector_and_a_changed_fixing() {
+    let dir = TempDir::new().unwrap();
+    let golden = repo().join("tests/golden/journal-v2-benchmarks.jsonl");
+    let pinned: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/golden/journal-v2-benchmarks.expected.json")).unwrap(),
+    )
+    .unwrap();
+    let (code, py) = agree(dir.path(), &golden);
+    assert_eq!(code, 0);
+    assert_eq!(py["state_digest"], pinned["state_digest"]);
+    for (what, file, bad_seq) in tampered_copies(dir.path(), &golden) {
+        let (code, py) = agree(dir.path(), &file);
+        assert_eq!(code, 3, "{what}: {py}");
+        assert_eq!(py["first_bad_seq"], bad_seq, "{what}: {py}");
+    }
+    // A fixing changed after the fact: the benchmarks entry no longer hashes to its hash.
+    let text_of = std::fs::read_to_string(&golden).unwrap();
+    let lines: Vec<&str> = text_of.lines().collect();
+    let idx = lines.iter().position(|line| line.contains("\"kind\":\"benchmarks_imported\"")).expect("kind 10");
+    let changed: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            if i == idx {
+                line.replacen("\"rate_percent\":\"4.13\"", "\"rate_percent\":\"4.31\"", 1)
+            } else {
+                line.to_string()
+            }
+        })
+        .collect();
+    assert_ne!(changed[idx], lines[idx], "the vector holds SOFR 4.13");
+    let file = dir.path().join("fixing.jsonl");
+    std::fs::write(&file, changed.join("\n") + "\n").unwrap();
+    let (code, py) = agree(dir.path(), &file);
+    assert_eq!((code, py["first_bad_seq"].as_u64()), (3, Some(idx as u64 + 1)), "{py}");
+}
+
+#[test]
 fn the_independent_verifier_and_cashpool_agree_on_the_demos_export() {
     let dir = TempDir::new().unwrap();
     let store = dir.path().join("store");

@@ -10,6 +10,7 @@
 //! - [`transactions`]: transactions CSV and JSON Lines, and [`transactions::column()`],
 //!   which names a refusal's field as the file wrote it;
 //! - [`rates`]: the rates CSV;
+//! - [`benchmarks`]: the benchmarks CSV (dated fixings of interest rate series);
 //! - [`invoices`]: the invoices CSV (netting);
 //! - [`figures`]: the members' previous-year figures CSV (`cashpool pool check`);
 //! - [`hledger`]: the journal as a plain-text hledger journal.
@@ -26,6 +27,7 @@
 
 use std::fmt;
 
+pub mod benchmarks;
 pub mod cell;
 pub mod figures;
 pub mod hledger;

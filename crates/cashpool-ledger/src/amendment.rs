@@ -735,9 +735,35 @@ fn sweep_toml(rule: &SweepRule) -> Value {
 fn interest_toml(rule: &InterestRule) -> Value {
     let mut table = Table::new();
     table.insert("currency".into(), string(rule.currency.code()));
+    if let Some(entity) = &rule.entity {
+        table.insert("entity".into(), string(entity));
+    }
+    if let Some(effective) = rule.effective {
+        table.insert("effective".into(), string(&effective.to_string()));
+    }
     table.insert("day_count".into(), string(rule.day_count.as_str()));
-    table.insert("credit_rate".into(), string(&rule.credit_rate.to_string()));
-    table.insert("debit_rate".into(), string(&rule.debit_rate.to_string()));
+    // A benchmark row's rates are its margins over the fixing.
+    let (credit, debit) =
+        if rule.benchmark.is_some() { ("credit_margin", "debit_margin") } else { ("credit_rate", "debit_rate") };
+    table.insert(credit.into(), string(&rule.credit_rate.to_string()));
+    table.insert(debit.into(), string(&rule.debit_rate.to_string()));
+    if let Some(terms) = &rule.benchmark {
+        table.insert("benchmark".into(), string(&terms.series));
+        let bounds = [
+            ("benchmark_floor", terms.benchmark_floor),
+            ("credit_floor", terms.credit_floor),
+            ("debit_floor", terms.debit_floor),
+            ("credit_cap", terms.credit_cap),
+            ("debit_cap", terms.debit_cap),
+        ];
+        for (key, bound) in bounds {
+            if let Some(bound) = bound {
+                table.insert(key.into(), string(&bound.to_string()));
+            }
+        }
+        table.insert("lookback_days".into(), Value::Integer(i64::from(terms.lookback_days)));
+        table.insert("stale_after_days".into(), Value::Integer(i64::from(terms.stale_after_days)));
+    }
     if !rule.tiers.is_empty() {
         let tiers = rule
             .tiers
@@ -745,8 +771,8 @@ fn interest_toml(rule: &InterestRule) -> Value {
             .map(|tier| {
                 tab([
                     ("from", string(&tier.from.to_string())),
-                    ("credit_rate", string(&tier.credit_rate.to_string())),
-                    ("debit_rate", string(&tier.debit_rate.to_string())),
+                    (credit, string(&tier.credit_rate.to_string())),
+                    (debit, string(&tier.debit_rate.to_string())),
                 ])
             })
             .collect();

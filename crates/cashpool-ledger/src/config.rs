@@ -88,6 +88,30 @@
 //! them all. The older key `withholding_tax_rate` (one fraction on the
 //! entity) still loads, read as the income tax rate on every date; an entity
 //! gives that key or rows, not both.
+//!
+//! **`[[interest]]`** rows may be dated, a member's own, and priced on a
+//! benchmark (docs/SWEEPS.md, "Interest as treasuries set it";
+//! [`InterestRule`], [`BenchmarkTerms`]): `effective` (from that date until
+//! the next row of the same currency and member; absent, from the
+//! beginning), `entity` (a member's own terms, which win over the pool's),
+//! and either `credit_rate` and `debit_rate` or `benchmark` with
+//! `credit_margin` and `debit_margin` (percent per annum, -100 to 100) and
+//! the optional `benchmark_floor`, `credit_floor`, `debit_floor`,
+//! `credit_cap`, `debit_cap`, `lookback_days` and `stale_after_days`:
+//!
+//! ```toml
+//! [[interest]]
+//! currency = "USD"
+//! entity = "LGT-HK"
+//! effective = "2026-01-01"
+//! day_count = "ACT/360"
+//! benchmark = "SOFR"
+//! credit_margin = "-0.25"
+//! debit_margin = "1.50"
+//! credit_floor = "0"
+//! ```
+//!
+//! No two rows share a currency, member and `effective`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -149,9 +173,38 @@ impl GroupConfig {
         self.accounts.iter().find(|account| account.id == id)
     }
 
-    /// The interest rule of this currency.
+    /// The first pool-wide `[[interest]]` row of this currency (in file order):
+    /// the currency's terms when the definition gives one row per currency.
     pub fn interest_rule(&self, currency: Currency) -> Option<&InterestRule> {
-        self.interest.iter().find(|rule| rule.currency == currency)
+        self.interest.iter().find(|rule| rule.currency == currency && rule.entity.is_none())
+    }
+
+    /// The `[[interest]]` row in force on `date` for `entity`'s position in
+    /// `currency`, with its index in [`GroupConfig::interest`]: the entity's own
+    /// row with the latest `effective` on or before `date`, else the pool's
+    /// row so chosen; `None` when neither has begun.
+    pub fn interest_rule_at(
+        &self,
+        entity: &str,
+        currency: Currency,
+        date: NaiveDate,
+    ) -> Option<(usize, &InterestRule)> {
+        let latest = |own: bool| {
+            self.interest
+                .iter()
+                .enumerate()
+                .filter(|(_, rule)| rule.currency == currency && rule.starts() <= date)
+                .filter(|(_, rule)| if own { rule.entity.as_deref() == Some(entity) } else { rule.entity.is_none() })
+                .max_by_key(|(_, rule)| rule.starts())
+        };
+        latest(true).or_else(|| latest(false))
+    }
+
+    /// Whether any `[[interest]]` row concerns `entity`'s position in `currency` (its own or the pool's).
+    pub fn has_interest_terms(&self, entity: &str, currency: Currency) -> bool {
+        self.interest
+            .iter()
+            .any(|rule| rule.currency == currency && rule.entity.as_deref().is_none_or(|own| own == entity))
     }
 
     /// The macro-prudential parameter row that applies on `date`: the latest
@@ -754,29 +807,129 @@ pub enum SweepDirection {
     Both,
 }
 
-/// The intercompany interest terms of one currency.
+/// One `[[interest]]` row: the intercompany interest terms of one currency,
+/// for the pool or for one member, from a date (docs/SWEEPS.md, "Interest as
+/// treasuries set it").
+///
+/// A fixed row gives the rates themselves; a benchmark row (`benchmark` set)
+/// gives margins over the fixing of a series, and the rate of a day is the
+/// fixing in force plus the margin, held between the row's floor and cap
+/// ([`BenchmarkTerms`]). Either way `credit_rate`, `debit_rate` and each
+/// tier's rates are percent per annum: the rates of a fixed row, the margins
+/// (which may be negative) of a benchmark row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InterestRule {
     /// The currency of the intercompany positions.
     pub currency: Currency,
+    /// The member whose own terms these are (`entity`); `None`: the pool's
+    /// terms, for every member without terms of its own on the day.
+    pub entity: Option<String>,
+    /// The first day the row applies to (`effective`); it applies until the
+    /// next row of the same currency and member. `None`: from the beginning.
+    pub effective: Option<NaiveDate>,
     /// The day-count convention.
     pub day_count: DayCount,
-    /// Percent per annum paid to a member lending to the pool (normalized, 0..=100).
+    /// Fixed row: percent per annum paid to a member lending to the pool
+    /// (normalized, 0..=100). Benchmark row: the credit margin over the fixing
+    /// (`credit_margin`, -100..=100).
     pub credit_rate: Decimal,
-    /// Percent per annum charged to a member borrowing from the pool (normalized, 0..=100).
+    /// Fixed row: percent per annum charged to a member borrowing from the pool
+    /// (normalized, 0..=100). Benchmark row: the debit margin (`debit_margin`).
     pub debit_rate: Decimal,
-    /// Optional tiers, `from` strictly increasing.
+    /// Optional tiers, `from` strictly increasing: rates of a fixed row, margins of a benchmark row.
     pub tiers: Vec<InterestTier>,
+    /// The benchmark a row prices on; `None`: a fixed row.
+    pub benchmark: Option<BenchmarkTerms>,
 }
 
-/// An interest tier: its rates apply to the part of `|balance|` above `from`.
+impl InterestRule {
+    /// A fixed pool-wide row from the beginning (the only kind of row before
+    /// rows were dated): `credit_rate` and `debit_rate` percent per annum.
+    pub fn fixed(
+        currency: Currency,
+        day_count: DayCount,
+        credit_rate: Decimal,
+        debit_rate: Decimal,
+        tiers: Vec<InterestTier>,
+    ) -> InterestRule {
+        InterestRule {
+            currency,
+            entity: None,
+            effective: None,
+            day_count,
+            credit_rate,
+            debit_rate,
+            tiers,
+            benchmark: None,
+        }
+    }
+
+    /// The first day the row applies to (`NaiveDate::MIN` for a row from the beginning).
+    pub fn starts(&self) -> NaiveDate {
+        self.effective.unwrap_or(NaiveDate::MIN)
+    }
+}
+
+/// How a benchmark row turns a fixing into the rates of a day.
+///
+/// The fixing in force on day `d` is the latest fixing of `series` dated on or
+/// before `d − lookback_days`; it must be at most `stale_after_days` older
+/// than that date, or the day has no fixing and an interest run over it is
+/// refused. The fixing is first raised to `benchmark_floor`, where set; each
+/// band's rate is then the fixing plus the band's margin, raised to the floor
+/// and lowered to the cap of its side, where the row sets them.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BenchmarkTerms {
+    /// The series id ([`crate::benchmarks::check_series`]).
+    pub series: String,
+    /// The lowest fixing the row prices on, before any margin (the loan
+    /// market's "zero floor": a negative fixing counts as zero); `None`: none.
+    pub benchmark_floor: Option<Decimal>,
+    /// The lowest credit rate, percent per annum (e.g. `0`: a negative
+    /// benchmark never makes a lender pay); `None`: no floor.
+    pub credit_floor: Option<Decimal>,
+    /// The lowest debit rate; `None`: no floor.
+    pub debit_floor: Option<Decimal>,
+    /// The highest credit rate; `None`: no cap.
+    pub credit_cap: Option<Decimal>,
+    /// The highest debit rate; `None`: no cap.
+    pub debit_cap: Option<Decimal>,
+    /// Calendar days between an accrual day and the date of the fixing it uses (0: the day's own).
+    pub lookback_days: u32,
+    /// How old (in calendar days) the fixing in force may be before a day counts as without one.
+    pub stale_after_days: u32,
+}
+
+impl BenchmarkTerms {
+    /// The default of `stale_after_days` for a series: 40 days for a series
+    /// whose id starts `LPR-` (published monthly, on the 20th or the next
+    /// business day), 14 for every other (daily series; the longest gaps
+    /// between fixings are the Chinese holidays, 9 to 10 days).
+    pub fn default_stale_after_days(series: &str) -> u32 {
+        if series.starts_with("LPR-") {
+            40
+        } else {
+            14
+        }
+    }
+}
+
+/// The most calendar days a benchmark row may look back.
+pub const LOOKBACK_DAYS_MAX: u32 = 31;
+/// The most calendar days a fixing may be allowed to age.
+pub const STALE_AFTER_DAYS_MAX: u32 = 400;
+
+/// An interest tier: its rates apply to the part of `|balance|` above `from`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct InterestTier {
     /// The balance magnitude the tier starts at (> 0, in the rule's currency minor units).
+    #[serde(with = "rust_decimal::serde::str")]
     pub from: Decimal,
-    /// Percent per annum for credit positions (normalized, 0..=100).
+    /// Percent per annum for credit positions (normalized, 0..=100); the credit margin in a benchmark row.
+    #[serde(with = "rust_decimal::serde::str")]
     pub credit_rate: Decimal,
-    /// Percent per annum for debit positions (normalized, 0..=100).
+    /// Percent per annum for debit positions (normalized, 0..=100); the debit margin in a benchmark row.
+    #[serde(with = "rust_decimal::serde::str")]
     pub debit_rate: Decimal,
 }
 
@@ -810,6 +963,13 @@ impl DayCount {
     /// Parses the TOML spelling (exact).
     pub(crate) fn parse(text: &str) -> Option<DayCount> {
         DayCount::ALL.into_iter().find(|dc| dc.as_str() == text)
+    }
+}
+
+impl serde::Serialize for DayCount {
+    /// The TOML spelling.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -1019,9 +1179,21 @@ struct RawSweep {
 #[serde(deny_unknown_fields)]
 struct RawInterest {
     currency: Sp<String>,
+    entity: Option<Sp<String>>,
+    effective: Option<Sp<Value>>,
     day_count: Sp<String>,
-    credit_rate: Sp<Value>,
-    debit_rate: Sp<Value>,
+    credit_rate: Option<Sp<Value>>,
+    debit_rate: Option<Sp<Value>>,
+    benchmark: Option<Sp<String>>,
+    benchmark_floor: Option<Sp<Value>>,
+    credit_margin: Option<Sp<Value>>,
+    debit_margin: Option<Sp<Value>>,
+    credit_floor: Option<Sp<Value>>,
+    debit_floor: Option<Sp<Value>>,
+    credit_cap: Option<Sp<Value>>,
+    debit_cap: Option<Sp<Value>>,
+    lookback_days: Option<Sp<Value>>,
+    stale_after_days: Option<Sp<Value>>,
     #[serde(default)]
     tiers: Vec<Sp<RawTier>>,
 }
@@ -1030,8 +1202,10 @@ struct RawInterest {
 #[serde(deny_unknown_fields)]
 struct RawTier {
     from: Sp<Value>,
-    credit_rate: Sp<Value>,
-    debit_rate: Sp<Value>,
+    credit_rate: Option<Sp<Value>>,
+    debit_rate: Option<Sp<Value>>,
+    credit_margin: Option<Sp<Value>>,
+    debit_margin: Option<Sp<Value>>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1292,7 +1466,7 @@ impl Checker<'_> {
         let (accounts, facts) = self.accounts(&raw.account, &entities);
         let pool = self.pool(&raw.pool, base, &entities, &facts);
         let sweeps = self.sweeps(&raw.sweep, &facts);
-        let interest = self.interest(&raw.interest);
+        let interest = self.interest(&raw.interest, &entities, raw.pool.get_ref().host.get_ref());
         let macro_prudential = self.macro_prudential(raw.macro_prudential.as_ref());
         let risk_factors = self.risk_factors(raw.risk_factors.as_ref());
 
@@ -2451,23 +2625,48 @@ impl Checker<'_> {
 
     // --- [[interest]] -------------------------------------------------------------------------
 
-    fn interest(&mut self, raw: &[Sp<RawInterest>]) -> Option<Vec<InterestRule>> {
+    /// The `[[interest]]` rows: fixed or benchmark, pool-wide or a member's own, dated or from the
+    /// beginning; no two rows for the same currency, member and `effective`.
+    fn interest(
+        &mut self,
+        raw: &[Sp<RawInterest>],
+        entities: &[CheckedEntity],
+        host: &str,
+    ) -> Option<Vec<InterestRule>> {
         let mut out = Some(Vec::with_capacity(raw.len()));
-        let mut seen: HashMap<Currency, usize> = HashMap::new();
+        // (currency, member, effective) -> the first row that sets it.
+        let mut seen: HashMap<(Currency, Option<String>, Option<NaiveDate>), usize> = HashMap::new();
         for (idx, spanned) in raw.iter().enumerate() {
             let rule = spanned.get_ref();
             let path = format!("interest[{idx}]");
-            let mut currency = self.currency(&format!("{path}.currency"), &rule.currency);
-            if let Some(code) = currency {
-                if let Some(first) = seen.get(&code) {
+            let currency = self.currency(&format!("{path}.currency"), &rule.currency);
+            let entity = match &rule.entity {
+                Some(raw_entity) => {
+                    self.interest_entity(&format!("{path}.entity"), raw_entity, entities, host).map(Some)
+                }
+                None => Some(None),
+            };
+            let effective = match &rule.effective {
+                Some(raw_date) => self.date(&format!("{path}.effective"), raw_date).map(Some),
+                None => Some(None),
+            };
+            let mut unique = true;
+            if let (Some(code), Some(member), Some(from)) = (currency, &entity, effective) {
+                let key = (code, member.clone(), from);
+                if let Some(first) = seen.get(&key) {
+                    let whose = member.as_deref().map_or("the pool's".to_string(), |m| format!("{m}'s own"));
+                    let when = from.map_or("from the beginning".to_string(), |date| format!("from {date}"));
                     self.error(
                         format!("{path}.currency"),
                         Some(rule.currency.span()),
-                        format!("interest[{first}] already sets the {code} terms; one [[interest]] rule per currency"),
+                        format!(
+                            "interest[{first}] already sets {whose} {code} terms {when}; one [[interest]] rule per currency, \
+                             member and effective date (give a later `effective` to change the terms from that date)"
+                        ),
                     );
-                    currency = None;
+                    unique = false;
                 } else {
-                    seen.insert(code, idx);
+                    seen.insert(key, idx);
                 }
             }
             let day_count = match DayCount::parse(rule.day_count.get_ref()) {
@@ -2486,43 +2685,20 @@ impl Checker<'_> {
                     None
                 }
             };
-            let credit_rate = self.percent(&format!("{path}.credit_rate"), &rule.credit_rate);
-            let debit_rate = self.percent(&format!("{path}.debit_rate"), &rule.debit_rate);
-            let mut tiers = Some(Vec::with_capacity(rule.tiers.len()));
-            let mut previous: Option<Decimal> = None;
-            for (tidx, tier) in rule.tiers.iter().enumerate() {
-                let tpath = format!("{path}.tiers[{tidx}]");
-                let tier = tier.get_ref();
-                let from = self.amount(&format!("{tpath}.from"), &tier.from, currency, Sign::Positive);
-                if let (Some(from_value), Some(prev)) = (from, previous) {
-                    if from_value <= prev {
-                        self.error(
-                            format!("{tpath}.from"),
-                            Some(tier.from.span()),
-                            format!("tier from {from_value} must be above the previous tier's from {prev}; list tiers in increasing order"),
-                        );
-                        tiers = None;
-                    }
-                }
-                if from.is_some() {
-                    previous = from;
-                }
-                let credit = self.percent(&format!("{tpath}.credit_rate"), &tier.credit_rate);
-                let debit = self.percent(&format!("{tpath}.debit_rate"), &tier.debit_rate);
-                match (from, credit, debit, tiers.as_mut()) {
-                    (Some(from), Some(credit_rate), Some(debit_rate), Some(list)) => {
-                        list.push(InterestTier { from, credit_rate, debit_rate })
-                    }
-                    _ => tiers = None,
-                }
-            }
+            let pricing = self.interest_pricing(&path, spanned);
+            let tiers = self.interest_tiers(&path, rule, currency, rule.benchmark.is_some());
             let built = (|| {
+                let (credit_rate, debit_rate, benchmark) = pricing?;
+                unique.then_some(())?;
                 Some(InterestRule {
                     currency: currency?,
+                    entity: entity?,
+                    effective: effective?,
                     day_count: day_count?,
-                    credit_rate: credit_rate?,
-                    debit_rate: debit_rate?,
+                    credit_rate,
+                    debit_rate,
                     tiers: tiers?,
+                    benchmark,
                 })
             })();
             match (built, out.as_mut()) {
@@ -2531,6 +2707,259 @@ impl Checker<'_> {
             }
         }
         out
+    }
+
+    /// A row's `entity`: a member of the group other than the host (the host has no
+    /// intercompany position to bear interest).
+    fn interest_entity(
+        &mut self,
+        path: &str,
+        raw: &Sp<String>,
+        entities: &[CheckedEntity],
+        host: &str,
+    ) -> Option<String> {
+        let id = raw.get_ref();
+        let known = entities.iter().filter_map(|checked| checked.key.as_ref()).any(|(known, _)| known == id);
+        if !known {
+            self.error(
+                path,
+                Some(raw.span()),
+                format!("{id:?} is not an entity of the group; a member's own terms name one of the [[entity]] ids"),
+            );
+            return None;
+        }
+        if id == host {
+            self.error(
+                path,
+                Some(raw.span()),
+                format!(
+                    "{id:?} is the pool's host, which has no intercompany position to bear interest; name a member"
+                ),
+            );
+            return None;
+        }
+        Some(id.clone())
+    }
+
+    /// A row's rates: `credit_rate` and `debit_rate` (a fixed row), or `benchmark` with
+    /// `credit_margin` and `debit_margin` and the optional floors, caps, lookback and age limit.
+    fn interest_pricing(
+        &mut self,
+        path: &str,
+        spanned: &Sp<RawInterest>,
+    ) -> Option<(Decimal, Decimal, Option<BenchmarkTerms>)> {
+        let rule = spanned.get_ref();
+        let span = Some(spanned.span());
+        let Some(series) = &rule.benchmark else {
+            // A fixed row: the benchmark's keys have no meaning in it.
+            let benchmark_keys = [
+                ("benchmark_floor", &rule.benchmark_floor),
+                ("credit_margin", &rule.credit_margin),
+                ("debit_margin", &rule.debit_margin),
+                ("credit_floor", &rule.credit_floor),
+                ("debit_floor", &rule.debit_floor),
+                ("credit_cap", &rule.credit_cap),
+                ("debit_cap", &rule.debit_cap),
+                ("lookback_days", &rule.lookback_days),
+                ("stale_after_days", &rule.stale_after_days),
+            ];
+            let mut stray = false;
+            for (key, value) in benchmark_keys {
+                if let Some(value) = value {
+                    self.error(
+                        format!("{path}.{key}"),
+                        Some(value.span()),
+                        format!("`{key}` applies to a benchmark rate; this row has fixed rates (no `benchmark`): remove it, or give `benchmark = \"SERIES\"`"),
+                    );
+                    stray = true;
+                }
+            }
+            let credit = self.required_percent(path, "credit_rate", &rule.credit_rate, span.clone(), "a fixed row");
+            let debit = self.required_percent(path, "debit_rate", &rule.debit_rate, span, "a fixed row");
+            if stray {
+                return None;
+            }
+            return Some((credit?, debit?, None));
+        };
+        let mut mixed = false;
+        for (key, value) in [("credit_rate", &rule.credit_rate), ("debit_rate", &rule.debit_rate)] {
+            if let Some(value) = value {
+                let margin = key.replace("_rate", "_margin");
+                self.error(
+                    format!("{path}.{key}"),
+                    Some(value.span()),
+                    format!("a row with `benchmark` gives margins over the fixing, not rates: write `{margin}` (percent per annum, may be negative), or remove `benchmark` for a fixed rate"),
+                );
+                mixed = true;
+            }
+        }
+        let series_id = match crate::benchmarks::check_series(series.get_ref()) {
+            Ok(()) => Some(series.get_ref().clone()),
+            Err(reason) => {
+                self.error(format!("{path}.benchmark"), Some(series.span()), reason);
+                None
+            }
+        };
+        let credit = self.required_margin(path, "credit_margin", &rule.credit_margin, span.clone());
+        let debit = self.required_margin(path, "debit_margin", &rule.debit_margin, span);
+        let mut bound = |key: &str, value: &Option<Sp<Value>>| match value {
+            Some(value) => self.signed_percent(&format!("{path}.{key}"), value).map(Some),
+            None => Some(None),
+        };
+        let benchmark_floor = bound("benchmark_floor", &rule.benchmark_floor);
+        let credit_floor = bound("credit_floor", &rule.credit_floor);
+        let debit_floor = bound("debit_floor", &rule.debit_floor);
+        let credit_cap = bound("credit_cap", &rule.credit_cap);
+        let debit_cap = bound("debit_cap", &rule.debit_cap);
+        for (side, floor, cap, raw_cap) in
+            [("credit", credit_floor, credit_cap, &rule.credit_cap), ("debit", debit_floor, debit_cap, &rule.debit_cap)]
+        {
+            if let (Some(Some(floor)), Some(Some(cap)), Some(raw_cap)) = (floor, cap, raw_cap) {
+                if cap < floor {
+                    self.error(
+                        format!("{path}.{side}_cap"),
+                        Some(raw_cap.span()),
+                        format!("the {side} cap {cap} is below the {side} floor {floor}; a cap is the highest rate, at or above the floor"),
+                    );
+                    mixed = true;
+                }
+            }
+        }
+        let lookback_days = match &rule.lookback_days {
+            Some(value) => self.whole_number(&format!("{path}.lookback_days"), value, 0, LOOKBACK_DAYS_MAX, "2"),
+            None => Some(0),
+        };
+        let stale_after_days = match (&rule.stale_after_days, &series_id) {
+            (Some(value), _) => {
+                self.whole_number(&format!("{path}.stale_after_days"), value, 1, STALE_AFTER_DAYS_MAX, "14")
+            }
+            (None, Some(series)) => Some(BenchmarkTerms::default_stale_after_days(series)),
+            (None, None) => None,
+        };
+        if mixed {
+            return None;
+        }
+        let terms = BenchmarkTerms {
+            series: series_id?,
+            benchmark_floor: benchmark_floor?,
+            credit_floor: credit_floor?,
+            debit_floor: debit_floor?,
+            credit_cap: credit_cap?,
+            debit_cap: debit_cap?,
+            lookback_days: lookback_days?,
+            stale_after_days: stale_after_days?,
+        };
+        Some((credit?, debit?, Some(terms)))
+    }
+
+    /// A row's tiers: `from` strictly increasing, with rates (a fixed row) or margins (a benchmark row).
+    fn interest_tiers(
+        &mut self,
+        path: &str,
+        rule: &RawInterest,
+        currency: Option<Currency>,
+        benchmark: bool,
+    ) -> Option<Vec<InterestTier>> {
+        let mut tiers = Some(Vec::with_capacity(rule.tiers.len()));
+        let mut previous: Option<Decimal> = None;
+        for (tidx, spanned) in rule.tiers.iter().enumerate() {
+            let tpath = format!("{path}.tiers[{tidx}]");
+            let tier = spanned.get_ref();
+            let span = Some(spanned.span());
+            let from = self.amount(&format!("{tpath}.from"), &tier.from, currency, Sign::Positive);
+            if let (Some(from_value), Some(prev)) = (from, previous) {
+                if from_value <= prev {
+                    self.error(
+                        format!("{tpath}.from"),
+                        Some(tier.from.span()),
+                        format!("tier from {from_value} must be above the previous tier's from {prev}; list tiers in increasing order"),
+                    );
+                    tiers = None;
+                }
+            }
+            if from.is_some() {
+                previous = from;
+            }
+            let (wanted, unwanted, what) = if benchmark {
+                (
+                    [("credit_margin", &tier.credit_margin), ("debit_margin", &tier.debit_margin)],
+                    [("credit_rate", &tier.credit_rate), ("debit_rate", &tier.debit_rate)],
+                    "a tier of a benchmark row gives margins over the fixing: write credit_margin and debit_margin",
+                )
+            } else {
+                ([("credit_rate", &tier.credit_rate), ("debit_rate", &tier.debit_rate)],
+                 [("credit_margin", &tier.credit_margin), ("debit_margin", &tier.debit_margin)],
+                 "a tier of a fixed row gives rates: write credit_rate and debit_rate (margins need `benchmark` on the row)")
+            };
+            for (key, value) in unwanted {
+                if let Some(value) = value {
+                    self.error(format!("{tpath}.{key}"), Some(value.span()), what);
+                    tiers = None;
+                }
+            }
+            let [(credit_key, credit_raw), (debit_key, debit_raw)] = wanted;
+            let (credit, debit) = if benchmark {
+                (
+                    self.required_margin(&tpath, credit_key, credit_raw, span.clone()),
+                    self.required_margin(&tpath, debit_key, debit_raw, span),
+                )
+            } else {
+                (
+                    self.required_percent(&tpath, credit_key, credit_raw, span.clone(), "a tier of a fixed row"),
+                    self.required_percent(&tpath, debit_key, debit_raw, span, "a tier of a fixed row"),
+                )
+            };
+            match (from, credit, debit, tiers.as_mut()) {
+                (Some(from), Some(credit_rate), Some(debit_rate), Some(list)) => {
+                    list.push(InterestTier { from, credit_rate, debit_rate })
+                }
+                _ => tiers = None,
+            }
+        }
+        tiers
+    }
+
+    /// A required rate of a fixed row or tier ([`Checker::percent`]); missing, an error at `path.key`.
+    fn required_percent(
+        &mut self,
+        path: &str,
+        key: &str,
+        value: &Option<Sp<Value>>,
+        table: Option<Range<usize>>,
+        what: &str,
+    ) -> Option<Decimal> {
+        match value {
+            Some(value) => self.percent(&format!("{path}.{key}"), value),
+            None => {
+                self.error(
+                    format!("{path}.{key}"),
+                    table,
+                    format!("required key `{key}` is missing; {what} gives credit_rate and debit_rate (or the row gives `benchmark` with margins)"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A required margin of a benchmark row or tier ([`Checker::signed_percent`]).
+    fn required_margin(
+        &mut self,
+        path: &str,
+        key: &str,
+        value: &Option<Sp<Value>>,
+        table: Option<Range<usize>>,
+    ) -> Option<Decimal> {
+        match value {
+            Some(value) => self.signed_percent(&format!("{path}.{key}"), value),
+            None => {
+                self.error(
+                    format!("{path}.{key}"),
+                    table,
+                    format!("required key `{key}` is missing; a benchmark row gives credit_margin and debit_margin over the fixing (percent per annum, \"0\" for none)"),
+                );
+                None
+            }
+        }
     }
 
     // --- values -------------------------------------------------------------------------------
@@ -2745,6 +3174,20 @@ impl Checker<'_> {
         Some(value.normalize())
     }
 
+    /// A margin, floor or cap: percent per annum in `[-100, 100]`, normalized.
+    fn signed_percent(&mut self, path: &str, raw: &Sp<Value>) -> Option<Decimal> {
+        let value = self.decimal(path, raw)?;
+        if value < -Decimal::ONE_HUNDRED || value > Decimal::ONE_HUNDRED {
+            self.error(
+                path,
+                Some(raw.span()),
+                format!("{value} is out of range; margins, floors and caps are percent per annum from -100 to 100, e.g. \"-0.50\" for minus half a percent"),
+            );
+            return None;
+        }
+        Some(value.normalize())
+    }
+
     /// An ISO `YYYY-MM-DD` date: a string, or a TOML local date (no time, no offset).
     fn date(&mut self, path: &str, raw: &Sp<Value>) -> Option<NaiveDate> {
         let parsed = match raw.get_ref() {
@@ -2880,10 +3323,24 @@ pub(crate) fn check_references(config: &GroupConfig) -> Result<(), String> {
             }
         }
     }
-    let mut currencies = HashSet::new();
-    for rule in &config.interest {
-        if !currencies.insert(rule.currency) {
-            return Err(format!("interest: two rules for {}", rule.currency));
+    let mut rows = HashSet::new();
+    for (idx, rule) in config.interest.iter().enumerate() {
+        if !rows.insert((rule.currency, rule.entity.as_deref(), rule.effective)) {
+            return Err(format!("interest[{idx}]: a second rule for the same currency, member and effective date"));
+        }
+        if let Some(entity) = &rule.entity {
+            if !entities.contains(entity.as_str()) || *entity == config.pool.host {
+                return Err(format!("interest[{idx}]: entity {entity} is not a member of the pool"));
+            }
+        }
+        if let Some(terms) = &rule.benchmark {
+            crate::benchmarks::check_series(&terms.series)
+                .map_err(|reason| format!("interest[{idx}].benchmark: {reason}"))?;
+            // The accrual's arithmetic relies on these bounds (as the parser requires them).
+            if terms.lookback_days > LOOKBACK_DAYS_MAX || !(1..=STALE_AFTER_DAYS_MAX).contains(&terms.stale_after_days)
+            {
+                return Err(format!("interest[{idx}]: lookback_days or stale_after_days out of range"));
+            }
         }
     }
     Ok(())

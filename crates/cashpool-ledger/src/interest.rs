@@ -12,6 +12,11 @@
 //! - [`segments`] (or [`try_segments`]) splits a period into [`Segment`]s of
 //!   constant balance from the dated balance changes.
 //! - [`accrue`] sums the unrounded interest over segments.
+//! - `rate_periods` splits a period into [`RatePeriod`]s of constant rates:
+//!   the `[[interest]]` row in force each day (dated rows, a member's own
+//!   before the pool's) and, for a benchmark row, the fixing in force, plus
+//!   the margin, held to the floors and caps (docs/SWEEPS.md, "Interest as
+//!   treasuries set it"); the accrual crosses them with the segments.
 //!
 //! Everything is exact [`Decimal`] arithmetic, checked where overflow is
 //! conceivable; nothing panics. Rounding to the currency's minor units is the
@@ -351,4 +356,262 @@ pub struct InterestRun {
     /// the accruals (sorted); recorded in format 2, checked on replay.
     #[serde(skip)]
     pub(crate) carry: Vec<(crate::money::Currency, Decimal)>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rates in force: dated rows, members' own rows, benchmarks
+// ---------------------------------------------------------------------------------------------
+
+/// The fixing a benchmark row used for a [`RatePeriod`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FixingUsed {
+    /// The series id.
+    pub series: String,
+    /// The date of the fixing (the first one of the period, when several of the same rate follow).
+    #[serde(with = "crate::journal::date_format")]
+    pub date: NaiveDate,
+    /// The fixing, percent per annum, as published.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub rate_percent: Decimal,
+    /// Whether it was below the row's `benchmark_floor`, so that the floor was priced instead.
+    pub floored: bool,
+}
+
+/// Whether a floor or a cap set a rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    /// The fixing plus the margin was below the floor: the floor applies.
+    Floor,
+    /// The fixing plus the margin was above the cap: the cap applies.
+    Cap,
+}
+
+/// The rates of one stretch of days `[start, end)` of one member's position in
+/// one currency: the `[[interest]]` row in force, and for a benchmark row the
+/// fixing, with the rates that result (percent per annum, after margin, floor
+/// and cap). What `cashpool interest` shows so that a treasurer can check each rate.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RatePeriod {
+    /// The first day.
+    #[serde(with = "crate::journal::date_format")]
+    pub start: NaiveDate,
+    /// The day after the last (exclusive).
+    #[serde(with = "crate::journal::date_format")]
+    pub end: NaiveDate,
+    /// The row's index in [`crate::config::GroupConfig::interest`] (`interest[3]`).
+    pub rule: usize,
+    /// The row's day count.
+    pub day_count: DayCount,
+    /// The fixing of a benchmark row; `None` for a fixed row.
+    pub fixing: Option<FixingUsed>,
+    /// The credit rate of the base band (below the first tier).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub credit_rate: Decimal,
+    /// The debit rate of the base band.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub debit_rate: Decimal,
+    /// Whether a floor or a cap set the base band's credit rate.
+    pub credit_bound: Option<Bound>,
+    /// Whether a floor or a cap set the base band's debit rate.
+    pub debit_bound: Option<Bound>,
+    /// Each tier with its rates (after margin, floor and cap).
+    pub tiers: Vec<InterestTier>,
+}
+
+impl RatePeriod {
+    /// The period's terms as a fixed rule, for [`accrue`].
+    pub(crate) fn as_rule(&self, currency: crate::money::Currency) -> InterestRule {
+        InterestRule::fixed(currency, self.day_count, self.credit_rate, self.debit_rate, self.tiers.clone())
+    }
+
+    /// Whether `next` goes on where this period ends with the same terms (so they are one period).
+    fn continued_by(&self, next: &RatePeriod) -> bool {
+        self.end == next.start
+            && self.rule == next.rule
+            && self.day_count == next.day_count
+            && self.credit_rate == next.credit_rate
+            && self.debit_rate == next.debit_rate
+            && self.credit_bound == next.credit_bound
+            && self.debit_bound == next.debit_bound
+            && self.tiers == next.tiers
+            && self.fixing.as_ref().map(|f| (&f.series, f.rate_percent))
+                == next.fixing.as_ref().map(|f| (&f.series, f.rate_percent))
+    }
+}
+
+/// Appends `period` to `periods`, merged into the last one when it continues it with the same terms.
+pub(crate) fn push_period(periods: &mut Vec<RatePeriod>, period: RatePeriod) {
+    match periods.last_mut() {
+        Some(last) if last.continued_by(&period) => last.end = period.end,
+        _ => periods.push(period),
+    }
+}
+
+/// The rates of one member's position, as [`crate::Ledger::interest`] applied them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AppliedRates {
+    /// The member.
+    pub entity: String,
+    /// The currency of the position.
+    pub currency: crate::money::Currency,
+    /// The periods of the days its position was not zero, in order (a day
+    /// without a row in force has none).
+    pub periods: Vec<RatePeriod>,
+}
+
+/// Why the rates of a day could not be set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TermsError {
+    /// No fixing of the series on or before `date` (`latest: None`), or only
+    /// one older than the row's `stale_after_days` (`latest`: its date).
+    MissingFixing { series: String, date: NaiveDate, latest: Option<NaiveDate>, stale_after_days: u32 },
+    /// A fixing plus a margin left the decimal range.
+    Overflow,
+}
+
+/// The rate periods of `entity`'s position in `currency` over `[from, to)`:
+/// each day's row is the member's own row in force on the day, else the
+/// pool's ([`crate::config::GroupConfig::interest_rule_at`]); a benchmark
+/// row's rates change with each fixing ([`crate::config::BenchmarkTerms`]).
+/// Days without a row in force get no period. Periods of the same terms that
+/// follow each other are merged.
+pub(crate) fn rate_periods(
+    config: &crate::config::GroupConfig,
+    book: &crate::benchmarks::BenchmarkBook,
+    entity: &str,
+    currency: crate::money::Currency,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<RatePeriod>, TermsError> {
+    let mut periods = Vec::new();
+    if from >= to {
+        return Ok(periods);
+    }
+    // The days the row in force may change: every row's effective date inside the period.
+    let mut bounds: Vec<NaiveDate> = config
+        .interest
+        .iter()
+        .filter(|rule| rule.currency == currency && rule.entity.as_deref().is_none_or(|own| own == entity))
+        .filter_map(|rule| rule.effective)
+        .filter(|date| from < *date && *date < to)
+        .collect();
+    bounds.push(from);
+    bounds.push(to);
+    bounds.sort();
+    bounds.dedup();
+    for pair in bounds.windows(2) {
+        let (start, end) = (pair[0], pair[1]);
+        let Some((idx, rule)) = config.interest_rule_at(entity, currency, start) else { continue };
+        match &rule.benchmark {
+            None => push_period(
+                &mut periods,
+                RatePeriod {
+                    start,
+                    end,
+                    rule: idx,
+                    day_count: rule.day_count,
+                    fixing: None,
+                    credit_rate: rule.credit_rate,
+                    debit_rate: rule.debit_rate,
+                    credit_bound: None,
+                    debit_bound: None,
+                    tiers: rule.tiers.clone(),
+                },
+            ),
+            Some(terms) => benchmark_periods(&mut periods, book, idx, rule, terms, start, end)?,
+        }
+    }
+    Ok(periods)
+}
+
+/// The periods of a benchmark row over `[start, end)`, one per fixing in force.
+fn benchmark_periods(
+    periods: &mut Vec<RatePeriod>,
+    book: &crate::benchmarks::BenchmarkBook,
+    idx: usize,
+    rule: &InterestRule,
+    terms: &crate::config::BenchmarkTerms,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<(), TermsError> {
+    let lookback = chrono::Days::new(u64::from(terms.lookback_days));
+    let back = |day: NaiveDate| day.checked_sub_days(lookback).unwrap_or(NaiveDate::MIN);
+    let ahead = |day: NaiveDate| day.checked_add_days(lookback).unwrap_or(NaiveDate::MAX);
+    // The fixing in force changes on the days `fixing date + lookback`.
+    let mut days: Vec<NaiveDate> = book
+        .dates_between(&terms.series, back(start).succ_opt().unwrap_or(NaiveDate::MAX), back(end))
+        .into_iter()
+        .map(ahead)
+        .filter(|day| start < *day && *day < end)
+        .collect();
+    days.insert(0, start);
+    days.push(end);
+    for pair in days.windows(2) {
+        let (piece_start, piece_end) = (pair[0], pair[1]);
+        let needed = back(piece_start);
+        let missing = |latest: Option<NaiveDate>, date: NaiveDate| TermsError::MissingFixing {
+            series: terms.series.clone(),
+            date,
+            latest,
+            stale_after_days: terms.stale_after_days,
+        };
+        let Some((fixing_date, fixing)) = book.fixing(&terms.series, needed) else {
+            return Err(missing(None, needed));
+        };
+        // The first date whose fixing would be older than allowed.
+        let stale_from = fixing_date
+            .checked_add_days(chrono::Days::new(u64::from(terms.stale_after_days) + 1))
+            .unwrap_or(NaiveDate::MAX);
+        if stale_from <= back(piece_end.pred_opt().unwrap_or(piece_end)) {
+            return Err(missing(Some(fixing_date), stale_from.max(needed)));
+        }
+        // The loan market's floor on the benchmark itself, before any margin.
+        let (priced, benchmark_floored) = match terms.benchmark_floor {
+            Some(floor) if fixing < floor => (floor, true),
+            _ => (fixing, false),
+        };
+        let side = |margin: Decimal, floor: Option<Decimal>, cap: Option<Decimal>| -> Result<_, TermsError> {
+            let rate = priced.checked_add(margin).ok_or(TermsError::Overflow)?;
+            Ok(match (floor, cap) {
+                (Some(floor), _) if rate < floor => (floor, Some(Bound::Floor)),
+                (_, Some(cap)) if rate > cap => (cap, Some(Bound::Cap)),
+                _ => (rate.normalize(), None),
+            })
+        };
+        let (credit_rate, credit_bound) = side(rule.credit_rate, terms.credit_floor, terms.credit_cap)?;
+        let (debit_rate, debit_bound) = side(rule.debit_rate, terms.debit_floor, terms.debit_cap)?;
+        let tiers = rule
+            .tiers
+            .iter()
+            .map(|tier| {
+                Ok(InterestTier {
+                    from: tier.from,
+                    credit_rate: side(tier.credit_rate, terms.credit_floor, terms.credit_cap)?.0,
+                    debit_rate: side(tier.debit_rate, terms.debit_floor, terms.debit_cap)?.0,
+                })
+            })
+            .collect::<Result<Vec<_>, TermsError>>()?;
+        push_period(
+            periods,
+            RatePeriod {
+                start: piece_start,
+                end: piece_end,
+                rule: idx,
+                day_count: rule.day_count,
+                fixing: Some(FixingUsed {
+                    series: terms.series.clone(),
+                    date: fixing_date,
+                    rate_percent: fixing,
+                    floored: benchmark_floored,
+                }),
+                credit_rate,
+                debit_rate,
+                credit_bound,
+                debit_bound,
+                tiers,
+            },
+        );
+    }
+    Ok(())
 }

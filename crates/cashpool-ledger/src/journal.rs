@@ -182,6 +182,17 @@ pub(crate) mod date_format {
     }
 }
 
+/// An optional date as [`date_format`] writes a date (`null` when absent): for values that are only written.
+pub(crate) fn serialize_opt_date<S: serde::Serializer>(
+    date: &Option<NaiveDate>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match date {
+        Some(date) => serializer.serialize_some(&date.format("%Y-%m-%d").to_string()),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// One entry of the journal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -225,6 +236,9 @@ pub enum EntryBody {
     /// A dated amendment of the group definition (`cashpool amend`; format 2 only).
     #[serde(skip)]
     Amended(crate::amendment::Amendment),
+    /// Benchmark fixings imported (`cashpool benchmarks import`; format 2 only, kind 10).
+    #[serde(skip)]
+    BenchmarksImported { rows: Vec<crate::benchmarks::BenchmarkRow> },
 }
 
 /// A transaction as the ledger posted it: validated, amounts at their

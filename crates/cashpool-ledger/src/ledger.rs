@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::benchmarks::BenchmarkRow;
 use crate::config::{parse_group_config, ConfigErrors, GroupConfig};
 use crate::cycle::NettingRun;
 use crate::index::{IdIndex, FLUSH_IDS};
@@ -83,6 +84,12 @@ pub struct InterestOutcome {
     pub settled: bool,
     /// The period was settled before: nothing was posted, this is that settlement.
     pub already_settled: bool,
+    /// For each accrual (same order), the rates applied: the `[[interest]]`
+    /// row, the fixing of a benchmark row and the rates that resulted, period
+    /// by period over the days the position was not zero. Derived from the
+    /// definition and the fixings (not journaled): a settled period shows them
+    /// computed again.
+    pub rates: Vec<crate::interest::AppliedRates>,
 }
 
 /// A member's intercompany position with the pool in one currency.
@@ -97,6 +104,17 @@ pub struct PositionRow {
 /// The result of [`Ledger::import_rates`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RatesImport {
+    /// Rows given.
+    pub rows: usize,
+    /// Rows not imported before (the others were skipped).
+    pub new_rows: usize,
+    /// The journal entry, when there was anything new.
+    pub receipt: Option<Receipt>,
+}
+
+/// The result of [`Ledger::import_benchmarks`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BenchmarksImport {
     /// Rows given.
     pub rows: usize,
     /// Rows not imported before (the others were skipped).
@@ -1224,6 +1242,73 @@ impl Ledger {
             .collect()
     }
 
+    /// Imports benchmark fixings (docs/SWEEPS.md, "Interest as treasuries set
+    /// it"). Fixings already held with the same rate are skipped (a re-import
+    /// writes nothing); a row that would change a fixing already imported
+    /// ([`Rejection::FixingConflict`], naming the row as given) or a malformed
+    /// series id or fixing ([`Rejection::Invalid`]) refuses the whole import.
+    /// Rates are journaled normalized (`3.00` as `3`).
+    pub fn import_benchmarks(&self, rows: &[BenchmarkRow], at: Timestamp) -> Result<BenchmarksImport, LedgerError> {
+        let new_rows: Vec<BenchmarkRow> = {
+            let inner = lock(&self.inner);
+            let book = inner.state.rates().benchmarks();
+            for (index, row) in rows.iter().enumerate() {
+                let field = |name: &str| format!("rows[{index}].{name}");
+                if let Err(reason) = crate::benchmarks::check_series(&row.series) {
+                    return Err(LedgerError::invalid(&field("series"), reason));
+                }
+                if let Err(reason) = crate::benchmarks::check_fixing(row.rate_percent) {
+                    return Err(LedgerError::invalid(&field("rate_percent"), reason));
+                }
+            }
+            let (indices, new_rows): (Vec<usize>, Vec<BenchmarkRow>) = rows
+                .iter()
+                .enumerate()
+                .filter(|(_, row)| !book.holds(row))
+                .map(|(index, row)| (index, BenchmarkRow { rate_percent: row.rate_percent.normalize(), ..row.clone() }))
+                .unzip();
+            let mut probe = book.clone();
+            if let Err(conflict) = probe.insert(&new_rows) {
+                // Name the row, and its rate, as the caller gave them.
+                let row = indices[conflict.row];
+                let given = rows[row].rate_percent;
+                let conflict = crate::benchmarks::FixingConflict { row, given, ..conflict };
+                return Err(LedgerError::Refused(Rejection::FixingConflict(conflict)));
+            }
+            new_rows
+        };
+        let n_new = new_rows.len();
+        let receipt = if n_new == 0 {
+            None
+        } else {
+            Some(self.append_entry(EntryBody::BenchmarksImported { rows: new_rows }, at)?)
+        };
+        Ok(BenchmarksImport { rows: rows.len(), new_rows: n_new, receipt })
+    }
+
+    /// Every imported benchmark fixing, by series then date; only `series`'s
+    /// when given, only those dated in `[from, to]` when given.
+    pub fn benchmarks(
+        &self,
+        series: Option<&str>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Vec<BenchmarkRow> {
+        lock(&self.inner)
+            .state
+            .rates()
+            .benchmarks()
+            .rows()
+            .filter(|row| series.is_none_or(|series| row.series == series))
+            .filter(|row| from.is_none_or(|from| row.date >= from) && to.is_none_or(|to| row.date <= to))
+            .collect()
+    }
+
+    /// The fixing of `series` in force on `date` (the latest on or before it), with its date.
+    pub fn fixing(&self, series: &str, date: NaiveDate) -> Option<(NaiveDate, Decimal)> {
+        lock(&self.inner).state.rates().benchmarks().fixing(series, date)
+    }
+
     /// Adds a dated change of regulatory parameters.
     pub fn set_limits(&self, change: LimitsChange, at: Timestamp) -> Result<Receipt, LedgerError> {
         {
@@ -1295,11 +1380,12 @@ impl Ledger {
         settle: bool,
         at: Timestamp,
     ) -> Result<InterestOutcome, LedgerError> {
-        let (run, requests, openings) = {
+        let (run, rates, requests, openings) = {
             let inner = lock(&self.inner);
             let state = &inner.state;
             if let Some(existing) = state.interest().report(from, to) {
-                return Ok(InterestOutcome { run: existing.clone(), settled: true, already_settled: true });
+                let rates = state.applied_rates(existing);
+                return Ok(InterestOutcome { run: existing.clone(), settled: true, already_settled: true, rates });
             }
             if settle {
                 if let Some((f, t)) = state.interest().overlapping(from, to) {
@@ -1309,7 +1395,7 @@ impl Ledger {
                     ));
                 }
             }
-            let run = state.accrue_interest(from, to).map_err(LedgerError::Refused)?;
+            let (run, rates) = state.accrue_interest(from, to).map_err(LedgerError::Refused)?;
             let requests = state.settlement_requests(&run);
             let config = state.config().expect("an open ledger has a group definition");
             // The tax accounts a store opens when a settlement first books to them (model.rs).
@@ -1319,10 +1405,10 @@ impl Ledger {
                 .filter(|(id, _)| requests.iter().flat_map(|r| &r.postings).any(|p| p.account == *id))
                 .map(|(id, _)| EntryBody::AccountOpened(system_account(config, id)))
                 .collect();
-            (run, requests, openings)
+            (run, rates, requests, openings)
         };
         if !settle {
-            return Ok(InterestOutcome { run, settled: false, already_settled: false });
+            return Ok(InterestOutcome { run, settled: false, already_settled: false, rates });
         }
         if self.read_only {
             return Err(LedgerError::ReadOnly);
@@ -1334,7 +1420,7 @@ impl Ledger {
             // Nothing was written: a refusal, not an integrity failure.
             return Err(LedgerError::Refused(rejected.rejection));
         }
-        Ok(InterestOutcome { run, settled: true, already_settled: false })
+        Ok(InterestOutcome { run, settled: true, already_settled: false, rates })
     }
 
     /// Runs a netting cycle over `invoices` on `date` (invoices due on or

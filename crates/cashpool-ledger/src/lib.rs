@@ -55,6 +55,7 @@
 pub mod amendment;
 pub mod audit;
 pub mod bank;
+pub mod benchmarks;
 pub mod config;
 mod currency_table;
 pub mod cycle;
@@ -79,8 +80,9 @@ pub mod tx;
 pub mod withholding;
 
 pub use ledger::{
-    AmendOutcome, BalanceRow, BatchMode, BatchOutcome, FlowDirection, InterestOutcome, Ledger, LedgerError,
-    NettingOutcome, PositionRow, RatesImport, Receipt, Rejected, Rejection, StatementLine, StatementView, SweepOutcome,
+    AmendOutcome, BalanceRow, BatchMode, BatchOutcome, BenchmarksImport, FlowDirection, InterestOutcome, Ledger,
+    LedgerError, NettingOutcome, PositionRow, RatesImport, Receipt, Rejected, Rejection, StatementLine, StatementView,
+    SweepOutcome,
 };
 pub use state::StateDigest;
 pub use statement::{StatementCursor, StatementQuery, StatementReader};
@@ -95,6 +97,7 @@ pub use statement::{StatementCursor, StatementQuery, StatementReader};
 #[doc(hidden)]
 pub mod testing {
     pub use crate::audit::ExportLine;
+    pub use crate::benchmarks::BenchmarkBook;
     pub use crate::interest::{accrue, day_count_fraction, segments, try_segments, InterestError, Segment};
     pub use crate::journal::block_push;
     pub use crate::journal::v2::{entry_of_line, export_line, ExportLineV2};

@@ -1,7 +1,11 @@
 //! Interest on intercompany positions: accrual over a period and settlement.
 //!
 //! Accrual runs daily over `[from, to)` on each member's value-dated
-//! end-of-day position ([`crate::interest`]). Settlement rounds once per
+//! end-of-day position ([`crate::interest`]), at the rates in force on each
+//! day: each segment of constant position is crossed with the periods of
+//! constant rates ([`crate::interest::rate_periods`]: the `[[interest]]` row
+//! of the day, the member's own before the pool's, and a benchmark row's
+//! fixing), and a day a benchmark row has no fixing for refuses the run. Settlement rounds once per
 //! member and currency (half-even), withholds the taxes on interest the pool
 //! pays to an offshore member ([`crate::withholding`], at the rates of
 //! [`crate::config::Entity::withholding_at`] on the settlement's value date,
@@ -14,20 +18,97 @@
 //! period is journaled (`InterestSettled`): settling it again posts nothing,
 //! and a period overlapping a settled one is refused.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::interest::{accrue, try_segments, Accrual, InterestRun};
+use crate::config::{Entity, GroupConfig};
+use crate::interest::{
+    accrue, push_period, rate_periods, try_segments, Accrual, AppliedRates, InterestRun, RatePeriod, Segment,
+    TermsError,
+};
 use crate::model::{ic_account, Purpose, SYS_INTEREST, SYS_ROUNDING, SYS_SURCHARGES, SYS_VAT, SYS_WITHHOLDING_TAX};
 use crate::money::{round, Currency, RoundingMode};
 use crate::state::{Rejection, State};
 use crate::tx::{PostingRequest, TransactionRequest};
 use crate::withholding::{withhold, Withheld};
 
+fn invalid(message: String) -> Rejection {
+    Rejection::Invalid { field: "to".into(), message }
+}
+
 impl State {
-    /// The accruals of `[from, to)` for every member position with an interest rule.
-    pub(crate) fn accrue_interest(&self, from: NaiveDate, to: NaiveDate) -> Result<InterestRun, Rejection> {
-        let invalid = |message: String| Rejection::Invalid { field: "to".into(), message };
+    /// The exact interest of one member's position in one currency over
+    /// `[from, to)`, with the rate periods of the days it was not zero: each
+    /// segment of constant position accrues at the rates of each period it
+    /// spans ([`rate_periods`]), segment by segment and period by period.
+    fn accrue_position(
+        &self,
+        config: &GroupConfig,
+        entity: &Entity,
+        account_idx: u32,
+        currency: Currency,
+        by_date: &BTreeMap<NaiveDate, Decimal>,
+        (from, to): (NaiveDate, NaiveDate),
+    ) -> Result<(Decimal, Vec<RatePeriod>), Rejection> {
+        let day_before = from.pred_opt().ok_or_else(|| invalid("from is the first representable day".into()))?;
+        let overflow = |_| invalid("interest overflows".into());
+        let opening = self.balance(account_idx, currency, Some(day_before));
+        let segments = try_segments(opening, by_date, from, to).map_err(overflow)?;
+        let mut exact = Decimal::ZERO;
+        let mut shown: Vec<RatePeriod> = Vec::new();
+        for segment in segments.iter().filter(|segment| !segment.balance.is_zero()) {
+            let periods =
+                rate_periods(config, self.rates().benchmarks(), &entity.id, currency, segment.start, segment.end)
+                    .map_err(|err| terms_refusal(err, &entity.id, currency))?;
+            for period in periods {
+                let piece = Segment { start: period.start, end: period.end, balance: segment.balance };
+                let interest = accrue(&period.as_rule(currency), &[piece]).map_err(overflow)?;
+                exact = exact.checked_add(interest).ok_or_else(|| invalid("interest overflows".into()))?;
+                push_period(&mut shown, period);
+            }
+        }
+        Ok((exact, shown))
+    }
+
+    /// The rates a settled run applied, computed again for display (the
+    /// definition and the fixings never change once journaled); a position
+    /// whose rates cannot be found again is left out.
+    pub(crate) fn applied_rates(&self, run: &InterestRun) -> Vec<AppliedRates> {
+        run.accruals
+            .iter()
+            .filter_map(|accrual| {
+                let idx = self.account_idx(&ic_account(&accrual.entity))?;
+                let (_, balance) =
+                    self.balances().of_account(idx).find(|(currency, _)| *currency == accrual.currency)?;
+                let mut periods = Vec::new();
+                for (start, end, config) in self.definition().slices(run.from, run.to) {
+                    let Some(entity) = config.entity(&accrual.entity) else { continue };
+                    if !config.has_interest_terms(&entity.id, accrual.currency) {
+                        continue;
+                    }
+                    let (_, shown) = self
+                        .accrue_position(config, entity, idx, accrual.currency, balance.by_date(), (start, end))
+                        .ok()?;
+                    for period in shown {
+                        push_period(&mut periods, period);
+                    }
+                }
+                Some(AppliedRates { entity: accrual.entity.clone(), currency: accrual.currency, periods })
+            })
+            .collect()
+    }
+
+    /// The accruals of `[from, to)` for every member position with an interest
+    /// rule, and the rates each applied. A day a benchmark row needs a fixing
+    /// the store does not hold refuses the whole run
+    /// ([`Rejection::MissingFixing`]).
+    pub(crate) fn accrue_interest(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<(InterestRun, Vec<AppliedRates>), Rejection> {
         if to <= from {
             return Err(invalid(format!("the period [{from}, {to}) is empty")));
         }
@@ -36,35 +117,39 @@ impl State {
         }
         // The settlement's value date: the taxes due on it are the ones withheld.
         let value_date = to.pred_opt().unwrap_or(to);
-        // The exact interest per member and currency, summed over the pieces of the period
-        // each governed by one definition (an amendment within it changes the rules from its
-        // effective date), in first-seen order; with the member as last defined in the period.
-        let mut exact_by: Vec<(&crate::config::Entity, Currency, Decimal)> = Vec::new();
+        // Per member and currency, in first-seen order: the exact interest and the rate periods,
+        // summed over the pieces of the period each governed by one definition (an amendment
+        // within it changes the rules from its effective date), with the member as last defined.
+        let mut positions: Vec<(&Entity, Currency, Decimal, Vec<RatePeriod>)> = Vec::new();
         for (start, end, config) in self.definition().slices(from, to) {
-            let day_before = start.pred_opt().ok_or_else(|| invalid("from is the first representable day".into()))?;
             for entity in config.entities.iter().filter(|e| e.id != config.pool.host) {
                 let Some(idx) = self.account_idx(&ic_account(&entity.id)) else { continue };
                 for (currency, balance) in self.balances().of_account(idx) {
-                    let Some(rule) = config.interest.iter().find(|rule| rule.currency == currency) else { continue };
-                    let opening = self.balance(idx, currency, Some(day_before));
-                    let overflow = |_| invalid("interest overflows".into());
-                    let segments = try_segments(opening, balance.by_date(), start, end).map_err(overflow)?;
-                    let exact = accrue(rule, &segments).map_err(overflow)?;
-                    match exact_by.iter_mut().find(|(e, ccy, _)| e.id == entity.id && *ccy == currency) {
+                    if !config.has_interest_terms(&entity.id, currency) {
+                        continue;
+                    }
+                    let (exact, periods) =
+                        self.accrue_position(config, entity, idx, currency, balance.by_date(), (start, end))?;
+                    match positions.iter_mut().find(|(e, ccy, ..)| e.id == entity.id && *ccy == currency) {
                         Some(found) => {
                             found.0 = entity;
                             found.2 = found.2.checked_add(exact).ok_or_else(|| invalid("interest overflows".into()))?;
+                            for period in periods {
+                                push_period(&mut found.3, period);
+                            }
                         }
-                        None => exact_by.push((entity, currency, exact)),
+                        None => positions.push((entity, currency, exact, periods)),
                     }
                 }
             }
         }
         let mut accruals = Vec::new();
-        for (entity, currency, exact) in exact_by {
+        let mut applied = Vec::new();
+        for (entity, currency, exact, periods) in positions {
             if exact.is_zero() {
                 continue;
             }
+            applied.push(AppliedRates { entity: entity.id.clone(), currency, periods });
             let gross = round(exact, currency, RoundingMode::HalfEven);
             let taxes = match entity.withholding_at(value_date) {
                 Some(rates) => withhold(gross.rounded, currency, &rates)
@@ -100,7 +185,7 @@ impl State {
             }
             carry_after.push((currency, carry - whole));
         }
-        Ok(InterestRun { from, to, accruals, rounding, carry: carry_after })
+        Ok((InterestRun { from, to, accruals, rounding, carry: carry_after }, applied))
     }
 
     /// The transactions that settle a run.
@@ -157,5 +242,15 @@ impl State {
             });
         }
         requests
+    }
+}
+
+/// A day without its fixing, as the ledger refuses it.
+fn terms_refusal(err: TermsError, entity: &str, currency: Currency) -> Rejection {
+    match err {
+        TermsError::MissingFixing { series, date, latest, stale_after_days } => {
+            Rejection::MissingFixing { series, date, latest, stale_after_days, entity: entity.to_string(), currency }
+        }
+        TermsError::Overflow => invalid(format!("the rate of {entity}'s {currency} position overflows")),
     }
 }

@@ -55,6 +55,11 @@ fn mp(rows: &[(&str, &str)]) -> String {
     text
 }
 
+/// The example with one more `[[interest]]` row (ACT/360, `keys` besides), `interest[6]`.
+fn int(keys: &str) -> String {
+    format!("{EXAMPLE}\n[[interest]]\nday_count = \"ACT/360\"\n{keys}\n")
+}
+
 /// The example with a `[pool.eligibility]` table of `keys` appended.
 fn elig(keys: &str) -> String {
     format!("{EXAMPLE}\n[pool.eligibility]\n{keys}\n")
@@ -489,6 +494,24 @@ fn semantic_mistakes() {
         (ex("debit_rate = \"0.90\"", "debit_rate = \"0.90\"\n[[interest.tiers]]\nfrom = \"100.5\"\ncredit_rate = \"1\"\ndebit_rate = \"1\""), "interest[5].tiers[0].from", "more decimals than JPY"),
         (ex("debit_rate = \"0.90\"", "debit_rate = \"0.90\"\n[[interest.tiers]]\nfrom = \"0\"\ncredit_rate = \"1\"\ndebit_rate = \"101\""), "interest[5].tiers[0].from", "greater than 0"),
         (ex("debit_rate = \"0.90\"", "debit_rate = \"0.90\"\n[[interest.tiers]]\nfrom = \"10\"\ncredit_rate = \"1\"\ndebit_rate = \"101\""), "interest[5].tiers[0].debit_rate", "0 to 100"),
+        // interest: dated rows, members' own rows, benchmarks (docs/SWEEPS.md, "Interest as treasuries set it")
+        (int("currency = \"USD\"\ndebit_rate = \"5.00\"\ncredit_rate = \"4.00\""), "interest[6].currency", "already sets the pool's USD terms from the beginning"),
+        (int("currency = \"USD\"\nentity = \"LGT-HK\"\neffective = \"2026-01-01\"\ncredit_rate = \"4\"\ndebit_rate = \"5\"\n[[interest]]\ncurrency = \"USD\"\nday_count = \"ACT/360\"\nentity = \"LGT-HK\"\neffective = \"2026-01-01\"\ncredit_rate = \"4\"\ndebit_rate = \"5\""), "interest[7].currency", "LGT-HK's own USD terms from 2026-01-01"),
+        (int("currency = \"USD\"\nentity = \"LGT-XX\"\ncredit_rate = \"4\"\ndebit_rate = \"5\""), "interest[6].entity", "not an entity of the group"),
+        (int("currency = \"USD\"\nentity = \"LGT-SH\"\ncredit_rate = \"4\"\ndebit_rate = \"5\""), "interest[6].entity", "is the pool's host"),
+        (int("currency = \"USD\"\neffective = \"2026-02-30\"\ncredit_rate = \"4\"\ndebit_rate = \"5\""), "interest[6].effective", "YYYY-MM-DD"),
+        (int("currency = \"USD\"\neffective = \"2026-02-01\"\ncredit_rate = \"4\""), "interest[6].debit_rate", "required key `debit_rate` is missing"),
+        (int("currency = \"USD\"\neffective = \"2026-02-01\"\nbenchmark = \"SOFR\"\ncredit_margin = \"0\"\ndebit_margin = \"1\"\ncredit_rate = \"4\""), "interest[6].credit_rate", "write `credit_margin`"),
+        (int("currency = \"USD\"\neffective = \"2026-02-01\"\nbenchmark = \"SOFR\"\ncredit_margin = \"0\""), "interest[6].debit_margin", "required key `debit_margin` is missing"),
+        (int("currency = \"USD\"\neffective = \"2026-02-01\"\nbenchmark = \"sofr\"\ncredit_margin = \"0\"\ndebit_margin = \"1\""), "interest[6].benchmark", "(write \"SOFR\")"),
+        (int("currency = \"USD\"\neffective = \"2026-02-01\"\nbenchmark = \"SOFR\"\ncredit_margin = \"-150\"\ndebit_margin = \"1\""), "interest[6].credit_margin", "from -100 to 100"),
+        (int("currency = \"USD\"\neffective = \"2026-02-01\"\nbenchmark = \"SOFR\"\ncredit_margin = \"-0.5\"\ndebit_margin = \"1\"\ndebit_floor = \"2\"\ndebit_cap = \"1.5\""), "interest[6].debit_cap", "below the debit floor 2"),
+        (int("currency = \"USD\"\neffective = \"2026-02-01\"\ncredit_rate = \"4\"\ndebit_rate = \"5\"\ncredit_floor = \"0\""), "interest[6].credit_floor", "applies to a benchmark rate"),
+        (int("currency = \"USD\"\neffective = \"2026-02-01\"\nbenchmark = \"SOFR\"\ncredit_margin = \"0\"\ndebit_margin = \"1\"\nlookback_days = 40"), "interest[6].lookback_days", "from 0 to 31"),
+        (int("currency = \"USD\"\neffective = \"2026-02-01\"\nbenchmark = \"SOFR\"\ncredit_margin = \"0\"\ndebit_margin = \"1\"\nstale_after_days = 0"), "interest[6].stale_after_days", "from 1 to 400"),
+        (int("currency = \"USD\"\neffective = \"2026-02-01\"\nbenchmark = \"SOFR\"\ncredit_margin = \"0\"\ndebit_margin = \"1\"\n[[interest.tiers]]\nfrom = \"100.00\"\ncredit_rate = \"1\"\ndebit_rate = \"2\""), "interest[6].tiers[0].credit_rate", "gives margins over the fixing"),
+        (int("currency = \"USD\"\neffective = \"2026-02-01\"\ncredit_rate = \"4\"\ndebit_rate = \"5\"\n[[interest.tiers]]\nfrom = \"100.00\"\ncredit_margin = \"1\"\ndebit_rate = \"2\""), "interest[6].tiers[0].credit_rate", "required key `credit_rate` is missing"),
+        (int("currency = \"USD\"\neffective = \"2026-02-01\"\ncredit_rate = \"4\"\ndebit_rate = \"5\"\n[[interest.tiers]]\nfrom = \"100.00\"\ncredit_margin = \"1\"\ndebit_rate = \"2\""), "interest[6].tiers[0].credit_margin", "a tier of a fixed row gives rates"),
         // macro-prudential parameter history
         (mp(&[("2021-01-07", "\"1\""), ("2025-01-13", "\"0\"")]), "macro_prudential[1].parameter", "must be greater than 0"),
         (mp(&[("2025-01-13", "\"-1.75\"")]), "macro_prudential[0].parameter", "must be greater than 0"),
@@ -610,4 +633,33 @@ fn never_panics_on_damaged_input() {
     ] {
         assert!(parse_group_config(text).is_err());
     }
+}
+
+#[test]
+fn dated_members_and_benchmark_rows_parse_with_their_defaults_resolved() {
+    let text = format!(
+        "{EXAMPLE}\n[[interest]]\ncurrency = \"USD\"\nentity = \"LGT-HK\"\neffective = 2026-01-01\nday_count = \"ACT/360\"\n\
+         benchmark = \"SOFR\"\ncredit_margin = \"-0.25\"\ndebit_margin = \"1.50\"\ncredit_floor = \"0\"\n\
+         \n[[interest]]\ncurrency = \"CNY\"\neffective = \"2026-01-20\"\nday_count = \"ACT/365F\"\nbenchmark = \"LPR-1Y\"\n\
+         credit_margin = \"-1.20\"\ndebit_margin = \"0.10\"\nlookback_days = 0\n"
+    );
+    let config = parse_ok(&text);
+    let sofr = &config.interest[6];
+    assert_eq!((sofr.entity.as_deref(), sofr.effective), (Some("LGT-HK"), Some(date("2026-01-01"))));
+    let terms = sofr.benchmark.as_ref().expect("a benchmark row");
+    assert_eq!((terms.series.as_str(), terms.stale_after_days, terms.lookback_days), ("SOFR", 14, 0));
+    assert_eq!((s(sofr.credit_rate), s(sofr.debit_rate)), ("-0.25".into(), "1.5".into()));
+    assert_eq!(terms.credit_floor.map(s), Some("0".into()));
+    assert_eq!((terms.debit_floor, terms.credit_cap, terms.debit_cap), (None, None, None));
+    let lpr = config.interest[7].benchmark.as_ref().expect("a benchmark row");
+    assert_eq!(lpr.stale_after_days, 40, "a monthly LPR fixing may be 40 days old");
+    // The rows in force: LGT-HK's own from 2026-01-01, the pool's before and for everyone else.
+    let usd = ccy("USD");
+    assert_eq!(config.interest_rule_at("LGT-HK", usd, date("2025-12-31")).map(|(idx, _)| idx), Some(0));
+    assert_eq!(config.interest_rule_at("LGT-HK", usd, date("2026-01-01")).map(|(idx, _)| idx), Some(6));
+    assert_eq!(config.interest_rule_at("LGT-SG", usd, date("2026-06-30")).map(|(idx, _)| idx), Some(0));
+    let cny = ccy("CNY");
+    assert_eq!(config.interest_rule_at("LGT-SZ", cny, date("2026-01-19")).map(|(idx, _)| idx), Some(2));
+    assert_eq!(config.interest_rule_at("LGT-SZ", cny, date("2026-01-20")).map(|(idx, _)| idx), Some(7));
+    assert_eq!(config.interest_rule(usd).map(|rule| rule.entity.is_none()), Some(true));
 }

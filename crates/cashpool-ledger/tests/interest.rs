@@ -122,13 +122,12 @@ impl IntRule {
     /// The same rule as an `InterestRule`, amounts at `scale` decimals.
     fn to_rule(&self, currency: &str, scale: u32) -> InterestRule {
         let rate = |e6: i128| Decimal::from_i128_with_scale(e6, 6).normalize();
-        InterestRule {
-            currency: ccy(currency),
-            day_count: self.day_count,
-            credit_rate: rate(self.credit_e6),
-            debit_rate: rate(self.debit_e6),
-            tiers: self
-                .tiers
+        InterestRule::fixed(
+            ccy(currency),
+            self.day_count,
+            rate(self.credit_e6),
+            rate(self.debit_e6),
+            self.tiers
                 .iter()
                 .map(|&(from, credit, debit)| InterestTier {
                     from: Decimal::from_i128_with_scale(from, scale),
@@ -136,7 +135,7 @@ impl IntRule {
                     debit_rate: rate(debit),
                 })
                 .collect(),
-        }
+        )
     }
 
     /// One day's interest × 10^6 × 100 × denominator × 10^scale, signed:
@@ -460,16 +459,13 @@ proptest! {
             0..5,
         ),
     ) {
-        let rule = InterestRule {
-            currency: ccy("USD"),
+        let rule = InterestRule::fixed(
+            ccy("USD"),
             day_count,
             credit_rate,
             debit_rate,
-            tiers: tiers
-                .into_iter()
-                .map(|(from, credit_rate, debit_rate)| InterestTier { from, credit_rate, debit_rate })
-                .collect(),
-        };
+            tiers.into_iter().map(|(from, credit_rate, debit_rate)| InterestTier { from, credit_rate, debit_rate }).collect(),
+        );
         let segs: Vec<Segment> =
             segs.into_iter().map(|(start, end, balance)| Segment { start, end, balance }).collect();
         let _ = accrue(&rule, &segs);

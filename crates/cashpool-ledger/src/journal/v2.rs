@@ -22,9 +22,10 @@ use super::{
     TxEffects,
 };
 use crate::bank::{BankBalance, BankLine, BankStatement, ImportStatus, ImportedStatement, StatementFormat};
+use crate::benchmarks::BenchmarkRow;
 use crate::config::{
-    DayCount, EligibilityThresholds, Entity, GroupConfig, GroupInfo, InterestRule, InterestTier, LimitRow,
-    ParameterRow, PoolConfig, QuotaModel, QuotaRow, Residence, RiskFactors, SecondLineRule, SweepDirection,
+    BenchmarkTerms, DayCount, EligibilityThresholds, Entity, GroupConfig, GroupInfo, InterestRule, InterestTier,
+    LimitRow, ParameterRow, PoolConfig, QuotaModel, QuotaRow, Residence, RiskFactors, SecondLineRule, SweepDirection,
     SweepMethod, SweepRule, WithholdingRow,
 };
 use crate::cycle::NettingRun;
@@ -54,22 +55,33 @@ pub fn kind_of(body: &EntryBody) -> u8 {
         EntryBody::NettingCycle(_) => 7,
         EntryBody::StatementImported(_) => 8,
         EntryBody::Amended(_) => 9,
+        EntryBody::BenchmarksImported { .. } => 10,
     }
 }
 
-/// The name of each kind, as the export writes it.
-pub(crate) const KIND_NAMES: [&str; 10] = [
-    "group_defined",
-    "account_opened",
-    "transaction",
-    "rates_imported",
-    "limits_set",
-    "sweep_run",
-    "interest_settled",
-    "netting_cycle",
-    "statement_imported",
-    "amendment",
-];
+/// The name of each kind, as the export writes it, by kind number; `None` for a number that is no
+/// kind (kind 11 is kept for the calendars).
+pub(crate) fn entry_kind_name(kind: u8) -> Option<&'static str> {
+    Some(match kind {
+        0 => "group_defined",
+        1 => "account_opened",
+        2 => "transaction",
+        3 => "rates_imported",
+        4 => "limits_set",
+        5 => "sweep_run",
+        6 => "interest_settled",
+        7 => "netting_cycle",
+        8 => "statement_imported",
+        9 => "amendment",
+        10 => "benchmarks_imported",
+        _ => return None,
+    })
+}
+
+/// The kind number of a kind's name.
+fn kind_of_name(name: &str) -> Option<u8> {
+    (0..=u8::MAX).find(|kind| entry_kind_name(*kind) == Some(name))
+}
 
 /// Appends the entry's format-2 bytes to `out`.
 pub(crate) fn encode_into(entry: &Entry, out: &mut Vec<u8>) {
@@ -101,7 +113,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Entry, String> {
     let body = match kind {
         2 => EntryBody::Transaction(decode_transaction(body_bytes)?),
         8 => EntryBody::StatementImported(decode_statement(body_bytes)?),
-        0..=7 | 9 => body_of_json(kind, body_bytes)?,
+        0..=7 | 9 | 10 => body_of_json(kind, body_bytes)?,
         other => return Err(format!("unknown kind {other}")),
     };
     Ok(Entry { format: FormatVersion::V2, seq, prev_hash, recorded_at, body })
@@ -618,6 +630,7 @@ pub(crate) enum JsonRecord<'a> {
     Netting(NettingRec),
     Statement(StatementRec<'a>),
     Amendment(AmendmentRec),
+    Benchmarks(BenchmarksRec),
 }
 
 /// An amendment: its effective date and the whole definition in force from it.
@@ -867,14 +880,61 @@ struct MethodRec {
     threshold: Option<Minor>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// An `[[interest]]` row. Its keys added after rows without them were
+/// journaled are absent from the JSON when the row does not use them
+/// ([`serialize_since`]): `benchmark` (absent: a fixed row; present, the
+/// rates are margins over the fixing), `effective` (absent: from the
+/// beginning) and `entity` (absent: the pool's terms), so that every older
+/// definition encodes to its own bytes and means what it always meant.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct InterestRuleRec {
+    #[serde(default)]
+    benchmark: Option<BenchmarkRec>,
     credit_rate: Dec,
     currency: String,
     day_count: String,
     debit_rate: Dec,
+    #[serde(default, with = "opt_iso_date")]
+    effective: Option<NaiveDate>,
+    #[serde(default)]
+    entity: Option<String>,
     tiers: Vec<TierRec>,
+}
+
+impl Serialize for InterestRuleRec {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let keep_benchmark = keeps(&self.benchmark, &serializer);
+        let keep_effective = keeps(&self.effective, &serializer);
+        let keep_entity = keeps(&self.entity, &serializer);
+        let added = [keep_benchmark, keep_effective, keep_entity].into_iter().filter(|keep| *keep).count();
+        let mut out = serializer.serialize_struct("InterestRuleRec", 5 + added)?;
+        serialize_since(&mut out, keep_benchmark, "benchmark", &self.benchmark)?;
+        out.serialize_field("credit_rate", &self.credit_rate)?;
+        out.serialize_field("currency", &self.currency)?;
+        out.serialize_field("day_count", &self.day_count)?;
+        out.serialize_field("debit_rate", &self.debit_rate)?;
+        let effective = self.effective.map(|date| date.format("%Y-%m-%d").to_string());
+        serialize_since(&mut out, keep_effective, "effective", &effective)?;
+        serialize_since(&mut out, keep_entity, "entity", &self.entity)?;
+        out.serialize_field("tiers", &self.tiers)?;
+        out.end()
+    }
+}
+
+/// How a benchmark row prices (every key present; a floor or cap it does not set is `null`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BenchmarkRec {
+    benchmark_floor: Option<Dec>,
+    credit_cap: Option<Dec>,
+    credit_floor: Option<Dec>,
+    debit_cap: Option<Dec>,
+    debit_floor: Option<Dec>,
+    lookback_days: u32,
+    series: String,
+    stale_after_days: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -907,6 +967,22 @@ struct RateRec {
     date: NaiveDate,
     market: String,
     rate: Dec,
+}
+
+/// A `benchmarks_imported` body: fixings, percent per annum.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BenchmarksRec {
+    rows: Vec<FixingRec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixingRec {
+    #[serde(with = "iso_date")]
+    date: NaiveDate,
+    rate_percent: Dec,
+    series: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -1164,6 +1240,7 @@ impl JsonRecord<'_> {
                 effective: amendment.effective,
                 group: group_rec(&amendment.config),
             }),
+            EntryBody::BenchmarksImported { rows } => JsonRecord::Benchmarks(benchmarks_rec(rows)),
         }
     }
 }
@@ -1213,6 +1290,24 @@ pub(crate) fn rates_rec(rows: &[RateRow]) -> RatesRec {
     }
 }
 
+/// The record of benchmark fixings (a `benchmarks_imported` body).
+pub(crate) fn benchmarks_rec(rows: &[BenchmarkRow]) -> BenchmarksRec {
+    BenchmarksRec {
+        rows: rows
+            .iter()
+            .map(|row| FixingRec { date: row.date, rate_percent: Dec(row.rate_percent), series: row.series.clone() })
+            .collect(),
+    }
+}
+
+/// The fixings of a record.
+pub(crate) fn benchmarks_of(rec: BenchmarksRec) -> Vec<BenchmarkRow> {
+    rec.rows
+        .into_iter()
+        .map(|row| BenchmarkRow { date: row.date, series: row.series, rate_percent: row.rate_percent.0 })
+        .collect()
+}
+
 pub(crate) fn group_rec(config: &GroupConfig) -> GroupRec {
     let base = config.group.base_currency;
     let usd = Currency::from_code("USD").expect("USD is an ISO currency");
@@ -1258,10 +1353,22 @@ pub(crate) fn group_rec(config: &GroupConfig) -> GroupRec {
             .interest
             .iter()
             .map(|rule| InterestRuleRec {
+                benchmark: rule.benchmark.as_ref().map(|terms| BenchmarkRec {
+                    benchmark_floor: terms.benchmark_floor.map(Dec),
+                    credit_cap: terms.credit_cap.map(Dec),
+                    credit_floor: terms.credit_floor.map(Dec),
+                    debit_cap: terms.debit_cap.map(Dec),
+                    debit_floor: terms.debit_floor.map(Dec),
+                    lookback_days: terms.lookback_days,
+                    series: terms.series.clone(),
+                    stale_after_days: terms.stale_after_days,
+                }),
                 credit_rate: Dec(rule.credit_rate),
                 currency: rule.currency.code().into(),
                 day_count: day_count_name(rule.day_count),
                 debit_rate: Dec(rule.debit_rate),
+                effective: rule.effective,
+                entity: rule.entity.clone(),
                 tiers: rule
                     .tiers
                     .iter()
@@ -1548,6 +1655,7 @@ fn body_of_json(kind: u8, bytes: &[u8]) -> Result<EntryBody, String> {
                 config: Arc::new(group_of(rec.group)?),
             })
         }
+        10 => EntryBody::BenchmarksImported { rows: benchmarks_of(parse_json(bytes)?) },
         other => return Err(format!("unknown kind {other}")),
     })
 }
@@ -1669,9 +1777,21 @@ pub(crate) fn group_of(rec: GroupRec) -> Result<GroupConfig, String> {
             let currency = ccy(&rule.currency)?;
             Ok(InterestRule {
                 currency,
+                entity: rule.entity,
+                effective: rule.effective,
                 day_count: parse_day_count(&rule.day_count)?,
                 credit_rate: rule.credit_rate.0,
                 debit_rate: rule.debit_rate.0,
+                benchmark: rule.benchmark.map(|terms| BenchmarkTerms {
+                    series: terms.series,
+                    benchmark_floor: terms.benchmark_floor.map(|d| d.0),
+                    credit_floor: terms.credit_floor.map(|d| d.0),
+                    debit_floor: terms.debit_floor.map(|d| d.0),
+                    credit_cap: terms.credit_cap.map(|d| d.0),
+                    debit_cap: terms.debit_cap.map(|d| d.0),
+                    lookback_days: terms.lookback_days,
+                    stale_after_days: terms.stale_after_days,
+                }),
                 tiers: rule
                     .tiers
                     .into_iter()
@@ -2183,7 +2303,7 @@ pub fn export_line(entry: &Entry, hash: EntryHash) -> ExportLineV2 {
     ExportLineV2 {
         version: 2,
         seq: entry.seq,
-        kind: KIND_NAMES[usize::from(kind_of(&entry.body))].to_string(),
+        kind: entry_kind_name(kind_of(&entry.body)).expect("every body has a kind").to_string(),
         recorded_at: entry.recorded_at,
         prev_hash: entry.prev_hash,
         hash,
@@ -2197,11 +2317,7 @@ pub fn entry_of_line(line: &ExportLineV2) -> Result<Entry, String> {
     if line.version != 2 {
         return Err(format!("version {} is not 2", line.version));
     }
-    let kind = KIND_NAMES
-        .iter()
-        .position(|name| *name == line.kind)
-        .ok_or_else(|| format!("kind: unknown value {:?}", line.kind))?;
-    let kind = u8::try_from(kind).expect("ten kinds");
+    let kind = kind_of_name(&line.kind).ok_or_else(|| format!("kind: unknown value {:?}", line.kind))?;
     let body = if kind == 2 {
         let rec: TxRec = serde_json::from_value(line.body.clone()).map_err(|err| format!("body: {err}"))?;
         EntryBody::Transaction(tx_of(rec)?)
@@ -2335,6 +2451,74 @@ mod tests {
             .replace("\"income_tax\":\"29245\"", "\"income_tax\":\"-100\"");
         let err = interest_of(serde_json::from_str(&json).unwrap()).unwrap_err();
         assert!(err.contains("a negative tax"), "{err}");
+    }
+
+    /// The `[[interest]]` keys of dated, members' own and benchmark rows are written only by the
+    /// rows that use them: a fixed pool-wide row from the beginning encodes as it always did.
+    #[test]
+    fn interest_rows_write_their_added_keys_only_when_they_use_them() {
+        let example = include_str!("../../../../examples/lingang-group.toml");
+        let plain = crate::config::parse_group_config(example).expect("the example group is valid");
+        let json = group_json(&plain);
+        let rows = &json[json.find("\"interest\":[").unwrap()..json.find("],\"macro_prudential\"").unwrap()];
+        for key in ["\"benchmark\"", "\"effective\"", "\"entity\""] {
+            assert!(!rows.contains(key), "{key} in {rows}");
+        }
+        assert!(json.contains("{\"credit_rate\":\"4\",\"currency\":\"USD\",\"day_count\":\"ACT/360\",\"debit_rate\":\"5\",\"tiers\":[]}"), "{json}");
+        let text = format!(
+            "{example}\n[[interest]]\ncurrency = \"USD\"\nentity = \"LGT-HK\"\neffective = \"2026-01-01\"\nday_count = \"ACT/360\"\n\
+             benchmark = \"SOFR\"\ncredit_margin = \"-0.25\"\ndebit_margin = \"1.50\"\ncredit_floor = \"0\"\nlookback_days = 2\n\
+             [[interest.tiers]]\nfrom = \"1000000.00\"\ncredit_margin = \"0\"\ndebit_margin = \"1\"\n"
+        );
+        let dated = crate::config::parse_group_config(&text).expect("valid");
+        let json = group_json(&dated);
+        assert!(
+            json.contains("{\"benchmark\":{\"benchmark_floor\":null,\"credit_cap\":null,\"credit_floor\":\"0\",\"debit_cap\":null,\"debit_floor\":null,\"lookback_days\":2,\"series\":\"SOFR\",\"stale_after_days\":14},\"credit_rate\":\"-0.25\",\"currency\":\"USD\",\"day_count\":\"ACT/360\",\"debit_rate\":\"1.5\",\"effective\":\"2026-01-01\",\"entity\":\"LGT-HK\",\"tiers\":[{\"credit_rate\":\"0\",\"debit_rate\":\"1\",\"from\":\"100000000\"}]}"),
+            "{json}"
+        );
+        assert_sorted(&serde_json::from_str(&json).unwrap(), "group");
+        for config in [&plain, &dated] {
+            let from_json: GroupRec = serde_json::from_str(&group_json(config)).unwrap();
+            assert_eq!(&group_of(from_json).unwrap(), config);
+            let bytes = postcard::to_allocvec(&group_rec(config)).unwrap();
+            let from_postcard: GroupRec = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(&group_of(from_postcard).unwrap(), config);
+        }
+        // A key written with the value its absence means is not the exporter's: the entry's bytes
+        // would not be the canonical encoding of what they decode to.
+        let with_null = group_json(&plain).replacen(
+            "\"day_count\":\"ACT/360\",",
+            "\"day_count\":\"ACT/360\",\"effective\":null,",
+            1,
+        );
+        let decoded: GroupRec = serde_json::from_str(&with_null).unwrap();
+        assert_ne!(serde_json::to_string(&decoded).unwrap(), with_null);
+    }
+
+    #[test]
+    fn benchmark_fixings_are_kind_10_and_kinds_9_and_11_are_none() {
+        assert_eq!(entry_kind_name(10), Some("benchmarks_imported"));
+        assert_eq!((entry_kind_name(9), entry_kind_name(11)), (None, None));
+        assert_eq!(kind_of_name("benchmarks_imported"), Some(10));
+        let rows = vec![BenchmarkRow {
+            date: NaiveDate::from_ymd_opt(2026, 1, 20).unwrap(),
+            series: "LPR-1Y".into(),
+            rate_percent: Decimal::new(300, 2),
+        }];
+        let body = EntryBody::BenchmarksImported { rows: rows.clone() };
+        assert_eq!(kind_of(&body), 10);
+        let json = serde_json::to_string(&JsonRecord::of(&body)).unwrap();
+        assert_eq!(json, "{\"rows\":[{\"date\":\"2026-01-20\",\"rate_percent\":\"3\",\"series\":\"LPR-1Y\"}]}");
+        let EntryBody::BenchmarksImported { rows: back } = body_of_json(10, json.as_bytes()).unwrap() else {
+            panic!("kind 10 is benchmarks_imported")
+        };
+        assert_eq!(back[0].rate_percent, rows[0].rate_percent, "equal by value");
+        for kind in [9u8, 11] {
+            let mut bytes = vec![2, kind];
+            bytes.extend_from_slice(&[0; 48]);
+            bytes.extend_from_slice(json.as_bytes());
+            assert_eq!(decode(&bytes).unwrap_err(), format!("unknown kind {kind}"));
+        }
     }
 
     #[test]

@@ -264,6 +264,12 @@ impl State {
                 }
                 self.rates.apply(rows, self.definition.base_currency())?;
             }
+            EntryBody::BenchmarksImported { rows } => {
+                if !self.definition.is_defined() {
+                    return Err("benchmark fixings are imported before the group definition".into());
+                }
+                self.rates.apply_benchmarks(rows)?;
+            }
             EntryBody::LimitsSet(change) => {
                 if !self.definition.is_defined() {
                     return Err("limits are set before the group definition".into());
@@ -688,6 +694,7 @@ impl State {
             balances: self.balances.snapshot(),
             transactions: self.transactions.snapshot(),
             rates: self.rates.snapshot(),
+            benchmarks: self.rates.snapshot_benchmarks(),
             limits: self.limits.snapshot(),
             sweeps: self.sweeps.snapshot(),
             interest: self.interest.snapshot(),
@@ -716,7 +723,7 @@ impl State {
             balances: Balances::restore(rec.balances).map_err(part("balances"))?,
             transactions: Transactions::restore(rec.transactions, ids_through, ids_count, postings_count)
                 .map_err(part("transactions"))?,
-            rates: Rates::restore(rec.rates, base).map_err(part("rates"))?,
+            rates: Rates::restore(rec.rates, rec.benchmarks, base).map_err(part("rates"))?,
             limits,
             sweeps: Sweeps::restore(rec.sweeps).map_err(part("sweeps"))?,
             interest: Interest::restore(rec.interest).map_err(part("interest"))?,

@@ -98,6 +98,23 @@ pub enum Rejection {
     /// A transaction the ledger planned (a netting settlement) was refused;
     /// nothing of the operation was written.
     SettlementRefused { transaction: String, rejection: Box<Rejection> },
+    /// An interest run needs the fixing of a benchmark series for `date` (an
+    /// accrual day less the row's lookback) and the store holds none on or
+    /// before it (`latest: None`), or only one dated `latest`, more than the
+    /// row's `stale_after_days` before it. Nothing of the run is written.
+    MissingFixing {
+        series: String,
+        #[serde(with = "crate::journal::date_format")]
+        date: NaiveDate,
+        #[serde(serialize_with = "crate::journal::serialize_opt_date")]
+        latest: Option<NaiveDate>,
+        stale_after_days: u32,
+        /// The member and currency whose position needed it.
+        entity: String,
+        currency: Currency,
+    },
+    /// A benchmarks import would change a fixing already imported; nothing of the import is written.
+    FixingConflict(crate::benchmarks::FixingConflict),
 }
 
 /// Which of the pool's net caps a movement would pass.
@@ -146,6 +163,8 @@ impl Rejection {
             Rejection::RateConflict(_) => "rate_conflict",
             Rejection::MissingRates { .. } => "missing_rates",
             Rejection::SettlementRefused { .. } => "settlement_refused",
+            Rejection::MissingFixing { .. } => "missing_fixing",
+            Rejection::FixingConflict(_) => "fixing_conflict",
         }
     }
 }
@@ -238,6 +257,17 @@ impl fmt::Display for Rejection {
             Rejection::SettlementRefused { transaction, rejection } => {
                 write!(f, "settlement_refused: settlement {transaction} was refused: {rejection}")
             }
+            Rejection::MissingFixing { series, date, latest, stale_after_days, entity, currency } => {
+                write!(f, "missing_fixing: no {series} fixing for {date} (the interest on {entity}'s {currency} position needs it); ")?;
+                match latest {
+                    None => write!(f, "no {series} fixing on or before {date} has been imported"),
+                    Some(latest) => write!(
+                        f,
+                        "the latest on or before it is of {latest}, more than the rule's {stale_after_days} days (stale_after_days) before"
+                    ),
+                }
+            }
+            Rejection::FixingConflict(conflict) => write!(f, "fixing_conflict: {conflict}"),
         }
     }
 }

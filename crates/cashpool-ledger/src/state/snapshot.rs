@@ -25,7 +25,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::journal::v2::{AccountRec, Dec, InterestRec, NettingRec, PoolRowRec, RatesRec, SweepRec};
+use crate::journal::v2::{AccountRec, BenchmarksRec, Dec, InterestRec, NettingRec, PoolRowRec, RatesRec, SweepRec};
 
 /// The index file that holds the snapshot.
 pub(crate) const FILE: &str = "state.snapshot";
@@ -35,6 +35,7 @@ const MAGIC: [u8; 4] = *b"CPST";
 /// Version 4: the group definition kept as its JSON record, the pool movements and the
 /// intraday peaks of the `limits` part, the entities' withholding rows and the accruals' taxes
 /// (postcard writes every field, so versions 1 to 3 no longer read).
+/// Version 5: the amendments (`definition`), the latest value date booked (`transactions`), the benchmark fixings of the `rates` part (`benchmarks`).
 pub(crate) const VERSION: u32 = 5;
 const HEADER_LEN: usize = 48;
 
@@ -201,6 +202,8 @@ pub(crate) struct SnapshotRec {
     pub(crate) balances: BalancesSnap,
     pub(crate) transactions: TransactionsSnap,
     pub(crate) rates: RatesRec,
+    /// The benchmark fixings, the rest of the `rates` part, as the journal records them.
+    pub(crate) benchmarks: BenchmarksRec,
     pub(crate) limits: LimitsSnap,
     pub(crate) sweeps: Vec<Journaled<SweepRec>>,
     pub(crate) interest: InterestSnap,
@@ -346,6 +349,7 @@ mod tests {
                 booked_through: Some(740_000),
             },
             rates: crate::journal::v2::rates_rec(&[]),
+            benchmarks: crate::journal::v2::benchmarks_rec(&[]),
             limits: LimitsSnap {
                 base: "CNY".into(),
                 pool: Vec::new(),
@@ -375,7 +379,7 @@ mod tests {
         }
         // Version 1 (before the posting index counted postings), 2 (before the records held the
         // taxes withheld on interest), 3 (before the pool movements and peaks) and 4 (before the
-        // amendments) are not read.
+        // amendments and the benchmark fixings) are not read.
         for old in [1u32, 2, 3, 4] {
             let mut other = bytes.clone();
             other[4..8].copy_from_slice(&old.to_le_bytes());
