@@ -780,9 +780,16 @@ fn interest_json_has_the_contract_fields_and_accrues_by_the_rules_without_writin
     let value = pool.interest(FROM, TO, &[]).expect(0).json();
     assert_eq!(
         keys(&value),
-        sorted(&["from", "to", "accruals", "settled", "already_settled"]),
+        sorted(&["from", "to", "accruals", "settled", "already_settled", "rates"]),
         "the contract's fields plus the documented ones: {value}"
     );
+    // `rates` (docs/SWEEPS.md, "What `interest` shows"): each accrual's fixed row over the whole period.
+    let rates = items(&value, "rates");
+    assert_eq!(rates.len(), items(&value, "accruals").len(), "{value}");
+    let sz = rates.iter().find(|r| r["entity"] == "LGT-SZ" && r["currency"] == "CNY").expect("LGT-SZ CNY");
+    let periods = items(sz, "periods");
+    let shown = ["from", "to", "rule", "basis", "credit_rate", "debit_rate"].map(|key| string(&periods[0], key));
+    assert_eq!((periods.len(), shown), (1, [FROM, TO, "interest[2]", "fixed", "1.80", "3.10"].map(String::from)));
     for row in items(&value, "accruals") {
         let mut want = vec!["entity", "currency", "interest", "withholding_tax", "net"];
         want.extend(TAX_KEYS);
