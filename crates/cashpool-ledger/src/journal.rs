@@ -222,6 +222,9 @@ pub enum EntryBody {
     /// The validated group definition (format 2; format 1 journaled the TOML text, [`EntryBody::GroupDefined`]).
     #[serde(skip)]
     GroupRecord(std::sync::Arc<crate::config::GroupConfig>),
+    /// Business-day calendar days imported (`cashpool calendars import`; format 2 only).
+    #[serde(skip)]
+    CalendarImported(crate::calendar::CalendarImport),
 }
 
 /// A transaction as the ledger posted it: validated, amounts at their

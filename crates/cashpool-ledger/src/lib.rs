@@ -54,6 +54,7 @@
 
 pub mod audit;
 pub mod bank;
+pub mod calendar;
 pub mod config;
 mod currency_table;
 pub mod cycle;
@@ -78,8 +79,8 @@ pub mod tx;
 pub mod withholding;
 
 pub use ledger::{
-    BalanceRow, BatchMode, BatchOutcome, FlowDirection, InterestOutcome, Ledger, LedgerError, NettingOutcome,
-    PositionRow, RatesImport, Receipt, Rejected, Rejection, StatementLine, StatementView, SweepOutcome,
+    BalanceRow, BatchMode, BatchOutcome, CalendarsImport, FlowDirection, InterestOutcome, Ledger, LedgerError,
+    NettingOutcome, PositionRow, RatesImport, Receipt, Rejected, Rejection, StatementLine, StatementView, SweepOutcome,
 };
 pub use state::StateDigest;
 pub use statement::{StatementCursor, StatementQuery, StatementReader};

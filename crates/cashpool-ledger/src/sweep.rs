@@ -14,11 +14,12 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{QuotaModel, SweepDirection, SweepMethod, SweepRule};
+use crate::calendar::DayStatus;
+use crate::config::{QuotaModel, Roll, SweepDirection, SweepMethod, SweepRule};
 use crate::journal::{PostedTransaction, Posting};
 use crate::model::{ic_account, Classification, Purpose, SYS_IC_POOL};
 use crate::money::Currency;
@@ -70,19 +71,29 @@ pub enum SkipReason {
     MissingRate,
     /// The second line does not let it across on that day (docs/LIMITS.md).
     SecondLine,
+    /// The day is not a business day for the rule (a calendar of its currency
+    /// or of one of its accounts is closed); with `roll = "following"` or
+    /// `"modified_following"` the next business day's run sweeps it.
+    NotBusinessDay,
+    /// A calendar of the rule holds no day of the date's year: the ledger
+    /// cannot tell whether the day is a business day, and does not guess.
+    CalendarMissing,
 }
 
 impl SkipReason {
     /// Every reason, in the order of their codes' documentation.
-    pub const ALL: [SkipReason; 5] = [
+    pub const ALL: [SkipReason; 7] = [
         SkipReason::BelowMinTransfer,
         SkipReason::HeaderShort,
         SkipReason::Limit,
         SkipReason::MissingRate,
         SkipReason::SecondLine,
+        SkipReason::NotBusinessDay,
+        SkipReason::CalendarMissing,
     ];
 
-    /// The stable code: `below_min_transfer`, `header_short`, `limit`, `missing_rate`, `second_line`.
+    /// The stable code: `below_min_transfer`, `header_short`, `limit`, `missing_rate`, `second_line`,
+    /// `not_business_day`, `calendar_missing`.
     pub fn code(self) -> &'static str {
         match self {
             SkipReason::BelowMinTransfer => "below_min_transfer",
@@ -90,6 +101,8 @@ impl SkipReason {
             SkipReason::Limit => "limit",
             SkipReason::MissingRate => "missing_rate",
             SkipReason::SecondLine => "second_line",
+            SkipReason::NotBusinessDay => "not_business_day",
+            SkipReason::CalendarMissing => "calendar_missing",
         }
     }
 
@@ -242,11 +255,20 @@ impl Planner<'_> {
     /// The balance the rules see: value-dated end of day, and never more than
     /// the balance of all postings (a later-dated debit is already committed).
     fn balance(&self, account: &str, currency: Currency) -> Decimal {
+        self.balance_through(account, currency, None)
+    }
+
+    /// [`Planner::balance`], and never more than the balance value-dated
+    /// through `month_end` either (a rule brought forward by
+    /// `modified_following`: it funds what the days after the run need by
+    /// the month's end, and concentrates nothing that has not arrived).
+    fn balance_through(&self, account: &str, currency: Currency, month_end: Option<NaiveDate>) -> Decimal {
         let delta = self.deltas.get(&(account.to_string(), currency)).copied().unwrap_or_default();
         let Some(idx) = self.state.account_idx(account) else { return Decimal::ZERO };
         let as_of = self.state.balance(idx, currency, Some(self.date));
         let total = self.state.balance(idx, currency, None);
-        as_of.min(total) + delta
+        let through = month_end.map_or(total, |end| self.state.balance(idx, currency, Some(end)));
+        as_of.min(total).min(through) + delta
     }
 
     /// What an account can give without breaking its overdraft (`None`: unbounded).
@@ -485,7 +507,67 @@ impl Planner<'_> {
     }
 }
 
+/// What a rule's calendars say of a run's date.
+struct RuleDay {
+    /// Why the rule does not sweep that day (not a business day, or not known to be one).
+    skip: Option<SkipReason>,
+    /// The month's last day, when `modified_following` brings the sweeps of the
+    /// days after the run (all closed, to the end of the month) forward to it.
+    month_end: Option<NaiveDate>,
+}
+
 impl State {
+    /// The calendars of `rule` on `date` (docs/SWEEPS.md, "Business days").
+    fn rule_day(&self, rule: &SweepRule, date: NaiveDate) -> RuleDay {
+        let calendars = self.config().map(|config| config.pool.calendars.for_rule(rule)).unwrap_or_default();
+        if calendars.is_empty() {
+            return RuleDay { skip: None, month_end: None };
+        }
+        let skip = match self.day_status(&calendars, date) {
+            DayStatus::Open => None,
+            DayStatus::Closed(_) => Some(SkipReason::NotBusinessDay),
+            DayStatus::Uncovered(_) => Some(SkipReason::CalendarMissing),
+        };
+        let month_end =
+            (skip.is_none() && rule.roll == Roll::ModifiedFollowing).then(|| last_day_of_month(date)).filter(|&end| {
+                // Every day after the run to the month's end is closed (the year is the run's,
+                // which the calendars cover): the next business day is in the next month.
+                end > date
+                    && date
+                        .iter_days()
+                        .skip(1)
+                        .take_while(|day| *day <= end)
+                        .all(|day| matches!(self.day_status(&calendars, day), DayStatus::Closed(_)))
+            });
+        RuleDay { skip, month_end }
+    }
+
+    /// The refusal of a sweep run for `date` when a rule with `roll = "none"`
+    /// has its calendars closed that day (or does not know): the rule forbids rolling.
+    pub(crate) fn check_sweep_day(&self, date: NaiveDate) -> Result<(), Rejection> {
+        let Some(config) = self.config() else { return Ok(()) };
+        for rule in config.sweeps.iter().filter(|rule| rule.roll == Roll::None) {
+            let calendars = config.pool.calendars.for_rule(rule);
+            let subject =
+                || format!("the sweep of {} {} into {} (roll = \"none\")", rule.account, rule.currency, rule.into);
+            match self.day_status(&calendars, date) {
+                DayStatus::Open => {}
+                DayStatus::Closed(closures) => {
+                    return Err(Rejection::NotBusinessDay { field: "date".into(), subject: subject(), date, closures })
+                }
+                DayStatus::Uncovered(calendars) => {
+                    return Err(Rejection::CalendarMissing {
+                        field: "date".into(),
+                        subject: subject(),
+                        date,
+                        calendars,
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Plans the sweeps of `date` (see the module documentation).
     pub(crate) fn plan_sweeps(&self, date: NaiveDate) -> Plan {
         let rules: Vec<SweepRule> = self.config().map(|config| config.sweeps.clone()).unwrap_or_default();
@@ -508,9 +590,14 @@ impl State {
             for phase in [Flow::Up, Flow::Down] {
                 for &idx in &at_level {
                     let rule = &rules[idx];
-                    let balance = planner.balance(&rule.account, rule.currency);
+                    let day = self.rule_day(rule, date);
+                    let balance = planner.balance_through(&rule.account, rule.currency, day.month_end);
                     let Some((direction, want)) = wanted(rule, balance) else { continue };
                     if direction != phase {
+                        continue;
+                    }
+                    if let Some(reason) = day.skip {
+                        planner.skip(rule, direction, want, reason);
                         continue;
                     }
                     let Some(mut amount) = planner.shaped(rule, direction, want) else { continue };
@@ -576,4 +663,10 @@ fn levels(rules: &[SweepRule]) -> Vec<usize> {
         below
     }
     (0..rules.len()).map(|idx| level_of(idx, rules, &into, &mut levels, 0)).collect()
+}
+
+/// The last day of `date`'s month.
+fn last_day_of_month(date: NaiveDate) -> NaiveDate {
+    let (year, month) = if date.month() == 12 { (date.year() + 1, 1) } else { (date.year(), date.month() + 1) };
+    NaiveDate::from_ymd_opt(year, month, 1).and_then(|first| first.pred_opt()).unwrap_or(date)
 }

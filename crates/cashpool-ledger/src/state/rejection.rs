@@ -84,6 +84,30 @@ pub enum Rejection {
     /// A transaction the ledger planned (a netting settlement) was refused;
     /// nothing of the operation was written.
     SettlementRefused { transaction: String, rejection: Box<Rejection> },
+    /// A day that is not a business day where a rule forbids rolling: a
+    /// value date under `non_business_value_dates = "refuse"` (`field`
+    /// `value_date`), a sweep run for a rule with `roll = "none"` (`date`).
+    NotBusinessDay {
+        field: String,
+        /// What the day is not a business day for (`USD on HK-OPS (postings[1])`).
+        subject: String,
+        #[serde(with = "crate::journal::date_format")]
+        date: NaiveDate,
+        /// Each calendar closed that day and why.
+        closures: Vec<crate::calendar::Closure>,
+    },
+    /// As [`Rejection::NotBusinessDay`], but no calendar is closed and these
+    /// hold no day of the date's year: the ledger cannot tell.
+    CalendarMissing {
+        field: String,
+        subject: String,
+        #[serde(with = "crate::journal::date_format")]
+        date: NaiveDate,
+        calendars: Vec<String>,
+    },
+    /// A calendar import would change a day held, and it is not a correction;
+    /// nothing of the import is written.
+    CalendarConflict(crate::calendar::CalendarConflict),
 }
 
 /// Which of the pool's net caps a movement would pass.
@@ -130,6 +154,9 @@ impl Rejection {
             Rejection::RateConflict(_) => "rate_conflict",
             Rejection::MissingRates { .. } => "missing_rates",
             Rejection::SettlementRefused { .. } => "settlement_refused",
+            Rejection::NotBusinessDay { .. } => "not_business_day",
+            Rejection::CalendarMissing { .. } => "calendar_missing",
+            Rejection::CalendarConflict(_) => "calendar_conflict",
         }
     }
 }
@@ -210,6 +237,24 @@ impl fmt::Display for Rejection {
             Rejection::SettlementRefused { transaction, rejection } => {
                 write!(f, "settlement_refused: settlement {transaction} was refused: {rejection}")
             }
+            Rejection::NotBusinessDay { field, subject, date, closures } => {
+                let closed: Vec<String> = closures.iter().map(ToString::to_string).collect();
+                write!(
+                    f,
+                    "not_business_day: field `{field}`: {date} is not a business day for {subject} ({}); choose a business day",
+                    closed.join("; ")
+                )
+            }
+            Rejection::CalendarMissing { field, subject, date, calendars } => {
+                use chrono::Datelike;
+                write!(
+                    f,
+                    "calendar_missing: field `{field}`: no day of {} is imported for {}, so {date} cannot be told a business day for {subject}; import the calendar of that year",
+                    calendars.join(", "),
+                    date.year()
+                )
+            }
+            Rejection::CalendarConflict(conflict) => write!(f, "calendar_conflict: {conflict}"),
         }
     }
 }
