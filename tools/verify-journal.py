@@ -5,8 +5,9 @@ Written from docs/FORMATS.md ("The journal (format version 2)") and docs/currenc
 cashpool's code; Python 3, standard library only. Per line: a format-2 entry with exactly the specified keys and
 value forms; seq and prev_hash chaining; SHA-256 of the rebuilt bytes (header + canonical JSON, or the binary
 transaction and statement bodies) against `hash`; unique ids; balanced transactions on opened accounts. It folds
-the nine parts of "The state digest" and prints {"ok": true, "entries", "head", "state_digest"} (exit 0) or
-{"ok": false, "first_bad_seq", "reason"} (exit 3); usage errors exit 2.
+the parts of "The state digest" (the nine, and `calendars` once a calendar day is held) and prints
+{"ok": true, "entries", "head", "state_digest"} (exit 0) or {"ok": false, "first_bad_seq", "reason"} (exit 3);
+usage errors exit 2.
 """
 import argparse, csv, hashlib, json, re, sys
 from datetime import date, datetime, timedelta
@@ -16,12 +17,16 @@ CURRENCIES_CSV = Path(__file__).resolve().parent.parent / "docs" / "currencies.c
 CURRENCIES = {}  # code -> minor units, loaded on first use
 ZERO_HASH = "0" * 64
 I128 = 1 << 127
-KINDS = ["group_defined", "account_opened", "transaction", "rates_imported", "limits_set", "sweep_run",
-         "interest_settled", "netting_cycle", "statement_imported"]
+KINDS = {0: "group_defined", 1: "account_opened", 2: "transaction", 3: "rates_imported", 4: "limits_set",
+         5: "sweep_run", 6: "interest_settled", 7: "netting_cycle", 8: "statement_imported",
+         11: "calendar_imported"}  # kinds 9 and 10 are other records' (FORMATS.md, the table of kinds)
+KIND_CODES = {name: code for code, name in KINDS.items()}
 PURPOSES = ["current_account", "pool_funding", "loan_repayment", "real_investment", "foreign_debt",
             "overseas_lending", "fx", "interest", "fee", "other"]
 CLASSES = ["internal", "domestic", "offshore", "first_line", "cross_border", "second_line"]
 PARTS = ["definition", "balances", "transactions", "rates", "limits", "sweeps", "interest", "netting", "statements"]
+CALENDAR_ID_RE = re.compile(r"[A-Z][A-Z0-9_-]{0,15}")  # FORMATS.md, calendar_imported
+CALENDAR_DAYS_MAX, DAY_NAME_BYTES_MAX = 100_000, 128
 
 class Bad(Exception): pass  # a line fails a check; the message names the field and what is wrong
 
@@ -92,8 +97,9 @@ def parse_hash(s, path): need(re.fullmatch(r"[0-9a-f]{64}", s), f"{path}: {json.
 
 # ---- the bodies' shapes (FORMATS.md "Canonical JSON" and the export of a transaction) ----
 # A schema is a type name, a frozenset (enumeration), [T] (array of T), {key: T} (object with exactly
-# these keys, but those marked A(T)), ("?", T) (T or null), ("tuple", T, ...) (array of fixed length) or,
-# as the value of a key, A(T): a key added after entries without it were written, absent or T (never null).
+# these keys, but those marked A(T)), ("?", T) (T or null), ("tuple", T, ...) (array of fixed length),
+# ("map", K, T) (an object whose keys are of form K and values T) or, as the value of a key, A(T): a key added
+# after entries without it were written, absent or T (never null).
 def E(*names): return frozenset(names)  # an enumeration
 def N(t): return ("?", t)  # T or null
 def A(t): return ("absent", t)  # a key that may be absent; when present, T
@@ -111,7 +117,8 @@ GROUP = {
     "group": {"id": "str", "name": "str", "base_currency": "ccy"},
     "pool": {"id": "str", "host": "str", "domestic_master": "str", "international_master": "str",
              "netting_currency": "ccy", "limits": [POOL_ROW], "second_line_between_entities": A(E("same_name")),
-             "quota_model": A(E("separate")),
+             "quota_model": A(E("separate")), "calendars": A(("map", "ccy", ["str"])),
+             "account_calendars": A(("map", "str", ["str"])), "non_business_value_dates": A(E("refuse")),
              "eligibility": {"onshore_cross_border_min": "amount", "onshore_revenue_min": "amount",
                              "offshore_revenue_min": "amount", "members_min": "int", "violation_free_years": "int"}},
     "entities": [{"id": "str", "name": "str", "residence": RESIDENCE, "net_assets": N("amount"),
@@ -124,7 +131,7 @@ GROUP = {
                 "method": {"kind": E("zero", "target", "threshold", "range"), "target": N("amount"),
                            "threshold": N("amount"), "min": N("amount"), "max": N("amount")},
                 "min_transfer": N("amount"), "max_transfer": N("amount"), "rounding": N("amount"), "priority": "int",
-                "partial_allowed": "bool"}],
+                "partial_allowed": "bool", "roll": A(E("modified_following", "none"))}],
     "interest": [{"currency": "ccy", "day_count": E("ACT/360", "ACT/365F", "30/360", "30E/360"), "credit_rate": "dec",
                   "debit_rate": "dec", "tiers": [{"from": "amount", "credit_rate": "dec", "debit_rate": "dec"}]}],
     "macro_prudential": [{"effective": "date", "parameter": "dec"}]}
@@ -144,7 +151,7 @@ STATEMENT = {
     "lines": [{"source_line": "int", "booking_date": N("date"), "value_date": N("date"), "amount": "bank",
                "currency": "str", "reversal": "bool", "end_to_end_id": N("str"), "uetr": N("str"),
                "owner_reference": N("str"), "bank_reference": N("str"), "type_code": "str", "narrative": "str"}]}
-SCHEMAS = [  # by kind
+SCHEMAS = [  # by kind, 0 to 8; then kind 11
     GROUP, ACCOUNT, TRANSACTION, {"rows": [{"date": "date", "currency": "ccy", "market": RESIDENCE, "rate": "dec"}]},
     {"effective": "date", "pool": N(POOL_ROW), "macro_prudential": N("dec")},
     {"date": "date", "sweeps": [{"account": "str", "into": "str", "reference": "str", "currency": "ccy",
@@ -164,6 +171,9 @@ SCHEMAS = [  # by kind
      "invoices_netted": "int", "rates": [{"currency": "ccy", "rate": "dec"}], "invoices": ["str"]},
     {"source": "str", "account": N("str"), "key": ("tuple", "str", "str", "str"), "content_hash": "hash",
      "status": E("new", "conflict"), "statement": STATEMENT}]
+SCHEMAS = dict(enumerate(SCHEMAS))
+SCHEMAS[11] = {"correction": "bool",
+               "days": [{"calendar": "str", "date": "date", "kind": E("holiday", "working"), "name": "str"}]}
 
 def check_keys(v, keys, path, added=()):
     need(isinstance(v, dict), f"{path}: expected an object")
@@ -178,6 +188,11 @@ def check(v, t, path):
         for k, sub in t.items():
             if k in v:
                 check(v[k], sub[1] if is_added(sub) else sub, f"{path}.{k}")
+    elif isinstance(t, tuple) and t[0] == "map":
+        need(isinstance(v, dict), f"{path}: expected an object")
+        for k, x in v.items():
+            check(k, t[1], f"{path} key")
+            check(x, t[2], f"{path}.{k}")
     elif isinstance(t, list) or (isinstance(t, tuple) and t[0] == "tuple"):
         items = t * len(v) if isinstance(t, list) and isinstance(v, list) else list(t[1:])
         if not isinstance(v, list) or len(v) != len(items):
@@ -260,6 +275,20 @@ def check_group(b):
         need(all(r is None or 0 <= parse_dec(r, "")[0] < 10 ** parse_dec(r, "")[1] for r in rates),
              f"body.entities[{i}]: a withholding rate is not a fraction in [0, 1)")
 
+def check_calendar_lists(b):
+    """The definition's calendars (FORMATS.md, group_defined): present only when not empty, each list sorted and
+    each calendar once, each a calendar id; an account's calendars name an account of the definition."""
+    accounts = {a["id"] for a in b["accounts"]}
+    for key in ("calendars", "account_calendars"):
+        lists = b["pool"].get(key)
+        if lists is None:
+            continue
+        need(lists, f"body.pool.{key}: absent, not empty, when the definition names no calendar")
+        for owner, ids in lists.items():
+            need(ids and all(a < b_ for a, b_ in zip(ids, ids[1:])), f"body.pool.{key}.{owner}: not sorted, each once")
+            need(all(CALENDAR_ID_RE.fullmatch(i) for i in ids), f"body.pool.{key}.{owner}: not a calendar id")
+            need(key == "calendars" or owner in accounts, f"body.pool.{key}.{owner}: not an account of the definition")
+
 def check_interest(b):
     """An accrual's amounts add up (FORMATS.md, interest_settled)."""
     for i, a in enumerate(b["accruals"]):
@@ -292,6 +321,7 @@ class State:
         self.definition, self.sweeps, self.periods, self.netting, self.tx_hashes = [], [], [], [], hashlib.sha256()
         self.rates, self.pool, self.macro, self.flows, self.loans, self.carry, self.statements = {}, {}, {}, {}, {}, {}, {}
         self.separate, self.zones, self.moves = False, {}, []  # quota_model "separate"; account -> (entity, zone)
+        self.calendars = {}  # (calendar, date) -> [kind, name]
 
     def line(self, raw):  # check one export line (bytes); on success fold it and advance the head
         seq = self.seq + 1  # JSON white space includes the CR and LF of the line end
@@ -306,8 +336,8 @@ class State:
         check_keys(obj, ["version", "seq", "kind", "recorded_at", "prev_hash", "hash", "body"], "entry")
         if type(obj["seq"]) is not int or obj["seq"] != seq:
             raise Bad(f"seq: {json.dumps(obj['seq'])} where {seq} was expected")
-        check(obj["kind"], E(*KINDS), "kind")
-        kind, recorded_at = KINDS.index(obj["kind"]), parse_time(obj["recorded_at"], "recorded_at")
+        check(obj["kind"], E(*KIND_CODES), "kind")
+        kind, recorded_at = KIND_CODES[obj["kind"]], parse_time(obj["recorded_at"], "recorded_at")
         check(obj["prev_hash"], "hash", "prev_hash")
         check(obj["hash"], "hash", "hash")
         if obj["prev_hash"] != self.head:
@@ -327,6 +357,7 @@ class State:
     def fold(self, kind, b, seq, h):  # a checked entry; the checks that need the state raise Bad
         if kind == "group_defined":
             check_group(b)
+            check_calendar_lists(b)
             self.definition.append(["group", b])
             self.separate = b["pool"].get("quota_model") == "separate"
             self.pool.update((r["effective"], r) for r in b["pool"]["limits"])
@@ -356,6 +387,8 @@ class State:
             self.carry.update((c["currency"], c["carry"]) for c in b["carry"])
         elif kind == "netting_cycle":
             self.netting.append([b["cycle"], seq, h])
+        elif kind == "calendar_imported":
+            self.fold_calendars(b)
         else:  # statement_imported: the first entry of each key is the statement
             self.statements.setdefault(tuple(b["key"]), [*b["key"], b["content_hash"], seq])
 
@@ -384,6 +417,23 @@ class State:
                 self.loans[b["id"]].append("overseas_lending")
         if rp is not None:
             self.loans[rp["loan"]][9].append([vd, rp["amount"]])
+
+    def fold_calendars(self, b):
+        """A calendar import (FORMATS.md, calendar_imported): 1 to 100,000 days sorted by calendar and date, each
+        once; a day held as given is never restated, and one held otherwise changes only in a correction."""
+        days = b["days"]
+        need(1 <= len(days) <= CALENDAR_DAYS_MAX, f"body.days: {len(days)} days (1 to {CALENDAR_DAYS_MAX} allowed)")
+        keys = [(d["calendar"].encode(), d["date"]) for d in days]
+        need(all(a < b_ for a, b_ in zip(keys, keys[1:])), "body.days: not sorted by calendar and date, each once")
+        for i, d in enumerate(days):
+            path = f"body.days[{i}]"
+            need(CALENDAR_ID_RE.fullmatch(d["calendar"]), f"{path}.calendar: {json.dumps(d['calendar'])} is not a calendar id")
+            need(len(d["name"].encode()) <= DAY_NAME_BYTES_MAX, f"{path}.name: longer than {DAY_NAME_BYTES_MAX} bytes")
+            need(not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in d["name"]), f"{path}.name: a control character")
+            held = self.calendars.get((d["calendar"], d["date"]))
+            need(held != [d["kind"], d["name"]], f"{path}: restates the day held")
+            need(held is None or b["correction"], f"{path}: changes a day held, and the import is not a correction")
+        self.calendars.update(((d["calendar"], d["date"]), [d["kind"], d["name"]]) for d in days)
 
     def pool_move(self, b, vd):
         """A pool movement (quota_model "separate"): the entity on the other side of the border, the one
@@ -419,7 +469,11 @@ class State:
                 [v for _, v in sorted(self.statements.items())]]
 
     def part_digests(self):  # `transactions` is the hash of the transaction entries' raw hashes, not of lines
-        return {p: self.tx_hashes.hexdigest() if p == "transactions" else lines_digest(r) for p, r in zip(PARTS, self.parts())}
+        digests = {p: self.tx_hashes.hexdigest() if p == "transactions" else lines_digest(r)
+                   for p, r in zip(PARTS, self.parts())}
+        if self.calendars:  # the tenth part, once a calendar day is held
+            digests["calendars"] = lines_digest([[c, d, *v] for (c, d), v in sorted(self.calendars.items())])
+        return digests
 
     def state_digest(self):
         return lines_digest([["cashpool-state", 2, self.seq, self.head], *map(list, self.part_digests().items())])

@@ -7,9 +7,10 @@
 //! unless a day of the calendar says otherwise: a `holiday` closes a day, a
 //! `working` day opens one (the PRC's adjusted working days, 调休, are
 //! Saturdays and Sundays open for business). A calendar *covers* each
-//! calendar year in which it holds at least one day: on a date of a year it
-//! does not cover, the ledger does not know the market's holidays and says so
-//! ([`DayStatus::Uncovered`]) rather than guess.
+//! calendar year in which it holds at least one day: in a year it does not
+//! cover, its Saturdays and Sundays are still closed, but the ledger does not
+//! know the market's holidays and says so of a weekday
+//! ([`DayStatus::Uncovered`]) rather than call it a business day silently.
 //!
 //! The group definition says which calendars govern a currency, and an
 //! account's own market (`[pool.calendars]`, `[[account]] calendars`,
@@ -171,8 +172,8 @@ pub enum DayStatus {
     Open,
     /// Closed in at least one calendar (each named, in the order asked).
     Closed(Vec<Closure>),
-    /// No calendar is closed, but these hold no day in the date's year: the
-    /// ledger cannot tell.
+    /// A weekday no calendar is known to close, but these hold no day of the
+    /// date's year: their holidays are not known.
     Uncovered(Vec<String>),
 }
 
@@ -271,11 +272,8 @@ impl CalendarBook {
     }
 
     /// Whether `date` is open in one calendar: `Some(None)` open,
-    /// `Some(Some(closure))` closed, `None` not covered.
+    /// `Some(Some(closure))` closed, `None` a weekday of a year not covered.
     fn one(&self, calendar: &str, date: NaiveDate) -> Option<Option<Closure>> {
-        if !self.covers(calendar, date.year()) {
-            return None;
-        }
         let closure = |reason: String| Some(Closure { calendar: calendar.to_string(), reason });
         Some(match self.day(calendar, date) {
             Some((DayKind::Working, _)) => None,
@@ -285,6 +283,7 @@ impl CalendarBook {
             None if is_weekend(date) => {
                 closure(if date.weekday() == Weekday::Sat { "Saturday" } else { "Sunday" }.to_string())
             }
+            None if !self.covers(calendar, date.year()) => return None,
             None => None,
         })
     }
@@ -547,12 +546,16 @@ impl State {
 
     /// Under `non_business_value_dates = "refuse"`, the refusal of a
     /// transaction valued on a day that is not a business day for one of its
-    /// postings (the first such); live and on replay alike.
+    /// postings, or a weekday of a year a calendar of theirs does not cover
+    /// (the first such); live and on replay alike.
     pub(crate) fn check_value_date(&self, tx: &PostedTransaction) -> Result<(), Rejection> {
         let refuse = self.config().is_some_and(|config| config.pool.calendars.value_dates == ValueDateRule::Refuse);
+        if !refuse {
+            return Ok(());
+        }
         match self.value_date_warnings(tx).first() {
-            Some(warning) if refuse => Err(warning.rejection()),
-            _ => Ok(()),
+            Some(warning) => Err(warning.rejection()),
+            None => Ok(()),
         }
     }
 
@@ -598,8 +601,9 @@ mod tests {
         assert_eq!(book.status(&both, date("2026-11-26")), DayStatus::Closed(vec![closure("US", "holiday")]));
         let saturday = DayStatus::Closed(vec![closure("CN", "Saturday"), closure("US", "Saturday")]);
         assert_eq!(book.status(&both, date("2026-10-03")), saturday);
-        // 2027 is not covered: a Monday cannot be called open, a Sunday is still closed by the one that covers.
+        // 2027 is not covered: a Monday cannot be called open, a Sunday is still closed.
         assert_eq!(book.status(&cn, date("2027-01-04")), DayStatus::Uncovered(cn.clone()));
+        assert_eq!(book.status(&cn, date("2027-01-03")), DayStatus::Closed(vec![closure("CN", "Sunday")]));
         assert_eq!(book.status(&[], date("2027-01-03")), DayStatus::Open, "no calendar governs: every day");
         assert!(book.covers("CN", 2026) && !book.covers("CN", 2025) && !book.covers("HK", 2026));
     }

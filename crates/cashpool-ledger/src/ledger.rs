@@ -63,6 +63,9 @@ pub struct SweepOutcome {
     /// The date was swept before: nothing was posted, this is that run's report.
     pub already_run: bool,
     pub dry_run: bool,
+    /// The calendars of the sweep rules that hold no day of the date's year:
+    /// their weekdays were swept without knowing their holidays (import them).
+    pub calendars_missing: Vec<String>,
 }
 
 /// The result of [`Ledger::interest`].
@@ -1257,12 +1260,14 @@ impl Ledger {
     pub fn sweep(&self, date: NaiveDate, dry_run: bool, at: Timestamp) -> Result<SweepOutcome, LedgerError> {
         let plan = {
             let inner = lock(&self.inner);
+            let calendars_missing = inner.state.sweep_calendars_missing(date);
             if let Some(run) = inner.state.sweeps().run(date) {
-                return Ok(SweepOutcome { run: run.clone(), already_run: true, dry_run });
+                return Ok(SweepOutcome { run: run.clone(), already_run: true, dry_run, calendars_missing });
             }
             inner.state.check_sweep_day(date).map_err(LedgerError::Refused)?;
-            inner.state.plan_sweeps(date)
+            (inner.state.plan_sweeps(date), calendars_missing)
         };
+        let (plan, calendars_missing) = plan;
         if self.read_only && !dry_run {
             return Err(LedgerError::ReadOnly);
         }
@@ -1275,7 +1280,7 @@ impl Ledger {
             // Nothing was written and the journal is sound: a refusal, not an integrity failure.
             return Err(LedgerError::Refused(rejected.rejection));
         }
-        Ok(SweepOutcome { run: plan.run, already_run: false, dry_run })
+        Ok(SweepOutcome { run: plan.run, already_run: false, dry_run, calendars_missing })
     }
 
     /// Accrues intercompany interest over `[from, to)` and, with `settle`,

@@ -75,25 +75,21 @@ pub enum SkipReason {
     /// or of one of its accounts is closed); with `roll = "following"` or
     /// `"modified_following"` the next business day's run sweeps it.
     NotBusinessDay,
-    /// A calendar of the rule holds no day of the date's year: the ledger
-    /// cannot tell whether the day is a business day, and does not guess.
-    CalendarMissing,
 }
 
 impl SkipReason {
     /// Every reason, in the order of their codes' documentation.
-    pub const ALL: [SkipReason; 7] = [
+    pub const ALL: [SkipReason; 6] = [
         SkipReason::BelowMinTransfer,
         SkipReason::HeaderShort,
         SkipReason::Limit,
         SkipReason::MissingRate,
         SkipReason::SecondLine,
         SkipReason::NotBusinessDay,
-        SkipReason::CalendarMissing,
     ];
 
     /// The stable code: `below_min_transfer`, `header_short`, `limit`, `missing_rate`, `second_line`,
-    /// `not_business_day`, `calendar_missing`.
+    /// `not_business_day`.
     pub fn code(self) -> &'static str {
         match self {
             SkipReason::BelowMinTransfer => "below_min_transfer",
@@ -102,7 +98,6 @@ impl SkipReason {
             SkipReason::MissingRate => "missing_rate",
             SkipReason::SecondLine => "second_line",
             SkipReason::NotBusinessDay => "not_business_day",
-            SkipReason::CalendarMissing => "calendar_missing",
         }
     }
 
@@ -509,7 +504,7 @@ impl Planner<'_> {
 
 /// What a rule's calendars say of a run's date.
 struct RuleDay {
-    /// Why the rule does not sweep that day (not a business day, or not known to be one).
+    /// Why the rule does not sweep that day (not a business day).
     skip: Option<SkipReason>,
     /// The month's last day, when `modified_following` brings the sweeps of the
     /// days after the run (all closed, to the end of the month) forward to it.
@@ -523,10 +518,11 @@ impl State {
         if calendars.is_empty() {
             return RuleDay { skip: None, month_end: None };
         }
+        // A weekday of a year a calendar does not cover is swept (its holidays are not known; the
+        // run's outcome names the calendar, `SweepOutcome::calendars_missing`).
         let skip = match self.day_status(&calendars, date) {
-            DayStatus::Open => None,
+            DayStatus::Open | DayStatus::Uncovered(_) => None,
             DayStatus::Closed(_) => Some(SkipReason::NotBusinessDay),
-            DayStatus::Uncovered(_) => Some(SkipReason::CalendarMissing),
         };
         let month_end =
             (skip.is_none() && rule.roll == Roll::ModifiedFollowing).then(|| last_day_of_month(date)).filter(|&end| {
@@ -543,29 +539,35 @@ impl State {
     }
 
     /// The refusal of a sweep run for `date` when a rule with `roll = "none"`
-    /// has its calendars closed that day (or does not know): the rule forbids rolling.
+    /// has a calendar closed that day: the rule forbids rolling.
     pub(crate) fn check_sweep_day(&self, date: NaiveDate) -> Result<(), Rejection> {
         let Some(config) = self.config() else { return Ok(()) };
         for rule in config.sweeps.iter().filter(|rule| rule.roll == Roll::None) {
             let calendars = config.pool.calendars.for_rule(rule);
-            let subject =
-                || format!("the sweep of {} {} into {} (roll = \"none\")", rule.account, rule.currency, rule.into);
-            match self.day_status(&calendars, date) {
-                DayStatus::Open => {}
-                DayStatus::Closed(closures) => {
-                    return Err(Rejection::NotBusinessDay { field: "date".into(), subject: subject(), date, closures })
-                }
-                DayStatus::Uncovered(calendars) => {
-                    return Err(Rejection::CalendarMissing {
-                        field: "date".into(),
-                        subject: subject(),
-                        date,
-                        calendars,
-                    })
-                }
+            if let DayStatus::Closed(closures) = self.day_status(&calendars, date) {
+                let subject = format!(
+                    "the sweep of {} {} into {} (its rule has roll = \"none\")",
+                    rule.account, rule.currency, rule.into
+                );
+                return Err(Rejection::NotBusinessDay { field: "date".into(), subject, date, closures });
             }
         }
         Ok(())
+    }
+
+    /// The calendars of the sweep rules that hold no day of `date`'s year:
+    /// a run sweeps their weekdays without knowing their holidays.
+    pub(crate) fn sweep_calendars_missing(&self, date: NaiveDate) -> Vec<String> {
+        let Some(config) = self.config() else { return Vec::new() };
+        let mut missing: Vec<String> = config
+            .sweeps
+            .iter()
+            .flat_map(|rule| config.pool.calendars.for_rule(rule))
+            .filter(|calendar| !self.calendars().book().covers(calendar, date.year()))
+            .collect();
+        missing.sort();
+        missing.dedup();
+        missing
     }
 
     /// Plans the sweeps of `date` (see the module documentation).

@@ -32,6 +32,8 @@ pub use rng::SplitMix64;
 pub const EXAMPLE_GROUP: &str = include_str!("../../../examples/lingang-group.toml");
 /// The month's FX rates (CNY and CNH markets, examples/rates-2026-11.csv), shipped inside the crate.
 pub const EXAMPLE_RATES: &str = include_str!("../../../examples/rates-2026-11.csv");
+/// The business-day calendars of 2026 the example group names (examples/calendars-2026.csv), shipped inside the crate.
+pub const EXAMPLE_CALENDARS: &str = include_str!("../../../examples/calendars-2026.csv");
 
 /// Why a workload stopped.
 #[derive(Debug)]
