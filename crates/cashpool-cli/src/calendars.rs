@@ -37,10 +37,11 @@ pub fn import(dir: &Path, file: &Path, correct: bool, format: Format) -> Result<
         Ok(outcome) => outcome,
         Err(LedgerError::Refused(Rejection::CalendarConflict(conflict))) => {
             let line = lines.get(conflict.row).map_or(String::new(), |line| format!(":line {line}"));
+            let field = if conflict.held_kind != conflict.given_kind { "kind" } else { "name" };
             return Err(Failure::invalid(format!(
-                "{}{line}: {conflict}; nothing was written. If the market's calendar really changed (a holiday \
-                 added or moved by notice), import the file again with --correct: the change is journaled as a \
-                 dated correction",
+                "{}{line}, field `{field}`: {conflict}; nothing was written. If the market's calendar really \
+                 changed (a holiday added, moved or withdrawn by notice), import the file again with --correct: \
+                 the change is journaled as a dated correction",
                 file.display()
             )));
         }
