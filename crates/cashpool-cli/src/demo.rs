@@ -307,6 +307,11 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             );
             println!("  cargo run --release -- {data_flag} audit replay");
             println!("  cargo run --release -- {data_flag} recon report");
+            println!(
+                "  cargo run --release -- {data_flag} calendars --from {} --to {}",
+                run.days.first().map(|d| d.to_string()).unwrap_or_default(),
+                run.days.last().map(|d| d.to_string()).unwrap_or_default()
+            );
             println!("  cargo run --release -- {data_flag} report --html pool.html");
             println!("  cargo run --release -- {data_flag} audit export --format hledger --output pool.journal");
         }
