@@ -237,7 +237,7 @@ fn a_reimport_writes_nothing_a_changed_day_is_refused_and_a_correction_is_dated(
     assert!(import.correction);
     assert_eq!(import.days.len(), 2, "only what changed is journaled");
     assert_eq!(ledger.calendar_days(Some("HK"), Some(d("2026-12-28")), Some(d("2026-12-28"))), [extra]);
-    assert!(matches!(ledger.business_day(&["HK".into()], d("2026-12-28")), DayStatus::Closed(_)));
+    assert!(matches!(ledger.business_day(&["HK"], d("2026-12-28")), DayStatus::Closed(_)));
 
     // The journal replays to the state the ledger holds; a restart reads the same days.
     let digest = ledger.state_digest();
@@ -268,7 +268,7 @@ fn the_calendars_are_in_the_state_snapshot_and_their_digest_only_once_imported()
     assert!(reopened.opened_from().is_some(), "opened from the state snapshot");
     assert_eq!(reopened.state_digest(), digest);
     assert_eq!(reopened.calendar_days(None, None, None), days);
-    assert!(matches!(reopened.business_day(&["CN".into()], d("2026-10-01")), DayStatus::Closed(_)));
+    assert!(matches!(reopened.business_day(&["CN"], d("2026-10-01")), DayStatus::Closed(_)));
     assert!(audit::verify_storage(&storage).unwrap().ok);
 }
 

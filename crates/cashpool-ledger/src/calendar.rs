@@ -289,14 +289,15 @@ impl CalendarBook {
     }
 
     /// Whether `date` is a business day in every one of `calendars` (none: always).
-    pub fn status(&self, calendars: &[String], date: NaiveDate) -> DayStatus {
+    pub fn status(&self, calendars: &[impl AsRef<str>], date: NaiveDate) -> DayStatus {
         let mut closed = Vec::new();
         let mut uncovered = Vec::new();
         for calendar in calendars {
+            let calendar = calendar.as_ref();
             match self.one(calendar, date) {
                 Some(Some(closure)) => closed.push(closure),
                 Some(None) => {}
-                None => uncovered.push(calendar.clone()),
+                None => uncovered.push(calendar.to_string()),
             }
         }
         if !closed.is_empty() {
@@ -560,7 +561,7 @@ impl State {
     }
 
     /// Whether `date` is a business day for every one of `calendars`.
-    pub(crate) fn day_status(&self, calendars: &[String], date: NaiveDate) -> DayStatus {
+    pub(crate) fn day_status(&self, calendars: &[impl AsRef<str>], date: NaiveDate) -> DayStatus {
         self.calendars().book().status(calendars, date)
     }
 }
@@ -604,7 +605,7 @@ mod tests {
         // 2027 is not covered: a Monday cannot be called open, a Sunday is still closed.
         assert_eq!(book.status(&cn, date("2027-01-04")), DayStatus::Uncovered(cn.clone()));
         assert_eq!(book.status(&cn, date("2027-01-03")), DayStatus::Closed(vec![closure("CN", "Sunday")]));
-        assert_eq!(book.status(&[], date("2027-01-03")), DayStatus::Open, "no calendar governs: every day");
+        assert_eq!(book.status(&[] as &[&str], date("2027-01-03")), DayStatus::Open, "no calendar governs: every day");
         assert!(book.covers("CN", 2026) && !book.covers("CN", 2025) && !book.covers("HK", 2026));
     }
 

@@ -754,21 +754,21 @@ impl CalendarRules {
 
     /// The calendars that govern a posting in `currency` on `account`: the
     /// currency's and the account's, sorted, each once.
-    pub fn for_posting(&self, account: &str, currency: Currency) -> Vec<String> {
+    pub fn for_posting(&self, account: &str, currency: Currency) -> Vec<&str> {
         self.union(&[account], currency)
     }
 
     /// The calendars that govern a sweep rule: its currency's and both its accounts', sorted, each once.
-    pub fn for_rule(&self, rule: &SweepRule) -> Vec<String> {
+    pub fn for_rule(&self, rule: &SweepRule) -> Vec<&str> {
         self.union(&[&rule.account, &rule.into], rule.currency)
     }
 
-    fn union(&self, accounts: &[&str], currency: Currency) -> Vec<String> {
-        let mut ids: Vec<String> = self.currencies.get(&currency).into_iter().flatten().cloned().collect();
+    fn union(&self, accounts: &[&str], currency: Currency) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.currencies.get(&currency).into_iter().flatten().map(String::as_str).collect();
         for account in accounts {
-            ids.extend(self.accounts.get(*account).into_iter().flatten().cloned());
+            ids.extend(self.accounts.get(*account).into_iter().flatten().map(String::as_str));
         }
-        ids.sort();
+        ids.sort_unstable();
         ids.dedup();
         ids
     }

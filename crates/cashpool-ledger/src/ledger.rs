@@ -1216,7 +1216,7 @@ impl Ledger {
     }
 
     /// Whether `date` is a business day in every one of `calendars`.
-    pub fn business_day(&self, calendars: &[String], date: NaiveDate) -> crate::calendar::DayStatus {
+    pub fn business_day(&self, calendars: &[impl AsRef<str>], date: NaiveDate) -> crate::calendar::DayStatus {
         lock(&self.inner).state.day_status(calendars, date)
     }
 

@@ -564,6 +564,7 @@ impl State {
             .iter()
             .flat_map(|rule| config.pool.calendars.for_rule(rule))
             .filter(|calendar| !self.calendars().book().covers(calendar, date.year()))
+            .map(str::to_string)
             .collect();
         missing.sort();
         missing.dedup();
