@@ -206,9 +206,9 @@ pub struct CalendarConflict {
     /// Its date.
     #[serde(with = "crate::journal::date_format")]
     pub date: NaiveDate,
-    /// The kind held.
+    /// The kind held (or given by an earlier row of the same import).
     pub held_kind: DayKind,
-    /// The name held.
+    /// The name held (or given by an earlier row of the same import).
     pub held_name: String,
     /// The kind given.
     pub given_kind: DayKind,

@@ -11,6 +11,14 @@
 //! then the rules of the headers they sweep into, level by level (bottom-up).
 //! Within a level every concentration runs first (it gives the header what it
 //! can then lend), then funding by priority (1 first), ties by account id.
+//!
+//! Business days (docs/SWEEPS.md, "Business days"): a rule whose calendars
+//! (its currency's and both its accounts', [`crate::config::CalendarRules`])
+//! are not all open on the run's date is skipped, `not_business_day`, and the
+//! next business day's run sweeps what waited (`roll = "following"`); under
+//! `"modified_following"` the month's last business day plans the rule on
+//! the balance through the month's end as well; under `"none"` the run is
+//! refused.
 
 use std::collections::HashMap;
 
