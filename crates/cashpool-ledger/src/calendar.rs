@@ -30,7 +30,7 @@ use serde::Serialize;
 
 use crate::config::ValueDateRule;
 use crate::journal::PostedTransaction;
-use crate::model::AccountKind;
+use crate::model::SYSTEM_ACCOUNT_PREFIX;
 use crate::money::Currency;
 use crate::state::{Rejection, State};
 
@@ -288,6 +288,25 @@ impl CalendarBook {
         })
     }
 
+    /// Whether `date` is known to be open in `calendar`: not a holiday of it,
+    /// and a weekday of a year it covers or a `working` day (the fast path of
+    /// [`CalendarBook::status`], without an allocation).
+    pub fn is_open(&self, calendar: &str, date: NaiveDate) -> bool {
+        let Some(days) = self.calendars.get(calendar) else { return false };
+        match days.get(&date) {
+            Some(held) => held.kind.is_open(),
+            None if is_weekend(date) => false,
+            None => {
+                let (Some(first), Some(last)) =
+                    (NaiveDate::from_ymd_opt(date.year(), 1, 1), NaiveDate::from_ymd_opt(date.year(), 12, 31))
+                else {
+                    return false;
+                };
+                days.range(first..=last).next().is_some()
+            }
+        }
+    }
+
     /// Whether `date` is a business day in every one of `calendars` (none: always).
     pub fn status(&self, calendars: &[impl AsRef<str>], date: NaiveDate) -> DayStatus {
         let mut closed = Vec::new();
@@ -516,10 +535,17 @@ impl State {
         if rules.is_empty() || tx.id.starts_with(crate::sweep::ADOPTED_PREFIX) {
             return Vec::new();
         }
+        let book = self.calendars().book();
         let mut warnings: Vec<ValueDateWarning> = Vec::new();
         for (idx, posting) in tx.postings.iter().enumerate() {
-            let Some(account_idx) = self.account_idx(&posting.account) else { continue };
-            if self.spec(account_idx).kind == AccountKind::System {
+            // The ledger's own accounts (`SYS-…`, a prefix no account of a definition may take).
+            if posting.account.starts_with(SYSTEM_ACCOUNT_PREFIX) {
+                continue;
+            }
+            // The common case without an allocation: every calendar open.
+            let of_currency = rules.currencies.get(&posting.currency).map_or(&[][..], Vec::as_slice);
+            let of_account = rules.accounts.get(&posting.account).map_or(&[][..], Vec::as_slice);
+            if of_currency.iter().chain(of_account).all(|calendar| book.is_open(calendar, tx.value_date)) {
                 continue;
             }
             let calendars = rules.for_posting(&posting.account, posting.currency);
@@ -607,6 +633,18 @@ mod tests {
         assert_eq!(book.status(&cn, date("2027-01-03")), DayStatus::Closed(vec![closure("CN", "Sunday")]));
         assert_eq!(book.status(&[] as &[&str], date("2027-01-03")), DayStatus::Open, "no calendar governs: every day");
         assert!(book.covers("CN", 2026) && !book.covers("CN", 2025) && !book.covers("HK", 2026));
+        // The fast path agrees with the status of one calendar.
+        for (calendar, on) in [
+            ("CN", "2026-10-09"),
+            ("CN", "2026-10-10"),
+            ("CN", "2026-10-11"),
+            ("CN", "2026-10-01"),
+            ("CN", "2027-01-04"),
+            ("HK", "2026-10-09"),
+        ] {
+            let open = book.status(&[calendar], date(on)) == DayStatus::Open;
+            assert_eq!(book.is_open(calendar, date(on)), open, "{calendar} {on}");
+        }
     }
 
     #[test]
