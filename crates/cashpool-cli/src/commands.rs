@@ -192,6 +192,9 @@ pub fn advice(rejection: &Rejection) -> Option<&'static str> {
         Rejection::NotBusinessDay { field, .. } if field == "date" => {
             Some("run the sweep on a business day, or give the rule another `roll`")
         }
+        Rejection::NotBusinessDay { .. } => {
+            Some("value it on a business day of its calendars (the pool refuses others: non_business_value_dates)")
+        }
         _ => None,
     }
 }

@@ -241,7 +241,7 @@ impl fmt::Display for Rejection {
                 let closed: Vec<String> = closures.iter().map(ToString::to_string).collect();
                 write!(
                     f,
-                    "not_business_day: field `{field}`: {date} is not a business day for {subject} ({}); choose a business day",
+                    "not_business_day: field `{field}`: {date} is not a business day for {subject} ({})",
                     closed.join("; ")
                 )
             }
