@@ -23,7 +23,7 @@ _spec.loader.exec_module(V)
 ZEROS = "0" * 64
 KIND_CODES = {"group_defined": 0, "account_opened": 1, "transaction": 2, "rates_imported": 3, "limits_set": 4,
               "sweep_run": 5, "interest_settled": 6, "netting_cycle": 7, "statement_imported": 8, "amendment": 9,
-              "benchmarks_imported": 10}
+              "benchmarks_imported": 10, "calendar_imported": 11}
 
 
 def micros(recorded_at):
@@ -543,6 +543,77 @@ class Benchmarks(unittest.TestCase):
             self.assertIn(reason, r["reason"], row)
         group = dict(GROUP, entities=[self.MEMBER], interest=[self.ROW, self.ROW])
         self.assertIn("a second rule", run(chain([("group_defined", group)]))["reason"])
+
+
+class Calendars(unittest.TestCase):
+    """Kind 11, calendar_imported (FORMATS.md): the days, a correction, the checks the fold makes, and the tenth
+    part of the state digest, present only once a day is held."""
+
+    POOL = dict(GROUP["pool"], calendars={"CNY": ["CN"], "USD": ["US"]}, account_calendars={"HK-OPS": ["HK"]},
+                non_business_value_dates="refuse")
+    FIRST = {"correction": False, "days": [
+        {"calendar": "CN", "date": "2026-10-01", "kind": "holiday", "name": "国庆节"},
+        {"calendar": "CN", "date": "2026-10-10", "kind": "working", "name": ""},
+        {"calendar": "US", "date": "2026-11-26", "kind": "holiday", "name": "Thanksgiving Day"}]}
+    FIX = {"correction": True, "days": [
+        {"calendar": "US", "date": "2026-11-26", "kind": "holiday", "name": "Thanksgiving"},
+        {"calendar": "US", "date": "2026-11-27", "kind": "holiday", "name": ""}]}
+
+    def journal(self, *imports, pool=None):
+        group = dict(GROUP, pool=pool or self.POOL)
+        return chain([("group_defined", group), *[("calendar_imported", b) for b in imports]])
+
+    def test_days_and_a_correction_fold_into_the_tenth_part(self):
+        entries = self.journal(self.FIRST, self.FIX)
+        r = run(entries)
+        self.assertTrue(r["ok"], r)
+        state = V.State()
+        for e in entries:
+            state.line(json.dumps(e).encode())
+        rows = [["CN", "2026-10-01", "holiday", "国庆节"], ["CN", "2026-10-10", "working", ""],
+                ["US", "2026-11-26", "holiday", "Thanksgiving"], ["US", "2026-11-27", "holiday", ""]]
+        digests = state.part_digests()
+        self.assertEqual(digests["calendars"], lines_digest(rows))
+        self.assertEqual(list(digests)[-1], "calendars", "after the nine parts")
+        expected = lines_digest([["cashpool-state", 2, 3, entries[-1]["hash"]], *map(list, digests.items())])
+        self.assertEqual(r["state_digest"], expected)
+
+    def test_without_calendar_days_the_digest_has_nine_parts(self):
+        r = run(chain([("group_defined", GROUP)]))
+        state = V.State()
+        state.line(json.dumps(chain([("group_defined", GROUP)])[0]).encode())
+        self.assertNotIn("calendars", state.part_digests())
+        self.assertEqual(len(state.part_digests()), 9)
+        self.assertEqual(r["state_digest"], state.state_digest())
+
+    def test_what_the_exporter_never_writes_is_refused(self):
+        day = self.FIRST["days"][0]
+        cases = [
+            ("no days", [{"correction": False, "days": []}], "1 to 100000"),
+            ("unsorted", [dict(self.FIRST, days=list(reversed(self.FIRST["days"])))], "not sorted"),
+            ("twice", [dict(self.FIRST, days=[day, day])], "not sorted"),
+            ("a lower-case id", [dict(self.FIRST, days=[dict(day, calendar="cn")])], "not a calendar id"),
+            ("an unknown kind", [dict(self.FIRST, days=[dict(day, kind="closed")])], "is not one of holiday, working"),
+            ("a line break in a name", [dict(self.FIRST, days=[dict(day, name="a\nb")])], "a control character"),
+            ("a restated day", [self.FIRST, dict(self.FIX, days=[self.FIRST["days"][2]])], "restates"),
+            ("a change that is no correction", [self.FIRST, dict(self.FIX, correction=False)], "not a correction"),
+            ("an unknown key", [dict(self.FIRST, source="file")], "unexpected keys ['source']"),
+        ]
+        for what, imports, reason in cases:
+            r = run(self.journal(*imports))
+            self.assertFalse(r["ok"], what)
+            self.assertIn(reason, r["reason"], what)
+        bad_pools = [
+            ("empty calendars", dict(self.POOL, calendars={}), "absent, not empty"),
+            ("unsorted list", dict(self.POOL, calendars={"CNY": ["HK", "CN"]}), "not sorted"),
+            ("not an account", dict(self.POOL, account_calendars={"XX": ["HK"]}), "not an account"),
+            ("not a currency", dict(self.POOL, calendars={"CNX": ["CN"]}), "not a currency code"),
+            ("warn written", dict(self.POOL, non_business_value_dates="warn"), "is not one of refuse"),
+        ]
+        for what, pool, reason in bad_pools:
+            r = run(self.journal(pool=pool))
+            self.assertFalse(r["ok"], what)
+            self.assertIn(reason, r["reason"], what)
 
 
 class CommandLine(unittest.TestCase):

@@ -5,9 +5,10 @@ Written from docs/FORMATS.md ("The journal (format version 2)") and docs/currenc
 cashpool's code; Python 3, standard library only. Per line: a format-2 entry with exactly the specified keys and
 value forms; seq and prev_hash chaining; SHA-256 of the rebuilt bytes (header + canonical JSON, or the binary
 transaction and statement bodies) against `hash`; unique ids; balanced transactions on opened accounts; each
-benchmark fixing journaled once. It folds
-the nine parts of "The state digest" and prints {"ok": true, "entries", "head", "state_digest"} (exit 0) or
-{"ok": false, "first_bad_seq", "reason"} (exit 3); usage errors exit 2.
+benchmark fixing journaled once; the amendments' rules. It folds
+the parts of "The state digest" (the nine, and `calendars` once a calendar day is held) and prints
+{"ok": true, "entries", "head", "state_digest"} (exit 0) or {"ok": false, "first_bad_seq", "reason"} (exit 3);
+usage errors exit 2.
 """
 import argparse, csv, hashlib, json, re, sys
 from datetime import date, datetime, timedelta
@@ -19,13 +20,15 @@ ZERO_HASH = "0" * 64
 I128 = 1 << 127
 KINDS = {0: "group_defined", 1: "account_opened", 2: "transaction", 3: "rates_imported", 4: "limits_set",
          5: "sweep_run", 6: "interest_settled", 7: "netting_cycle", 8: "statement_imported",
-         9: "amendment", 10: "benchmarks_imported"}  # by kind number; 11 is no kind of this format
-KIND_NUMBERS = {name: number for number, name in KINDS.items()}
+         9: "amendment", 10: "benchmarks_imported", 11: "calendar_imported"}  # by kind number
+KIND_CODES = {name: code for code, name in KINDS.items()}
 SERIES_RE = re.compile(r"[A-Z]([A-Z0-9-]{0,31})")  # a benchmark series id (not ending with "-")
 PURPOSES = ["current_account", "pool_funding", "loan_repayment", "real_investment", "foreign_debt",
             "overseas_lending", "fx", "interest", "fee", "other"]
 CLASSES = ["internal", "domestic", "offshore", "first_line", "cross_border", "second_line"]
 PARTS = ["definition", "balances", "transactions", "rates", "limits", "sweeps", "interest", "netting", "statements"]
+CALENDAR_ID_RE = re.compile(r"[A-Z][A-Z0-9_-]{0,15}")  # FORMATS.md, calendar_imported
+CALENDAR_DAYS_MAX, DAY_NAME_BYTES_MAX = 100_000, 128
 
 class Bad(Exception): pass  # a line fails a check; the message names the field and what is wrong
 
@@ -96,8 +99,9 @@ def parse_hash(s, path): need(re.fullmatch(r"[0-9a-f]{64}", s), f"{path}: {json.
 
 # ---- the bodies' shapes (FORMATS.md "Canonical JSON" and the export of a transaction) ----
 # A schema is a type name, a frozenset (enumeration), [T] (array of T), {key: T} (object with exactly
-# these keys, but those marked A(T)), ("?", T) (T or null), ("tuple", T, ...) (array of fixed length) or,
-# as the value of a key, A(T): a key added after entries without it were written, absent or T (never null).
+# these keys, but those marked A(T)), ("?", T) (T or null), ("tuple", T, ...) (array of fixed length),
+# ("map", K, T) (an object whose keys are of form K and values T) or, as the value of a key, A(T): a key added
+# after entries without it were written, absent or T (never null).
 def E(*names): return frozenset(names)  # an enumeration
 def N(t): return ("?", t)  # T or null
 def A(t): return ("absent", t)  # a key that may be absent; when present, T
@@ -115,7 +119,8 @@ GROUP = {
     "group": {"id": "str", "name": "str", "base_currency": "ccy"},
     "pool": {"id": "str", "host": "str", "domestic_master": "str", "international_master": "str",
              "netting_currency": "ccy", "limits": [POOL_ROW], "second_line_between_entities": A(E("same_name")),
-             "quota_model": A(E("separate")),
+             "quota_model": A(E("separate")), "calendars": A(("map", "ccy", ["str"])),
+             "account_calendars": A(("map", "str", ["str"])), "non_business_value_dates": A(E("refuse")),
              "eligibility": {"onshore_cross_border_min": "amount", "onshore_revenue_min": "amount",
                              "offshore_revenue_min": "amount", "members_min": "int", "violation_free_years": "int"}},
     "entities": [{"id": "str", "name": "str", "residence": RESIDENCE, "net_assets": N("amount"),
@@ -128,7 +133,7 @@ GROUP = {
                 "method": {"kind": E("zero", "target", "threshold", "range"), "target": N("amount"),
                            "threshold": N("amount"), "min": N("amount"), "max": N("amount")},
                 "min_transfer": N("amount"), "max_transfer": N("amount"), "rounding": N("amount"), "priority": "int",
-                "partial_allowed": "bool"}],
+                "partial_allowed": "bool", "roll": A(E("modified_following", "none"))}],
     "interest": [{"currency": "ccy", "day_count": E("ACT/360", "ACT/365F", "30/360", "30E/360"), "credit_rate": "dec",
                   "debit_rate": "dec", "tiers": [{"from": "amount", "credit_rate": "dec", "debit_rate": "dec"}],
                   "effective": A("date"), "entity": A("str"),
@@ -154,7 +159,7 @@ STATEMENT = {
     "lines": [{"source_line": "int", "booking_date": N("date"), "value_date": N("date"), "amount": "bank",
                "currency": "str", "reversal": "bool", "end_to_end_id": N("str"), "uetr": N("str"),
                "owner_reference": N("str"), "bank_reference": N("str"), "type_code": "str", "narrative": "str"}]}
-SCHEMAS = [  # by kind number (0 to 8; 10 is BENCHMARKS below)
+SCHEMAS = [  # by kind number, 0 to 8; then kinds 9, 10 and 11 below
     GROUP, ACCOUNT, TRANSACTION, {"rows": [{"date": "date", "currency": "ccy", "market": RESIDENCE, "rate": "dec"}]},
     {"effective": "date", "pool": N(POOL_ROW), "macro_prudential": N("dec")},
     {"date": "date", "sweeps": [{"account": "str", "into": "str", "reference": "str", "currency": "ccy",
@@ -176,6 +181,8 @@ SCHEMAS = [  # by kind number (0 to 8; 10 is BENCHMARKS below)
      "status": E("new", "conflict"), "statement": STATEMENT}]
 BENCHMARKS = {"rows": [{"date": "date", "series": "str", "rate_percent": "dec"}]}
 SCHEMAS = dict(enumerate(SCHEMAS)) | {9: {"effective": "date", "group": GROUP}, 10: BENCHMARKS}
+SCHEMAS[11] = {"correction": "bool",
+               "days": [{"calendar": "str", "date": "date", "kind": E("holiday", "working"), "name": "str"}]}
 
 def check_keys(v, keys, path, added=()):
     need(isinstance(v, dict), f"{path}: expected an object")
@@ -190,6 +197,11 @@ def check(v, t, path):
         for k, sub in t.items():
             if k in v:
                 check(v[k], sub[1] if is_added(sub) else sub, f"{path}.{k}")
+    elif isinstance(t, tuple) and t[0] == "map":
+        need(isinstance(v, dict), f"{path}: expected an object")
+        for k, x in v.items():
+            check(k, t[1], f"{path} key")
+            check(x, t[2], f"{path}.{k}")
     elif isinstance(t, list) or (isinstance(t, tuple) and t[0] == "tuple"):
         items = t * len(v) if isinstance(t, list) and isinstance(v, list) else list(t[1:])
         if not isinstance(v, list) or len(v) != len(items):
@@ -285,6 +297,20 @@ def check_group(b):
             need(bm["lookback_days"] <= 31 and 1 <= bm["stale_after_days"] <= 400,
                  f"body.interest[{i}].benchmark: lookback_days or stale_after_days out of range")
 
+def check_calendar_lists(b):
+    """The definition's calendars (FORMATS.md, group_defined): present only when not empty, each list sorted and
+    each calendar once, each a calendar id; an account's calendars name an account of the definition."""
+    accounts = {a["id"] for a in b["accounts"]}
+    for key in ("calendars", "account_calendars"):
+        lists = b["pool"].get(key)
+        if lists is None:
+            continue
+        need(lists, f"body.pool.{key}: absent, not empty, when the definition names no calendar")
+        for owner, ids in lists.items():
+            need(ids and all(a < b_ for a, b_ in zip(ids, ids[1:])), f"body.pool.{key}.{owner}: not sorted, each once")
+            need(all(CALENDAR_ID_RE.fullmatch(i) for i in ids), f"body.pool.{key}.{owner}: not a calendar id")
+            need(key == "calendars" or owner in accounts, f"body.pool.{key}.{owner}: not an account of the definition")
+
 def check_interest(b):
     """An accrual's amounts add up (FORMATS.md, interest_settled)."""
     for i, a in enumerate(b["accruals"]):
@@ -321,6 +347,7 @@ class State:
         # Amendments (FORMATS.md, amendment): the definition in force now, the amendments' digest lines, the
         # latest date booked, and when each account opens (from an amendment's date) or was closed.
         self.group, self.amendments, self.booked, self.opens, self.closed = None, [], "", {}, set()
+        self.calendars = {}  # (calendar, date) -> [kind, name]
 
     def line(self, raw):  # check one export line (bytes); on success fold it and advance the head
         seq = self.seq + 1  # JSON white space includes the CR and LF of the line end
@@ -335,8 +362,8 @@ class State:
         check_keys(obj, ["version", "seq", "kind", "recorded_at", "prev_hash", "hash", "body"], "entry")
         if type(obj["seq"]) is not int or obj["seq"] != seq:
             raise Bad(f"seq: {json.dumps(obj['seq'])} where {seq} was expected")
-        check(obj["kind"], E(*KINDS.values()), "kind")
-        kind, recorded_at = KIND_NUMBERS[obj["kind"]], parse_time(obj["recorded_at"], "recorded_at")
+        check(obj["kind"], E(*KIND_CODES), "kind")
+        kind, recorded_at = KIND_CODES[obj["kind"]], parse_time(obj["recorded_at"], "recorded_at")
         check(obj["prev_hash"], "hash", "prev_hash")
         check(obj["hash"], "hash", "hash")
         if obj["prev_hash"] != self.head:
@@ -357,6 +384,7 @@ class State:
         if kind == "group_defined":
             check_group(b)
             self.group = b
+            check_calendar_lists(b)
             self.definition.append(["group", b])
             self.separate = b["pool"].get("quota_model") == "separate"
             self.pool.update((r["effective"], r) for r in b["pool"]["limits"])
@@ -400,6 +428,8 @@ class State:
             self.netting.append([b["cycle"], seq, h])
         elif kind == "amendment":
             self.fold_amendment(b)
+        elif kind == "calendar_imported":
+            self.fold_calendars(b)
         else:  # statement_imported: the first entry of each key is the statement
             self.statements.setdefault(tuple(b["key"]), [*b["key"], b["content_hash"], seq])
 
@@ -407,6 +437,7 @@ class State:
         """The whole definition in force from `effective` (FORMATS.md, amendment)."""
         old, new, effective = self.group, b["group"], b["effective"]
         check_group(new)
+        check_calendar_lists(new)
         need(effective > self.booked, f"body.effective: {effective} is not after every date booked ({self.booked})")
         need(not self.amendments or effective >= self.amendments[-1][1],
              f"body.effective: before the previous amendment's {self.amendments[-1][1] if self.amendments else ''}")
@@ -460,6 +491,23 @@ class State:
         if rp is not None:
             self.loans[rp["loan"]][9].append([vd, rp["amount"]])
 
+    def fold_calendars(self, b):
+        """A calendar import (FORMATS.md, calendar_imported): 1 to 100,000 days sorted by calendar and date, each
+        once; a day held as given is never restated, and one held otherwise changes only in a correction."""
+        days = b["days"]
+        need(1 <= len(days) <= CALENDAR_DAYS_MAX, f"body.days: {len(days)} days (1 to {CALENDAR_DAYS_MAX} allowed)")
+        keys = [(d["calendar"].encode(), d["date"]) for d in days]
+        need(all(a < b_ for a, b_ in zip(keys, keys[1:])), "body.days: not sorted by calendar and date, each once")
+        for i, d in enumerate(days):
+            path = f"body.days[{i}]"
+            need(CALENDAR_ID_RE.fullmatch(d["calendar"]), f"{path}.calendar: {json.dumps(d['calendar'])} is not a calendar id")
+            need(len(d["name"].encode()) <= DAY_NAME_BYTES_MAX, f"{path}.name: longer than {DAY_NAME_BYTES_MAX} bytes")
+            need(not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in d["name"]), f"{path}.name: a control character")
+            held = self.calendars.get((d["calendar"], d["date"]))
+            need(held != [d["kind"], d["name"]], f"{path}: restates the day held")
+            need(held is None or b["correction"], f"{path}: changes a day held, and the import is not a correction")
+        self.calendars.update(((d["calendar"], d["date"]), [d["kind"], d["name"]]) for d in days)
+
     def pool_move(self, b, vd):
         """A pool movement (quota_model "separate"): the entity on the other side of the border, the one
         currency of the onshore side and its net change there, and the recorded pool flow."""
@@ -496,7 +544,11 @@ class State:
                 [v for _, v in sorted(self.statements.items())]]
 
     def part_digests(self):  # `transactions` is the hash of the transaction entries' raw hashes, not of lines
-        return {p: self.tx_hashes.hexdigest() if p == "transactions" else lines_digest(r) for p, r in zip(PARTS, self.parts())}
+        digests = {p: self.tx_hashes.hexdigest() if p == "transactions" else lines_digest(r)
+                   for p, r in zip(PARTS, self.parts())}
+        if self.calendars:  # the tenth part, once a calendar day is held
+            digests["calendars"] = lines_digest([[c, d, *v] for (c, d), v in sorted(self.calendars.items())])
+        return digests
 
     def state_digest(self):
         return lines_digest([["cashpool-state", 2, self.seq, self.head], *map(list, self.part_digests().items())])

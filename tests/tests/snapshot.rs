@@ -14,6 +14,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use cashpool_files::calendars::parse_calendars_csv;
 use cashpool_files::invoices::parse_invoices_csv;
 use cashpool_files::rates::parse_rates_csv;
 use cashpool_ledger::bank::{BankStatement, ImportOutcome};
@@ -35,6 +36,7 @@ use rust_decimal::Decimal;
 
 const RATES: &str = include_str!("../../examples/rates-2026-11.csv");
 const BENCHMARKS: &str = include_str!("../../examples/benchmarks-2026.csv");
+const CALENDARS: &str = include_str!("../../examples/calendars-2026.csv");
 
 const INVOICES: &str = "\
 id,payer,payee,currency,amount,due_date,purpose
@@ -79,6 +81,10 @@ fn rich_workload(ledger: &Ledger) {
     let (fixings, errors) = cashpool_files::benchmarks::parse_benchmarks_csv(BENCHMARKS);
     assert!(errors.is_empty(), "{errors:?}");
     ledger.import_benchmarks(&fixings, at()).unwrap();
+    // The year's business-day calendars (the `calendars` part of the snapshot, format 5).
+    let (days, errors) = parse_calendars_csv(CALENDARS);
+    assert!(errors.is_empty(), "{errors:?}");
+    ledger.import_calendars(&days, false, at()).unwrap();
     let change = LimitsChange { effective: d("2026-11-01"), pool: None, macro_prudential: Some(dec("1")) };
     ledger.set_limits(change, at()).unwrap();
     post_all(

@@ -244,6 +244,26 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<BenchmarksCommand>,
     },
+    /// The business-day calendars held (one calendar, a range of dates, or all); `calendars import` adds days.
+    #[command(args_conflicts_with_subcommands = true)]
+    #[command(
+        after_help = "Examples:\n  cashpool calendars --calendar CN --from 2026-09-01 --to 2026-10-31\n  cashpool calendars --format csv > calendars.csv      # the import format\n  cashpool calendars import examples/calendars-2026.csv"
+    )]
+    Calendars {
+        /// Only this calendar (CN, HK, US, TARGET, JP, SG …).
+        #[arg(long, value_name = "ID")]
+        calendar: Option<String>,
+        /// Days on or after this date.
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Days on or before this date.
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        #[command(flatten)]
+        format: FormatArg,
+        #[command(subcommand)]
+        command: Option<CalendarsCommand>,
+    },
     /// Cross-border cap use and headroom, entities' foreign debt; `limits set` adds dated parameters.
     #[command(args_conflicts_with_subcommands = true)]
     #[command(
@@ -378,6 +398,27 @@ pub enum BenchmarksCommand {
     #[command(after_help = "Example:\n  cashpool benchmarks import examples/benchmarks-2026.csv")]
     Import {
         file: PathBuf,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarsCommand {
+    /// Load business-day calendars from a CSV `calendar,date,kind[,name]` (atomic; days already held are
+    /// skipped; a day held otherwise is refused unless --correct).
+    #[command(
+        after_help = "The file: lines beginning with # are comments, then the header calendar,date,kind,name and one day a row:\n  \
+                      kind  holiday (closed that day) | working (open: a Saturday or Sunday worked, 调休)\n\
+                      Saturdays and Sundays are closed and other days open unless a row says otherwise.\n\n\
+                      Examples:\n  cashpool calendars import examples/calendars-2026.csv\n  cashpool calendars import hk-2026-amended.csv --correct"
+    )]
+    Import {
+        file: PathBuf,
+        /// Change days already held to what the file says (a holiday added, moved or withdrawn by notice),
+        /// journaled as a dated correction.
+        #[arg(long)]
+        correct: bool,
         #[command(flatten)]
         format: FormatArg,
     },

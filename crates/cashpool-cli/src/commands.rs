@@ -98,6 +98,19 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
                 crate::pool::benchmarks_import(&data_dir(&cli.data), &file, resolve(format.format))
             }
         },
+        Command::Calendars { calendar, from, to, format, command } => match command {
+            None => crate::calendars::list(
+                &data_dir(&cli.data),
+                calendar.as_deref(),
+                from.as_deref(),
+                to.as_deref(),
+                resolve(format.format),
+            ),
+            Some(crate::args::CalendarsCommand::Import { file, correct, format }) => {
+                refuse_if_read_only(read_only)?;
+                crate::calendars::import(&data_dir(&cli.data), &file, correct, resolve(format.format))
+            }
+        },
         Command::Limits { as_of, format, command } => match command {
             None => crate::pool::limits(&data_dir(&cli.data), as_of.as_deref(), resolve(format.format)),
             Some(command) => {
@@ -195,6 +208,13 @@ pub fn advice(rejection: &Rejection) -> Option<&'static str> {
         Rejection::MissingFixing { .. } => Some(
             "import the fixing with `cashpool benchmarks import` (or, for a series published monthly or weekly, give the row a longer `stale_after_days`) and run the interest again",
         ),
+        Rejection::CalendarMissing { .. } => Some("import it with `cashpool calendars import FILE`"),
+        Rejection::NotBusinessDay { field, .. } if field == "date" => {
+            Some("run the sweep on a business day, or give the rule another `roll`")
+        }
+        Rejection::NotBusinessDay { .. } => {
+            Some("value it on a business day of its calendars (the pool refuses others: non_business_value_dates)")
+        }
         _ => None,
     }
 }
@@ -263,7 +283,7 @@ static WRITER: OnceLock<Writer> = OnceLock::new();
 
 /// The command as the `LOCK` file names it, and its `--operator`, if it takes one.
 fn command_label(command: &Command) -> (&'static str, Option<String>) {
-    use crate::args::{LimitsCommand, PoolCommand, RatesCommand, ReconCommand};
+    use crate::args::{CalendarsCommand, LimitsCommand, PoolCommand, RatesCommand, ReconCommand};
     match command {
         Command::Init { .. } => ("init", None),
         Command::Demo { .. } => ("demo", None),
@@ -282,6 +302,8 @@ fn command_label(command: &Command) -> (&'static str, Option<String>) {
             ("benchmarks import", None)
         }
         Command::Benchmarks { .. } => ("benchmarks", None),
+        Command::Calendars { command: Some(CalendarsCommand::Import { .. }), .. } => ("calendars import", None),
+        Command::Calendars { .. } => ("calendars", None),
         Command::Limits { command: Some(LimitsCommand::Set { .. }), .. } => ("limits set", None),
         Command::Limits { .. } => ("limits", None),
         Command::Pool { command: PoolCommand::Check { .. } } => ("pool check", None),
@@ -530,6 +552,20 @@ fn post(
     }
     let posted = outcome.receipts.iter().filter(|r| !r.duplicate).count();
     let duplicates = outcome.receipts.len() - posted;
+    // Posted, but valued on a day that is not a business day (docs/SWEEPS.md, "Business days").
+    let warnings: Vec<(u64, String, serde_json::Value)> = outcome
+        .receipts
+        .iter()
+        .flat_map(|receipt| receipt.warnings.iter().map(move |warning| (receipt, warning)))
+        .map(|(receipt, warning)| {
+            let line = requests.iter().position(|request| request.id == receipt.id).map_or(0, |idx| lines[idx]);
+            (
+                line,
+                format!("{}:line {line}: transaction {}: {warning}", file.display(), receipt.id),
+                json!({"line": line, "id": receipt.id, "code": warning.code(), "detail": warning, "message": warning.to_string()}),
+            )
+        })
+        .collect();
     let (head_seq, head) = ledger.head();
     match report {
         Format::Json => print_json(&json!({
@@ -537,6 +573,7 @@ fn post(
             "posted": posted,
             "duplicates": duplicates,
             "rejected": problems.iter().map(|(_, _, value)| value.clone()).collect::<Vec<_>>(),
+            "warnings": warnings.iter().map(|(_, _, value)| value.clone()).collect::<Vec<_>>(),
             "head": {"seq": head_seq, "hash": head.to_hex()},
         })),
         Format::Table | Format::Csv => {
@@ -547,6 +584,9 @@ fn post(
             );
             for (_, message, _) in &problems {
                 println!("  rejected {message}");
+            }
+            for (_, message, _) in &warnings {
+                println!("  warning {message}");
             }
             println!("head: entry {head_seq}, {head}");
         }

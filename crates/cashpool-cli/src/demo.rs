@@ -94,7 +94,11 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
                 "base_total": crate::totals::base_total_json(&liquidity),
             },
             "limits": crate::pool::limits_json(&limits),
-            "sweeps": {"posted": run.sweeps, "capped": run.sweeps_capped},
+            "sweeps": {"posted": run.sweeps, "capped": run.sweeps_capped, "held_over": run.sweeps_held_over},
+            "calendars": {
+                "days_imported": run.calendar_days,
+                "holidays": run.holidays.iter().map(|(date, calendar, name)| json!({"date": date.to_string(), "calendar": calendar, "name": name})).collect::<Vec<_>>(),
+            },
             "positions": positions.iter().map(|r| json!({"entity": r.entity, "currency": r.currency.code(), "position": format_amount(r.position, r.currency)})).collect::<Vec<_>>(),
             "interest": run.interest.as_ref().map(|interest| crate::pool::interest_json(interest, &ledger.config())),
             "netting": run.netting.as_ref().map(crate::pool::net_json),
@@ -176,11 +180,27 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             }
             println!();
             println!(
-                "sweeps: {} posted over {} evenings ({} held to the pool's caps); intercompany positions (positive: lent to the pool):",
+                "sweeps: {} posted over {} evenings ({} held to the pool's caps, {} held over to the next business day of their calendars)",
                 run.sweeps,
                 run.days.len(),
-                run.sweeps_capped
+                run.sweeps_capped,
+                run.sweeps_held_over
             );
+            if !run.holidays.is_empty() {
+                let holidays: Vec<String> =
+                    run.holidays.iter().map(|(date, calendar, name)| format!("{date} {calendar} {name}")).collect();
+                println!(
+                    "  holidays of the month ({} calendar days imported from examples/calendars-2026.csv): {}",
+                    run.calendar_days,
+                    holidays.join("; ")
+                );
+                if run.sweeps_held_over == 0 {
+                    println!(
+                        "  (no bank valued anything in a market on its holiday, so no sweep had anything to hold over)"
+                    );
+                }
+            }
+            println!("intercompany positions (positive: lent to the pool):");
             let mut table = Table::new(
                 &["entity", "currency", "position", "interest", "withholding tax", "net"],
                 &["position", "interest", "withholding tax", "net"],
@@ -287,6 +307,11 @@ pub fn run(data: Option<&Path>, n_days: u32, seed: u64, format: Format) -> Resul
             );
             println!("  cargo run --release -- {data_flag} audit replay");
             println!("  cargo run --release -- {data_flag} recon report");
+            println!(
+                "  cargo run --release -- {data_flag} calendars --from {} --to {}",
+                run.days.first().map(|d| d.to_string()).unwrap_or_default(),
+                run.days.last().map(|d| d.to_string()).unwrap_or_default()
+            );
             println!("  cargo run --release -- {data_flag} report --html pool.html");
             println!("  cargo run --release -- {data_flag} audit export --format hledger --output pool.journal");
         }

@@ -3,6 +3,7 @@
 
 mod args;
 mod bench;
+mod calendars;
 mod commands;
 mod definition;
 mod demo;

@@ -517,6 +517,7 @@ pub fn sweep_json(outcome: &cashpool_ledger::SweepOutcome) -> serde_json::Value 
         })).collect::<Vec<_>>(),
         "already_run": outcome.already_run,
         "dry_run": outcome.dry_run,
+        "calendars_missing": outcome.calendars_missing,
     })
 }
 
@@ -590,6 +591,14 @@ pub fn sweep(dir: &Path, date: &str, dry_run: bool, format: Format) -> Result<u8
                     skip.direction,
                     format_grouped(skip.wanted, skip.currency),
                     skip.reason
+                );
+            }
+            if !outcome.calendars_missing.is_empty() {
+                println!(
+                    "  note: calendar(s) {} hold no day of {}: their holidays are not known, so only their \
+                     weekends were kept; import them with `cashpool calendars import FILE`",
+                    outcome.calendars_missing.join(", "),
+                    date.format("%Y")
                 );
             }
         }

@@ -12,7 +12,7 @@
 //! stays visible (`cargo test -p cashpool-cli --test bad_input -- --nocapture`).
 //!
 //! One store serves every case: the example group with the example rates and
-//! `tests/bad-input/setup/opening.csv` posted. After each case the journal's
+//! calendars and `tests/bad-input/setup/opening.csv` posted. After each case the journal's
 //! length and head (`audit verify`) and the replayed state digest (`audit
 //! replay`) must equal those before it. Group definitions run `init` on a fresh
 //! folder, which must stay without a store.
@@ -29,6 +29,7 @@ use tempfile::TempDir;
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/bad-input");
 const EXAMPLE_GROUP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/lingang-group.toml");
 const EXAMPLE_RATES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/rates-2026-11.csv");
+const EXAMPLE_CALENDARS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/calendars-2026.csv");
 
 /// Files of the corpus that are not cases: the manifest, the store's setup and the controls.
 const SETUP: &str = "setup/opening.csv";
@@ -282,11 +283,12 @@ struct Pool {
 }
 
 impl Pool {
-    /// The example group, the example rates and `setup/opening.csv`.
+    /// The example group, the example rates and calendars, and `setup/opening.csv`.
     fn new() -> Pool {
         let pool = Pool { store: tempfile::tempdir().expect("tempdir") };
         pool.run(&["init", "--config", EXAMPLE_GROUP, "--format", "json"]).expect(0);
         pool.run(&["rates", "import", EXAMPLE_RATES, "--format", "json"]).expect(0);
+        pool.run(&["calendars", "import", EXAMPLE_CALENDARS, "--format", "json"]).expect(0);
         let setup = corpus().join(SETUP);
         let report = pool.run(&["post", text(&setup), "--report", "json"]).expect(0).json();
         assert_eq!(report["posted"], 8, "{report}");
@@ -379,7 +381,7 @@ fn the_manifest_covers_every_file_and_every_input_at_least_sixty_times() {
     let total: usize = per_kind.values().sum();
     println!("malformed files refused with exit code 2 or 3: {total} {per_kind:?}");
     assert!(total >= MIN_REFUSED, "only {total} refused files (at least {MIN_REFUSED}): {per_kind:?}");
-    for kind in ["group", "tx-csv", "tx-jsonl", "rates", "invoices", "figures", "statements", "journal"] {
+    for kind in ["group", "tx-csv", "tx-jsonl", "rates", "calendars", "invoices", "figures", "statements", "journal"] {
         let count = per_kind.get(kind).copied().unwrap_or(0);
         assert!(count >= MIN_PER_KIND, "{kind}: only {count} refused files (at least {MIN_PER_KIND})");
     }

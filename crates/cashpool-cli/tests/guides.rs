@@ -311,8 +311,15 @@ fn checks() -> Vec<(&'static str, Check)> {
         ("cashpool rates import examples/rates-2026-11.csv --format table", |s, _| {
             assert_eq!(s.entries(), 25);
         }),
+        ("cashpool calendars import examples/calendars-2026.csv --format table", |s, _| {
+            assert_eq!(s.entries(), 26);
+            // Importing again writes nothing.
+            let again = s.json(&["calendars", "import", "examples/calendars-2026.csv", "--format", "json"]);
+            assert_eq!((again["imported"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(108)), "{again}");
+            assert_eq!(s.entries(), 26);
+        }),
         ("cashpool post examples/day/opening-balances.csv --report table", |s, _| {
-            assert_eq!(s.entries(), 42);
+            assert_eq!(s.entries(), 43);
         }),
         ("cashpool post examples/day/transactions.csv --report table", |s, _| {
             // Posted before (the step itself, or the guide's first post): a duplicate, nothing written.
@@ -322,7 +329,7 @@ fn checks() -> Vec<(&'static str, Check)> {
             assert_eq!(s.entries(), before);
         }),
         ("cashpool post examples/day/fx.jsonl --report table", |s, _| {
-            assert_eq!(s.entries(), 58);
+            assert_eq!(s.entries(), 59);
             let journal = s.journal();
             for (id, classification) in
                 [("T-1030-012", "first_line"), ("T-1030-005", "offshore"), ("T-1030-001", "domestic")]
@@ -346,14 +353,14 @@ fn checks() -> Vec<(&'static str, Check)> {
             assert_eq!(out["posted"], 0);
             let rejected: Vec<(String, String)> = pairs(&out, "rejected", "id", "reason");
             assert_eq!(rejected, owned(&[("T-1030-015", "overdraft"), ("T-1030-016", "too_many_decimals")]));
-            assert_eq!(s.entries(), 58, "a refused file writes nothing");
+            assert_eq!(s.entries(), 59, "a refused file writes nothing");
         }),
         (
             "cashpool recon import examples/day/statements/boc-20261030.sta examples/day/statements/icbc-20261030.sta \
              examples/day/statements/hsbc-20261030.sta examples/day/statements/dbs-20261030.xml \
              examples/day/statements/deutsche-20261030.xml examples/day/statements/mizuho-20261030.xml --format table",
             |s, _| {
-                assert_eq!(s.entries(), 71);
+                assert_eq!(s.entries(), 72);
                 let report = s.json(&["recon", "report", "--format", "json"]);
                 assert_eq!((report["statements"].as_u64(), report["lines"].as_u64()), (Some(13), Some(19)));
                 assert_eq!((report["matched"].as_u64(), string(&report, "match_rate")), (Some(18), "94.73".into()));
@@ -362,7 +369,7 @@ fn checks() -> Vec<(&'static str, Check)> {
                 let charge = &exceptions[0];
                 assert_eq!(
                     ["id", "reason", "account", "currency", "amount"].map(|key| string(charge, key)),
-                    ["S67-L3", "bank_initiated", "HK-OPS", "USD", "-35.00"]
+                    ["S68-L3", "bank_initiated", "HK-OPS", "USD", "-35.00"]
                 );
                 let breaks = items(&report, "breaks");
                 assert_eq!(breaks.len(), 1, "{report}");
@@ -381,11 +388,11 @@ fn checks() -> Vec<(&'static str, Check)> {
                 args.extend(["--format", "json"]);
                 let again = s.json(&args);
                 assert!(items(&again, "imported").iter().all(|r| r["status"] == "already_imported"), "{again}");
-                assert_eq!(s.entries(), 71);
+                assert_eq!(s.entries(), 72);
             },
         ),
-        ("cashpool recon adopt S67-L3 --format table", |s, run| {
-            assert!(run.stdout.contains("adopted S67-L3 as BNK-67-3"), "{}", run.stdout);
+        ("cashpool recon adopt S68-L3 --format table", |s, run| {
+            assert!(run.stdout.contains("adopted S68-L3 as BNK-68-3"), "{}", run.stdout);
             let report = s.json(&["recon", "report", "--format", "json"]);
             assert_eq!(string(&report, "match_rate"), "100.00");
             assert_eq!(report["matched"], 19);
@@ -397,7 +404,7 @@ fn checks() -> Vec<(&'static str, Check)> {
         ("cashpool sweep --date 2026-11-02 --dry-run --format table", |s, _| {
             let plan = s.json(&["sweep", "--date", "2026-11-02", "--dry-run", "--format", "json"]);
             assert_eq!((plan["dry_run"].as_bool(), items(&plan, "sweeps").len()), (Some(true), 8));
-            assert_eq!(s.entries(), 72, "a dry run writes nothing");
+            assert_eq!(s.entries(), 73, "a dry run writes nothing");
         }),
         ("cashpool sweep --date 2026-11-02 --format table", |s, run| {
             assert!(run.stdout.contains("(posted)"), "{}", run.stdout);
@@ -521,27 +528,27 @@ fn checks() -> Vec<(&'static str, Check)> {
             assert_eq!(string(&all["base_total"], "amount"), "189411182.49");
         }),
         ("cashpool audit verify --exclusive --format table", |s, _| {
-            assert_eq!(s.entries(), 98);
+            assert_eq!(s.entries(), 99);
             let verify = s.json(&["audit", "verify", "--exclusive", "--format", "json"]);
             assert_eq!((verify["ok"].as_bool(), verify["stored_balances_checked"].as_bool()), (Some(true), Some(true)));
         }),
         ("cashpool audit replay --exclusive --format table", |s, _| {
             let replay = s.json(&["audit", "replay", "--exclusive", "--format", "json"]);
-            assert_eq!((replay["entries"].as_u64(), replay["matches_store"].as_bool()), (Some(98), Some(true)));
+            assert_eq!((replay["entries"].as_u64(), replay["matches_store"].as_bool()), (Some(99), Some(true)));
         }),
         ("cashpool --read-only audit verify --format table", |s, _| {
             // A reader: the journal, not the stored balances (REGULATOR.md §6).
             let verify = s.json(&["--read-only", "audit", "verify", "--format", "json"]);
             assert_eq!(
                 (verify["entries"].as_u64(), verify["stored_balances_checked"].as_bool()),
-                (Some(98), Some(false))
+                (Some(99), Some(false))
             );
             let replay = s.json(&["--read-only", "audit", "replay", "--format", "json"]);
             assert_eq!(replay["matches_store"], Value::Null);
         }),
         ("cashpool --read-only audit replay --exclusive --format table", |s, _| {
             let replay = s.json(&["--read-only", "audit", "replay", "--exclusive", "--format", "json"]);
-            assert_eq!((replay["entries"].as_u64(), replay["matches_store"].as_bool()), (Some(98), Some(true)));
+            assert_eq!((replay["entries"].as_u64(), replay["matches_store"].as_bool()), (Some(99), Some(true)));
         }),
         ("cashpool audit verify --journal journal.jsonl --format table", |s, _| {
             let copy = s.json(&["audit", "verify", "--journal", "journal.jsonl", "--format", "json"]);
@@ -550,24 +557,24 @@ fn checks() -> Vec<(&'static str, Check)> {
                 (&copy["ok"], &copy["entries"], &copy["head"]),
                 (&store["ok"], &store["entries"], &store["head"])
             );
-            // REGULATOR.md §5: one amount of entry 44 changed, on both postings.
+            // REGULATOR.md §5: one amount of entry 45 changed, on both postings.
             let text = std::fs::read_to_string(s.path("journal.jsonl")).expect("read the export");
             let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-            assert!(lines[43].contains("\"id\":\"T-1030-002\""), "entry 44 is T-1030-002: {}", lines[43]);
-            lines[43] = lines[43].replace("\"118050000\"", "\"118005000\"");
+            assert!(lines[44].contains("\"id\":\"T-1030-002\""), "entry 45 is T-1030-002: {}", lines[44]);
+            lines[44] = lines[44].replace("\"118050000\"", "\"118005000\"");
             std::fs::write(s.path("tampered.jsonl"), lines.join("\n") + "\n").expect("write the tampered copy");
             for args in [
                 &["audit", "verify", "--journal", "tampered.jsonl", "--format", "json"][..],
                 &["audit", "replay", "--journal", "tampered.jsonl", "--format", "json"][..],
             ] {
                 let bad = s.cashpool(args).expect(3).json();
-                assert_eq!((bad["ok"].as_bool(), bad["first_bad_seq"].as_u64()), (Some(false), Some(44)), "{bad}");
+                assert_eq!((bad["ok"].as_bool(), bad["first_bad_seq"].as_u64()), (Some(false), Some(45)), "{bad}");
                 assert!(
-                    string(&bad, "reason").starts_with("line 44: the content does not match its hash (recomputed "),
+                    string(&bad, "reason").starts_with("line 45: the content does not match its hash (recomputed "),
                     "{bad}"
                 );
                 if args[1] == "verify" {
-                    assert_eq!(bad["entries"], 43);
+                    assert_eq!(bad["entries"], 44);
                 }
             }
             s.cashpool(&["recon", "report", "--journal", "tampered.jsonl", "--format", "json"]).expect(3);
@@ -580,10 +587,10 @@ fn checks() -> Vec<(&'static str, Check)> {
             }
             assert_eq!(copy["matches_store"], Value::Null);
         }),
-        ("cashpool audit replay --to 58 --format table", |s, _| {
-            let copy = s.json(&["audit", "replay", "--journal", "journal.jsonl", "--to", "58", "--format", "json"]);
-            let store = s.json(&["audit", "replay", "--to", "58", "--format", "json"]);
-            assert_eq!(copy["entries"], 58);
+        ("cashpool audit replay --to 59 --format table", |s, _| {
+            let copy = s.json(&["audit", "replay", "--journal", "journal.jsonl", "--to", "59", "--format", "json"]);
+            let store = s.json(&["audit", "replay", "--to", "59", "--format", "json"]);
+            assert_eq!(copy["entries"], 59);
             for key in ["entries", "head", "state_digest"] {
                 assert_eq!(copy[key], store[key], "{key}");
             }
@@ -600,7 +607,7 @@ fn checks() -> Vec<(&'static str, Check)> {
                 "{}",
                 run.stderr
             );
-            assert_eq!(s.entries(), 98);
+            assert_eq!(s.entries(), 99);
         }),
         ("hledger -f pool.journal --strict balance --flat --no-total --layout bare -O csv", |s, run| {
             // hledger's balances (zero ones left out) are cashpool's non-zero ones, amount strings included.
@@ -628,7 +635,7 @@ fn checks() -> Vec<(&'static str, Check)> {
         (
             "cashpool --read-only net --invoices examples/day/invoices-2026-11.csv --date 2026-11-30 --format table",
             |s, _| {
-                assert_eq!(s.entries(), 98, "the refused writes wrote nothing");
+                assert_eq!(s.entries(), 99, "the refused writes wrote nothing");
             },
         ),
     ]

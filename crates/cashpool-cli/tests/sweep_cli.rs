@@ -438,7 +438,7 @@ fn check_references(sweeps: &[Sweep], date: &str) {
 // ---------------------------------------------------------------------------
 
 /// CONTRACT.md: `sweep`: `{"date", "sweeps": [{"account", "currency", "amount", "direction", "into",
-/// "reference", "capped"}]}`, plus `skipped`, `already_run`, `dry_run` (docs/SWEEPS.md).
+/// "reference", "capped"}]}`, plus `skipped`, `already_run`, `dry_run`, `calendars_missing` (docs/SWEEPS.md).
 #[test]
 fn sweep_json_has_the_contract_fields_and_the_documented_extensions() {
     let pool = Pool::opened();
@@ -450,7 +450,7 @@ fn sweep_json_has_the_contract_fields_and_the_documented_extensions() {
         ("next day (a skip)", pool.sweep(NEXT_DATE, &["--dry-run"])),
     ] {
         let report = run.expect(0).json();
-        let top = sorted(&["date", "sweeps", "skipped", "already_run", "dry_run"]);
+        let top = sorted(&["date", "sweeps", "skipped", "already_run", "dry_run", "calendars_missing"]);
         if keys(&report) != top {
             problems.push(format!("{what}: top-level keys {:?}, documented {top:?}", keys(&report)));
         }

@@ -182,6 +182,11 @@ fn the_independent_verifier_and_cashpool_agree_on_the_demos_export() {
     assert!(exported.contains("\"withholding\":[{"), "the definition's withholding rows");
     assert!(exported.contains("\"taxes\":{"), "an accrual's taxes");
     assert!(exported.contains("\"id\":\"SYS-WHT-VAT\""), "the VAT account, opened by the settlement");
+    // Its definition names business-day calendars, and it imports the year's calendars (kind 11): both
+    // verifiers fold them into the state digest's tenth part.
+    assert!(exported.contains("\"calendars\":{\"CNY\":[\"CN\"]"), "the definition's calendars");
+    assert!(exported.contains("\"roll\":\"modified_following\""), "a rule's roll");
+    assert!(exported.contains("\"kind\":\"calendar_imported\""), "the calendars imported");
     let (code, py) = agree(dir.path(), &export);
     assert_eq!(code, 0, "{py}");
     let replay = cashpool_as("auditor", &store, &["audit", "replay", "--format", "json"]).expect(0).json();

@@ -148,8 +148,8 @@ struct Scan {
     accounts: Vec<AccountRead>,
     /// Per value date in the range, the transactions to write.
     dates: BTreeMap<NaiveDate, u64>,
-    /// Entries per kind, in [`kind`] order.
-    kinds: [u64; KINDS.len()],
+    /// Entries per kind, in [`KINDS`] order, then those of any other kind.
+    kinds: [u64; KINDS.len() + 1],
 }
 
 /// One account as the first pass reads it.
@@ -160,25 +160,27 @@ struct AccountRead {
     before: BTreeMap<Currency, Decimal>,
 }
 
-/// The label of each kind, by kind number (docs/FORMATS.md); kind 9 is no kind on this branch of
-/// the format (kept for the amendments) and is never counted.
-const KINDS: [&str; 11] = [
-    "group definitions",
-    "accounts opened",
-    "transactions",
-    "rates imports",
-    "limits changes",
-    "sweep runs",
-    "interest settlements",
-    "netting cycles",
-    "bank statements",
-    "(kind 9)",
-    "benchmark imports",
+/// Each entry kind (docs/FORMATS.md) and its label; the counts keep one more
+/// slot, for a kind this list does not name.
+const KINDS: [(u8, &str); 12] = [
+    (0, "group definitions"),
+    (1, "accounts opened"),
+    (2, "transactions"),
+    (3, "rates imports"),
+    (4, "limits changes"),
+    (5, "sweep runs"),
+    (6, "interest settlements"),
+    (7, "netting cycles"),
+    (8, "bank statements"),
+    (9, "amendments"),
+    (10, "benchmark imports"),
+    (11, "calendar imports"),
 ];
 
-/// The entry's kind number (docs/FORMATS.md), the index of its label above.
+/// The place of the entry's kind in [`KINDS`] ([`KINDS`]`.len()` for another kind).
 fn kind(body: &EntryBody) -> usize {
-    usize::from(cashpool_ledger::journal::v2::kind_of(body))
+    let code = cashpool_ledger::journal::v2::kind_of(body);
+    KINDS.iter().position(|(known, _)| *known == code).unwrap_or(KINDS.len())
 }
 
 fn integrity(seq: u64, reason: impl Into<String>) -> AuditError {
@@ -191,7 +193,7 @@ fn scan(storage: &dyn Storage, range: Range) -> Result<Scan, AuditError> {
     let mut accounts: Vec<AccountRead> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut dates = BTreeMap::new();
-    let mut kinds = [0; KINDS.len()];
+    let mut kinds = [0; KINDS.len() + 1];
     // The first sum that left the decimal range (the rules keep every balance in it).
     let mut overflow: Option<(u64, String)> = None;
     let journal = read_storage(storage, |entry: &Entry| {
@@ -245,8 +247,9 @@ fn write_header(out: &mut dyn Write, scan: &Scan, range: Range) -> Result<(), Au
         "; journal: {} entries, head {} (the hash of entry {})",
         journal.entries, journal.head, journal.entries
     )?;
+    let labels = KINDS.iter().map(|(_, name)| *name).chain(["other entries"]);
     let counts: Vec<String> =
-        KINDS.iter().zip(scan.kinds).filter(|(_, n)| *n > 0).map(|(name, n)| format!("{name} {n}")).collect();
+        labels.zip(scan.kinds).filter(|(_, n)| *n > 0).map(|(name, n)| format!("{name} {n}")).collect();
     if !counts.is_empty() {
         writeln!(out, ";   by kind: {}", counts.join(", "))?;
     }

@@ -2,7 +2,7 @@
 //!
 //! The core (`cashpool-ledger`) knows no file format, except for now the group
 //! definition TOML: it takes typed requests ([`cashpool_ledger::tx::TransactionRequest`],
-//! [`cashpool_ledger::rates::RateRow`], [`cashpool_ledger::netting::Invoice`],
+//! [`cashpool_ledger::rates::RateRow`], [`cashpool_ledger::calendar::CalendarDay`], [`cashpool_ledger::netting::Invoice`],
 //! [`cashpool_ledger::eligibility::MemberFigures`]) and hands out its journal
 //! through its public API. This crate turns files into those types and the
 //! journal into text, one module a format:
@@ -11,6 +11,7 @@
 //!   which names a refusal's field as the file wrote it;
 //! - [`rates`]: the rates CSV;
 //! - [`benchmarks`]: the benchmarks CSV (dated fixings of interest rate series);
+//! - [`calendars`]: the business-day calendar CSV;
 //! - [`invoices`]: the invoices CSV (netting);
 //! - [`figures`]: the members' previous-year figures CSV (`cashpool pool check`);
 //! - [`hledger`]: the journal as a plain-text hledger journal.
@@ -28,6 +29,7 @@
 use std::fmt;
 
 pub mod benchmarks;
+pub mod calendars;
 pub mod cell;
 pub mod figures;
 pub mod hledger;

@@ -38,10 +38,25 @@ pub(crate) struct CsvRecords<'a> {
 impl<'a> CsvRecords<'a> {
     /// Reads `text` (already without a byte-order mark), every record as data: the caller checks the header.
     pub(crate) fn new(text: &'a str) -> CsvRecords<'a> {
+        CsvRecords::build(text, false)
+    }
+
+    /// [`CsvRecords::new`], skipping comment lines: lines that begin with `#`
+    /// (the calendar file names its sources in them).
+    pub(crate) fn with_comments(text: &'a str) -> CsvRecords<'a> {
+        CsvRecords::build(text, true)
+    }
+
+    fn build(text: &'a str, comments: bool) -> CsvRecords<'a> {
+        let comment = comments.then_some(b'#');
         CsvRecords {
-            reader: csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes()),
+            reader: csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .comment(comment)
+                .from_reader(text.as_bytes()),
             record: csv::StringRecord::new(),
-            lines: LineCounter::new(text),
+            lines: LineCounter { comments, ..LineCounter::new(text) },
             last_line: 1,
             done: false,
         }
@@ -90,19 +105,30 @@ struct LineCounter<'a> {
     bytes: &'a [u8],
     offset: usize,
     line: u64,
+    /// Whether lines beginning with `#` are comments the reader passes over.
+    comments: bool,
 }
 
 impl<'a> LineCounter<'a> {
     fn new(text: &'a str) -> LineCounter<'a> {
-        LineCounter { bytes: text.as_bytes(), offset: 0, line: 1 }
+        LineCounter { bytes: text.as_bytes(), offset: 0, line: 1, comments: false }
     }
 
     /// The line of the first byte of the record that starts at `pos`,
-    /// skipping the line terminators and blank lines the reader passed over.
+    /// skipping the line terminators, blank lines and comment lines the reader passed over.
     fn record_line(&mut self, pos: &csv::Position) -> u64 {
         let mut start = usize::try_from(pos.byte()).unwrap_or(usize::MAX).min(self.bytes.len());
-        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
-            start += 1;
+        loop {
+            while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
+                start += 1;
+            }
+            if !(self.comments && self.bytes.get(start) == Some(&b'#')) {
+                break;
+            }
+            // A comment runs to the end of its line (a lone CR ends a line too).
+            while !matches!(self.bytes.get(start), None | Some(b'\r' | b'\n')) {
+                start += 1;
+            }
         }
         self.line_at(start)
     }

@@ -136,6 +136,7 @@ impl Amended {
                     eligibility: crate::config::EligibilityThresholds::default(),
                     second_line_between_entities: crate::config::SecondLineRule::default(),
                     quota_model: crate::config::QuotaModel::Separate,
+                    calendars: crate::config::CalendarRules::default(),
                 },
                 entities: Vec::new(),
                 accounts: Vec::new(),
@@ -554,6 +555,15 @@ pub fn to_toml(config: &GroupConfig) -> Table {
     table.insert("netting_currency".into(), string(pool.netting_currency.code()));
     table.insert("second_line_between_entities".into(), string(pool.second_line_between_entities.as_str()));
     table.insert("quota_model".into(), string(pool.quota_model.as_str()));
+    if pool.calendars.value_dates != crate::config::ValueDateRule::default() {
+        table.insert("non_business_value_dates".into(), string(pool.calendars.value_dates.as_str()));
+    }
+    if !pool.calendars.currencies.is_empty() {
+        let calendars = pool.calendars.currencies.iter().map(|(currency, ids)| {
+            (currency.code().to_string(), Value::Array(ids.iter().map(|id| string(id)).collect()))
+        });
+        table.insert("calendars".into(), Value::Table(calendars.collect()));
+    }
     let limits = pool
         .limits
         .iter()
@@ -582,7 +592,14 @@ pub fn to_toml(config: &GroupConfig) -> Table {
     file.insert("pool".into(), Value::Table(table));
 
     file.insert("entity".into(), Value::Array(config.entities.iter().map(entity_toml).collect()));
-    file.insert("account".into(), Value::Array(config.accounts.iter().map(account_toml).collect()));
+    let accounts = config.accounts.iter().map(|account| {
+        let mut value = account_toml(account);
+        if let (Some(ids), Value::Table(table)) = (pool.calendars.accounts.get(&account.id), &mut value) {
+            table.insert("calendars".into(), Value::Array(ids.iter().map(|id| string(id)).collect()));
+        }
+        value
+    });
+    file.insert("account".into(), Value::Array(accounts.collect()));
     file.insert("sweep".into(), Value::Array(config.sweeps.iter().map(sweep_toml).collect()));
     file.insert("interest".into(), Value::Array(config.interest.iter().map(interest_toml).collect()));
     let history = config
@@ -729,6 +746,10 @@ fn sweep_toml(rule: &SweepRule) -> Value {
         }
     }
     table.insert("partial_allowed".into(), Value::Boolean(rule.partial_allowed));
+    if rule.roll != crate::config::Roll::default() {
+        // Written only when not the default: `roll` on a rule no calendar governs is an error.
+        table.insert("roll".into(), string(rule.roll.as_str()));
+    }
     Value::Table(table)
 }
 

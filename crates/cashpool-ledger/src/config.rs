@@ -112,6 +112,31 @@
 //! ```
 //!
 //! No two rows share a currency, member and `effective`.
+//! **`[pool.calendars]`**, **`[[account]] calendars`**, **`[pool]
+//! non_business_value_dates`** and **`[[sweep]] roll`**: the business-day
+//! calendars ([`crate::calendar`]; docs/SWEEPS.md, "Business days"), every
+//! key optional:
+//!
+//! ```toml
+//! [pool]
+//! non_business_value_dates = "warn"   # or "refuse" (not_business_day); default "warn"
+//!
+//! [pool.calendars]                    # the calendars that govern each currency
+//! CNY = ["CN"]
+//! USD = ["US"]
+//!
+//! [[account]]
+//! calendars = ["HK"]                  # the account's own market, on top of its currencies'
+//!
+//! [[sweep]]
+//! roll = "following"                  # or "modified_following", "none"; default "following"
+//! ```
+//!
+//! A day is a business day for a posting when it is open in every calendar of
+//! its currency and of its account, for a sweep rule in every calendar of its
+//! currency and of both its accounts ([`CalendarRules`]). A definition that
+//! names no calendar has every day a business day, as before calendars
+//! existed; `roll` on a rule that no calendar governs is an error.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -382,6 +407,8 @@ pub struct PoolConfig {
     /// How the pool's two caps are measured (`quota_model`; docs/LIMITS.md,
     /// "The pool's cross-border caps").
     pub quota_model: QuotaModel,
+    /// Which business-day calendars govern the pool's currencies and accounts.
+    pub calendars: CalendarRules,
 }
 
 /// How the pool measures its use of the foreign-debt quota (net inflow cap)
@@ -758,6 +785,114 @@ pub struct SweepRule {
     pub priority: u32,
     /// Whether a funding transfer may be partly made when the header is short.
     pub partial_allowed: bool,
+    /// What the rule does on a day that is not a business day for it (`roll`).
+    pub roll: Roll,
+}
+
+/// What a sweep rule does on a day that is not a business day for it
+/// (`[[sweep]] roll`; ISDA 2006 §4.12, read for an end-of-day balance sweep
+/// in docs/SWEEPS.md, "Business days").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Roll {
+    /// `"following"` (the default): the rule is skipped (`not_business_day`);
+    /// the next business day's run sweeps the balance then.
+    #[default]
+    Following,
+    /// `"modified_following"`: as following, but when the next business day
+    /// is in the next month, the sweep is brought forward to the month's last
+    /// business day, whose run plans the rule on the balance through the end
+    /// of the month.
+    ModifiedFollowing,
+    /// `"none"`: the rule is never rolled: a run on a day that is not a
+    /// business day for it is refused (`not_business_day`).
+    None,
+}
+
+impl Roll {
+    /// Every convention, in TOML spelling order.
+    pub const ALL: [Roll; 3] = [Roll::Following, Roll::ModifiedFollowing, Roll::None];
+
+    /// The TOML spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Roll::Following => "following",
+            Roll::ModifiedFollowing => "modified_following",
+            Roll::None => "none",
+        }
+    }
+
+    /// The convention with this TOML spelling.
+    pub fn parse(text: &str) -> Option<Roll> {
+        Roll::ALL.into_iter().find(|roll| roll.as_str() == text)
+    }
+}
+
+/// What the ledger does with a transaction valued on a day that is not a
+/// business day for one of its postings (`[pool] non_business_value_dates`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ValueDateRule {
+    /// `"warn"` (the default): posted, with a warning in its receipt.
+    #[default]
+    Warn,
+    /// `"refuse"`: refused, `not_business_day` (or `calendar_missing` when a
+    /// calendar holds no day of the value date's year).
+    Refuse,
+}
+
+impl ValueDateRule {
+    /// The TOML spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValueDateRule::Warn => "warn",
+            ValueDateRule::Refuse => "refuse",
+        }
+    }
+
+    /// The rule with this TOML spelling.
+    pub fn parse(text: &str) -> Option<ValueDateRule> {
+        [ValueDateRule::Warn, ValueDateRule::Refuse].into_iter().find(|rule| rule.as_str() == text)
+    }
+}
+
+/// Which business-day calendars govern what (`[pool.calendars]`,
+/// `[[account]] calendars`, `[pool] non_business_value_dates`). Empty: every
+/// day is a business day.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CalendarRules {
+    /// The calendars of each currency (each list sorted, each id once).
+    pub currencies: BTreeMap<Currency, Vec<String>>,
+    /// The calendars of an account's own market, by account id (each list sorted, each id once).
+    pub accounts: BTreeMap<String, Vec<String>>,
+    /// What a value date on a day that is not a business day does.
+    pub value_dates: ValueDateRule,
+}
+
+impl CalendarRules {
+    /// Whether no calendar governs anything.
+    pub fn is_empty(&self) -> bool {
+        self.currencies.is_empty() && self.accounts.is_empty()
+    }
+
+    /// The calendars that govern a posting in `currency` on `account`: the
+    /// currency's and the account's, sorted, each once.
+    pub fn for_posting(&self, account: &str, currency: Currency) -> Vec<&str> {
+        self.union(&[account], currency)
+    }
+
+    /// The calendars that govern a sweep rule: its currency's and both its accounts', sorted, each once.
+    pub fn for_rule(&self, rule: &SweepRule) -> Vec<&str> {
+        self.union(&[&rule.account, &rule.into], rule.currency)
+    }
+
+    fn union(&self, accounts: &[&str], currency: Currency) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.currencies.get(&currency).into_iter().flatten().map(String::as_str).collect();
+        for account in accounts {
+            ids.extend(self.accounts.get(*account).into_iter().flatten().map(String::as_str));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
 }
 
 /// The sweep method and its parameters (amounts in the sweep currency's minor units).
@@ -1099,6 +1234,8 @@ struct RawPool {
     eligibility: Option<Sp<RawEligibility>>,
     second_line_between_entities: Option<Sp<String>>,
     quota_model: Option<Sp<String>>,
+    non_business_value_dates: Option<Sp<String>>,
+    calendars: Option<Sp<BTreeMap<String, Sp<Value>>>>,
 }
 
 #[derive(Deserialize)]
@@ -1154,6 +1291,7 @@ struct RawAccount {
     bank_id: Option<Sp<String>>,
     currencies: Sp<Vec<Sp<String>>>,
     overdraft: Option<Sp<BTreeMap<String, Sp<Value>>>>,
+    calendars: Option<Sp<Value>>,
 }
 
 #[derive(Deserialize)]
@@ -1173,6 +1311,7 @@ struct RawSweep {
     max_transfer: Option<Sp<Value>>,
     rounding: Option<Sp<Value>>,
     partial_allowed: Option<bool>,
+    roll: Option<Sp<String>>,
 }
 
 #[derive(Deserialize)]
@@ -1464,8 +1603,19 @@ impl Checker<'_> {
         let base = group.as_ref().map(|group| group.base_currency);
         let entities = self.entities(&raw.entity, base);
         let (accounts, facts) = self.accounts(&raw.account, &entities);
+        let account_calendars = self.account_calendars(&raw.account);
         let pool = self.pool(&raw.pool, base, &entities, &facts);
+        let pool = match (pool, account_calendars) {
+            (Some(mut pool), Some(by_account)) => {
+                pool.calendars.accounts = by_account;
+                Some(pool)
+            }
+            _ => None,
+        };
         let sweeps = self.sweeps(&raw.sweep, &facts);
+        if let (Some(pool), Some(sweeps)) = (&pool, &sweeps) {
+            self.rolls_without_calendars(&raw.sweep, sweeps, &pool.calendars);
+        }
         let interest = self.interest(&raw.interest, &entities, raw.pool.get_ref().host.get_ref());
         let macro_prudential = self.macro_prudential(raw.macro_prudential.as_ref());
         let risk_factors = self.risk_factors(raw.risk_factors.as_ref());
@@ -2072,6 +2222,25 @@ impl Checker<'_> {
             }
         };
 
+        let value_dates = match &pool.non_business_value_dates {
+            None => Some(ValueDateRule::default()),
+            Some(raw) => {
+                let rule = ValueDateRule::parse(raw.get_ref());
+                if rule.is_none() {
+                    self.error(
+                        "pool.non_business_value_dates",
+                        Some(raw.span()),
+                        format!(
+                            "unknown rule {:?}; expected \"warn\" (the default: post it, with a warning) or \"refuse\" (refuse it, not_business_day)",
+                            raw.get_ref()
+                        ),
+                    );
+                }
+                rule
+            }
+        };
+        let currency_calendars = self.currency_calendars(pool.calendars.as_ref());
+
         Some(PoolConfig {
             id: id?,
             host: host?,
@@ -2082,7 +2251,122 @@ impl Checker<'_> {
             eligibility: eligibility?,
             second_line_between_entities: second_line_between_entities?,
             quota_model: quota_model?,
+            calendars: CalendarRules {
+                currencies: currency_calendars?,
+                accounts: BTreeMap::new(),
+                value_dates: value_dates?,
+            },
         })
+    }
+
+    /// `[pool.calendars]`: a currency code → a list of calendar ids.
+    fn currency_calendars(
+        &mut self,
+        raw: Option<&Sp<BTreeMap<String, Sp<Value>>>>,
+    ) -> Option<BTreeMap<Currency, Vec<String>>> {
+        let mut out = Some(BTreeMap::new());
+        let Some(raw) = raw else { return out };
+        for (code, value) in raw.get_ref() {
+            let path = format!("pool.calendars.{code}");
+            let currency = match Currency::from_code(code) {
+                Some(currency) => Some(currency),
+                None => {
+                    self.error(
+                        path.clone(),
+                        Some(value.span()),
+                        format!("{code:?} is not an active ISO 4217 currency code; each key of [pool.calendars] is a currency (CNY = [\"CN\"])"),
+                    );
+                    None
+                }
+            };
+            let ids = self.calendar_list(&path, value);
+            match (currency, ids, out.as_mut()) {
+                (Some(currency), Some(ids), Some(map)) => {
+                    map.insert(currency, ids);
+                }
+                _ => out = None,
+            }
+        }
+        out
+    }
+
+    /// `[[account]] calendars`: by account id (of the accounts whose id is valid).
+    fn account_calendars(&mut self, raw: &[Sp<RawAccount>]) -> Option<BTreeMap<String, Vec<String>>> {
+        let mut out = Some(BTreeMap::new());
+        for (idx, spanned) in raw.iter().enumerate() {
+            let account = spanned.get_ref();
+            let Some(value) = &account.calendars else { continue };
+            let ids = self.calendar_list(&format!("account[{idx}].calendars"), value);
+            match (ids, out.as_mut()) {
+                (Some(ids), Some(map)) => {
+                    map.insert(account.id.get_ref().clone(), ids);
+                }
+                _ => out = None,
+            }
+        }
+        out
+    }
+
+    /// A non-empty array of calendar ids, each once; returned sorted.
+    fn calendar_list(&mut self, path: &str, raw: &Sp<Value>) -> Option<Vec<String>> {
+        let Value::Array(items) = raw.get_ref() else {
+            self.error(
+                path,
+                Some(raw.span()),
+                format!("expected an array of calendar ids such as [\"CN\"], found {}", raw.get_ref().type_str()),
+            );
+            return None;
+        };
+        if items.is_empty() {
+            self.error(path, Some(raw.span()), "an empty list: name at least one calendar, or leave the key out");
+            return None;
+        }
+        let mut ids = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for (idx, item) in items.iter().enumerate() {
+            let item_path = format!("{path}[{idx}]");
+            match item.as_str() {
+                Some(id) => match crate::calendar::check_calendar_id(id) {
+                    Ok(()) if ids.iter().any(|seen: &String| seen == id) => {
+                        self.error(item_path, Some(raw.span()), format!("{id:?} is listed twice"));
+                        ok = false;
+                    }
+                    Ok(()) => ids.push(id.to_string()),
+                    Err(reason) => {
+                        self.error(item_path, Some(raw.span()), reason);
+                        ok = false;
+                    }
+                },
+                None => {
+                    self.error(
+                        item_path,
+                        Some(raw.span()),
+                        format!("expected a calendar id (a string such as \"CN\"), found {}", item.type_str()),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ids.sort();
+        ok.then_some(ids)
+    }
+
+    /// A rule that sets `roll` though no calendar governs its days: the key
+    /// would do nothing, which is most likely a mistake.
+    fn rolls_without_calendars(&mut self, raw: &[Sp<RawSweep>], sweeps: &[SweepRule], calendars: &CalendarRules) {
+        for (idx, (rule, spanned)) in sweeps.iter().zip(raw).enumerate() {
+            let Some(roll) = &spanned.get_ref().roll else { continue };
+            if calendars.for_rule(rule).is_empty() {
+                self.error(
+                    format!("sweep[{idx}].roll"),
+                    Some(roll.span()),
+                    format!(
+                        "no calendar governs this rule's days (every day is a business day for it): add {} to [pool.calendars], or calendars to {} or {}; or remove roll",
+                        rule.currency, rule.account, rule.into
+                    ),
+                );
+            }
+        }
     }
 
     /// `[pool.eligibility]`: each key optional, defaulting to the regulation's value.
@@ -2447,6 +2731,24 @@ impl Checker<'_> {
                 },
             };
 
+            let roll = match &sweep.roll {
+                None => Some(Roll::default()),
+                Some(raw) => {
+                    let roll = Roll::parse(raw.get_ref());
+                    if roll.is_none() {
+                        self.error(
+                            format!("{path}.roll"),
+                            Some(raw.span()),
+                            format!(
+                                "unknown roll {:?}; expected \"following\" (the default), \"modified_following\" or \"none\"",
+                                raw.get_ref()
+                            ),
+                        );
+                    }
+                    roll
+                }
+            };
+
             // One rule per (account, currency).
             if let (Some(account_id), Some(currency)) = (&account, currency) {
                 let key = (account_id.clone(), currency);
@@ -2482,6 +2784,7 @@ impl Checker<'_> {
                     rounding: rounding?,
                     priority: priority?,
                     partial_allowed: sweep.partial_allowed.unwrap_or(false),
+                    roll: roll?,
                 })
             })();
             match (built, out.as_mut()) {
@@ -3342,6 +3645,19 @@ pub(crate) fn check_references(config: &GroupConfig) -> Result<(), String> {
                 return Err(format!("interest[{idx}]: lookback_days or stale_after_days out of range"));
             }
         }
+    }
+    let calendars = &config.pool.calendars;
+    let lists = calendars.currencies.iter().map(|(currency, ids)| (currency.code().to_string(), ids));
+    for (key, ids) in lists.chain(calendars.accounts.iter().map(|(account, ids)| (account.clone(), ids))) {
+        if ids.is_empty() || !ids.windows(2).all(|pair| pair[0] < pair[1]) {
+            return Err(format!("pool.calendars {key}: not a sorted list of calendars, each once"));
+        }
+        if let Some(reason) = ids.iter().find_map(|id| crate::calendar::check_calendar_id(id).err()) {
+            return Err(format!("pool.calendars {key}: calendar {reason}"));
+        }
+    }
+    if let Some(account) = calendars.accounts.keys().find(|account| !accounts.contains(account.as_str())) {
+        return Err(format!("pool.calendars: account {account} is not defined"));
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The state digest (docs/FORMATS.md, "The state digest"): the SHA-256 of the
-//! head and of the nine parts' digests. Each part computes its own digest (its
+//! head and of the nine parts' digests (and of the tenth, `calendars`, once it
+//! holds a day). Each part computes its own digest (its
 //! line of the specification's table) in its module under `state/`; this
 //! module assembles them and holds the canonical JSON line those digests are
 //! made of. The specification is the document; `tools/verify-journal.py`
@@ -16,6 +17,8 @@ use crate::state::{State, StateDigest};
 /// The parts, in the order their digests enter the state digest.
 pub(crate) const PARTS: [&str; 9] =
     ["definition", "balances", "transactions", "rates", "limits", "sweeps", "interest", "netting", "statements"];
+/// The part after them, whose line is in the state digest only once it holds a day.
+pub(crate) const CALENDARS_PART: &str = "calendars";
 
 /// A JSON string.
 pub(crate) fn string(text: &str) -> String {
@@ -65,6 +68,10 @@ pub(crate) fn state_digest(state: &State) -> StateDigest {
     line(&mut hasher, &[string("cashpool-state"), "2".into(), state.head_seq().to_string(), hash(state.head_hash())]);
     for (name, digest) in PARTS.iter().zip(state.part_digests()) {
         line(&mut hasher, &[string(name), hash(digest)]);
+    }
+    // The tenth part, only once it holds a day: a journal without calendars keeps its digest.
+    if let Some(digest) = state.calendars_digest() {
+        line(&mut hasher, &[string(CALENDARS_PART), hash(digest)]);
     }
     StateDigest(finish(hasher))
 }

@@ -239,6 +239,9 @@ pub enum EntryBody {
     /// Benchmark fixings imported (`cashpool benchmarks import`; format 2 only, kind 10).
     #[serde(skip)]
     BenchmarksImported { rows: Vec<crate::benchmarks::BenchmarkRow> },
+    /// Business-day calendar days imported (`cashpool calendars import`; format 2 only).
+    #[serde(skip)]
+    CalendarImported(crate::calendar::CalendarImport),
 }
 
 /// A transaction as the ledger posted it: validated, amounts at their

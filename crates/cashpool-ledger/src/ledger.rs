@@ -42,6 +42,11 @@ pub struct Receipt {
     pub head: EntryHash,
     /// True when the id was posted before with the same content: nothing was written.
     pub duplicate: bool,
+    /// The transaction was posted, but a posting is valued on a day that is
+    /// not a business day for it (`non_business_value_dates = "warn"`, the
+    /// default; docs/SWEEPS.md, "Business days"). Empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<crate::calendar::ValueDateWarning>,
 }
 
 /// What [`Ledger::amend`] journaled.
@@ -74,6 +79,9 @@ pub struct SweepOutcome {
     /// The date was swept before: nothing was posted, this is that run's report.
     pub already_run: bool,
     pub dry_run: bool,
+    /// The calendars of the sweep rules that hold no day of the date's year:
+    /// their weekdays were swept without knowing their holidays (import them).
+    pub calendars_missing: Vec<String>,
 }
 
 /// The result of [`Ledger::interest`].
@@ -120,6 +128,19 @@ pub struct BenchmarksImport {
     /// Rows not imported before (the others were skipped).
     pub new_rows: usize,
     /// The journal entry, when there was anything new.
+    pub receipt: Option<Receipt>,
+}
+
+/// The result of [`Ledger::import_calendars`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CalendarsImport {
+    /// Rows given.
+    pub rows: usize,
+    /// Days not held before.
+    pub new_days: usize,
+    /// Days held before with another kind or name, changed (a correction).
+    pub changed_days: usize,
+    /// The journal entry, when there was anything to write.
     pub receipt: Option<Receipt>,
 }
 
@@ -906,10 +927,11 @@ impl Ledger {
             match verdict {
                 Verdict::Post(mut tx, effects) => {
                     tx.effects = Some(inner.state.tx_effects(&effects));
+                    let warnings = inner.state.value_date_warnings(&tx);
                     let (seq, head) =
                         inner.append(EntryBody::Transaction(tx), at, Some(effects)).map_err(LedgerError::from)?;
                     slots.push(Slot::Accepted(receipts.len()));
-                    receipts.push(Receipt { id: request.id.clone(), seq, head, duplicate: false });
+                    receipts.push(Receipt { id: request.id.clone(), seq, head, duplicate: false, warnings });
                 }
                 Verdict::Duplicate(receipt) => slots.push(Slot::Duplicate(receipt)),
                 Verdict::Reject(rejection) => {
@@ -1130,7 +1152,7 @@ impl Ledger {
         let (seq, head) = inner.append(body, at, None).map_err(LedgerError::from)?;
         drop(inner);
         self.commit_until(seq)?;
-        Ok(Receipt { id: String::new(), seq, head, duplicate: false })
+        Ok(Receipt { id: String::new(), seq, head, duplicate: false, warnings: Vec::new() })
     }
 
     /// Imports FX rates. Rows already present with the same rate are skipped
@@ -1309,6 +1331,77 @@ impl Ledger {
         lock(&self.inner).state.rates().benchmarks().fixing(series, date)
     }
 
+    /// Imports business-day calendar days (docs/SWEEPS.md, "Business days").
+    /// Rows held as given are skipped (a re-import writes nothing); a row that
+    /// would change a day held refuses the whole import
+    /// ([`Rejection::CalendarConflict`]) unless `correction` is set, in which
+    /// case the change is journaled as a dated correction: it holds from its
+    /// entry on, and what was posted or swept before it stands.
+    pub fn import_calendars(
+        &self,
+        rows: &[crate::calendar::CalendarDay],
+        correction: bool,
+        at: Timestamp,
+    ) -> Result<CalendarsImport, LedgerError> {
+        if rows.len() > crate::calendar::IMPORT_DAYS_MAX {
+            return Err(LedgerError::invalid(
+                "days",
+                format!(
+                    "{} days in one import; at most {} (split the file)",
+                    rows.len(),
+                    crate::calendar::IMPORT_DAYS_MAX
+                ),
+            ));
+        }
+        for (row, day) in rows.iter().enumerate() {
+            let invalid = |what: &str, reason: String| LedgerError::invalid(&format!("days[{row}].{what}"), reason);
+            crate::calendar::check_calendar_id(&day.calendar).map_err(|reason| invalid("calendar", reason))?;
+            crate::calendar::check_day_name(&day.name).map_err(|reason| invalid("name", reason))?;
+        }
+        let plan = {
+            let inner = lock(&self.inner);
+            if !inner.state.definition().is_defined() {
+                return Err(LedgerError::NotInitialized);
+            }
+            inner
+                .state
+                .calendars()
+                .book()
+                .plan(rows, correction)
+                .map_err(|conflict| LedgerError::Refused(Rejection::CalendarConflict(conflict)))?
+        };
+        let receipt = if plan.import.days.is_empty() {
+            None
+        } else {
+            Some(self.append_entry(EntryBody::CalendarImported(plan.import), at)?)
+        };
+        Ok(CalendarsImport { rows: rows.len(), new_days: plan.new_days, changed_days: plan.changed_days, receipt })
+    }
+
+    /// The calendar days held, sorted by calendar and date: of one calendar
+    /// (`calendar`), between two dates (both included), or all.
+    pub fn calendar_days(
+        &self,
+        calendar: Option<&str>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Vec<crate::calendar::CalendarDay> {
+        let inner = lock(&self.inner);
+        inner
+            .state
+            .calendars()
+            .book()
+            .days()
+            .filter(|day| calendar.is_none_or(|id| day.calendar == id))
+            .filter(|day| from.is_none_or(|from| day.date >= from) && to.is_none_or(|to| day.date <= to))
+            .collect()
+    }
+
+    /// Whether `date` is a business day in every one of `calendars`.
+    pub fn business_day(&self, calendars: &[impl AsRef<str>], date: NaiveDate) -> crate::calendar::DayStatus {
+        lock(&self.inner).state.day_status(calendars, date)
+    }
+
     /// Adds a dated change of regulatory parameters.
     pub fn set_limits(&self, change: LimitsChange, at: Timestamp) -> Result<Receipt, LedgerError> {
         {
@@ -1349,11 +1442,14 @@ impl Ledger {
     pub fn sweep(&self, date: NaiveDate, dry_run: bool, at: Timestamp) -> Result<SweepOutcome, LedgerError> {
         let plan = {
             let inner = lock(&self.inner);
+            let calendars_missing = inner.state.sweep_calendars_missing(date);
             if let Some(run) = inner.state.sweeps().run(date) {
-                return Ok(SweepOutcome { run: run.clone(), already_run: true, dry_run });
+                return Ok(SweepOutcome { run: run.clone(), already_run: true, dry_run, calendars_missing });
             }
-            inner.state.plan_sweeps(date)
+            inner.state.check_sweep_day(date).map_err(LedgerError::Refused)?;
+            (inner.state.plan_sweeps(date), calendars_missing)
         };
+        let (plan, calendars_missing) = plan;
         if self.read_only && !dry_run {
             return Err(LedgerError::ReadOnly);
         }
@@ -1366,7 +1462,7 @@ impl Ledger {
             // Nothing was written and the journal is sound: a refusal, not an integrity failure.
             return Err(LedgerError::Refused(rejected.rejection));
         }
-        Ok(SweepOutcome { run: plan.run, already_run: false, dry_run })
+        Ok(SweepOutcome { run: plan.run, already_run: false, dry_run, calendars_missing })
     }
 
     /// Accrues intercompany interest over `[from, to)` and, with `settle`,
@@ -2419,6 +2515,7 @@ impl State {
                         seq: record.seq,
                         head: record.hash,
                         duplicate: true,
+                        warnings: Vec::new(),
                     });
                 }
             }

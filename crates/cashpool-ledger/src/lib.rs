@@ -56,6 +56,7 @@ pub mod amendment;
 pub mod audit;
 pub mod bank;
 pub mod benchmarks;
+pub mod calendar;
 pub mod config;
 mod currency_table;
 pub mod cycle;
@@ -80,9 +81,9 @@ pub mod tx;
 pub mod withholding;
 
 pub use ledger::{
-    AmendOutcome, BalanceRow, BatchMode, BatchOutcome, BenchmarksImport, FlowDirection, InterestOutcome, Ledger,
-    LedgerError, NettingOutcome, PositionRow, RatesImport, Receipt, Rejected, Rejection, StatementLine, StatementView,
-    SweepOutcome,
+    AmendOutcome, BalanceRow, BatchMode, BatchOutcome, BenchmarksImport, CalendarsImport, FlowDirection,
+    InterestOutcome, Ledger, LedgerError, NettingOutcome, PositionRow, RatesImport, Receipt, Rejected, Rejection,
+    StatementLine, StatementView, SweepOutcome,
 };
 pub use state::StateDigest;
 pub use statement::{StatementCursor, StatementQuery, StatementReader};
@@ -124,6 +125,24 @@ pub mod testing {
     /// it is at, or why it is refused. For the fuzz target `state_snapshot`.
     pub fn restore_snapshot_body(body: &[u8]) -> Result<u64, String> {
         crate::state::snapshot::restore_body(body)
+    }
+
+    /// Imports `days` into `book` as `Ledger::import_calendars` journals and
+    /// the fold applies them (the plan, then every check the journal's entry
+    /// passes on replay): the days journaled, how many were new and how many
+    /// changed, or the conflict that refuses them. For the fuzz target
+    /// `calendars_csv`. Panics when the plan's own entry fails the fold's
+    /// checks: a bug.
+    pub fn import_into_book(
+        book: &mut crate::calendar::CalendarBook,
+        days: &[crate::calendar::CalendarDay],
+        correction: bool,
+    ) -> Result<(usize, usize, usize), crate::calendar::CalendarConflict> {
+        let plan = book.plan(days, correction)?;
+        if !plan.import.days.is_empty() {
+            book.apply(&plan.import).unwrap_or_else(|reason| panic!("a planned import fails the fold: {reason}"));
+        }
+        Ok((plan.import.days.len(), plan.new_days, plan.changed_days))
     }
 
     /// A state snapshot file decoded (header, version, checksum, body): the entry it is at, or why not.

@@ -11,14 +11,23 @@
 //! then the rules of the headers they sweep into, level by level (bottom-up).
 //! Within a level every concentration runs first (it gives the header what it
 //! can then lend), then funding by priority (1 first), ties by account id.
+//!
+//! Business days (docs/SWEEPS.md, "Business days"): a rule whose calendars
+//! (its currency's and both its accounts', [`crate::config::CalendarRules`])
+//! are not all open on the run's date is skipped, `not_business_day`, and the
+//! next business day's run sweeps what waited (`roll = "following"`); under
+//! `"modified_following"` the month's last business day plans the rule on
+//! the balance through the month's end as well; under `"none"` the run is
+//! refused.
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{QuotaModel, SweepDirection, SweepMethod, SweepRule};
+use crate::calendar::DayStatus;
+use crate::config::{QuotaModel, Roll, SweepDirection, SweepMethod, SweepRule};
 use crate::journal::{PostedTransaction, Posting};
 use crate::model::{ic_account, Classification, Purpose, SYS_IC_POOL};
 use crate::money::Currency;
@@ -70,19 +79,25 @@ pub enum SkipReason {
     MissingRate,
     /// The second line does not let it across on that day (docs/LIMITS.md).
     SecondLine,
+    /// The day is not a business day for the rule (a calendar of its currency
+    /// or of one of its accounts is closed); with `roll = "following"` or
+    /// `"modified_following"` the next business day's run sweeps it.
+    NotBusinessDay,
 }
 
 impl SkipReason {
     /// Every reason, in the order of their codes' documentation.
-    pub const ALL: [SkipReason; 5] = [
+    pub const ALL: [SkipReason; 6] = [
         SkipReason::BelowMinTransfer,
         SkipReason::HeaderShort,
         SkipReason::Limit,
         SkipReason::MissingRate,
         SkipReason::SecondLine,
+        SkipReason::NotBusinessDay,
     ];
 
-    /// The stable code: `below_min_transfer`, `header_short`, `limit`, `missing_rate`, `second_line`.
+    /// The stable code: `below_min_transfer`, `header_short`, `limit`, `missing_rate`, `second_line`,
+    /// `not_business_day`.
     pub fn code(self) -> &'static str {
         match self {
             SkipReason::BelowMinTransfer => "below_min_transfer",
@@ -90,6 +105,7 @@ impl SkipReason {
             SkipReason::Limit => "limit",
             SkipReason::MissingRate => "missing_rate",
             SkipReason::SecondLine => "second_line",
+            SkipReason::NotBusinessDay => "not_business_day",
         }
     }
 
@@ -242,11 +258,20 @@ impl Planner<'_> {
     /// The balance the rules see: value-dated end of day, and never more than
     /// the balance of all postings (a later-dated debit is already committed).
     fn balance(&self, account: &str, currency: Currency) -> Decimal {
+        self.balance_through(account, currency, None)
+    }
+
+    /// [`Planner::balance`], and never more than the balance value-dated
+    /// through `month_end` either (a rule brought forward by
+    /// `modified_following`: it funds what the days after the run need by
+    /// the month's end, and concentrates nothing that has not arrived).
+    fn balance_through(&self, account: &str, currency: Currency, month_end: Option<NaiveDate>) -> Decimal {
         let delta = self.deltas.get(&(account.to_string(), currency)).copied().unwrap_or_default();
         let Some(idx) = self.state.account_idx(account) else { return Decimal::ZERO };
         let as_of = self.state.balance(idx, currency, Some(self.date));
         let total = self.state.balance(idx, currency, None);
-        as_of.min(total) + delta
+        let through = month_end.map_or(total, |end| self.state.balance(idx, currency, Some(end)));
+        as_of.min(total).min(through) + delta
     }
 
     /// What an account can give without breaking its overdraft (`None`: unbounded).
@@ -485,7 +510,75 @@ impl Planner<'_> {
     }
 }
 
+/// What a rule's calendars say of a run's date.
+struct RuleDay {
+    /// Why the rule does not sweep that day (not a business day).
+    skip: Option<SkipReason>,
+    /// The month's last day, when `modified_following` brings the sweeps of the
+    /// days after the run (all closed, to the end of the month) forward to it.
+    month_end: Option<NaiveDate>,
+}
+
 impl State {
+    /// The calendars of `rule` on `date` (docs/SWEEPS.md, "Business days").
+    fn rule_day(&self, rule: &SweepRule, date: NaiveDate) -> RuleDay {
+        let calendars = self.config_on(date).map(|config| config.pool.calendars.for_rule(rule)).unwrap_or_default();
+        if calendars.is_empty() {
+            return RuleDay { skip: None, month_end: None };
+        }
+        // A weekday of a year a calendar does not cover is swept (its holidays are not known; the
+        // run's outcome names the calendar, `SweepOutcome::calendars_missing`).
+        let skip = match self.day_status(&calendars, date) {
+            DayStatus::Open | DayStatus::Uncovered(_) => None,
+            DayStatus::Closed(_) => Some(SkipReason::NotBusinessDay),
+        };
+        let month_end =
+            (skip.is_none() && rule.roll == Roll::ModifiedFollowing).then(|| last_day_of_month(date)).filter(|&end| {
+                // Every day after the run to the month's end is closed (the year is the run's,
+                // which the calendars cover): the next business day is in the next month.
+                end > date
+                    && date
+                        .iter_days()
+                        .skip(1)
+                        .take_while(|day| *day <= end)
+                        .all(|day| matches!(self.day_status(&calendars, day), DayStatus::Closed(_)))
+            });
+        RuleDay { skip, month_end }
+    }
+
+    /// The refusal of a sweep run for `date` when a rule with `roll = "none"`
+    /// has a calendar closed that day: the rule forbids rolling.
+    pub(crate) fn check_sweep_day(&self, date: NaiveDate) -> Result<(), Rejection> {
+        let Some(config) = self.config_on(date) else { return Ok(()) };
+        for rule in config.sweeps.iter().filter(|rule| rule.roll == Roll::None) {
+            let calendars = config.pool.calendars.for_rule(rule);
+            if let DayStatus::Closed(closures) = self.day_status(&calendars, date) {
+                let subject = format!(
+                    "the sweep of {} {} into {} (its rule has roll = \"none\")",
+                    rule.account, rule.currency, rule.into
+                );
+                return Err(Rejection::NotBusinessDay { field: "date".into(), subject, date, closures });
+            }
+        }
+        Ok(())
+    }
+
+    /// The calendars of the sweep rules that hold no day of `date`'s year:
+    /// a run sweeps their weekdays without knowing their holidays.
+    pub(crate) fn sweep_calendars_missing(&self, date: NaiveDate) -> Vec<String> {
+        let Some(config) = self.config_on(date) else { return Vec::new() };
+        let mut missing: Vec<String> = config
+            .sweeps
+            .iter()
+            .flat_map(|rule| config.pool.calendars.for_rule(rule))
+            .filter(|calendar| !self.calendars().book().covers(calendar, date.year()))
+            .map(str::to_string)
+            .collect();
+        missing.sort();
+        missing.dedup();
+        missing
+    }
+
     /// Plans the sweeps of `date` (see the module documentation).
     pub(crate) fn plan_sweeps(&self, date: NaiveDate) -> Plan {
         let rules: Vec<SweepRule> = self.config_on(date).map(|config| config.sweeps.clone()).unwrap_or_default();
@@ -508,9 +601,14 @@ impl State {
             for phase in [Flow::Up, Flow::Down] {
                 for &idx in &at_level {
                     let rule = &rules[idx];
-                    let balance = planner.balance(&rule.account, rule.currency);
+                    let day = self.rule_day(rule, date);
+                    let balance = planner.balance_through(&rule.account, rule.currency, day.month_end);
                     let Some((direction, want)) = wanted(rule, balance) else { continue };
                     if direction != phase {
+                        continue;
+                    }
+                    if let Some(reason) = day.skip {
+                        planner.skip(rule, direction, want, reason);
                         continue;
                     }
                     let Some(mut amount) = planner.shaped(rule, direction, want) else { continue };
@@ -576,4 +674,10 @@ fn levels(rules: &[SweepRule]) -> Vec<usize> {
         below
     }
     (0..rules.len()).map(|idx| level_of(idx, rules, &into, &mut levels, 0)).collect()
+}
+
+/// The last day of `date`'s month.
+fn last_day_of_month(date: NaiveDate) -> NaiveDate {
+    let (year, month) = if date.month() == 12 { (date.year() + 1, 1) } else { (date.year(), date.month() + 1) };
+    NaiveDate::from_ymd_opt(year, month, 1).and_then(|first| first.pred_opt()).unwrap_or(date)
 }

@@ -663,3 +663,58 @@ fn dated_members_and_benchmark_rows_parse_with_their_defaults_resolved() {
     assert_eq!(config.interest_rule_at("LGT-SZ", cny, date("2026-01-20")).map(|(idx, _)| idx), Some(7));
     assert_eq!(config.interest_rule(usd).map(|rule| rule.entity.is_none()), Some(true));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Business-day calendars (docs/SWEEPS.md, "Business days")
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn the_example_names_its_calendars_and_every_rule_rolls_following_but_the_headers() {
+    use cashpool_ledger::config::{Roll, ValueDateRule};
+    let config = parse_ok(EXAMPLE);
+    let calendars = &config.pool.calendars;
+    let currencies: Vec<(&str, Vec<&str>)> =
+        calendars.currencies.iter().map(|(ccy, ids)| (ccy.code(), ids.iter().map(String::as_str).collect())).collect();
+    assert_eq!(
+        currencies,
+        [
+            ("CNY", vec!["CN"]),
+            ("EUR", vec!["TARGET"]),
+            ("HKD", vec!["HK"]),
+            ("JPY", vec!["JP"]),
+            ("SGD", vec!["SG"]),
+            ("USD", vec!["US"])
+        ]
+    );
+    assert_eq!(calendars.accounts["HK-OPS"], ["HK"]);
+    assert_eq!(calendars.value_dates, ValueDateRule::Warn);
+    // HK-OPS USD into SH-IMA: USD's calendar and both accounts' markets.
+    let hk_usd = config.sweeps.iter().find(|rule| rule.account == "HK-OPS" && rule.currency == ccy("USD")).unwrap();
+    assert_eq!(calendars.for_rule(hk_usd), ["CN", "HK", "US"]);
+    assert_eq!(calendars.for_posting("DE-OPS", ccy("EUR")), ["TARGET"]);
+    let rolls: Vec<Roll> = config.sweeps.iter().map(|rule| rule.roll).collect();
+    assert_eq!(rolls.iter().filter(|roll| **roll == Roll::Following).count(), rolls.len() - 1);
+    assert_eq!(config.sweeps.last().map(|rule| rule.roll), Some(Roll::ModifiedFollowing));
+    // Without the keys: no calendar, every day a business day, warn, following.
+    let minimal = parse_ok(MINIMAL);
+    assert!(minimal.pool.calendars.is_empty());
+    assert!(minimal.sweeps.iter().all(|rule| rule.roll == Roll::Following));
+}
+
+#[test]
+fn calendar_mistakes() {
+    #[rustfmt::skip]
+    let cases: &[(String, &str, &str)] = &[
+        (ex("CNY = [\"CN\"]", "CNX = [\"CN\"]"), "pool.calendars.CNX", "not an active ISO 4217 currency code"),
+        (ex("CNY = [\"CN\"]", "CNY = [\"cn\"]"), "pool.calendars.CNY[0]", "write \"CN\""),
+        (ex("CNY = [\"CN\"]", "CNY = []"), "pool.calendars.CNY", "an empty list"),
+        (ex("CNY = [\"CN\"]", "CNY = \"CN\""), "pool.calendars.CNY", "expected an array of calendar ids"),
+        (ex("CNY = [\"CN\"]", "CNY = [\"CN\", \"CN\"]"), "pool.calendars.CNY[1]", "listed twice"),
+        (ex("CNY = [\"CN\"]", "CNY = [\"PRC-INTERBANK-MARKET\"]"), "pool.calendars.CNY[0]", "at most 16"),
+        (ex("calendars = [\"HK\"]   ", "calendars = [1]   "), "account[5].calendars[0]", "expected a calendar id"),
+        (ex("non_business_value_dates = \"warn\"", "non_business_value_dates = \"reject\""), "pool.non_business_value_dates", "expected \"warn\""),
+        (ex("roll = \"modified_following\"", "roll = \"modified-following\""), "sweep[7].roll", "unknown roll \"modified-following\""),
+        (edit(MINIMAL, "max_transfer = \"1000\"\n", "max_transfer = \"1000\"\nroll = \"none\"\n"), "sweep[0].roll", "no calendar governs this rule's days"),
+    ];
+    run_cases(cases);
+}

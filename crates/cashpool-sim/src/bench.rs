@@ -21,7 +21,7 @@ use cashpool_ledger::{BatchMode, Ledger};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::{env_error, SimError, SplitMix64, EXAMPLE_GROUP, EXAMPLE_RATES};
+use crate::{env_error, SimError, SplitMix64, EXAMPLE_RATES};
 
 /// Durable posting from one thread or several at once (group commit).
 #[derive(Debug, Clone, PartialEq)]
@@ -255,7 +255,7 @@ pub fn memory_throughput(
     batch: usize,
     make: fn(u64, u64, &mut SplitMix64) -> Vec<TransactionRequest>,
 ) -> Result<f64, SimError> {
-    let ledger = Ledger::create(Box::new(MemoryStorage::new()), EXAMPLE_GROUP, Timestamp::EPOCH)?;
+    let ledger = crate::example_ledger(Box::new(MemoryStorage::new()), Timestamp::EPOCH)?;
     let (rates, _) = parse_rates_csv(EXAMPLE_RATES, ledger.config().group.base_currency);
     ledger.import_rates(&rates, Timestamp::EPOCH).map_err(crate::refused_as_bug(""))?;
     // Large balances on both sides, so that no movement hits an overdraft.
@@ -528,7 +528,7 @@ pub fn recon_figures(lines: usize, batch: usize, keep: Option<&Path>) -> Result<
     let dir = std::env::temp_dir().join(format!("cashpool-bench-recon-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let storage = SledStorage::open(&dir).map_err(env_error)?;
-    let ledger = Ledger::create(Box::new(storage), EXAMPLE_GROUP, Timestamp::EPOCH)?;
+    let ledger = crate::example_ledger(Box::new(storage), Timestamp::EPOCH)?;
     let accounts = [
         ("SZ-OPS", "EXT-ONSHORE", "CNY"),
         ("SH-DMA", "EXT-ONSHORE", "USD"),
@@ -675,7 +675,7 @@ pub fn recon_figures(lines: usize, batch: usize, keep: Option<&Path>) -> Result<
 /// grouped search and the near-miss search run for each), in memory.
 fn recon_hard_case(n: usize) -> Result<HardCaseFigures, SimError> {
     use cashpool_ledger::bank::{BankBalance, BankLine, BankStatement, StatementFormat};
-    let ledger = Ledger::create(Box::new(MemoryStorage::new()), EXAMPLE_GROUP, Timestamp::EPOCH)?;
+    let ledger = crate::example_ledger(Box::new(MemoryStorage::new()), Timestamp::EPOCH)?;
     let date = NaiveDate::from_ymd_opt(2026, 11, 2).expect("valid date");
     let amount = Decimal::new(10_000, 2);
     let receipts: Vec<TransactionRequest> = (0..n)
@@ -849,7 +849,7 @@ pub fn post_figures(dir: &Path, shape: &Shape, measure: bool) -> Result<Option<P
     assert!(n > 0 && batch > 0 && clients > 0, "a bench shape is positive");
     let commits = Arc::new(AtomicU64::new(0));
     let storage = CountingStorage { inner: SledStorage::open(dir).map_err(env_error)?, commits: Arc::clone(&commits) };
-    let ledger = Ledger::create(Box::new(storage), EXAMPLE_GROUP, Timestamp::EPOCH)?;
+    let ledger = crate::example_ledger(Box::new(storage), Timestamp::EPOCH)?;
     // As the CLI posts: the indexes' runs are written on the other core.
     ledger.set_background_flush(true);
     let mut rng = SplitMix64::new(1);

@@ -1,9 +1,11 @@
 //! The demo's workload: a seeded month of the bundled example group.
 //!
-//! [`simulate`] drives the ledger through it (receipts, supplier payments and
-//! FX deals on every business day, the banks' mornings, the evening sweeps,
-//! the outflow-cap exercise, month-end pre-funding, netting and interest) and
-//! returns a [`DemoRun`] for the caller to render.
+//! [`simulate`] drives the ledger through it (the month's rates and the
+//! year's business-day calendars imported, receipts, supplier payments and FX
+//! deals on every weekday an account's market is open, the banks' mornings,
+//! the evening sweeps on business days only, the outflow-cap exercise,
+//! month-end pre-funding, netting and interest) and returns a [`DemoRun`] for
+//! the caller to render.
 
 use std::path::Path;
 
@@ -18,7 +20,7 @@ use rust_decimal::Decimal;
 
 pub use crate::bank::BankDays;
 use crate::bank::BankSimulator;
-use crate::{business_days, SimError, SplitMix64, EXAMPLE_GROUP, EXAMPLE_RATES};
+use crate::{business_days, SimError, SplitMix64, EXAMPLE_CALENDARS, EXAMPLE_GROUP, EXAMPLE_RATES};
 
 /// The first business day of the demo month.
 pub const DEMO_START: (i32, u32, u32) = (2026, 11, 2);
@@ -51,6 +53,12 @@ pub struct DemoRun {
     pub sweeps: usize,
     /// Sweeps capped (or held back) by the pool's limits.
     pub sweeps_capped: usize,
+    /// Sweeps held over to the next business day (the day was not one for the rule's calendars).
+    pub sweeps_held_over: usize,
+    /// The calendar days imported (examples/calendars-2026.csv).
+    pub calendar_days: usize,
+    /// The holidays among the days run that closed a calendar of the group: date, calendar, name.
+    pub holidays: Vec<(NaiveDate, String, String)>,
     /// The month-end interest settlement.
     pub interest: Option<cashpool_ledger::InterestOutcome>,
     /// The month-end netting cycle.
@@ -122,12 +130,19 @@ fn generate_day(
         projected.push((account.to_string(), currency, now));
         Ok(now)
     };
+    // A bank values nothing on a day its market is closed: the day's activity of an account in a
+    // currency waits for a business day of the calendars that govern it (the ledger's answer).
+    let config = ledger.config();
+    let open = |account: &str, currency: Currency| {
+        let calendars = config.pool.calendars.for_posting(account, currency);
+        !matches!(ledger.business_day(&calendars, date), cashpool_ledger::calendar::DayStatus::Closed(_))
+    };
     for account in &members {
         let external = if account.zone == Some(Zone::Onshore) { "EXT-ONSHORE" } else { "EXT-OFFSHORE" };
         let external_currencies =
             accounts.iter().find(|a| a.id == external).map(|a| a.currencies.clone()).unwrap_or_default();
         for &currency in &account.currencies {
-            if !external_currencies.contains(&currency) {
+            if !external_currencies.contains(&currency) || (day_idx > 0 && !open(&account.id, currency)) {
                 continue;
             }
             let base = scale(currency);
@@ -199,6 +214,9 @@ fn generate_day(
         }
         let base = Currency::from_code(base_code).expect("demo currency");
         let quote = Currency::from_code(quote_code).expect("demo currency");
+        if !open(account, base) || !open(account, quote) {
+            continue;
+        }
         let available = balance_of(account, base, Decimal::ZERO)?;
         let sold = amount(rng, base, scale(base), 20, 120);
         if sold > available * Decimal::new(3, 1) {
@@ -427,6 +445,21 @@ fn with_position(mut tx: TransactionRequest, member: &str) -> TransactionRequest
     tx
 }
 
+/// The weekday holidays of the calendars the group names, among `days`: (date, calendar, name).
+fn holidays(ledger: &Ledger, days: &[NaiveDate]) -> Vec<(NaiveDate, String, String)> {
+    let config = ledger.config();
+    let named: std::collections::BTreeSet<&String> =
+        config.pool.calendars.currencies.values().chain(config.pool.calendars.accounts.values()).flatten().collect();
+    let (Some(first), Some(last)) = (days.first(), days.last()) else { return Vec::new() };
+    ledger
+        .calendar_days(None, Some(*first), Some(*last))
+        .into_iter()
+        .filter(|day| day.kind == cashpool_ledger::calendar::DayKind::Holiday && named.contains(&day.calendar))
+        .filter(|day| days.contains(&day.date))
+        .map(|day| (day.date, day.calendar, day.name))
+        .collect()
+}
+
 /// What [`simulate`] reports after each business day, for a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DayDone {
@@ -471,6 +504,11 @@ pub fn simulate(
         return Err(SimError::Integrity(format!("the demo's rates: {err}")));
     }
     ledger.import_rates(&rates, at(start, 1)).map_err(crate::refused_as_bug(""))?;
+    let (calendar_days, errors) = cashpool_files::calendars::parse_calendars_csv(EXAMPLE_CALENDARS);
+    if let Some(err) = errors.first() {
+        return Err(SimError::Integrity(format!("the demo's calendars: {err}")));
+    }
+    ledger.import_calendars(&calendar_days, false, at(start, 1)).map_err(crate::refused_as_bug(""))?;
     let proceeds = TransactionRequest::transfer(
         "D01-EXP-000",
         start,
@@ -484,7 +522,7 @@ pub fn simulate(
     );
     ledger.post_batch(&[proceeds], BatchMode::Atomic, "demo", at(start, 2))?;
     let mut refused = Vec::new();
-    let (mut sweeps, mut sweeps_capped) = (0, 0);
+    let (mut sweeps, mut sweeps_capped, mut sweeps_held_over) = (0, 0, 0);
     let cap_day = days.len().min(8) - 1;
     let mut rng = SplitMix64::new(seed);
     let mut market =
@@ -517,6 +555,12 @@ pub fn simulate(
         sweeps += swept.run.sweeps.len();
         sweeps_capped += swept.run.sweeps.iter().filter(|line| line.capped).count()
             + swept.run.skipped.iter().filter(|skip| skip.capped).count();
+        sweeps_held_over += swept
+            .run
+            .skipped
+            .iter()
+            .filter(|skip| skip.reason == cashpool_ledger::sweep::SkipReason::NotBusinessDay)
+            .count();
         progress(DayDone { date, transactions, statements: banks.tally().statements });
     }
     let last = *days.last().expect("at least one day");
@@ -538,6 +582,7 @@ pub fn simulate(
     );
     // The morning after the last day: its statements, imported and reconciled.
     let recon = Some(banks.morning(&ledger, &mut rng, dir, last, false, at(end, 8))?);
+    let holidays = holidays(&ledger, &days);
     let run = DemoRun {
         days,
         transactions: ledger.n_transactions(),
@@ -545,6 +590,9 @@ pub fn simulate(
         refused,
         sweeps,
         sweeps_capped,
+        sweeps_held_over,
+        calendar_days: calendar_days.len(),
+        holidays,
         interest,
         netting,
         bank: banks.into_tally(),

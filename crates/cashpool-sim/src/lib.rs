@@ -32,6 +32,25 @@ pub use rng::SplitMix64;
 pub const EXAMPLE_GROUP: &str = include_str!("../../../examples/lingang-group.toml");
 /// The month's FX rates (CNY and CNH markets, examples/rates-2026-11.csv), shipped inside the crate.
 pub const EXAMPLE_RATES: &str = include_str!("../../../examples/rates-2026-11.csv");
+/// The business-day calendars of 2026 the example group names (examples/calendars-2026.csv), shipped inside the crate.
+pub const EXAMPLE_CALENDARS: &str = include_str!("../../../examples/calendars-2026.csv");
+
+/// A ledger of the example group on `storage`, with its 2026 business-day
+/// calendars imported (as a store of the group runs: every posting valued on a
+/// business day of its calendars, none warned of a calendar it lacks): the
+/// benchmarks' store.
+pub fn example_ledger(
+    storage: Box<dyn cashpool_ledger::storage::Storage>,
+    at: cashpool_ledger::journal::Timestamp,
+) -> Result<cashpool_ledger::Ledger, SimError> {
+    let ledger = cashpool_ledger::Ledger::create(storage, EXAMPLE_GROUP, at)?;
+    let (days, errors) = cashpool_files::calendars::parse_calendars_csv(EXAMPLE_CALENDARS);
+    if let Some(err) = errors.first() {
+        return Err(SimError::Integrity(format!("examples/calendars-2026.csv: {err}")));
+    }
+    ledger.import_calendars(&days, false, at).map_err(refused_as_bug("examples/calendars-2026.csv: "))?;
+    Ok(ledger)
+}
 
 /// Why a workload stopped.
 #[derive(Debug)]

@@ -28,7 +28,7 @@ use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use crate::bench::receipts;
-use crate::{env_error, SimError, SplitMix64, EXAMPLE_GROUP};
+use crate::{env_error, SimError, SplitMix64};
 
 /// The store sizes measured, in transactions, when `--n` reaches them.
 pub const CHECKPOINTS: [u64; 3] = [10_000, 1_000_000, 10_000_000];
@@ -200,7 +200,7 @@ pub fn scale_figures(options: &ScaleOptions, progress: &mut dyn FnMut(&str)) -> 
     let paging = runner.statement_has_limit()?;
 
     let mut ledger =
-        Some(Ledger::create(Box::new(SledStorage::open(&store).map_err(env_error)?), EXAMPLE_GROUP, Timestamp::EPOCH)?);
+        Some(crate::example_ledger(Box::new(SledStorage::open(&store).map_err(env_error)?), Timestamp::EPOCH)?);
     let mut rng = SplitMix64::new(SEED);
     let first = receipts(0, 1, &mut SplitMix64::new(SEED), route);
     let mut posted = 0u64;

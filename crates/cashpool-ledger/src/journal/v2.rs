@@ -23,10 +23,11 @@ use super::{
 };
 use crate::bank::{BankBalance, BankLine, BankStatement, ImportStatus, ImportedStatement, StatementFormat};
 use crate::benchmarks::BenchmarkRow;
+use crate::calendar::{CalendarDay, CalendarImport, DayKind};
 use crate::config::{
-    BenchmarkTerms, DayCount, EligibilityThresholds, Entity, GroupConfig, GroupInfo, InterestRule, InterestTier,
-    LimitRow, ParameterRow, PoolConfig, QuotaModel, QuotaRow, Residence, RiskFactors, SecondLineRule, SweepDirection,
-    SweepMethod, SweepRule, WithholdingRow,
+    BenchmarkTerms, CalendarRules, DayCount, EligibilityThresholds, Entity, GroupConfig, GroupInfo, InterestRule,
+    InterestTier, LimitRow, ParameterRow, PoolConfig, QuotaModel, QuotaRow, Residence, RiskFactors, Roll,
+    SecondLineRule, SweepDirection, SweepMethod, SweepRule, ValueDateRule, WithholdingRow,
 };
 use crate::cycle::NettingRun;
 use crate::interest::{Accrual, InterestRun};
@@ -56,31 +57,37 @@ pub fn kind_of(body: &EntryBody) -> u8 {
         EntryBody::StatementImported(_) => 8,
         EntryBody::Amended(_) => 9,
         EntryBody::BenchmarksImported { .. } => 10,
+        EntryBody::CalendarImported(_) => CALENDAR_IMPORTED,
     }
 }
 
-/// The name of each kind, as the export writes it, by kind number; `None` for a number that is no
-/// kind (kind 11 is kept for the calendars).
-pub(crate) fn entry_kind_name(kind: u8) -> Option<&'static str> {
-    Some(match kind {
-        0 => "group_defined",
-        1 => "account_opened",
-        2 => "transaction",
-        3 => "rates_imported",
-        4 => "limits_set",
-        5 => "sweep_run",
-        6 => "interest_settled",
-        7 => "netting_cycle",
-        8 => "statement_imported",
-        9 => "amendment",
-        10 => "benchmarks_imported",
-        _ => return None,
-    })
+/// The kind of a `calendar_imported` entry (docs/FORMATS.md, the table of kinds).
+pub(crate) const CALENDAR_IMPORTED: u8 = 11;
+
+/// The kind number and name of each kind, as the export writes it.
+pub(crate) const KIND_NAMES: [(u8, &str); 12] = [
+    (0, "group_defined"),
+    (1, "account_opened"),
+    (2, "transaction"),
+    (3, "rates_imported"),
+    (4, "limits_set"),
+    (5, "sweep_run"),
+    (6, "interest_settled"),
+    (7, "netting_cycle"),
+    (8, "statement_imported"),
+    (9, "amendment"),
+    (10, "benchmarks_imported"),
+    (CALENDAR_IMPORTED, "calendar_imported"),
+];
+
+/// The name of an entry kind (`calendar_imported` for 11).
+pub fn entry_kind_name(kind: u8) -> Option<&'static str> {
+    KIND_NAMES.iter().find(|(code, _)| *code == kind).map(|(_, name)| *name)
 }
 
-/// The kind number of a kind's name.
-fn kind_of_name(name: &str) -> Option<u8> {
-    (0..=u8::MAX).find(|kind| entry_kind_name(*kind) == Some(name))
+/// The kind of a name.
+fn kind_code(name: &str) -> Option<u8> {
+    KIND_NAMES.iter().find(|(_, known)| *known == name).map(|(code, _)| *code)
 }
 
 /// Appends the entry's format-2 bytes to `out`.
@@ -113,7 +120,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Entry, String> {
     let body = match kind {
         2 => EntryBody::Transaction(decode_transaction(body_bytes)?),
         8 => EntryBody::StatementImported(decode_statement(body_bytes)?),
-        0..=7 | 9 | 10 => body_of_json(kind, body_bytes)?,
+        0..=7 | 9 | 10 | CALENDAR_IMPORTED => body_of_json(kind, body_bytes)?,
         other => return Err(format!("unknown kind {other}")),
     };
     Ok(Entry { format: FormatVersion::V2, seq, prev_hash, recorded_at, body })
@@ -631,6 +638,7 @@ pub(crate) enum JsonRecord<'a> {
     Statement(StatementRec<'a>),
     Amendment(AmendmentRec),
     Benchmarks(BenchmarksRec),
+    Calendar(CalendarRec),
 }
 
 /// An amendment: its effective date and the whole definition in force from it.
@@ -723,9 +731,17 @@ struct GroupInfoRec {
 /// (absent: `net_position`, the rules of every definition journaled before the
 /// key existed), `second_line_between_entities` only as `"same_name"`
 /// (absent: `cross_border`).
+///
+/// The business-day keys are absent likewise: `calendars` (currency → its
+/// calendars) and `account_calendars` (account → its market's calendars) when
+/// empty, `non_business_value_dates` unless `"refuse"` (absent: `warn`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PoolRec {
+    #[serde(default)]
+    account_calendars: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    #[serde(default)]
+    calendars: Option<std::collections::BTreeMap<String, Vec<String>>>,
     domestic_master: String,
     eligibility: EligibilityRec,
     host: String,
@@ -733,6 +749,8 @@ struct PoolRec {
     international_master: String,
     limits: Vec<PoolRowRec>,
     netting_currency: String,
+    #[serde(default)]
+    non_business_value_dates: Option<String>,
     #[serde(default)]
     quota_model: Option<String>,
     #[serde(default)]
@@ -742,9 +760,15 @@ struct PoolRec {
 impl Serialize for PoolRec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
+        let keep_accounts = keeps(&self.account_calendars, &serializer);
+        let keep_calendars = keeps(&self.calendars, &serializer);
+        let keep_value_dates = keeps(&self.non_business_value_dates, &serializer);
         let keep_model = keeps(&self.quota_model, &serializer);
         let keep_line = keeps(&self.second_line_between_entities, &serializer);
-        let mut out = serializer.serialize_struct("PoolRec", 7 + usize::from(keep_model) + usize::from(keep_line))?;
+        let added = [keep_accounts, keep_calendars, keep_value_dates, keep_model, keep_line];
+        let mut out = serializer.serialize_struct("PoolRec", 7 + added.iter().filter(|keep| **keep).count())?;
+        serialize_since(&mut out, keep_accounts, "account_calendars", &self.account_calendars)?;
+        serialize_since(&mut out, keep_calendars, "calendars", &self.calendars)?;
         out.serialize_field("domestic_master", &self.domestic_master)?;
         out.serialize_field("eligibility", &self.eligibility)?;
         out.serialize_field("host", &self.host)?;
@@ -752,6 +776,7 @@ impl Serialize for PoolRec {
         out.serialize_field("international_master", &self.international_master)?;
         out.serialize_field("limits", &self.limits)?;
         out.serialize_field("netting_currency", &self.netting_currency)?;
+        serialize_since(&mut out, keep_value_dates, "non_business_value_dates", &self.non_business_value_dates)?;
         serialize_since(&mut out, keep_model, "quota_model", &self.quota_model)?;
         serialize_since(&mut out, keep_line, "second_line_between_entities", &self.second_line_between_entities)?;
         out.end()
@@ -855,7 +880,10 @@ struct QuotaRec {
     usd_amount: Minor,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A sweep rule. `roll` is absent from the JSON unless the rule rolls other
+/// than `following` (the default, and what a rule meant before calendars
+/// existed: without calendars every day is a business day).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SweepRuleRec {
     account: String,
@@ -867,7 +895,29 @@ struct SweepRuleRec {
     min_transfer: Option<Minor>,
     partial_allowed: bool,
     priority: u32,
+    #[serde(default)]
+    roll: Option<String>,
     rounding: Option<Minor>,
+}
+
+impl Serialize for SweepRuleRec {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let keep = keeps(&self.roll, &serializer);
+        let mut out = serializer.serialize_struct("SweepRuleRec", 10 + usize::from(keep))?;
+        out.serialize_field("account", &self.account)?;
+        out.serialize_field("currency", &self.currency)?;
+        out.serialize_field("direction", &self.direction)?;
+        out.serialize_field("into", &self.into)?;
+        out.serialize_field("max_transfer", &self.max_transfer)?;
+        out.serialize_field("method", &self.method)?;
+        out.serialize_field("min_transfer", &self.min_transfer)?;
+        out.serialize_field("partial_allowed", &self.partial_allowed)?;
+        out.serialize_field("priority", &self.priority)?;
+        serialize_since(&mut out, keep, "roll", &self.roll)?;
+        out.serialize_field("rounding", &self.rounding)?;
+        out.end()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -1216,6 +1266,24 @@ struct BankLineRec<'a> {
     value_date: Option<NaiveDate>,
 }
 
+/// A `calendar_imported` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CalendarRec {
+    correction: bool,
+    days: Vec<CalendarDayRec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarDayRec {
+    calendar: String,
+    #[serde(with = "iso_date")]
+    date: NaiveDate,
+    kind: String,
+    name: String,
+}
+
 // --- domain → record -------------------------------------------------------------------------
 
 impl JsonRecord<'_> {
@@ -1241,8 +1309,39 @@ impl JsonRecord<'_> {
                 group: group_rec(&amendment.config),
             }),
             EntryBody::BenchmarksImported { rows } => JsonRecord::Benchmarks(benchmarks_rec(rows)),
+            EntryBody::CalendarImported(import) => JsonRecord::Calendar(calendar_rec(import)),
         }
     }
+}
+
+/// The record of a calendar import (a `calendar_imported` body).
+pub(crate) fn calendar_rec(import: &CalendarImport) -> CalendarRec {
+    CalendarRec {
+        correction: import.correction,
+        days: import
+            .days
+            .iter()
+            .map(|day| CalendarDayRec {
+                calendar: day.calendar.clone(),
+                date: day.date,
+                kind: day.kind.as_str().into(),
+                name: day.name.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The calendar import of a record.
+pub(crate) fn calendar_of(rec: CalendarRec) -> Result<CalendarImport, String> {
+    let days = rec
+        .days
+        .into_iter()
+        .map(|day| {
+            let kind = DayKind::parse(&day.kind).ok_or_else(|| format!("days.kind: unknown value {:?}", day.kind))?;
+            Ok(CalendarDay { calendar: day.calendar, date: day.date, kind, name: day.name })
+        })
+        .collect::<Result<_, String>>()?;
+    Ok(CalendarImport { correction: rec.correction, days })
 }
 
 pub(crate) fn account_rec(spec: &AccountSpec) -> AccountRec {
@@ -1432,6 +1531,21 @@ pub(crate) fn group_rec(config: &GroupConfig) -> GroupRec {
                 SecondLineRule::CrossBorder => None,
                 rule => Some(rule.as_str().to_string()),
             },
+            account_calendars: (!config.pool.calendars.accounts.is_empty())
+                .then(|| config.pool.calendars.accounts.clone()),
+            calendars: (!config.pool.calendars.currencies.is_empty()).then(|| {
+                config
+                    .pool
+                    .calendars
+                    .currencies
+                    .iter()
+                    .map(|(ccy, ids)| (ccy.code().to_string(), ids.clone()))
+                    .collect()
+            }),
+            non_business_value_dates: match config.pool.calendars.value_dates {
+                ValueDateRule::Warn => None,
+                rule => Some(rule.as_str().to_string()),
+            },
         },
         sweeps: config
             .sweeps
@@ -1459,6 +1573,10 @@ pub(crate) fn group_rec(config: &GroupConfig) -> GroupRec {
                     min_transfer: opt(rule.min_transfer, ccy),
                     partial_allowed: rule.partial_allowed,
                     priority: rule.priority,
+                    roll: match rule.roll {
+                        Roll::Following => None,
+                        roll => Some(roll.as_str().to_string()),
+                    },
                     rounding: opt(rule.rounding, ccy),
                 }
             })
@@ -1656,6 +1774,7 @@ fn body_of_json(kind: u8, bytes: &[u8]) -> Result<EntryBody, String> {
             })
         }
         10 => EntryBody::BenchmarksImported { rows: benchmarks_of(parse_json(bytes)?) },
+        CALENDAR_IMPORTED => EntryBody::CalendarImported(calendar_of(parse_json(bytes)?)?),
         other => return Err(format!("unknown kind {other}")),
     })
 }
@@ -1767,6 +1886,15 @@ pub(crate) fn group_of(rec: GroupRec) -> Result<GroupConfig, String> {
                 rounding: opt(s.rounding, currency)?,
                 priority: s.priority,
                 partial_allowed: s.partial_allowed,
+                roll: match s.roll.as_deref() {
+                    None => Roll::Following,
+                    Some(text @ ("modified_following" | "none")) => Roll::parse(text).expect("a spelling of Roll"),
+                    Some(other) => {
+                        return Err(format!(
+                            "sweep roll: {other:?} is not \"modified_following\" or \"none\" (following is written by leaving the key out)"
+                        ))
+                    }
+                },
             })
         })
         .collect::<Result<_, String>>()?;
@@ -1865,6 +1993,39 @@ pub(crate) fn group_of(rec: GroupRec) -> Result<GroupConfig, String> {
             rows
         }
     };
+    let value_dates = match rec.pool.non_business_value_dates.as_deref() {
+        None => ValueDateRule::Warn,
+        Some("refuse") => ValueDateRule::Refuse,
+        Some(other) => {
+            return Err(format!(
+                "pool.non_business_value_dates: {other:?} is not \"refuse\" (warn is written by leaving the key out)"
+            ))
+        }
+    };
+    let empty_is_absent = |what: &str, present: bool| {
+        if present {
+            Ok(())
+        } else {
+            Err(format!("pool.{what}: an empty object (no calendars is written by leaving the key out)"))
+        }
+    };
+    if let Some(map) = &rec.pool.calendars {
+        empty_is_absent("calendars", !map.is_empty())?;
+    }
+    if let Some(map) = &rec.pool.account_calendars {
+        empty_is_absent("account_calendars", !map.is_empty())?;
+    }
+    let calendars = CalendarRules {
+        currencies: rec
+            .pool
+            .calendars
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(code, ids)| Ok((ccy(&code)?, ids)))
+            .collect::<Result<_, String>>()?,
+        accounts: rec.pool.account_calendars.unwrap_or_default(),
+        value_dates,
+    };
     Ok(GroupConfig {
         group: GroupInfo { id: rec.group.id, name: rec.group.name, base_currency: base },
         pool: PoolConfig {
@@ -1877,6 +2038,7 @@ pub(crate) fn group_of(rec: GroupRec) -> Result<GroupConfig, String> {
             eligibility,
             second_line_between_entities,
             quota_model,
+            calendars,
         },
         entities,
         accounts: rec.accounts.into_iter().map(account_of).collect::<Result<_, _>>()?,
@@ -2303,7 +2465,7 @@ pub fn export_line(entry: &Entry, hash: EntryHash) -> ExportLineV2 {
     ExportLineV2 {
         version: 2,
         seq: entry.seq,
-        kind: entry_kind_name(kind_of(&entry.body)).expect("every body has a kind").to_string(),
+        kind: entry_kind_name(kind_of(&entry.body)).expect("every body has a named kind").to_string(),
         recorded_at: entry.recorded_at,
         prev_hash: entry.prev_hash,
         hash,
@@ -2317,7 +2479,7 @@ pub fn entry_of_line(line: &ExportLineV2) -> Result<Entry, String> {
     if line.version != 2 {
         return Err(format!("version {} is not 2", line.version));
     }
-    let kind = kind_of_name(&line.kind).ok_or_else(|| format!("kind: unknown value {:?}", line.kind))?;
+    let kind = kind_code(&line.kind).ok_or_else(|| format!("kind: unknown value {:?}", line.kind))?;
     let body = if kind == 2 {
         let rec: TxRec = serde_json::from_value(line.body.clone()).map_err(|err| format!("body: {err}"))?;
         EntryBody::Transaction(tx_of(rec)?)
@@ -2496,10 +2658,11 @@ mod tests {
     }
 
     #[test]
-    fn benchmark_fixings_are_kind_10_and_kinds_9_and_11_are_none() {
+    fn benchmark_fixings_are_kind_10_between_the_amendments_and_the_calendars() {
         assert_eq!(entry_kind_name(10), Some("benchmarks_imported"));
-        assert_eq!((entry_kind_name(9), entry_kind_name(11)), (None, None));
-        assert_eq!(kind_of_name("benchmarks_imported"), Some(10));
+        assert_eq!((entry_kind_name(9), entry_kind_name(11)), (Some("amendment"), Some("calendar_imported")));
+        assert_eq!(entry_kind_name(12), None);
+        assert_eq!(kind_code("benchmarks_imported"), Some(10));
         let rows = vec![BenchmarkRow {
             date: NaiveDate::from_ymd_opt(2026, 1, 20).unwrap(),
             series: "LPR-1Y".into(),
@@ -2513,12 +2676,18 @@ mod tests {
             panic!("kind 10 is benchmarks_imported")
         };
         assert_eq!(back[0].rate_percent, rows[0].rate_percent, "equal by value");
+        // A benchmarks body under the amendments' and the calendars' kinds is refused by their
+        // records; kind 12 is no kind at all.
         for kind in [9u8, 11] {
             let mut bytes = vec![2, kind];
             bytes.extend_from_slice(&[0; 48]);
             bytes.extend_from_slice(json.as_bytes());
-            assert_eq!(decode(&bytes).unwrap_err(), format!("unknown kind {kind}"));
+            assert!(decode(&bytes).unwrap_err().starts_with("body: "), "kind {kind}");
         }
+        let mut bytes = vec![2, 12];
+        bytes.extend_from_slice(&[0; 48]);
+        bytes.extend_from_slice(json.as_bytes());
+        assert_eq!(decode(&bytes).unwrap_err(), "unknown kind 12");
     }
 
     #[test]

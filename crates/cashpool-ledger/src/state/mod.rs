@@ -14,6 +14,7 @@
 //! rule the operator's ledger enforced when it posted.
 
 mod balances;
+mod calendars;
 mod definition;
 mod interest;
 mod limits;
@@ -40,6 +41,7 @@ use crate::model::{AccountSpec, SYS_FX_POSITION};
 use crate::money::{at_scale, Currency};
 
 pub(crate) use balances::Balances;
+pub(crate) use calendars::Calendars;
 pub(crate) use definition::Definition;
 pub(crate) use interest::Interest;
 pub(crate) use limits::{LimitState, Limits};
@@ -88,6 +90,8 @@ pub(crate) struct State {
     interest: Interest,
     netting: Netting,
     statements: Statements,
+    /// The business-day calendars (a tenth part, in the digest only once it holds a day).
+    calendars: Calendars,
     /// The last entry applied (0 and [`EntryHash::GENESIS`] before the first).
     head_seq: u64,
     head_hash: EntryHash,
@@ -106,6 +110,7 @@ impl State {
             interest: Interest::default(),
             netting: Netting::default(),
             statements: Statements::default(),
+            calendars: Calendars::default(),
             head_seq: 0,
             head_hash: EntryHash::GENESIS,
         }
@@ -172,6 +177,11 @@ impl State {
     /// The bank inbox.
     pub(crate) fn statements(&self) -> &Statements {
         &self.statements
+    }
+
+    /// The business-day calendars.
+    pub(crate) fn calendars(&self) -> &Calendars {
+        &self.calendars
     }
 
     /// The sequence number of the last entry applied (0 for none).
@@ -297,6 +307,12 @@ impl State {
                 self.check_amendment(amendment).map_err(|rejection| rejection.to_string())?;
                 self.definition.apply_amendment(amendment.effective, &amendment.config)?;
                 self.limits.apply_amendment(&amendment.config);
+            }
+            EntryBody::CalendarImported(import) => {
+                if !self.definition.is_defined() {
+                    return Err("calendars are imported before the group definition".into());
+                }
+                self.calendars.apply(import)?;
             }
         }
         self.move_head(entry.seq, hash);
@@ -427,6 +443,7 @@ impl State {
                 }
             }
         }
+        self.check_value_date(tx)?;
         self.check_pool_rules(tx)
     }
 
@@ -660,6 +677,13 @@ impl State {
         self.balances.balance(account_idx, currency, as_of)
     }
 
+    /// The `calendars` part's digest, when it holds a day: the state digest
+    /// leaves the part out until then, so a journal without calendars keeps
+    /// the digest it had before the part existed.
+    pub(crate) fn calendars_digest(&self) -> Option<EntryHash> {
+        (!self.calendars.is_empty()).then(|| self.calendars.digest())
+    }
+
     /// Every part's digest, in the order of [`crate::digest::PARTS`].
     pub(crate) fn part_digests(&self) -> [EntryHash; 9] {
         [
@@ -700,6 +724,7 @@ impl State {
             interest: self.interest.snapshot(),
             netting: self.netting.snapshot(),
             statements: self.statements.snapshot(),
+            calendars: self.calendars.snapshot(),
         }
     }
 
@@ -729,6 +754,7 @@ impl State {
             interest: Interest::restore(rec.interest).map_err(part("interest"))?,
             netting: Netting::restore(rec.netting).map_err(part("netting"))?,
             statements: Statements::restore(rec.statements).map_err(part("statements"))?,
+            calendars: Calendars::restore(rec.calendars).map_err(part("calendars"))?,
             head_seq: rec.seq,
             head_hash: EntryHash(rec.hash),
         })
@@ -739,7 +765,7 @@ impl State {
     /// count in its base currency; an empty head means an empty state. `Err`
     /// names the part and what is broken.
     pub(crate) fn check_invariants(&self) -> Result<(), String> {
-        let parts: [(&str, Result<(), String>); 9] = [
+        let parts: [(&str, Result<(), String>); 10] = [
             ("definition", self.definition.check_invariants()),
             ("balances", self.balances.check_invariants()),
             ("transactions", self.transactions.check_invariants()),
@@ -749,6 +775,7 @@ impl State {
             ("interest", self.interest.check_invariants()),
             ("netting", self.netting.check_invariants()),
             ("statements", self.statements.check_invariants()),
+            ("calendars", self.calendars.check_invariants()),
         ];
         for (name, result) in parts {
             result.map_err(|reason| format!("{name}: {reason}"))?;

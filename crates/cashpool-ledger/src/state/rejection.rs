@@ -115,6 +115,30 @@ pub enum Rejection {
     },
     /// A benchmarks import would change a fixing already imported; nothing of the import is written.
     FixingConflict(crate::benchmarks::FixingConflict),
+    /// A day that is not a business day where a rule forbids rolling: a
+    /// value date under `non_business_value_dates = "refuse"` (`field`
+    /// `value_date`), a sweep run for a rule with `roll = "none"` (`date`).
+    NotBusinessDay {
+        field: String,
+        /// What the day is not a business day for (`USD on HK-OPS (postings[1])`).
+        subject: String,
+        #[serde(with = "crate::journal::date_format")]
+        date: NaiveDate,
+        /// Each calendar closed that day and why.
+        closures: Vec<crate::calendar::Closure>,
+    },
+    /// As [`Rejection::NotBusinessDay`], but no calendar is closed and these
+    /// hold no day of the date's year: the ledger cannot tell.
+    CalendarMissing {
+        field: String,
+        subject: String,
+        #[serde(with = "crate::journal::date_format")]
+        date: NaiveDate,
+        calendars: Vec<String>,
+    },
+    /// A calendar import would change a day held, and it is not a correction;
+    /// nothing of the import is written.
+    CalendarConflict(crate::calendar::CalendarConflict),
 }
 
 /// Which of the pool's net caps a movement would pass.
@@ -165,6 +189,9 @@ impl Rejection {
             Rejection::SettlementRefused { .. } => "settlement_refused",
             Rejection::MissingFixing { .. } => "missing_fixing",
             Rejection::FixingConflict(_) => "fixing_conflict",
+            Rejection::NotBusinessDay { .. } => "not_business_day",
+            Rejection::CalendarMissing { .. } => "calendar_missing",
+            Rejection::CalendarConflict(_) => "calendar_conflict",
         }
     }
 }
@@ -268,6 +295,24 @@ impl fmt::Display for Rejection {
                 }
             }
             Rejection::FixingConflict(conflict) => write!(f, "fixing_conflict: {conflict}"),
+            Rejection::NotBusinessDay { field, subject, date, closures } => {
+                let closed: Vec<String> = closures.iter().map(ToString::to_string).collect();
+                write!(
+                    f,
+                    "not_business_day: field `{field}`: {date} is not a business day for {subject} ({})",
+                    closed.join("; ")
+                )
+            }
+            Rejection::CalendarMissing { field, subject, date, calendars } => {
+                use chrono::Datelike;
+                write!(
+                    f,
+                    "calendar_missing: field `{field}`: no day of {} is imported for {}, so {date} cannot be told a business day for {subject}; import the calendar of that year",
+                    calendars.join(", "),
+                    date.year()
+                )
+            }
+            Rejection::CalendarConflict(conflict) => write!(f, "calendar_conflict: {conflict}"),
         }
     }
 }

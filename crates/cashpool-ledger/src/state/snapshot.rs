@@ -25,7 +25,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::journal::v2::{AccountRec, BenchmarksRec, Dec, InterestRec, NettingRec, PoolRowRec, RatesRec, SweepRec};
+use crate::journal::v2::{
+    AccountRec, BenchmarksRec, CalendarRec, Dec, InterestRec, NettingRec, PoolRowRec, RatesRec, SweepRec,
+};
 
 /// The index file that holds the snapshot.
 pub(crate) const FILE: &str = "state.snapshot";
@@ -33,9 +35,10 @@ const MAGIC: [u8; 4] = *b"CPST";
 /// The format of the snapshot. A snapshot of another version is ignored (and
 /// replaced by the next one written): it is derived data.
 /// Version 4: the group definition kept as its JSON record, the pool movements and the
-/// intraday peaks of the `limits` part, the entities' withholding rows and the accruals' taxes
-/// (postcard writes every field, so versions 1 to 3 no longer read).
-/// Version 5: the amendments (`definition`), the latest value date booked (`transactions`), the benchmark fixings of the `rates` part (`benchmarks`).
+/// intraday peaks of the `limits` part, the entities' withholding rows and the accruals' taxes.
+/// Version 5: the `calendars` part and the group definition's calendar keys, the amendments
+/// (`definition`), the latest value date booked (`transactions`), the benchmark fixings of the
+/// `rates` part (postcard writes every field, so versions 1 to 4 no longer read).
 pub(crate) const VERSION: u32 = 5;
 const HEADER_LEN: usize = 48;
 
@@ -186,7 +189,7 @@ pub(crate) struct FirstImportSnap {
 }
 
 /// The whole snapshot: where it stands (entry `seq`, its hash, the state
-/// digest there, what the id index held), then the nine parts in the order of
+/// digest there, what the id index held), then the ten parts in the order of
 /// the state digest.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct SnapshotRec {
@@ -209,6 +212,8 @@ pub(crate) struct SnapshotRec {
     pub(crate) interest: InterestSnap,
     pub(crate) netting: Vec<Journaled<NettingRec>>,
     pub(crate) statements: Vec<FirstImportSnap>,
+    /// Every calendar day held, as one import's record (no days: none).
+    pub(crate) calendars: CalendarRec,
 }
 
 /// The bytes of the file.
@@ -368,6 +373,10 @@ mod tests {
                 content_hash: [3; 32],
                 seq: 6,
             }],
+            calendars: crate::journal::v2::calendar_rec(&crate::calendar::CalendarImport {
+                correction: false,
+                days: Vec::new(),
+            }),
         };
         let bytes = encode(&rec);
         let back = decode(&bytes).unwrap();
@@ -379,7 +388,7 @@ mod tests {
         }
         // Version 1 (before the posting index counted postings), 2 (before the records held the
         // taxes withheld on interest), 3 (before the pool movements and peaks) and 4 (before the
-        // amendments and the benchmark fixings) are not read.
+        // calendars, the amendments and the benchmark fixings) are not read.
         for old in [1u32, 2, 3, 4] {
             let mut other = bytes.clone();
             other[4..8].copy_from_slice(&old.to_le_bytes());
