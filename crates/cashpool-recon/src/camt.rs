@@ -861,11 +861,17 @@ impl<'a> CamtParser<'a> {
             match self.root.clone() {
                 Some((root, root_line)) => {
                     let ns = self.namespace.as_ref().map(|ns| format!(" (namespace {})", ns.uri)).unwrap_or_default();
-                    self.error(
-                        root_line,
-                        root.clone(),
-                        format!("not a camt.052/053/054 document: no BkToCstmr message in <{root}>{ns}"),
-                    );
+                    let version_01 =
+                        self.namespace.as_ref().is_some_and(|ns| ns.format.is_some() && ns.uri.ends_with(".001.01"));
+                    let message = if version_01 {
+                        // Version .001.01 names its messages BkToCstmrStmtV01 … and differs in structure.
+                        format!(
+                            "camt version .001.01 is not supported{ns}: this reader reads camt.052, camt.053 and camt.054 versions .001.02 to .001.13; ask the bank for .001.02 or later (.001.08 is the most common)"
+                        )
+                    } else {
+                        format!("not a camt.052/053/054 document: no BkToCstmr message in <{root}>{ns}")
+                    };
+                    self.error(root_line, root.clone(), message);
                 }
                 None => self.error(1, "XML", "no XML element: not a camt document"),
             }
@@ -1647,6 +1653,23 @@ mod tests {
         let (statement, diagnostics) = one(xml);
         assert!(diagnostics.is_empty(), "{diagnostics:#?}");
         statement
+    }
+
+    /// Issue 16 item 7: version .001.01 (messages `BkToCstmr…V01`) is refused saying so, and
+    /// naming the versions read.
+    #[test]
+    fn version_01_is_refused_naming_the_versions_read() {
+        let text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+                    <Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.052.001.01\">\n\
+                    <BkToCstmrAcctRptV01><GrpHdr><MsgId>M1</MsgId></GrpHdr></BkToCstmrAcctRptV01>\n\
+                    </Document>\n";
+        let parsed = parse(text.as_bytes());
+        assert!(parsed.statements.is_empty());
+        let messages: Vec<&str> = parsed.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert!(
+            messages.iter().any(|m| m.contains("version .001.01 is not supported") && m.contains(".001.02 to .001.13")),
+            "{messages:?}"
+        );
     }
 
     #[test]

@@ -372,6 +372,14 @@ impl<'a> Reader<'a> {
                 }
             }
             "21" | "65" => self.cont = Some(Cont::Skip),
+            "NS" => {
+                diagnostics.push(Diagnostic::warning(
+                    no,
+                    field(),
+                    "the bank's own non-standard field (:NS:), not part of the statement: ignored with its further lines",
+                ));
+                self.cont = Some(Cont::Skip);
+            }
             _ => {
                 diagnostics.push(Diagnostic::warning(no, field(), "unknown field: ignored"));
                 self.cont = Some(Cont::Skip);
@@ -543,6 +551,10 @@ fn split_tag(line: &str) -> Option<(&str, &str)> {
     if b.first() != Some(&b':') {
         return None;
     }
+    // `:NS:`, the non-standard field some banks add (German banks' MT940 among them).
+    if let Some(rest) = line.strip_prefix(":NS:") {
+        return Some(("NS", rest));
+    }
     let mut i = 1;
     while i < b.len() && i <= 3 && b[i].is_ascii_digit() {
         i += 1;
@@ -682,7 +694,13 @@ fn parse_line(no: u32, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Result<
             }
             date
         }
-        None => value_date,
+        None => {
+            // Spaces where the optional entry date would be (some banks pad the field): no entry date.
+            if b.get(6..10).is_some_and(|d| d.iter().all(|c| *c == b' ')) {
+                pos = 10;
+            }
+            value_date
+        }
     };
     let (negative, reversal, width) = match (b.get(pos), b.get(pos + 1)) {
         (Some(b'R'), Some(b'C')) => (true, true, 2),
@@ -703,7 +721,20 @@ fn parse_line(no: u32, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Result<
     }
     let amount_end =
         b[pos..].iter().position(|c| !(c.is_ascii_digit() || *c == b',' || *c == b'.')).map_or(b.len(), |n| pos + n);
-    let amount = parse_amount(&text[pos..amount_end])?;
+    let amount_text = &text[pos..amount_end];
+    // The transaction type (`N`, `S` or `F` and three characters) follows the amount.
+    let type_follows = b.get(amount_end).is_some_and(|c| matches!(c, b'N' | b'S' | b'F'));
+    let amount = if type_follows && !amount_text.is_empty() && amount_text.bytes().all(|c| c.is_ascii_digit()) {
+        // SWIFT requires the decimal comma, but a whole number followed by the type is unambiguous.
+        diagnostics.push(Diagnostic::warning(
+            no,
+            ":61:",
+            format!("amount `{amount_text}` has no decimal comma (SWIFT requires one): read as {amount_text},00"),
+        ));
+        parse_amount(&format!("{amount_text},"))?
+    } else {
+        parse_amount(amount_text)?
+    };
     let amount = if negative && !amount.is_zero() { -amount } else { amount };
     let rest = &text[amount_end..];
     let (type_code, rest) = match rest.char_indices().map(|(i, _)| i).chain(std::iter::once(rest.len())).nth(4) {
@@ -1135,6 +1166,34 @@ mod tests {
                 narrative: "sweep to header".into(),
             }]
         );
+    }
+
+    /// Issue 16 item 4: a bank's `:NS:` field is named in the warning, its further lines with it,
+    /// and the statement reads as without it.
+    #[test]
+    fn a_non_standard_ns_field_is_named_and_skipped_with_its_lines() {
+        let with_ns =
+            body(":61:2611021102DR250,00NTRFINV-7//B123\n:86:sweep to header\n:NS:01BANK INTERNAL\n02REF 7\n");
+        let parsed = parse_str(&with_ns);
+        assert_eq!(found(&parsed), vec![(7, Severity::Warning, ":NS:")]);
+        assert!(parsed.diagnostics[0].message.contains("non-standard field (:NS:)"), "{:?}", parsed.diagnostics);
+        let plain = one(&body(":61:2611021102DR250,00NTRFINV-7//B123\n:86:sweep to header\n"));
+        let read = parsed.statements.into_iter().next().unwrap();
+        assert_eq!(without_source_lines(vec![read]), without_source_lines(vec![plain]));
+    }
+
+    /// Issue 16 items 1 and 3: spaces for the optional entry date, and an amount without its
+    /// decimal comma (with a warning naming it), are read.
+    #[test]
+    fn a_blank_entry_date_and_an_amount_without_a_comma_are_read() {
+        let st = one(&body(":61:261102    DD212,39NTRFINV-8//B9\n:86:charges\n"));
+        assert_eq!(st.lines.len(), 1);
+        assert_eq!((st.lines[0].booking_date, st.lines[0].amount), (date(2026, 11, 2), dec("-212.39")));
+        assert_eq!(st.lines[0].owner_reference.as_deref(), Some("INV-8"));
+        let parsed = parse_str(&body(":61:2611021102C500NTRFINV-9//B10\n:86:receipt\n"));
+        assert_eq!(found(&parsed), vec![(5, Severity::Warning, ":61:")]);
+        assert!(parsed.diagnostics[0].message.contains("no decimal comma"), "{:?}", parsed.diagnostics);
+        assert_eq!(parsed.statements[0].lines[0].amount, dec("500"));
     }
 
     #[test]
