@@ -167,8 +167,22 @@ struct Pending {
 
 impl<'a> Reader<'a> {
     fn line(&mut self, no: u32, line: &'a str) {
-        let Some(&first) = line.as_bytes().first() else { return };
+        let Some(&first) = line.as_bytes().first() else {
+            self.blank_line();
+            return;
+        };
         if first.is_ascii_whitespace() && line.trim().is_empty() {
+            self.blank_line();
+            return;
+        }
+        // A DOS end-of-file byte (0x1A) or a `$` some banks put between messages ends the
+        // message; what follows it on the line is read as a line of its own.
+        if first == 0x1A || first == b'$' {
+            self.end_message();
+            let rest = line.trim_start_matches(['\u{1a}', '$']);
+            if !rest.trim().is_empty() {
+                self.line(no, rest);
+            }
             return;
         }
         if first == b':' {
@@ -185,6 +199,14 @@ impl<'a> Reader<'a> {
             return;
         }
         self.continuation(no, line);
+    }
+
+    /// A blank line ends a message that already has its closing balance (some banks separate
+    /// messages with blank lines alone); inside a message it is skipped.
+    fn blank_line(&mut self) {
+        if self.current.as_ref().is_some_and(|builder| builder.closing.is_some()) {
+            self.end_message();
+        }
     }
 
     /// A line of SWIFT blocks: `{1:...}{2:O940...}{3:...}{4:` (block 4 may start on it).
@@ -1194,6 +1216,22 @@ mod tests {
         assert_eq!(found(&parsed), vec![(5, Severity::Warning, ":61:")]);
         assert!(parsed.diagnostics[0].message.contains("no decimal comma"), "{:?}", parsed.diagnostics);
         assert_eq!(parsed.statements[0].lines[0].amount, dec("500"));
+    }
+
+    /// Issue 16 item 2: a DOS end-of-file byte, a `$` or a blank line after the closing balance
+    /// between two messages ends the first: both statements are read, each with its own lines.
+    #[test]
+    fn message_separators_end_a_message() {
+        let first = body(":61:2611021102DR250,00NTRFINV-7//B123\n:86:one\n");
+        let second = first.replace("STMT-1", "STMT-2").replace("31000088880001", "32000077770001");
+        for separator in ["\u{1a}", "$", "\n", "\u{1a}\n"] {
+            let text = format!("{first}{separator}{second}");
+            let parsed = parse_str(&text);
+            assert_eq!(parsed.statements.len(), 2, "{separator:?}: {:?}", parsed.diagnostics);
+            assert_eq!(parsed.statements[1].statement_id, "STMT-2", "{separator:?}");
+            assert_eq!(parsed.statements[1].account_id, "32000077770001", "{separator:?}");
+            assert!(parsed.statements.iter().all(|st| st.lines.len() == 1), "{separator:?}");
+        }
     }
 
     #[test]
