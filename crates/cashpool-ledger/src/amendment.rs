@@ -36,8 +36,8 @@ use chrono::NaiveDate;
 use toml::{Table, Value};
 
 use crate::config::{
-    parse_group_config, path_of_line, ConfigError, ConfigErrors, Entity, GroupConfig, InterestRule, SweepDirection,
-    SweepMethod, SweepRule,
+    line_of, parse_group_config, path_of_line, ConfigError, ConfigErrors, Entity, GroupConfig, InterestRule,
+    SweepDirection, SweepMethod, SweepRule,
 };
 use crate::model::AccountSpec;
 
@@ -87,7 +87,15 @@ pub fn amend(current: &GroupConfig, text: &str) -> Result<Amended, ConfigErrors>
         let path = line.map(|line| path_of_line(text, line)).unwrap_or_default();
         ConfigErrors(vec![ConfigError { path, line, message: err.message().to_string() }])
     })?;
-    let mut merge = Merge { text, errors: Vec::new(), origin: BTreeMap::new(), amended: Amended::empty() };
+    let mut merge = Merge {
+        text,
+        errors: Vec::new(),
+        origin: BTreeMap::new(),
+        opened: Vec::new(),
+        closed: Vec::new(),
+        joined: Vec::new(),
+        left: Vec::new(),
+    };
     let mut table = to_toml(current);
     merge.fragment(&mut table, &fragment);
     if !merge.errors.is_empty() {
@@ -111,46 +119,9 @@ pub fn amend(current: &GroupConfig, text: &str) -> Result<Amended, ConfigErrors>
             message: "the amendment changes nothing in the definition in force".into(),
         }]));
     }
-    let mut amended = merge.amended;
-    amended.opened.retain(|id| config.account(id).is_some());
-    amended.config = config;
-    Ok(amended)
-}
-
-impl Amended {
-    fn empty() -> Amended {
-        Amended {
-            config: GroupConfig {
-                group: crate::config::GroupInfo {
-                    id: String::new(),
-                    name: String::new(),
-                    base_currency: crate::money::Currency::from_code("CNY").expect("CNY is an ISO currency"),
-                },
-                pool: crate::config::PoolConfig {
-                    id: String::new(),
-                    host: String::new(),
-                    domestic_master: String::new(),
-                    international_master: String::new(),
-                    netting_currency: crate::money::Currency::from_code("CNY").expect("CNY is an ISO currency"),
-                    limits: Vec::new(),
-                    eligibility: crate::config::EligibilityThresholds::default(),
-                    second_line_between_entities: crate::config::SecondLineRule::default(),
-                    quota_model: crate::config::QuotaModel::Separate,
-                    calendars: crate::config::CalendarRules::default(),
-                },
-                entities: Vec::new(),
-                accounts: Vec::new(),
-                sweeps: Vec::new(),
-                interest: Vec::new(),
-                macro_prudential: Vec::new(),
-                risk_factors: Vec::new(),
-            },
-            opened: Vec::new(),
-            closed: Vec::new(),
-            joined: Vec::new(),
-            left: Vec::new(),
-        }
-    }
+    let mut opened = merge.opened;
+    opened.retain(|id| config.account(id).is_some());
+    Ok(Amended { config, opened, closed: merge.closed, joined: merge.joined, left: merge.left })
 }
 
 struct Merge<'t> {
@@ -158,7 +129,11 @@ struct Merge<'t> {
     errors: Vec<ConfigError>,
     /// (array, index in the amended definition) → index in the fragment.
     origin: BTreeMap<(&'static str, usize), usize>,
-    amended: Amended,
+    /// Accounts opened and closed, entities joined and left, by the fragment.
+    opened: Vec<String>,
+    closed: Vec<String>,
+    joined: Vec<String>,
+    left: Vec<String>,
 }
 
 impl Merge<'_> {
@@ -269,8 +244,8 @@ impl Merge<'_> {
                 elements.remove(at);
                 from_fragment.remove(at);
                 match array {
-                    "entity" => self.amended.left.push(named),
-                    "account" => self.amended.closed.push(named),
+                    "entity" => self.left.push(named),
+                    "account" => self.closed.push(named),
                     _ => {}
                 }
                 continue;
@@ -310,8 +285,8 @@ impl Merge<'_> {
                 }
                 (_, None) => {
                     match array {
-                        "entity" => self.amended.joined.push(named),
-                        "account" => self.amended.opened.push(named),
+                        "entity" => self.joined.push(named),
+                        "account" => self.opened.push(named),
                         _ => {}
                     }
                     elements.push(Value::Table(element.clone()));
@@ -420,12 +395,6 @@ fn show(value: &Value) -> String {
         Value::String(text) => format!("{text:?}"),
         other => other.to_string(),
     }
-}
-
-/// The 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 /// The first line of `text` whose key path is `path` or lies under it
