@@ -76,23 +76,34 @@ pub fn rates_import(dir: &Path, file: &Path, format: Format) -> Result<u8, Failu
         Err(err) => return Err(ledger_failure(err)),
     };
     checkpoint(&ledger);
+    print_import(&ledger, file, outcome.rows, outcome.new_rows, "rates", format);
+    Ok(exit::OK)
+}
+
+/// What an import of `rows` rows from `file` wrote (`new_rows`, the rest were held already) and the head.
+fn print_import(
+    ledger: &cashpool_ledger::Ledger,
+    file: &Path,
+    rows: usize,
+    new_rows: usize,
+    what: &str,
+    format: Format,
+) {
     let (head_seq, head) = ledger.head();
     match format {
         Format::Json | Format::Csv => print_json(&json!({
             "file": file.display().to_string(),
-            "rows": outcome.rows,
-            "imported": outcome.new_rows,
-            "skipped": outcome.rows - outcome.new_rows,
+            "rows": rows,
+            "imported": new_rows,
+            "skipped": rows - new_rows,
             "head": {"seq": head_seq, "hash": head.to_hex()},
         })),
         Format::Table => println!(
-            "{}: {} rates imported, {} already there; head: entry {head_seq}",
+            "{}: {new_rows} {what} imported, {} already there; head: entry {head_seq}",
             file.display(),
-            outcome.new_rows,
-            outcome.rows - outcome.new_rows
+            rows - new_rows
         ),
     }
-    Ok(exit::OK)
 }
 
 /// `benchmarks import FILE`: the fixings of a benchmarks CSV, journaled once.
@@ -115,22 +126,7 @@ pub fn benchmarks_import(dir: &Path, file: &Path, format: Format) -> Result<u8, 
         Err(err) => return Err(ledger_failure(err)),
     };
     checkpoint(&ledger);
-    let (head_seq, head) = ledger.head();
-    match format {
-        Format::Json | Format::Csv => print_json(&json!({
-            "file": file.display().to_string(),
-            "rows": outcome.rows,
-            "imported": outcome.new_rows,
-            "skipped": outcome.rows - outcome.new_rows,
-            "head": {"seq": head_seq, "hash": head.to_hex()},
-        })),
-        Format::Table => println!(
-            "{}: {} fixings imported, {} already there; head: entry {head_seq}",
-            file.display(),
-            outcome.new_rows,
-            outcome.rows - outcome.new_rows
-        ),
-    }
+    print_import(&ledger, file, outcome.rows, outcome.new_rows, "fixings", format);
     Ok(exit::OK)
 }
 

@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::cell::{self, shown};
-use crate::records::{strip_bom, width_diff, wrong_header, CsvRecords};
+use crate::records::{strip_bom, width_error, wrong_header, CsvRecords};
 use crate::{InputError, RowCheck, ROWS_MAX};
 
 /// The columns of a benchmarks CSV, in this order.
@@ -98,17 +98,7 @@ fn parse_limited(text: &str, rows_max: usize) -> (Vec<BenchmarkRow>, Vec<u64>, V
         }
         count += 1;
         if record.len() != BENCHMARKS_CSV_COLUMNS.len() {
-            errors.push(InputError::new(
-                line,
-                None,
-                format!(
-                    "expected {} fields as in the header {}, found {}{}",
-                    BENCHMARKS_CSV_COLUMNS.len(),
-                    expected_header(),
-                    record.len(),
-                    width_diff(&BENCHMARKS_CSV_COLUMNS, record)
-                ),
-            ));
+            errors.push(width_error(line, &BENCHMARKS_CSV_COLUMNS, &expected_header(), record));
             continue;
         }
         let mut check = RowCheck::new(line);

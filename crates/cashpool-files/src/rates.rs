@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::cell::{self, shown};
-use crate::records::{strip_bom, width_diff, wrong_header, CsvRecords};
+use crate::records::{strip_bom, width_error, wrong_header, CsvRecords};
 use crate::{InputError, RowCheck, ROWS_MAX};
 
 /// The columns of a rates CSV, in this order.
@@ -73,17 +73,7 @@ fn parse_limited(text: &str, base: Currency, rows_max: usize) -> (Vec<RateRow>, 
         }
         count += 1;
         if record.len() != RATES_CSV_COLUMNS.len() {
-            errors.push(InputError::new(
-                line,
-                None,
-                format!(
-                    "expected {} fields as in the header {}, found {}{}",
-                    RATES_CSV_COLUMNS.len(),
-                    expected_header(),
-                    record.len(),
-                    width_diff(&RATES_CSV_COLUMNS, record)
-                ),
-            ));
+            errors.push(width_error(line, &RATES_CSV_COLUMNS, &expected_header(), record));
             continue;
         }
         let mut check = RowCheck::new(line);

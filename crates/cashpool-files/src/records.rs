@@ -195,6 +195,21 @@ fn header_diff(expected: &[&str], found: &[&str]) -> String {
 
 /// Names the fields a short row lacks (`no `reference`, `memo``), or how
 /// many fields a long row has beyond the header.
+/// A row with another number of fields than the header's `columns`:
+/// "expected N fields as in the header HEADER, found M (no `x`)".
+pub(crate) fn width_error(line: u64, columns: &[&str], header: &str, record: &csv::StringRecord) -> InputError {
+    InputError::new(
+        line,
+        None,
+        format!(
+            "expected {} fields as in the header {header}, found {}{}",
+            columns.len(),
+            record.len(),
+            width_diff(columns, record)
+        ),
+    )
+}
+
 pub(crate) fn width_diff(expected: &[&str], record: &csv::StringRecord) -> String {
     const EXTRA_SHOWN_MAX: usize = 3;
     let found = record.len();
